@@ -1,0 +1,3 @@
+from gd_explorer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure numpy/sympy core: objectives, optimizers, engine, I/O. Never imports Qt."""
