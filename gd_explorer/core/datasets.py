@@ -1,0 +1,265 @@
+"""Function finding: datasets, models linear in their parameters, losses, and their objective.
+
+A dataset objective is the loss of a model's predictions on ``(x, y)`` as a function of
+the model's parameters.  Every model here is linear in its parameters,
+``F(x) = features(x) @ theta``, so the loss surface of MSE has a closed form from
+sufficient statistics and the gradient is exact for every loss:
+
+* ``mse``   = mean(r²),                     dℓ/dr = 2r
+* ``mae``   = mean(|r|),                    dℓ/dr = sign(r)  (subgradient, 0 at r = 0)
+* ``huber`` = mean(½r² if |r| < δ else δ(|r| − ½δ)), δ = 1,  dℓ/dr = clip(r, −δ, δ)
+  (torch.nn.HuberLoss)
+
+with residuals ``r = F(x) − y``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gd_explorer.core.objectives import Objective, Optimum
+from gd_explorer.core.tabular import read_xy
+
+# ------------------------------------------------------------------------------ datasets
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Paired samples ``x`` and ``y`` (float64 arrays of equal length) and a name."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    description: str = ""
+    x_name: str = "x"
+    y_name: str = "y"
+
+    def __post_init__(self):
+        if self.x.shape != self.y.shape or self.x.ndim != 1 or self.x.size == 0:
+            raise ValueError(f"dataset {self.name!r}: x and y must be equal-length 1-D arrays")
+
+
+def _fence() -> Dataset:
+    x = np.arange(100, dtype=np.float64)
+    return Dataset(
+        "fence", x, 100 * x - x**2,
+        "Seed 000's pasture data: side length x = 0..99 and area y = 100x - x² "
+        "(the 200 m pasture). The true model is a = -1, b = 100.",
+        "length", "area",
+    )
+
+
+def _noisy_line() -> Dataset:
+    rng = np.random.default_rng(1)
+    x = np.sort(rng.uniform(0.0, 10.0, 50))
+    y = 2.0 * x + 1.0 + rng.normal(0.0, 1.0, 50)
+    return Dataset("noisy-line", x, y, "50 points around y = 2x + 1 with unit noise (seeded).")
+
+
+def _noisy_parabola() -> Dataset:
+    rng = np.random.default_rng(2)
+    x = np.sort(rng.uniform(-3.0, 3.0, 60))
+    y = 0.5 * x**2 - x + 2.0 + rng.normal(0.0, 0.5, 60)
+    return Dataset(
+        "noisy-parabola", x, y, "60 points around y = 0.5x² - x + 2 with noise 0.5 (seeded)."
+    )
+
+
+def _one_point() -> Dataset:
+    return Dataset(
+        "one-point", np.array([2.0]), np.array([3.0]),
+        "Seed 001: one sample (x = 2, y = 3) held fixed; with the 'slope' model the MAE "
+        "|2w - 3| is a V in the one weight w, zero at w = 1.5.",
+    )
+
+
+DATASETS: dict[str, Callable[[], Dataset]] = {
+    "fence": _fence,
+    "noisy-line": _noisy_line,
+    "noisy-parabola": _noisy_parabola,
+    "one-point": _one_point,
+}
+
+DATASET_DESCRIPTIONS = {name: make().description for name, make in DATASETS.items()}
+
+
+def get_dataset(name_or_path: str, x: str | int | None = None, y: str | int | None = None) -> Dataset:
+    """A built-in dataset by name, or a CSV file by path (``x``/``y`` pick its columns).
+
+    Raises
+    ------
+    ValueError
+        ``DataError`` (a ValueError) for a bad file, naming the file and line.
+    """
+    if name_or_path in DATASETS:
+        return DATASETS[name_or_path]()
+    xs, ys, (xn, yn) = read_xy(name_or_path, x, y)
+    return Dataset(str(name_or_path), xs, ys, f"CSV file {name_or_path}", xn, yn)
+
+
+# ------------------------------------------------------------------------------ models
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model linear in its parameters: ``F(x) = features(x) @ theta``."""
+
+    name: str
+    params: tuple[str, ...]
+    formula: str
+    features: Callable[[np.ndarray], np.ndarray]  # x (n,) -> (n, d)
+    description: str = ""
+
+    def predict(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Predictions for parameters ``theta`` (``(d,)`` or ``(k, d)``) at ``x`` (``(n,)``)."""
+        return np.asarray(theta, dtype=np.float64) @ self.features(np.asarray(x, float)).T
+
+
+MODELS: dict[str, Model] = {
+    m.name: m
+    for m in (
+        Model("linear", ("w", "b"), "w*x + b",
+              lambda x: np.stack([x, np.ones_like(x)], axis=1), "A line: weight and bias."),
+        Model("quadratic", ("a", "b"), "a*x**2 + b*x",
+              lambda x: np.stack([x * x, x], axis=1),
+              "Seed 000's template F(x) = ax² + bx (through the origin)."),
+        Model("quadratic-full", ("a", "b", "c"), "a*x**2 + b*x + c",
+              lambda x: np.stack([x * x, x, np.ones_like(x)], axis=1), "A general parabola."),
+        Model("slope", ("w",), "w*x",
+              lambda x: x[:, None], "One weight, no bias (seed 001's one-weight picture)."),
+    )
+}
+
+# ------------------------------------------------------------------------------ losses
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A pointwise loss ℓ(r) of residuals r, averaged over the data, with dℓ/dr."""
+
+    name: str
+    title: str
+    value: Callable[[np.ndarray], np.ndarray]
+    derivative: Callable[[np.ndarray], np.ndarray]
+    description: str
+
+
+HUBER_DELTA = 1.0
+
+
+def _huber(r):
+    a = np.abs(r)
+    return np.where(a < HUBER_DELTA, 0.5 * r * r, HUBER_DELTA * (a - 0.5 * HUBER_DELTA))
+
+
+LOSSES: dict[str, Loss] = {
+    l.name: l
+    for l in (
+        Loss("mse", "mean squared error", lambda r: r * r, lambda r: 2.0 * r,
+             "mean(r²); gradient 2·mean(r·∂F/∂θ)."),
+        Loss("mae", "mean absolute error", np.abs, np.sign,
+             "mean(|r|); subgradient mean(sign(r)·∂F/∂θ), with sign(0) = 0."),
+        Loss("huber", "Huber (δ = 1)", _huber, lambda r: np.clip(r, -HUBER_DELTA, HUBER_DELTA),
+             "½r² for |r| < 1, |r| − ½ beyond: quadratic near 0, linear in the tails "
+             "(torch.nn.HuberLoss, delta = 1)."),
+    )
+}
+
+# ------------------------------------------------------------------------------ objective
+
+#: evaluate at most this many residuals at once (rows of points × samples)
+_CHUNK = 4_000_000
+
+
+def _lookup(table: dict, kind: str, name: str):
+    try:
+        return table[name]
+    except KeyError:
+        raise ValueError(f"unknown {kind} {name!r}; choose one of: {', '.join(table)}") from None
+
+
+class DatasetObjective(Objective):
+    """The loss of ``model`` on ``dataset`` as a function of the model's parameters."""
+
+    def __init__(self, dataset: Dataset, model: Model | str, loss: Loss | str):
+        model = _lookup(MODELS, "model", model) if isinstance(model, str) else model
+        loss = _lookup(LOSSES, "loss", loss) if isinstance(loss, str) else loss
+        self.dataset, self.model, self.loss = dataset, model, loss
+        self.x, self.y = dataset.x, dataset.y
+        self.phi = model.features(dataset.x)  # (n, d)
+        n, d = self.phi.shape
+        with np.errstate(all="ignore"):
+            gram = self.phi.T @ self.phi / n
+            lam = float(np.linalg.eigvalsh(gram)[-1]) if np.all(np.isfinite(gram)) else 1.0
+            theta_ls = np.linalg.lstsq(self.phi, self.y, rcond=None)[0]
+        if not (np.isfinite(lam) and lam > 0):
+            lam = 1.0
+        # 1 / L with L = 2·λmax the curvature of MSE: the largest stable plain-GD step is 2/L
+        lr_sgd = float(f"{1.0 / (2.0 * lam):.2g}")
+        start = (0.0,) * d
+        spread = np.maximum(np.abs(theta_ls - np.asarray(start)) * 1.5, 1.0)
+        window = tuple((float(t - s), float(t + s)) for t, s in zip(theta_ls, spread))
+        optima = ()
+        if loss.name == "mse" and np.all(np.isfinite(theta_ls)):
+            optima = (Optimum(tuple(float(t) for t in theta_ls), float("nan"), "least squares"),)
+        super().__init__(
+            name=f"{loss.name} of {model.name} on {dataset.name}",
+            names=model.params,
+            formula=f"{loss.name}({model.formula} - y)",
+            description=f"{loss.title} of F(x) = {model.formula} on {dataset.name} "
+            f"({n} points). {loss.description}",
+            window=window,
+            start=start,
+            lr_sgd=lr_sgd,
+            lr_adaptive=float(f"{max(float(np.max(spread)) / 100.0, 1e-4):.2g}"),
+            optima=optima,
+        )
+        if optima:
+            value = float(self.value(np.asarray(optima[0].point)))
+            self.optima = (Optimum(optima[0].point, value, "least squares"),)
+
+    @property
+    def n(self) -> int:
+        """The number of samples."""
+        return self.x.size
+
+    def value_and_grad(self, p, index: np.ndarray | None = None):
+        """Loss and gradient at ``p`` ``(k, d)``; ``index`` restricts to a mini-batch."""
+        p = np.asarray(p, dtype=np.float64)
+        phi = self.phi if index is None else self.phi[index]
+        y = self.y if index is None else self.y[index]
+        m = y.size
+        k = p.shape[0]
+        values = np.empty(k)
+        grads = np.empty((k, self.dim))
+        step = max(1, _CHUNK // max(m, 1))
+        with np.errstate(all="ignore"):
+            for lo in range(0, k, step):
+                r = p[lo:lo + step] @ phi.T - y  # (kc, m)
+                values[lo:lo + step] = self.loss.value(r).mean(axis=1)
+                grads[lo:lo + step] = self.loss.derivative(r) @ phi / m
+        return values, grads
+
+    def values(self, p):
+        p = np.asarray(p, dtype=np.float64)
+        step = max(1, _CHUNK // self.n)
+        out = np.empty(p.shape[0])
+        with np.errstate(all="ignore"):
+            for lo in range(0, p.shape[0], step):
+                r = p[lo:lo + step] @ self.phi.T - self.y
+                out[lo:lo + step] = self.loss.value(r).mean(axis=1)
+        return out
+
+    def predict(self, p, x=None) -> np.ndarray:
+        """The model's predictions at ``x`` (default: the data's x) for parameters ``p``."""
+        return self.model.predict(p, self.x if x is None else x)
+
+
+def dataset_objective(dataset: str | Dataset, model: str = "linear", loss: str = "mse",
+                      x: str | int | None = None, y: str | int | None = None) -> DatasetObjective:
+    """Build the objective for a dataset (built-in name, CSV path or Dataset), model and loss."""
+    ds = dataset if isinstance(dataset, Dataset) else get_dataset(dataset, x, y)
+    return DatasetObjective(ds, model, loss)

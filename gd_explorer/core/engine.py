@@ -1,0 +1,517 @@
+"""The descent engine: runs an optimizer on an objective and records every step.
+
+One :class:`Descent` advances ``k`` runs at once (the same optimizer and schedule from
+``k`` start points, shape ``(k, d)``), so a single run, a comparison from many starts and
+a sweep share one implementation.  It is driven step by step (:meth:`Descent.step`), in
+chunks (:meth:`Descent.advance`, what the app's worker calls between checks of its stop
+event) or to the end (:meth:`Descent.run`, :func:`run_descent`).
+
+Recording
+    Row ``i`` holds the point after ``i`` updates, the loss and gradient evaluated there
+    (full-data values, also with mini-batches) and the rate used for the update that
+    leaves it.  Rows go into preallocated float64 arrays that double when full; no
+    per-step Python objects are kept.  A recorded step costs ``(2d + 1) * 8`` bytes per
+    run plus 8 bytes for the rate.
+
+Status
+    ``running``, ``converged`` (gradient norm <= ``grad_tol`` or loss change <=
+    ``loss_tol``, each only when > 0), ``max_steps``, ``diverged`` (a non-finite value or
+    one beyond ``DIVERGENCE_LIMIT`` appeared at step ``diverged_step``; that row is not
+    kept, everything before it is) or ``stopped`` (by :meth:`Descent.stop`).
+
+Determinism
+    No randomness but the mini-batch order, drawn from ``numpy.random.default_rng(seed)``;
+    the same configuration gives the same trajectory bit for bit.  A single run with a
+    formula objective takes a fast path on Python floats with the same update rules.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from gd_explorer.core.objectives import DIVERGENCE_LIMIT, Objective
+from gd_explorer.core.optimizers import Optimizer
+from gd_explorer.core.schedules import ConstantSchedule, Schedule
+
+STATUSES = ("running", "converged", "max_steps", "diverged", "stopped")
+#: rows the scalar path buffers before copying into the recording arrays
+_FLUSH_ROWS = 1 << 15
+
+
+def _scalar_sqrt(v: float) -> float:
+    return math.sqrt(v) if v >= 0 else math.nan
+
+
+def _scalar_max(a: float, b: float) -> float:
+    if a != a or b != b:  # NaN propagates, as in np.maximum
+        return math.nan
+    return a if a >= b else b
+
+
+class _ScalarOps:
+    sqrt = staticmethod(_scalar_sqrt)
+    maximum = staticmethod(_scalar_max)
+
+
+@dataclass
+class Trajectory:
+    """The recorded rows of one run (copies, safe to keep)."""
+
+    names: tuple[str, ...]
+    params: np.ndarray  # (n, d)
+    loss: np.ndarray  # (n,)
+    grad: np.ndarray  # (n, d)
+    lr: np.ndarray  # (n,)
+    status: str
+    diverged_step: int | None = None
+    message: str = ""
+
+    @property
+    def steps(self) -> int:
+        """The number of updates recorded (rows minus one)."""
+        return max(len(self.loss) - 1, 0)
+
+    @property
+    def grad_norm(self) -> np.ndarray:
+        """Euclidean norm of the gradient per row (no overflow for huge components)."""
+        if self.grad.shape[1] == 0:
+            return np.zeros(len(self.grad))
+        return np.hypot.reduce(self.grad, axis=1)
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last recorded point."""
+        return self.params[-1]
+
+
+class StepRecord(NamedTuple):
+    """One row, as yielded by :meth:`Descent.records` (for scripting)."""
+
+    step: int
+    params: np.ndarray
+    loss: float | np.ndarray
+    grad: np.ndarray
+    lr: float
+
+
+class MiniBatches:
+    """Index batches of size ``batch_size`` over ``n`` samples, reshuffled every epoch.
+
+    The last batch of an epoch may be smaller (torch DataLoader's ``drop_last=False``).
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int = 0):
+        self.n, self.batch_size = n, batch_size
+        self.rng = np.random.default_rng(seed)
+        self._order = np.empty(0, dtype=np.intp)
+        self._pos = 0
+        self.epoch = -1
+
+    def next(self) -> np.ndarray:
+        """The indices of the next mini-batch."""
+        if self._pos >= self._order.size:
+            self._order = self.rng.permutation(self.n)
+            self._pos = 0
+            self.epoch += 1
+        idx = self._order[self._pos:self._pos + self.batch_size]
+        self._pos += self.batch_size
+        return idx
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _check_tol(name: str, value) -> float:
+    v = float(value)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be zero or a positive number, got {value!r}")
+    return v
+
+
+class Descent:
+    """Runs ``optimizer`` on ``objective`` from ``start`` (``(d,)`` or ``(k, d)``).
+
+    Parameters
+    ----------
+    objective, optimizer
+        What to descend and how.  ``optimizer.maximize`` decides the direction.
+    start
+        One start point ``(d,)`` or ``k`` of them ``(k, d)``.
+    schedule
+        Learning-rate schedule; default constant at ``optimizer.lr``.
+    max_steps
+        Stop after this many updates (status ``max_steps``).
+    grad_tol, loss_tol
+        Converged when the gradient norm is <= ``grad_tol``, or the loss changed by
+        <= ``loss_tol`` in the last update; 0 disables a rule.
+    batch_size, seed
+        Mini-batch size for dataset objectives (``None``: full batch); batches are
+        reshuffled every epoch from ``seed``.
+    record
+        Keep every row (default); with ``False`` only the current state is kept.
+    """
+
+    def __init__(
+        self,
+        objective: Objective,
+        optimizer: Optimizer,
+        start,
+        *,
+        schedule: Schedule | None = None,
+        max_steps: int = 1000,
+        grad_tol: float = 0.0,
+        loss_tol: float = 0.0,
+        batch_size: int | None = None,
+        seed: int = 0,
+        record: bool = True,
+    ):
+        self.objective = objective
+        self.optimizer = optimizer
+        self.schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
+        self.max_steps = _check_int("max_steps", max_steps, 0)
+        self.grad_tol = _check_tol("grad_tol", grad_tol)
+        self.loss_tol = _check_tol("loss_tol", loss_tol)
+        p = np.array(start, dtype=np.float64)
+        self.single = p.ndim == 1
+        if self.single:
+            p = p[None, :]
+        if p.ndim != 2 or p.shape[1] != objective.dim or p.shape[0] < 1:
+            raise ValueError(
+                f"start must have {objective.dim} coordinate(s) "
+                f"({', '.join(objective.names)}), got shape {np.shape(start)}"
+            )
+        if not np.all(np.isfinite(p)):
+            raise ValueError("start point must be finite")
+        self.k, self.d = p.shape
+        self.batches = None
+        if batch_size is not None:
+            n = getattr(objective, "n", None)
+            if n is None:
+                raise ValueError("batch size applies to dataset objectives only")
+            batch_size = _check_int("batch size", batch_size, 1)
+            if batch_size < n:
+                self.batches = MiniBatches(n, batch_size, _check_int("seed", seed, 0))
+        self.batch_size = batch_size
+        self.seed = seed
+        self.last_batch: np.ndarray | None = None
+        self.record = bool(record)
+
+        self.p = p
+        self.state = optimizer.init_state(p)
+        self.t = 0  # updates done = index of the current row
+        self.statuses = ["running"] * self.k
+        self.diverged_steps: list[int | None] = [None] * self.k
+        self.run_rows = np.zeros(self.k, dtype=np.int64)
+        self.active = np.ones(self.k, dtype=bool)
+        self._w = 2 * self.d + 1
+        cap = self.max_steps + 1 if record else 1
+        cap = max(1, min(cap, max(16, (1 << 21) // (self.k * self._w))))
+        self._rec = np.empty((cap, self.k, self._w))
+        self._lr = np.empty(cap)
+        self.n_rows = 0
+        self.value = np.empty(self.k)
+        self.gradient = np.empty((self.k, self.d))
+        self._scalar = self._scalar_function()
+        v, g = objective.value_and_grad(p)
+        self._accept_row(v, g)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def status(self) -> str:
+        """Status of a single run; for a batch, ``running`` while any run is."""
+        if self.k == 1:
+            return self.statuses[0]
+        if self.active.any():
+            return "running"
+        for s in ("stopped", "max_steps", "converged"):
+            if s in self.statuses:
+                return s
+        return "diverged"
+
+    @property
+    def finished(self) -> bool:
+        """True when no run is active any more."""
+        return not self.active.any()
+
+    @property
+    def diverged_step(self) -> int | None:
+        """Step at which the (single) run diverged, else None."""
+        return self.diverged_steps[0]
+
+    @property
+    def nbytes_per_step(self) -> int:
+        """Bytes of recording per step (all runs)."""
+        return self._rec.itemsize * self.k * self._w + self._lr.itemsize
+
+    def message(self, j: int = 0) -> str:
+        """A one-line human description of run ``j``'s status."""
+        s = self.statuses[j]
+        if s == "diverged":
+            return f"diverged at step {self.diverged_steps[j]}"
+        if s == "converged":
+            return f"converged after {self.run_rows[j] - 1} steps"
+        if s == "max_steps":
+            return f"reached max steps ({self.max_steps})"
+        return s
+
+    # ------------------------------------------------------------------ recording
+    def _ensure(self, rows: int) -> None:
+        cap = self._rec.shape[0]
+        if rows <= cap:
+            return
+        new_cap = max(rows, 2 * cap)
+        if self.record:
+            new_cap = min(new_cap, max(rows, self.max_steps + 1))
+        rec = np.empty((new_cap, self.k, self._w))
+        rec[:self.n_rows] = self._rec[:self.n_rows]
+        lr = np.empty(new_cap)
+        lr[:self.n_rows] = self._lr[:self.n_rows]
+        self._rec, self._lr = rec, lr
+
+    def _accept_row(self, v: np.ndarray, g: np.ndarray) -> None:
+        """Check and record the row for the current point ``self.p`` (index ``self.t``)."""
+        i = self.t
+        d = self.d
+        with np.errstate(all="ignore"):
+            ok = (
+                (np.abs(v) < DIVERGENCE_LIMIT)
+                & np.all(np.abs(g) < DIVERGENCE_LIMIT, axis=1)
+                & np.all(np.abs(self.p) < DIVERGENCE_LIMIT, axis=1)
+            )
+            gn = np.sqrt(np.sum(g * g, axis=1))
+        row = 0 if not self.record else self.n_rows
+        self._ensure(row + 1)
+        rec = self._rec[row]
+        rec[:, :d] = self.p
+        rec[:, d] = v
+        rec[:, d + 1:] = g
+        self._lr[row] = self.schedule.lr(i)
+        prev = self.value.copy() if i > 0 else None
+        self.value[:] = v
+        self.gradient[:] = g
+        for j in np.flatnonzero(self.active):
+            if not ok[j]:
+                self.statuses[j] = "diverged"
+                self.diverged_steps[j] = i
+                self.active[j] = False
+                rec[j] = np.nan
+                continue
+            self.run_rows[j] = i + 1
+            if (self.grad_tol > 0 and gn[j] <= self.grad_tol) or (
+                self.loss_tol > 0 and prev is not None and abs(v[j] - prev[j]) <= self.loss_tol
+            ):
+                self.statuses[j] = "converged"
+                self.active[j] = False
+            elif i >= self.max_steps:
+                self.statuses[j] = "max_steps"
+                self.active[j] = False
+        rec[~self.active & (self.run_rows < i + 1)] = np.nan
+        self.n_rows = row + 1
+
+    # ------------------------------------------------------------------ stepping
+    def _scalar_function(self):
+        if self.k != 1 or self.batches is not None:
+            return None
+        if getattr(self.optimizer.hyper, "eps", 1.0) == 0:
+            return None  # the scalar rules would raise on 0/0 where numpy gives nan
+        return self.objective.scalar_value_and_grad()
+
+    def step(self) -> bool:
+        """One update of every active run.  Returns False when nothing is left to do."""
+        return self.advance(1) > 0
+
+    def advance(self, n: int) -> int:
+        """Up to ``n`` updates; returns how many were taken (stops early when finished)."""
+        if n <= 0 or self.finished:
+            return 0
+        if self._scalar is not None:
+            return self._advance_scalar(n)
+        done = 0
+        opt, sched, obj = self.optimizer, self.schedule, self.objective
+        while done < n and self.active.any():
+            g = self.gradient
+            if self.batches is not None:
+                self.last_batch = self.batches.next()
+                g = obj.value_and_grad(self.p, index=self.last_batch)[1]
+            with np.errstate(all="ignore"):
+                new_p = opt.step(self.p, g, self.state, sched.lr(self.t))
+            if not self.active.all():
+                new_p = np.where(self.active[:, None], new_p, self.p)
+            self.p = new_p
+            self.t += 1
+            v, g = obj.value_and_grad(self.p)
+            self._accept_row(v, g)
+            done += 1
+        return done
+
+    def _advance_scalar(self, n: int) -> int:
+        """The single-run fast path: the same rules on Python floats, per coordinate."""
+        f = self._scalar
+        opt, sched = self.optimizer, self.schedule
+        rule, ops = opt.rule, _ScalarOps
+        d = self.d
+        names = opt.buffer_names
+        bufs = [[float(getattr(self.state, nm)[0, i]) for nm in names] for i in range(d)]
+        p = [float(c) for c in self.p[0]]
+        g = [float(c) for c in self.gradient[0]]
+        v = float(self.value[0])
+        lr_const = sched.lr(0) if type(sched) is ConstantSchedule else None
+        rows = array("d")
+        lrs = array("d")
+        limit = DIVERGENCE_LIMIT
+        grad_tol, loss_tol = self.grad_tol, self.loss_tol
+        t = self.t
+        state = self.state
+        done = 0
+        end = None  # (status, step) when the run stops inside the loop
+        try:
+            while done < n:
+                lr = lr_const if lr_const is not None else sched.lr(t)
+                t += 1
+                try:
+                    p = [rule(p[i], g[i], bufs[i], t, lr, ops) for i in range(d)]
+                except (ArithmeticError, ValueError):
+                    end = ("diverged", t)
+                    break
+                try:
+                    out = f(*p)
+                    v_new = out[0]
+                    g = list(out[1:])
+                except (ArithmeticError, ValueError):
+                    with np.errstate(all="ignore"):
+                        vv, gg = self.objective.value_and_grad(np.array([p]))
+                    v_new, g = float(vv[0]), [float(c) for c in gg[0]]
+                done += 1
+                ok = -limit < v_new < limit
+                for c in g:
+                    ok = ok and -limit < c < limit
+                for c in p:
+                    ok = ok and -limit < c < limit
+                if not ok:
+                    end = ("diverged", t)
+                    break
+                rows.extend(p)
+                rows.append(v_new)
+                rows.extend(g)
+                lrs.append(sched.lr(t) if lr_const is None else lr_const)
+                if grad_tol > 0 and math.sqrt(sum(c * c for c in g)) <= grad_tol:
+                    end = ("converged", t)
+                elif loss_tol > 0 and abs(v_new - v) <= loss_tol:
+                    end = ("converged", t)
+                elif t >= self.max_steps:
+                    end = ("max_steps", t)
+                v = v_new
+                if end is not None:
+                    break
+                if len(lrs) >= _FLUSH_ROWS:
+                    self._flush(rows, lrs)
+                    rows, lrs = array("d"), array("d")
+        finally:
+            state.step = t
+            self._flush(rows, lrs)
+            for i in range(d):
+                for nm, val in zip(names, bufs[i]):
+                    getattr(state, nm)[0, i] = val
+        if end is not None:
+            status, step = end
+            self.statuses[0] = status
+            self.active[0] = False
+            if status == "diverged":
+                self.diverged_steps[0] = step
+        self.t = t
+        return done
+
+    def _flush(self, rows: array, lrs: array) -> None:
+        """Copy rows buffered by the scalar path into the recording arrays."""
+        m = len(lrs)
+        if m == 0:
+            return
+        block = np.frombuffer(rows, dtype=np.float64).reshape(m, self._w)
+        last = block[-1]
+        self.p = last[None, :self.d].copy()
+        self.value[0] = last[self.d]
+        self.gradient[0] = last[self.d + 1:]
+        if self.record:
+            self._ensure(self.n_rows + m)
+            self._rec[self.n_rows:self.n_rows + m, 0] = block
+            self._lr[self.n_rows:self.n_rows + m] = lrs
+            self.n_rows += m
+        else:
+            self._rec[0, 0] = last
+            self._lr[0] = lrs[-1]
+            self.n_rows = 1
+        self.run_rows[0] += m
+
+    def run(self) -> Trajectory | list[Trajectory]:
+        """Advance until every run has stopped; return the trajectory (or one per run)."""
+        while not self.finished:
+            self.advance(1 << 16)
+        return self.trajectory() if self.k == 1 else [self.trajectory(j) for j in range(self.k)]
+
+    def stop(self) -> None:
+        """Stop every active run (status ``stopped``)."""
+        for j in np.flatnonzero(self.active):
+            self.statuses[j] = "stopped"
+        self.active[:] = False
+
+    def records(self) -> Iterator[StepRecord]:
+        """Yield the current row, then one row per update until the runs stop."""
+        while True:
+            p = self.p[0] if self.k == 1 else self.p
+            v = float(self.value[0]) if self.k == 1 else self.value.copy()
+            g = self.gradient[0] if self.k == 1 else self.gradient
+            yield StepRecord(self.t, p.copy(), v, g.copy(), self.schedule.lr(self.t))
+            if not self.step():
+                return
+
+    # ------------------------------------------------------------------ results
+    def trajectory(self, j: int = 0) -> Trajectory:
+        """Copies of run ``j``'s recorded rows (only the current row if ``record=False``)."""
+        d = self.d
+        n = int(self.run_rows[j]) if self.record else min(self.n_rows, 1)
+        rec = self._rec[:n, j]
+        return Trajectory(
+            names=self.objective.names,
+            params=rec[:, :d].copy(),
+            loss=rec[:, d].copy(),
+            grad=rec[:, d + 1:].copy(),
+            lr=self._lr[:n].copy(),
+            status=self.statuses[j],
+            diverged_step=self.diverged_steps[j],
+            message=self.message(j),
+        )
+
+    def recorded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Views of all rows of all runs: params ``(n, k, d)``, loss, grad, lr.
+
+        Rows after a run stopped are NaN.  Views: copy before keeping them.
+        """
+        rec = self._rec[:self.n_rows]
+        return rec[..., :self.d], rec[..., self.d], rec[..., self.d + 1:], self._lr[:self.n_rows]
+
+
+def run_descent(objective: Objective, optimizer: Optimizer, start, *, steps: int = 1000,
+                schedule: Schedule | None = None, grad_tol: float = 0.0, loss_tol: float = 0.0,
+                batch_size: int | None = None, seed: int = 0, record: bool = True):
+    """Run to the end and return the :class:`Trajectory` (a list of them for ``(k, d)`` starts).
+
+    With ``record=False`` and many starts, returns the finished :class:`Descent` itself
+    (its ``p``, ``value`` and ``statuses`` hold the final state).
+    """
+    descent = Descent(objective, optimizer, start, schedule=schedule, max_steps=steps,
+                      grad_tol=grad_tol, loss_tol=loss_tol, batch_size=batch_size,
+                      seed=seed, record=record)
+    if not record and descent.k > 1:
+        while not descent.finished:
+            descent.advance(1 << 16)
+        return descent
+    return descent.run()

@@ -1,0 +1,178 @@
+"""Objectives: everything the engine descends on.
+
+An objective has parameter names, ``value(p)``, ``grad(p)`` (exact), a default view
+window, a default start, a default direction (minimize or maximize), default learning
+rates and, where known, its optima.  Built-in functions, typed expressions and
+dataset fits are all objectives, so the engine, the plots and CSV export never care
+which one they got.
+
+Points are arrays of shape ``(d,)`` or, batched, ``(k, d)``; values come back with the
+leading shape (``()`` or ``(k,)``), gradients with the point's shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy
+
+from gd_explorer.core.expressions import (
+    SYMBOLS,
+    Expression,
+    gradient,
+    hessian,
+    parse_expression,
+    to_text,
+)
+
+#: a value, gradient or parameter beyond this magnitude counts as divergence
+DIVERGENCE_LIMIT = 1e100
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """A known optimum: the point, its value and its kind ("global min", "local min", ...)."""
+
+    point: tuple[float, ...]
+    value: float
+    kind: str = "global minimum"
+
+
+@dataclass
+class Objective:
+    """Base class of all objectives.
+
+    Subclasses implement :meth:`value_and_grad`; ``value`` and ``grad`` derive from it.
+    """
+
+    name: str
+    names: tuple[str, ...]
+    formula: str = ""
+    description: str = ""
+    window: tuple[tuple[float, float], ...] = ()
+    start: tuple[float, ...] = ()
+    maximize: bool = False
+    lr_sgd: float = 0.01
+    lr_adaptive: float = 0.01
+    optima: tuple[Optimum, ...] = ()
+    gradient_formulas: tuple[str, ...] = field(default=())
+
+    @property
+    def dim(self) -> int:
+        """The number of parameters."""
+        return len(self.names)
+
+    # -- evaluation
+    def value_and_grad(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Value and gradient at ``p`` of shape ``(k, d)``: arrays ``(k,)`` and ``(k, d)``."""
+        raise NotImplementedError
+
+    def _batched(self, p) -> tuple[np.ndarray, bool]:
+        arr = np.asarray(p, dtype=np.float64)
+        if arr.ndim == 1:
+            arr = arr[None, :]
+            single = True
+        else:
+            single = False
+        if arr.ndim != 2 or arr.shape[1] != self.dim:
+            raise ValueError(
+                f"{self.name} takes points with {self.dim} coordinates "
+                f"({', '.join(self.names)}), got shape {np.shape(p)}"
+            )
+        return arr, single
+
+    def value(self, p) -> np.ndarray | float:
+        """The objective at ``p`` (``(d,)`` -> float, ``(k, d)`` -> ``(k,)``)."""
+        arr, single = self._batched(p)
+        v = self.values(arr)
+        return float(v[0]) if single else v
+
+    def values(self, p: np.ndarray) -> np.ndarray:
+        """Values only, for many points at once (surfaces); subclasses may do this faster."""
+        return self.value_and_grad(p)[0]
+
+    def grad(self, p) -> np.ndarray:
+        """The exact gradient at ``p`` (same shape as ``p``)."""
+        arr, single = self._batched(p)
+        g = self.value_and_grad(arr)[1]
+        return g[0] if single else g
+
+    def default_lr(self, optimizer: str) -> float:
+        """A learning rate that makes ``optimizer`` move sensibly on this objective."""
+        return self.lr_sgd if optimizer == "sgd" else self.lr_adaptive
+
+    # -- optional fast path
+    def scalar_value_and_grad(self):
+        """A function of ``d`` floats returning ``(value, g_1, ..., g_d)`` as floats, or None.
+
+        The engine uses it for a single run; it may raise ArithmeticError or ValueError
+        (overflow, domain errors), in which case the engine falls back to the array path.
+        """
+        return None
+
+
+# ----------------------------------------------------------------------------- symbolic
+def _compile(expr: sympy.Expr, grads: tuple[sympy.Expr, ...], variables: tuple[str, ...]):
+    # lambdify is safe here: the expression was built by our own allowlisting parser from
+    # the symbols x and y only, so no user text reaches the generated source.
+    syms = [SYMBOLS[v] for v in variables]
+    vector = sympy.lambdify(syms, (expr, *grads), modules="numpy", cse=True)
+    scalar = sympy.lambdify(syms, (expr, *grads), modules="math", cse=True)
+    values_only = sympy.lambdify(syms, expr, modules="numpy", cse=True)
+    return vector, scalar, values_only
+
+
+class SymbolicObjective(Objective):
+    """An objective given by a formula in ``x`` (and ``y``), differentiated by sympy."""
+
+    def __init__(self, expression: Expression, **meta: Any):
+        variables = expression.variables
+        grads = gradient(expression)
+        meta.setdefault("name", expression.text)
+        meta.setdefault("formula", to_text(expression.expr))
+        meta.setdefault("gradient_formulas", tuple(to_text(g) for g in grads))
+        d = len(variables)
+        meta.setdefault("window", ((-3.0, 3.0),) * d)
+        meta.setdefault("start", (1.0,) * d)
+        super().__init__(names=variables, **meta)
+        self.expression = expression
+        self.sympy_gradient = grads
+        self._vector, self._scalar, self._values = _compile(expression.expr, grads, variables)
+
+    def hessian(self) -> tuple[tuple[sympy.Expr, ...], ...]:
+        """The exact Hessian as sympy expressions."""
+        return hessian(self.expression)
+
+    def value_and_grad(self, p):
+        p = np.asarray(p, dtype=np.float64)
+        k, d = p.shape
+        with np.errstate(all="ignore"):
+            out = self._vector(*(p[:, i] for i in range(d)))
+        # constant components come back as Python scalars; broadcast them
+        v = np.broadcast_to(np.asarray(out[0], dtype=np.float64), (k,))
+        g = np.empty((k, d))
+        for i in range(d):
+            g[:, i] = out[i + 1]
+        return np.array(v), g
+
+    def values(self, p):
+        p = np.asarray(p, dtype=np.float64)
+        with np.errstate(all="ignore"):
+            v = self._values(*(p[:, i] for i in range(p.shape[1])))
+        return np.array(np.broadcast_to(np.asarray(v, dtype=np.float64), (p.shape[0],)))
+
+    def scalar_value_and_grad(self):
+        return self._scalar
+
+
+def expression_objective(text: str, **meta: Any) -> SymbolicObjective:
+    """Parse a typed function (``"x^2*sin(y)"``) and build its objective.
+
+    Raises
+    ------
+    ExpressionError
+        When the text is not an allowed expression; the message says why.
+    """
+    return SymbolicObjective(parse_expression(text), **meta)

@@ -1,0 +1,127 @@
+"""The command line: the issue's examples, list, bad inputs exit 2 with one line."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from gd_explorer.cli import main
+from gd_explorer.core.engine import run_descent
+from gd_explorer.core.export import read_trajectory_csv, trajectory_csv_text
+from gd_explorer.core.functions import get_function
+from gd_explorer.core.optimizers import make_optimizer
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_rosenbrock_adam_example_writes_the_same_trajectory_as_the_library(capsys, tmp_path):
+    out = tmp_path / "traj.csv"
+    code, stdout, err = run_cli(capsys, "run", "--function", "rosenbrock", "--optimizer", "adam",
+                                "--lr", "0.001", "--start", "-1.5,2", "--steps", "3000",
+                                "--out", str(out))
+    assert code == 0, err
+    assert "status:" in stdout and "wrote 3001 rows" in stdout
+    traj = run_descent(get_function("rosenbrock"), make_optimizer("adam", lr=0.001),
+                       [-1.5, 2.0], steps=3000, grad_tol=1e-8)
+    assert out.read_text() == trajectory_csv_text(traj)
+
+
+def test_typed_function_with_rmsprop_flags(capsys):
+    code, stdout, err = run_cli(capsys, "run", "--function", "x**2*sin(y)", "--optimizer",
+                                "rmsprop", "--lr", "0.01", "--alpha", "0.9", "--centered",
+                                "--start", "1,1", "--steps", "50")
+    assert code == 0, err
+    assert "centered=True" in stdout and "alpha=0.9" in stdout
+
+
+def test_fence_dataset_mae_example(capsys, tmp_path):
+    out = tmp_path / "fence.csv"
+    code, stdout, err = run_cli(capsys, "run", "--dataset", "fence", "--model", "quadratic",
+                                "--loss", "mae", "--optimizer", "sgd", "--lr", "2e-6",
+                                "--start", "-2,30", "--out", str(out))
+    assert code == 0, err
+    traj = read_trajectory_csv(out)
+    assert traj.names == ("a", "b")
+    assert traj.loss[0] == 6748.5
+    assert traj.loss[-1] < traj.loss[0]
+
+
+def test_csv_dataset_with_cosine_schedule(capsys, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(20)))
+    code, stdout, err = run_cli(capsys, "run", "--dataset", str(data), "--model", "linear",
+                                "--loss", "mse", "--optimizer", "adamw", "--lr", "0.05",
+                                "--schedule", "cosine", "--t-max", "800", "--steps", "800")
+    assert code == 0, err
+    assert "schedule cosine" in stdout
+
+
+def test_fence_area_maximizes_by_default(capsys):
+    code, stdout, _ = run_cli(capsys, "run", "--function", "fence-area", "--steps", "500")
+    assert code == 0 and "ascent" in stdout and "x = 50" in stdout
+
+
+def test_tol_zero_runs_every_step(capsys, tmp_path):
+    out = tmp_path / "t.csv"
+    code, stdout, _ = run_cli(capsys, "run", "--function", "bowl", "--start", "0,0", "--tol",
+                              "0", "--steps", "7", "--out", str(out))
+    assert code == 0 and len(out.read_text().splitlines()) == 9
+
+
+def test_list_shows_every_registry(capsys):
+    code, stdout, _ = run_cli(capsys, "list")
+    assert code == 0
+    for word in ("rosenbrock", "himmelblau", "fence", "quadratic-full", "huber", "adamw",
+                 "cosine", "initial_accumulator_value"):
+        assert word in stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--function", "rosenbrock", "--lr", "-1"], "learning rate must be positive"),
+        (["run", "--function", "__import__('os')"], "not allowed"),
+        (["run", "--function", "9**9**9"], "exponent"),
+        (["run", "--function", "nosuch"], "unknown name"),
+        (["run", "--function", "bowl", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
+        (["run", "--function", "bowl", "--optimizer", "adam", "--momentum", "0.9"],
+         "adam has no hyperparameter 'momentum'"),
+        (["run", "--function", "bowl", "--optimizer", "adam", "--betas", "0.9", "1.0"],
+         "betas"),
+        (["run", "--function", "bowl", "--start", "1"], "--start needs 2 value"),
+        (["run", "--function", "bowl", "--start", "a,b"], "--start must be numbers"),
+        (["run", "--function", "bowl", "--steps", "-3"], "--steps must be zero or positive"),
+        (["run", "--function", "bowl", "--steps", "many"], "invalid int value"),
+        (["run", "--function", "bowl", "--schedule", "warm"], "unknown schedule"),
+        (["run", "--function", "bowl", "--batch-size", "4"], "--batch-size applies to"),
+        (["run", "--dataset", "missing.csv"], "missing.csv"),
+        (["run", "--dataset", "fence", "--model", "cubic"], "unknown model"),
+        (["run"], "one of the arguments --function --dataset is required"),
+        (["run", "--function", "bowl", "--out", "/nonexistent-dir/t.csv"], "does not exist"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(capsys, argv, message):
+    code, stdout, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err, err
+    assert "Traceback" not in err
+
+
+def test_bad_run_writes_nothing(capsys, tmp_path):
+    out = tmp_path / "never.csv"
+    code, _, _ = run_cli(capsys, "run", "--function", "bowl", "--lr", "0", "--out", str(out))
+    assert code == 2 and not out.exists()
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    proc = subprocess.run([sys.executable, "-m", "gd_explorer", "run", "--function", "booth",
+                           "--steps", "10"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "status:" in proc.stdout

@@ -1,0 +1,178 @@
+"""The engine: stop rules, statuses, divergence, recording, batching, determinism."""
+
+import numpy as np
+import pytest
+
+from gd_explorer.core.datasets import dataset_objective
+from gd_explorer.core.engine import Descent, run_descent
+from gd_explorer.core.functions import get_function
+from gd_explorer.core.objectives import expression_objective
+from gd_explorer.core.optimizers import make_optimizer
+from gd_explorer.core.schedules import make_schedule
+
+
+def test_rows_follow_the_csv_contract():
+    f = get_function("bowl")
+    traj = run_descent(f, make_optimizer("sgd", lr=0.1), [2.0, -1.0], steps=3)
+    assert traj.status == "max_steps" and traj.steps == 3
+    np.testing.assert_array_equal(traj.params[0], [2.0, -1.0])
+    for k in range(3):  # row k+1 = row k - lr * grad at row k
+        np.testing.assert_allclose(traj.params[k + 1], traj.params[k] - 0.1 * traj.grad[k])
+        assert traj.loss[k] == f.value(traj.params[k])
+    np.testing.assert_array_equal(traj.lr, [0.1] * 4)
+
+
+def test_converges_on_gradient_norm_and_reports_it():
+    traj = run_descent(get_function("bowl"), make_optimizer("sgd", lr=0.1), [2.0, -1.0],
+                       steps=10_000, grad_tol=1e-6)
+    assert traj.status == "converged"
+    assert traj.grad_norm[-1] <= 1e-6 < traj.grad_norm[-2]
+    assert traj.message == f"converged after {traj.steps} steps"
+
+
+def test_loss_tolerance_stops_when_progress_stalls():
+    traj = run_descent(get_function("bowl"), make_optimizer("sgd", lr=0.01), [2.0, -1.0],
+                       steps=10_000, loss_tol=1e-4)
+    assert traj.status == "converged"
+    assert abs(traj.loss[-1] - traj.loss[-2]) <= 1e-4 < abs(traj.loss[-2] - traj.loss[-3])
+
+
+def test_tol_zero_runs_all_steps_even_at_a_stationary_point():
+    traj = run_descent(get_function("bowl"), make_optimizer("sgd", lr=0.1), [0.0, 0.0], steps=25)
+    assert traj.status == "max_steps" and traj.steps == 25
+
+
+@pytest.mark.parametrize("start", [[2.5], [[2.5], [1.0]]])
+def test_divergence_is_a_status_with_the_step_and_earlier_rows_kept(start):
+    # lr = 1.5 on x**2 multiplies x by -2 each step: 2.5 * 2**k passes 1e100 at k = 332
+    f = get_function("parabola")
+    result = run_descent(f, make_optimizer("sgd", lr=1.5), start, steps=10_000)
+    traj = result[0] if isinstance(result, list) else result
+    assert traj.status == "diverged"
+    assert traj.message == f"diverged at step {traj.diverged_step}"
+    assert traj.steps == traj.diverged_step - 1
+    assert np.all(np.isfinite(traj.params)) and np.all(np.isfinite(traj.loss))
+    np.testing.assert_array_equal(traj.params[:, 0], 2.5 * (-2.0) ** np.arange(traj.steps + 1))
+
+
+def test_non_finite_values_diverge_instead_of_raising():
+    f = expression_objective("log(x) + y**2")
+    traj = run_descent(f, make_optimizer("sgd", lr=10.0), [0.5, 1.0], steps=100)
+    assert traj.status == "diverged" and traj.diverged_step == 1
+
+
+def test_overflow_in_the_fast_path_falls_back_and_diverges():
+    f = expression_objective("x**8")
+    traj = run_descent(f, make_optimizer("sgd", lr=1.0), [3.0], steps=1000)
+    assert traj.status == "diverged"
+
+
+def test_step_by_step_equals_run_to_end():
+    f, start = get_function("rosenbrock"), [-1.5, 2.0]
+    full = run_descent(f, make_optimizer("adam", lr=0.01), start, steps=500)
+    d = Descent(f, make_optimizer("adam", lr=0.01), start, max_steps=500)
+    while d.step():
+        pass
+    stepped = d.trajectory()
+    np.testing.assert_array_equal(full.params, stepped.params)
+    np.testing.assert_array_equal(full.loss, stepped.loss)
+    d2 = Descent(f, make_optimizer("adam", lr=0.01), start, max_steps=500)
+    for chunk in (1, 7, 100, 1000):
+        d2.advance(chunk)
+    np.testing.assert_array_equal(full.grad, d2.trajectory().grad)
+
+
+def test_records_generator_yields_every_row():
+    d = Descent(get_function("bowl"), make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=5)
+    recs = list(d.records())
+    assert [r.step for r in recs] == list(range(6))
+    np.testing.assert_array_equal([r.params for r in recs], d.trajectory().params)
+
+
+def test_batched_runs_match_single_runs():
+    f = get_function("rosenbrock")
+    starts = np.array([[-1.5, 2.0], [0.0, 0.0], [1.5, -0.5]])
+    batch = run_descent(f, make_optimizer("adam", lr=0.01), starts, steps=400)
+    for j, s in enumerate(starts):
+        single = run_descent(f, make_optimizer("adam", lr=0.01), s, steps=400)
+        np.testing.assert_allclose(batch[j].params, single.params, rtol=1e-12, atol=1e-12)
+
+
+def test_batched_runs_stop_independently():
+    f = get_function("parabola")
+    starts = np.array([[1.0], [1e-9], [1e60]])
+    runs = run_descent(f, make_optimizer("sgd", lr=0.1), starts, steps=1000, grad_tol=1e-6)
+    assert [r.status for r in runs] == ["converged", "converged", "diverged"]
+    assert runs[1].steps == 0 and len(runs[1].loss) == 1
+    assert runs[2].diverged_step == 0 and len(runs[2].loss) == 0  # 1e120 is beyond the limit
+    assert runs[0].steps > 10
+    assert np.all(np.isfinite(runs[0].params))
+
+
+def test_schedule_rate_is_recorded_per_row():
+    sched = make_schedule("step", base_lr=0.1, step_size=2, gamma=0.5)
+    traj = run_descent(get_function("bowl"), make_optimizer("sgd", lr=0.1), [1.0, 1.0],
+                       steps=5, schedule=sched)
+    np.testing.assert_allclose(traj.lr, [0.1, 0.1, 0.05, 0.05, 0.025, 0.025])
+
+
+def test_recording_grows_geometrically_and_costs_little():
+    f = get_function("rosenbrock")
+    d = Descent(f, make_optimizer("adam", lr=1e-3), [-1.5, 2.0], max_steps=200_000)
+    caps = set()
+    while d.advance(5000):
+        caps.add(d._rec.shape[0])
+    assert d.trajectory().steps == 200_000
+    assert len(caps) < 10  # doubling, not one resize per chunk
+    assert d.nbytes_per_step <= (2 * 2 + 4) * 8
+
+
+def test_minibatches_are_seeded_and_the_recorded_loss_is_full_data():
+    obj = dataset_objective("noisy-line", "linear", "mse")
+    kw = dict(steps=200, batch_size=5, seed=3)
+    a = run_descent(obj, make_optimizer("sgd", lr=0.01), [0.0, 0.0], **kw)
+    b = run_descent(obj, make_optimizer("sgd", lr=0.01), [0.0, 0.0], **kw)
+    c = run_descent(obj, make_optimizer("sgd", lr=0.01), [0.0, 0.0], **{**kw, "seed": 4})
+    np.testing.assert_array_equal(a.params, b.params)
+    assert not np.array_equal(a.params, c.params)
+    for k in (0, 57, 200):
+        assert a.loss[k] == pytest.approx(obj.value(a.params[k]), rel=1e-14)
+        np.testing.assert_allclose(a.grad[k], obj.grad(a.params[k]), rtol=1e-13)
+    # one update uses a 5-sample gradient, not the full one
+    assert not np.allclose(a.params[1], a.params[0] - 0.01 * a.grad[0])
+
+
+def test_every_sample_is_visited_once_per_epoch():
+    from gd_explorer.core.engine import MiniBatches
+
+    mb = MiniBatches(10, 3, seed=0)
+    epoch = np.concatenate([mb.next() for _ in range(4)])
+    assert sorted(epoch) == list(range(10))
+
+
+def test_deterministic_bit_for_bit():
+    f = expression_objective("x**2*sin(y) + 0.1*(x**2 + y**2)")
+    runs = [run_descent(f, make_optimizer("rmsprop", lr=0.01, centered=True), [1.0, 1.0],
+                        steps=2000) for _ in range(2)]
+    assert runs[0].params.tobytes() == runs[1].params.tobytes()
+
+
+def test_bad_engine_settings_are_refused():
+    f, opt = get_function("bowl"), make_optimizer("sgd")
+    with pytest.raises(ValueError, match="start must have 2 coordinate"):
+        Descent(f, opt, [1.0])
+    with pytest.raises(ValueError, match="max_steps must be a whole number"):
+        Descent(f, opt, [1.0, 1.0], max_steps=-1)
+    with pytest.raises(ValueError, match="grad_tol must be zero or a positive"):
+        Descent(f, opt, [1.0, 1.0], grad_tol=-1)
+    with pytest.raises(ValueError, match="batch size applies to dataset objectives only"):
+        Descent(f, opt, [1.0, 1.0], batch_size=4)
+    with pytest.raises(ValueError, match="start point must be finite"):
+        Descent(f, opt, [np.nan, 1.0])
+
+
+def test_stop_marks_runs_stopped():
+    d = Descent(get_function("bowl"), make_optimizer("sgd", lr=0.01), [1.0, 1.0], max_steps=100)
+    d.advance(10)
+    d.stop()
+    assert d.status == "stopped" and d.advance(10) == 0 and d.trajectory().steps == 10
