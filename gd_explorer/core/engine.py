@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -98,6 +98,23 @@ class StepRecord(NamedTuple):
     loss: float | np.ndarray
     grad: np.ndarray
     lr: float
+
+
+class Runs(Sequence):
+    """The trajectories of a batched descent, built on access (250,000 runs cost nothing)."""
+
+    def __init__(self, descent: Descent):
+        self.descent = descent
+
+    def __len__(self) -> int:
+        return self.descent.k
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return [self.descent.trajectory(i) for i in range(*j.indices(len(self)))]
+        if not -len(self) <= j < len(self):
+            raise IndexError(j)
+        return self.descent.trajectory(j % len(self))
 
 
 class MiniBatches:
@@ -208,8 +225,8 @@ class Descent:
         self.p = p
         self.state = optimizer.init_state(p)
         self.t = 0  # updates done = index of the current row
-        self.statuses = ["running"] * self.k
-        self.diverged_steps: list[int | None] = [None] * self.k
+        self.statuses = np.full(self.k, "running", dtype="<U9")
+        self._diverged_at = np.full(self.k, -1, dtype=np.int64)
         self.run_rows = np.zeros(self.k, dtype=np.int64)
         self.active = np.ones(self.k, dtype=bool)
         self._w = 2 * self.d + 1
@@ -229,7 +246,7 @@ class Descent:
     def status(self) -> str:
         """Status of a single run; for a batch, ``running`` while any run is."""
         if self.k == 1:
-            return self.statuses[0]
+            return str(self.statuses[0])
         if self.active.any():
             return "running"
         for s in ("stopped", "max_steps", "converged"):
@@ -245,7 +262,11 @@ class Descent:
     @property
     def diverged_step(self) -> int | None:
         """Step at which the (single) run diverged, else None."""
-        return self.diverged_steps[0]
+        return self.diverged_step_of(0)
+
+    def diverged_step_of(self, j: int) -> int | None:
+        """Step at which run ``j`` diverged, else None."""
+        return int(self._diverged_at[j]) if self._diverged_at[j] >= 0 else None
 
     @property
     def nbytes_per_step(self) -> int:
@@ -256,7 +277,7 @@ class Descent:
         """A one-line human description of run ``j``'s status."""
         s = self.statuses[j]
         if s == "diverged":
-            return f"diverged at step {self.diverged_steps[j]}"
+            return f"diverged at step {self.diverged_step_of(j)}"
         if s == "converged":
             return f"converged after {self.run_rows[j] - 1} steps"
         if s == "max_steps":
@@ -281,40 +302,64 @@ class Descent:
         """Check and record the row for the current point ``self.p`` (index ``self.t``)."""
         i = self.t
         d = self.d
+        p = self.p
         with np.errstate(all="ignore"):
-            ok = (
-                (np.abs(v) < DIVERGENCE_LIMIT)
-                & np.all(np.abs(g) < DIVERGENCE_LIMIT, axis=1)
-                & np.all(np.abs(self.p) < DIVERGENCE_LIMIT, axis=1)
+            # one fast whole-array test; per-run masks only when something is off
+            lim = DIVERGENCE_LIMIT
+            ok_all = bool(
+                -lim < v.min() and v.max() < lim
+                and -lim < g.min(initial=0.0) and g.max(initial=0.0) < lim
+                and -lim < p.min(initial=0.0) and p.max(initial=0.0) < lim
             )
-            gn = np.sqrt(np.sum(g * g, axis=1))
-        row = 0 if not self.record else self.n_rows
-        self._ensure(row + 1)
-        rec = self._rec[row]
-        rec[:, :d] = self.p
-        rec[:, d] = v
-        rec[:, d + 1:] = g
+            if not ok_all:
+                ok = np.abs(v) < DIVERGENCE_LIMIT
+                for c in range(d):
+                    ok &= (np.abs(g[:, c]) < DIVERGENCE_LIMIT) & (np.abs(p[:, c]) < DIVERGENCE_LIMIT)
+        row = self.n_rows if self.record else 0
+        if self.record:
+            self._ensure(row + 1)
+            rec = self._rec[row]
+            rec[:, :d] = p
+            rec[:, d] = v
+            rec[:, d + 1:] = g
         self._lr[row] = self.schedule.lr(i)
-        prev = self.value.copy() if i > 0 else None
-        self.value[:] = v
-        self.gradient[:] = g
-        for j in np.flatnonzero(self.active):
-            if not ok[j]:
-                self.statuses[j] = "diverged"
-                self.diverged_steps[j] = i
-                self.active[j] = False
-                rec[j] = np.nan
-                continue
-            self.run_rows[j] = i + 1
-            if (self.grad_tol > 0 and gn[j] <= self.grad_tol) or (
-                self.loss_tol > 0 and prev is not None and abs(v[j] - prev[j]) <= self.loss_tol
-            ):
-                self.statuses[j] = "converged"
-                self.active[j] = False
-            elif i >= self.max_steps:
-                self.statuses[j] = "max_steps"
-                self.active[j] = False
-        rec[~self.active & (self.run_rows < i + 1)] = np.nan
+        prev = self.value
+        self.value = np.asarray(v, dtype=np.float64)
+        self.gradient = np.asarray(g, dtype=np.float64)
+        active = self.active
+        if ok_all:
+            alive = active.copy()
+        else:
+            bad = active & ~ok
+            self.statuses[bad] = "diverged"
+            self._diverged_at[bad] = i
+            if self.record:
+                rec[bad] = np.nan
+            alive = active & ok
+        self.run_rows[alive] = i + 1
+        done = None
+        if self.grad_tol > 0:
+            gn2 = g[:, 0] * g[:, 0]
+            for c in range(1, d):
+                gn2 += g[:, c] * g[:, c]
+            done = gn2 <= self.grad_tol * self.grad_tol
+        if self.loss_tol > 0 and i > 0:
+            with np.errstate(all="ignore"):
+                change = np.abs(v - prev) <= self.loss_tol
+            done = change if done is None else done | change
+        if done is not None:
+            conv = alive & done
+            if conv.any():
+                self.statuses[conv] = "converged"
+                alive &= ~done
+        if i >= self.max_steps:
+            self.statuses[alive] = "max_steps"
+            alive[:] = False
+        self.active = alive
+        if self.record and not alive.all():
+            stale = ~alive & (self.run_rows < i + 1)
+            if stale.any():
+                rec[stale] = np.nan
         self.n_rows = row + 1
 
     # ------------------------------------------------------------------ stepping
@@ -403,7 +448,7 @@ class Descent:
                 rows.append(v_new)
                 rows.extend(g)
                 lrs.append(sched.lr(t) if lr_const is None else lr_const)
-                if grad_tol > 0 and math.sqrt(sum(c * c for c in g)) <= grad_tol:
+                if grad_tol > 0 and sum(c * c for c in g) <= grad_tol * grad_tol:
                     end = ("converged", t)
                 elif loss_tol > 0 and abs(v_new - v) <= loss_tol:
                     end = ("converged", t)
@@ -426,7 +471,7 @@ class Descent:
             self.statuses[0] = status
             self.active[0] = False
             if status == "diverged":
-                self.diverged_steps[0] = step
+                self._diverged_at[0] = step
         self.t = t
         return done
 
@@ -445,22 +490,17 @@ class Descent:
             self._rec[self.n_rows:self.n_rows + m, 0] = block
             self._lr[self.n_rows:self.n_rows + m] = lrs
             self.n_rows += m
-        else:
-            self._rec[0, 0] = last
-            self._lr[0] = lrs[-1]
-            self.n_rows = 1
         self.run_rows[0] += m
 
-    def run(self) -> Trajectory | list[Trajectory]:
+    def run(self) -> Trajectory | Runs:
         """Advance until every run has stopped; return the trajectory (or one per run)."""
         while not self.finished:
             self.advance(1 << 16)
-        return self.trajectory() if self.k == 1 else [self.trajectory(j) for j in range(self.k)]
+        return self.trajectory() if self.k == 1 else Runs(self)
 
     def stop(self) -> None:
         """Stop every active run (status ``stopped``)."""
-        for j in np.flatnonzero(self.active):
-            self.statuses[j] = "stopped"
+        self.statuses[self.active] = "stopped"
         self.active[:] = False
 
     def records(self) -> Iterator[StepRecord]:
@@ -477,7 +517,19 @@ class Descent:
     def trajectory(self, j: int = 0) -> Trajectory:
         """Copies of run ``j``'s recorded rows (only the current row if ``record=False``)."""
         d = self.d
-        n = int(self.run_rows[j]) if self.record else min(self.n_rows, 1)
+        if not self.record:
+            alive = self._diverged_at[j] < 0
+            return Trajectory(
+                names=self.objective.names,
+                params=self.p[j:j + 1].copy() if alive else np.empty((0, d)),
+                loss=self.value[j:j + 1].copy() if alive else np.empty(0),
+                grad=self.gradient[j:j + 1].copy() if alive else np.empty((0, d)),
+                lr=np.array([self.schedule.lr(self.t)]) if alive else np.empty(0),
+                status=str(self.statuses[j]),
+                diverged_step=self.diverged_step_of(j),
+                message=self.message(j),
+            )
+        n = int(self.run_rows[j])
         rec = self._rec[:n, j]
         return Trajectory(
             names=self.objective.names,
@@ -485,8 +537,8 @@ class Descent:
             loss=rec[:, d].copy(),
             grad=rec[:, d + 1:].copy(),
             lr=self._lr[:n].copy(),
-            status=self.statuses[j],
-            diverged_step=self.diverged_steps[j],
+            status=str(self.statuses[j]),
+            diverged_step=self.diverged_step_of(j),
             message=self.message(j),
         )
 
@@ -502,7 +554,7 @@ class Descent:
 def run_descent(objective: Objective, optimizer: Optimizer, start, *, steps: int = 1000,
                 schedule: Schedule | None = None, grad_tol: float = 0.0, loss_tol: float = 0.0,
                 batch_size: int | None = None, seed: int = 0, record: bool = True):
-    """Run to the end and return the :class:`Trajectory` (a list of them for ``(k, d)`` starts).
+    """Run to the end and return the :class:`Trajectory` (:class:`Runs` for ``(k, d)`` starts).
 
     With ``record=False`` and many starts, returns the finished :class:`Descent` itself
     (its ``p``, ``value`` and ``statuses`` hold the final state).

@@ -150,12 +150,14 @@ class SymbolicObjective(Objective):
         k, d = p.shape
         with np.errstate(all="ignore"):
             out = self._vector(*(p[:, i] for i in range(d)))
-        # constant components come back as Python scalars; broadcast them
-        v = np.broadcast_to(np.asarray(out[0], dtype=np.float64), (k,))
+        v = out[0]
+        if not (isinstance(v, np.ndarray) and v.shape == (k,)):
+            # constant components come back as Python scalars; broadcast them
+            v = np.full(k, v, dtype=np.float64)
         g = np.empty((k, d))
         for i in range(d):
             g[:, i] = out[i + 1]
-        return np.array(v), g
+        return v, g
 
     def values(self, p):
         p = np.asarray(p, dtype=np.float64)

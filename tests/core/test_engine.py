@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gd_explorer.core.datasets import dataset_objective
-from gd_explorer.core.engine import Descent, run_descent
+from gd_explorer.core.engine import Descent, Trajectory, run_descent
 from gd_explorer.core.functions import get_function
 from gd_explorer.core.objectives import expression_objective
 from gd_explorer.core.optimizers import make_optimizer
@@ -47,7 +47,7 @@ def test_divergence_is_a_status_with_the_step_and_earlier_rows_kept(start):
     # lr = 1.5 on x**2 multiplies x by -2 each step: 2.5 * 2**k passes 1e100 at k = 332
     f = get_function("parabola")
     result = run_descent(f, make_optimizer("sgd", lr=1.5), start, steps=10_000)
-    traj = result[0] if isinstance(result, list) else result
+    traj = result if isinstance(result, Trajectory) else result[0]
     assert traj.status == "diverged"
     assert traj.message == f"diverged at step {traj.diverged_step}"
     assert traj.steps == traj.diverged_step - 1
