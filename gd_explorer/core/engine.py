@@ -513,7 +513,46 @@ class Descent:
             if not self.step():
                 return
 
+    def set_max_steps(self, max_steps: int) -> None:
+        """Change the step limit; runs stopped by the old limit resume if the new one is higher."""
+        self.max_steps = _check_int("max_steps", max_steps, 0)
+        for j in range(self.k):
+            if self.statuses[j] == "max_steps" and self.run_rows[j] - 1 < self.max_steps:
+                self.statuses[j] = "running"
+                self.active[j] = True
+            elif self.statuses[j] == "running" and self.t >= self.max_steps:
+                self.statuses[j] = "max_steps"
+                self.active[j] = False
+
+    def set_tolerances(self, grad_tol: float, loss_tol: float) -> None:
+        """Change the stop rules for the coming steps."""
+        self.grad_tol = _check_tol("grad_tol", grad_tol)
+        self.loss_tol = _check_tol("loss_tol", loss_tol)
+
+    def replace_optimizer(self, optimizer: Optimizer, schedule: Schedule | None = None) -> None:
+        """Use ``optimizer`` (and ``schedule``) from the next update on.
+
+        The same kind of optimizer keeps its state (momentum buffers, moments, step count),
+        so changing a hyperparameter mid-run continues smoothly; another kind starts from
+        a fresh state at the current point.
+        """
+        if type(optimizer) is not type(self.optimizer):
+            self.state = optimizer.init_state(self.p)
+        self.optimizer = optimizer
+        self.schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
+        self._scalar = self._scalar_function()
+
     # ------------------------------------------------------------------ results
+    def views(self, j: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Views of run ``j``'s recorded rows: params, loss, grad, lr (no copies).
+
+        Rows already recorded are never written again (recording only appends), so these
+        views stay valid while the descent goes on; the next rows land beyond them.
+        """
+        n = int(self.run_rows[j]) if self.record else 0
+        rec = self._rec[:n, j]
+        return rec[:, :self.d], rec[:, self.d], rec[:, self.d + 1:], self._lr[:n]
+
     def trajectory(self, j: int = 0) -> Trajectory:
         """Copies of run ``j``'s recorded rows (only the current row if ``record=False``)."""
         d = self.d

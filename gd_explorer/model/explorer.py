@@ -1,0 +1,724 @@
+"""ExplorerModel: the single source of truth the window binds to.
+
+It owns the problem (an objective built from a :class:`ProblemSpec`), the start point,
+the runs (one :class:`Descent` each, configured by a :class:`RunSpec`), the stop rules,
+the speed and the timeline cursor.  Setters validate, change nothing on error (they raise
+``ValueError`` with a readable message), do nothing when the value is unchanged, and emit
+``<field>_changed``.  Descents advance on a worker thread; the model polls the worker's
+latest snapshot at display rate and emits ``progressed`` (never once per step).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from dataclasses import replace
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from gd_explorer.core.datasets import DatasetObjective
+from gd_explorer.core.engine import Descent
+from gd_explorer.core.export import write_trajectory_csv
+from gd_explorer.core.objectives import Objective
+from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+from gd_explorer.core.surface import (
+    SurfaceCancelled,
+    curve_1d,
+    gradient_field,
+    grid_axes,
+    surface_grid,
+)
+from gd_explorer.model.snapshot import RunSnapshot
+from gd_explorer.model.threads import new_thread
+from gd_explorer.model.worker import DescentWorker, RawSnapshot, raw_snapshot
+
+#: Okabe–Ito colours that stay visible on viridis (dark low values, where paths end)
+PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#FFFFFF", "#009E73", "#F0E442",
+           "#0072B2")
+MAX_RUNS = 8
+POLL_MS = 16  # <= 60 Hz
+#: residual evaluations above which a surface is computed off the UI thread
+SLOW_SURFACE = 4_000_000
+
+
+class RunEntry:
+    """One run as the model keeps it: its spec, colour and descent."""
+
+    __slots__ = ("run_id", "spec", "color", "descent")
+
+    def __init__(self, run_id: int, spec: RunSpec, color: str, descent: Descent):
+        self.run_id, self.spec, self.color, self.descent = run_id, spec, color, descent
+
+
+class _SurfaceJob(QObject):
+    """Computes a slow surface (MAE/Huber on big data) on its own thread, cancellable."""
+
+    done = Signal(int, object)
+    progress = Signal(int, float)
+    failed = Signal(int, str)
+
+    @Slot(int, object)
+    def compute(self, token: int, args: tuple) -> None:
+        objective, axes, fixed, xs, ys, cancel = args
+        if cancel.is_set():
+            return
+
+        def report(fraction: float) -> bool:
+            self.progress.emit(token, fraction)
+            return not cancel.is_set()
+
+        try:
+            z = surface_grid(objective, axes, fixed, xs, ys, progress=report)
+        except SurfaceCancelled:
+            return
+        except Exception as exc:  # shown in the status bar; the app goes on
+            self.failed.emit(token, f"surface failed: {exc}")
+            return
+        self.done.emit(token, z)
+
+
+class ExplorerModel(QObject):
+    """Application state and control; see the module docstring."""
+
+    problem_changed = Signal()
+    start_changed = Signal()
+    runs_changed = Signal()
+    selected_run_changed = Signal(int)
+    limits_changed = Signal()
+    running_changed = Signal(bool)
+    speed_changed = Signal(float)
+    cursor_changed = Signal(object)
+    surface_axes_changed = Signal()
+    surface_changed = Signal()
+    surface_progress = Signal(float)
+    progressed = Signal()
+    failed = Signal(str)
+    message = Signal(str)
+    _start_loop = Signal()
+    _compute_surface = Signal(int, object)
+
+    def __init__(self, session: Session | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self._next_id = 1
+        self._runs: list[RunEntry] = []
+        self._raw: dict[int, RawSnapshot] = {}
+        self._seen_version = -1
+        self._running = False
+        self._speed = 0.0
+        self._cursor: int | None = None
+        self._selected: int | None = None
+        self.surface: tuple | None = None  # (xs, ys, z, names)
+        self._surface_token = 0
+        self._surface_cancel = threading.Event()
+
+        self._worker = DescentWorker()
+        self._thread = new_thread("descentThread")
+        self._worker.moveToThread(self._thread)
+        self._start_loop.connect(self._worker.run_loop)
+        self._worker.loop_finished.connect(self._on_loop_finished)
+        self._worker.failed.connect(self._on_worker_failed)
+        self._thread.start()
+
+        self._surface_worker = _SurfaceJob()
+        self._surface_thread = new_thread("surfaceThread")
+        self._surface_worker.moveToThread(self._surface_thread)
+        self._compute_surface.connect(self._surface_worker.compute)
+        self._surface_worker.done.connect(self._on_surface_done)
+        self._surface_worker.progress.connect(self._on_surface_progress)
+        self._surface_worker.failed.connect(self._on_surface_failed)
+        self._surface_thread.start()
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._poll)
+
+        if session is None:
+            from gd_explorer.core.presets import DEFAULT_PRESET, PRESETS
+
+            session = PRESETS[DEFAULT_PRESET].session
+        self._problem = session.problem
+        self.objective: Objective = session.problem.build()
+        self._apply_session_unchecked(session, self.objective)
+
+    # ================================================================== lifetime
+    def shutdown(self) -> None:
+        """Stop the worker threads and wait for them (call from closeEvent)."""
+        self._timer.stop()
+        self._worker.stop_event.set()
+        self._worker.pause_event.set()
+        self._surface_cancel.set()
+        for thread in (self._thread, self._surface_thread):
+            thread.quit()
+            if not thread.wait(5000):  # pragma: no cover - a hung worker
+                thread.terminate()
+                thread.wait(1000)
+
+    # ================================================================== properties
+    @property
+    def problem(self) -> ProblemSpec:
+        return self._problem
+
+    @property
+    def start(self) -> np.ndarray:
+        return self._start.copy()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.objective.names
+
+    @property
+    def dim(self) -> int:
+        return self.objective.dim
+
+    @property
+    def maximize(self) -> bool:
+        return self.objective.maximize if self._problem.maximize is None else self._problem.maximize
+
+    @property
+    def runs(self) -> list[RunEntry]:
+        return list(self._runs)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @property
+    def cursor(self) -> int | None:
+        return self._cursor
+
+    @property
+    def selected_run_id(self) -> int | None:
+        return self._selected
+
+    @property
+    def surface_axes(self) -> tuple[int, ...]:
+        return self._surface_axes
+
+    def run(self, run_id: int) -> RunEntry:
+        """The run with ``run_id`` (KeyError if absent)."""
+        for r in self._runs:
+            if r.run_id == run_id:
+                return r
+        raise KeyError(run_id)
+
+    # ================================================================== session
+    def session(self) -> Session:
+        """The whole configuration as a core Session (for saving)."""
+        runs = tuple(replace(r.spec, color=r.color) for r in self._runs)
+        return Session(problem=self._problem, runs=runs,
+                       start=tuple(float(v) for v in self._start), max_steps=self.max_steps,
+                       tol=self.tol, loss_tol=self.loss_tol,
+                       surface_axes=tuple(self._surface_axes) if self.dim >= 2 else (0, 1),
+                       title=self._title, description=self._description)
+
+    def apply_session(self, session: Session) -> None:
+        """Replace everything by ``session``; validated first, nothing changes on error."""
+        objective = session.problem.build()
+        if session.start is not None and len(session.start) != objective.dim:
+            raise ValueError(f"start has {len(session.start)} values, the problem has "
+                             f"{objective.dim} parameters")
+        maximize = objective.maximize if session.problem.maximize is None else \
+            session.problem.maximize
+        for i, spec in enumerate(session.runs):
+            try:
+                spec.build(maximize)
+            except ValueError as exc:
+                raise ValueError(f"run {i + 1}: {exc}") from None
+        self._halt()
+        self._apply_session_unchecked(session, objective)
+        self.problem_changed.emit()
+        self.start_changed.emit()
+        self.limits_changed.emit()
+        self.surface_axes_changed.emit()
+        self.runs_changed.emit()
+        self._emit_progress()
+
+    def _apply_session_unchecked(self, session: Session, objective: Objective) -> None:
+        self._problem = session.problem
+        self.objective = objective
+        self._title, self._description = session.title, session.description
+        self._start = np.array(session.start if session.start is not None else objective.start,
+                               dtype=np.float64)
+        self.max_steps, self.tol, self.loss_tol = session.max_steps, session.tol, session.loss_tol
+        axes = tuple(session.surface_axes)
+        if objective.dim >= 2 and len(set(axes)) == 2 and all(0 <= a < objective.dim for a in axes):
+            self._surface_axes = axes
+        else:
+            self._surface_axes = (0, 1) if objective.dim >= 2 else (0,)
+        self._runs = []
+        for spec in session.runs:
+            self._runs.append(self._make_entry(spec, spec.color or None))
+        self._selected = self._runs[0].run_id if self._runs else None
+        self._cursor = None
+        self._refresh_raw()
+        self._recompute_surface()
+
+    # ================================================================== problem
+    def set_problem(self, spec: ProblemSpec) -> None:
+        """Build the objective for ``spec``; on success reset start, runs and surface."""
+        if spec == self._problem:
+            return
+        objective = spec.build()  # raises ValueError with a message; nothing changed yet
+        maximize = objective.maximize if spec.maximize is None else spec.maximize
+        for entry in self._runs:
+            entry.spec.build(maximize)
+        self._halt()
+        self._problem = spec
+        self.objective = objective
+        self._start = np.array(objective.start, dtype=np.float64)
+        self._surface_axes = (0, 1) if objective.dim >= 2 else (0,)
+        self._rebuild_descents()
+        self._recompute_surface()
+        self.problem_changed.emit()
+        self.start_changed.emit()
+        self.surface_axes_changed.emit()
+        self.runs_changed.emit()
+        self._emit_progress()
+
+    def set_maximize(self, maximize: bool | None) -> None:
+        """Gradient ascent on/off (None: the objective's default)."""
+        if maximize == self._problem.maximize:
+            return
+        self.set_problem(replace(self._problem, maximize=maximize))
+
+    def set_surface_axes(self, axes: tuple[int, int]) -> None:
+        """Choose which two parameters the surface shows (3-parameter models)."""
+        axes = tuple(int(a) for a in axes)
+        if axes == self._surface_axes:
+            return
+        if len(axes) != 2 or axes[0] == axes[1] or not all(0 <= a < self.dim for a in axes):
+            raise ValueError(f"choose two different parameters out of {', '.join(self.names)}")
+        self._surface_axes = axes
+        self._recompute_surface()
+        self.surface_axes_changed.emit()
+
+    # ================================================================== start
+    def set_start(self, point) -> None:
+        """Set the start point; every run restarts from there."""
+        p = np.asarray(point, dtype=np.float64).reshape(-1)
+        if p.size != self.dim:
+            raise ValueError(f"the start needs {self.dim} values ({', '.join(self.names)})")
+        if not np.all(np.isfinite(p)):
+            raise ValueError("the start must be finite")
+        if np.array_equal(p, self._start):
+            return
+        self._halt()
+        self._start = p
+        self._rebuild_descents()
+        if self.dim > 2:
+            self._recompute_surface()
+        self.start_changed.emit()
+        self._emit_progress()
+
+    def set_start_2d(self, x: float, y: float | None = None) -> None:
+        """Set the start from a click on the surface (other parameters unchanged)."""
+        p = self._start.copy()
+        axes = self._surface_axes
+        p[axes[0]] = x
+        if len(axes) > 1 and y is not None:
+            p[axes[1]] = y
+        self.set_start(p)
+
+    # ================================================================== runs
+    def _make_entry(self, spec: RunSpec, color: str | None) -> RunEntry:
+        used = {r.color for r in self._runs}
+        if not color:
+            color = next((c for c in PALETTE if c not in used), PALETTE[len(self._runs) % 8])
+        entry = RunEntry(self._next_id, spec, color, self._new_descent(spec))
+        self._next_id += 1
+        return entry
+
+    def _new_descent(self, spec: RunSpec) -> Descent:
+        optimizer, schedule = spec.build(self.maximize)
+        return Descent(self.objective, optimizer, self._start, schedule=schedule,
+                       max_steps=self.max_steps, grad_tol=self.tol, loss_tol=self.loss_tol,
+                       batch_size=self._problem.batch_size if self._problem.kind == "dataset"
+                       else None, seed=self._problem.seed)
+
+    def add_run(self, spec: RunSpec | None = None) -> int:
+        """Add a run (default: the next optimizer at its default rate); returns its id."""
+        if len(self._runs) >= MAX_RUNS:
+            raise ValueError(f"at most {MAX_RUNS} runs")
+        if spec is None:
+            used = {r.spec.optimizer for r in self._runs}
+            name = next((n for n in ("sgd", "adam", "rmsprop", "adagrad", "adamw")
+                         if n not in used), "sgd")
+            spec = RunSpec(optimizer=name, lr=self.objective.default_lr(name))
+        spec.build(self.maximize)
+        self._halt()
+        entry = self._make_entry(spec, spec.color or None)
+        self._runs.append(entry)
+        self._selected = entry.run_id
+        self._refresh_raw()
+        self.runs_changed.emit()
+        self.selected_run_changed.emit(entry.run_id)
+        self._emit_progress()
+        return entry.run_id
+
+    def remove_run(self, run_id: int) -> None:
+        """Remove a run (the last one cannot be removed)."""
+        if len(self._runs) <= 1:
+            raise ValueError("keep at least one run")
+        entry = self.run(run_id)
+        self._halt()
+        self._runs.remove(entry)
+        self._raw.pop(run_id, None)
+        if self._selected == run_id:
+            self._selected = self._runs[0].run_id
+            self.selected_run_changed.emit(self._selected)
+        self.runs_changed.emit()
+        self._emit_progress()
+
+    def update_run(self, run_id: int, spec: RunSpec) -> None:
+        """Change a run's optimizer settings; applies from the next step.
+
+        A run that has not moved yet simply restarts with the new settings.
+        """
+        entry = self.run(run_id)
+        if spec == entry.spec:
+            return
+        optimizer, schedule = spec.build(self.maximize)  # validate before touching anything
+        was_running = self._running
+        self._halt()
+        old = entry.spec
+        entry.spec = spec
+        if entry.descent.t == 0 or spec.optimizer != old.optimizer:
+            if entry.descent.t == 0:
+                entry.descent = self._new_descent(spec)
+            else:
+                entry.descent.replace_optimizer(optimizer, schedule)
+        else:
+            entry.descent.replace_optimizer(optimizer, schedule)
+        self._refresh_raw()
+        self.runs_changed.emit()
+        self._emit_progress()
+        if was_running:
+            self.start_running()
+
+    def set_run_visible(self, run_id: int, visible: bool) -> None:
+        """Show or hide a run in every view."""
+        entry = self.run(run_id)
+        if entry.spec.visible == bool(visible):
+            return
+        entry.spec = replace(entry.spec, visible=bool(visible))
+        self.runs_changed.emit()
+        self._emit_progress()
+
+    def select_run(self, run_id: int) -> None:
+        """Make ``run_id`` the selected run (step log, slice, arrows)."""
+        self.run(run_id)
+        if run_id == self._selected:
+            return
+        self._selected = run_id
+        self.selected_run_changed.emit(run_id)
+        self._emit_progress()
+
+    # ================================================================== limits
+    def set_limits(self, max_steps: int | None = None, tol: float | None = None,
+                   loss_tol: float | None = None) -> None:
+        """Change the stop rules (max steps, gradient-norm and loss-change tolerances)."""
+        m = self.max_steps if max_steps is None else max_steps
+        t = self.tol if tol is None else tol
+        lt = self.loss_tol if loss_tol is None else loss_tol
+        if isinstance(m, bool) or int(m) != m or not 0 <= m <= 10_000_000:
+            raise ValueError(f"max steps must be a whole number from 0 to 10,000,000, got {m}")
+        for name, v in (("tolerance", t), ("loss tolerance", lt)):
+            if not (math.isfinite(v) and v >= 0):
+                raise ValueError(f"{name} must be zero or positive, got {v}")
+        if (int(m), float(t), float(lt)) == (self.max_steps, self.tol, self.loss_tol):
+            return
+        was_running = self._running
+        self._halt()
+        self.max_steps, self.tol, self.loss_tol = int(m), float(t), float(lt)
+        for r in self._runs:
+            r.descent.set_max_steps(self.max_steps)
+            r.descent.set_tolerances(self.tol, self.loss_tol)
+        self._refresh_raw()
+        self.limits_changed.emit()
+        self._emit_progress()
+        if was_running:
+            self.start_running()
+
+    # ================================================================== control
+    def step(self) -> int:
+        """One update of every active run (pauses first if running). Returns runs advanced."""
+        self._halt()
+        moved = 0
+        try:
+            for r in self._runs:
+                moved += r.descent.advance(1)
+        except Exception as exc:  # an objective raising is a bug, but must not kill the UI
+            self.failed.emit(f"step failed: {exc}")
+        self._cursor = None
+        self._refresh_raw()
+        self.cursor_changed.emit(None)
+        self._emit_progress()
+        if moved == 0:
+            self.message.emit("every run has stopped: reset, or raise max steps")
+        return moved
+
+    def start_running(self) -> None:
+        """Run/resume every active run on the worker thread."""
+        if self._running:
+            return
+        if all(r.descent.finished for r in self._runs):
+            self.message.emit("every run has stopped: reset, or raise max steps")
+            return
+        self._worker.set_descents([(r.run_id, r.descent) for r in self._runs])
+        self._worker.speed = self._speed
+        self._worker.pause_event.clear()
+        self._worker.stop_event.clear()
+        self._worker.idle.clear()
+        self._running = True
+        self._cursor = None
+        self.cursor_changed.emit(None)
+        self._timer.start()
+        self._start_loop.emit()
+        self.running_changed.emit(True)
+
+    def pause(self) -> None:
+        """Pause the worker (returns once it is idle)."""
+        if not self._running:
+            return
+        self._halt()
+
+    def toggle_running(self) -> None:
+        """Run if paused, pause if running."""
+        if self._running:
+            self.pause()
+        else:
+            self.start_running()
+
+    def reset(self) -> None:
+        """Every run back to the start, keeping its settings."""
+        self._halt()
+        self._rebuild_descents()
+        self._cursor = None
+        self.cursor_changed.emit(None)
+        self._emit_progress()
+
+    def set_speed(self, steps_per_second: float) -> None:
+        """Steps per second per run; 0 means as fast as possible."""
+        v = float(steps_per_second)
+        if not (math.isfinite(v) and v >= 0):
+            raise ValueError("speed must be zero (max) or positive")
+        if v == self._speed:
+            return
+        self._speed = v
+        self._worker.speed = v  # read by the worker between rounds
+        self.speed_changed.emit(v)
+
+    def set_cursor(self, cursor: int | None) -> None:
+        """Show step ``cursor`` in every view (None: follow the latest step)."""
+        if cursor is not None:
+            cursor = max(0, int(cursor))
+            if cursor >= self.max_rows() - 1:
+                cursor = None
+        if cursor == self._cursor:
+            return
+        self._cursor = cursor
+        self.cursor_changed.emit(cursor)
+        self.progressed.emit()
+
+    def max_rows(self) -> int:
+        """The longest run's number of recorded rows."""
+        return max((raw.loss.size for raw in self._raw.values()), default=0)
+
+    # ================================================================== worker plumbing
+    def _halt(self) -> None:
+        """Pause the worker and wait until it no longer touches the descents."""
+        if not self._running:
+            return
+        self._worker.pause_event.set()
+        if not self._worker.idle.wait(5.0):  # pragma: no cover - chunks take ~10 ms
+            self.failed.emit("the worker did not pause in time")
+        self._running = False
+        self._timer.stop()
+        self._poll()
+        self.running_changed.emit(False)
+
+    @Slot()
+    def _on_loop_finished(self) -> None:
+        if self._running:
+            self._running = False
+            self._timer.stop()
+            self._poll()
+            self.running_changed.emit(False)
+            stopped = [r for r in self._runs if r.descent.finished]
+            if len(stopped) == len(self._runs):
+                self.message.emit("all runs finished")
+
+    @Slot(str)
+    def _on_worker_failed(self, text: str) -> None:
+        self.failed.emit(text)
+
+    @Slot()
+    def _poll(self) -> None:
+        version, snaps = self._worker.latest()
+        if version == self._seen_version:
+            return
+        self._seen_version = version
+        ids = {r.run_id for r in self._runs}
+        for raw in snaps:
+            if raw.run_id in ids:
+                self._raw[raw.run_id] = raw
+        self.progressed.emit()
+
+    def _refresh_raw(self) -> None:
+        self._raw = {r.run_id: raw_snapshot(r.run_id, r.descent) for r in self._runs}
+
+    def _emit_progress(self) -> None:
+        self.progressed.emit()
+
+    def _rebuild_descents(self) -> None:
+        for r in self._runs:
+            r.descent = self._new_descent(r.spec)
+        self._refresh_raw()
+
+    # ================================================================== snapshots
+    def snapshots(self) -> list[RunSnapshot]:
+        """The runs as the views draw them, in run order."""
+        out = []
+        for r in self._runs:
+            raw = self._raw.get(r.run_id)
+            if raw is None:
+                continue
+            opt = r.descent.optimizer
+            out.append(RunSnapshot(
+                r.run_id, r.spec.display_label(), r.color, r.spec.visible,
+                raw.params, raw.loss, raw.grad, raw.lr, raw.status, raw.message, raw.state,
+                raw.batch, opt.title, opt.hyperparameters(),
+            ))
+        return out
+
+    def selected_snapshot(self) -> RunSnapshot | None:
+        """The selected run's snapshot."""
+        for s in self.snapshots():
+            if s.run_id == self._selected:
+                return s
+        return None
+
+    # ================================================================== derived data
+    def fixed_point(self) -> np.ndarray:
+        """Values of the parameters the surface does not show: the selected run's current
+        point when it has moved, else the start."""
+        snap = self.selected_snapshot()
+        if snap is not None and snap.n > 0:
+            return np.array(snap.params[snap.index(self._cursor)], dtype=np.float64)
+        return self._start.copy()
+
+    def _recompute_surface(self) -> None:
+        obj = self.objective
+        self._surface_token += 1
+        self._surface_cancel.set()
+        if obj.dim < 2:
+            self.surface = None
+            self.surface_changed.emit()
+            return
+        axes = self._surface_axes
+        xs, ys = grid_axes(obj.window, axes, 200)
+        fixed = self.fixed_point() if self._raw else self._start.copy()
+        names = (obj.names[axes[0]], obj.names[axes[1]])
+        slow = isinstance(obj, DatasetObjective) and obj.loss.name != "mse" and \
+            obj.n * xs.size * ys.size > SLOW_SURFACE
+        if slow:
+            self.surface = (xs, ys, None, names)
+            self.surface_progress.emit(0.0)
+            self._surface_cancel = threading.Event()
+            self._compute_surface.emit(self._surface_token,
+                                       (obj, axes, fixed, xs, ys, self._surface_cancel))
+            self.message.emit("computing the loss surface…")
+            return
+        z = surface_grid(obj, axes, fixed, xs, ys)
+        self.surface = (xs, ys, z, names)
+        self.surface_changed.emit()
+
+    @Slot(int, object)
+    def _on_surface_done(self, token: int, z) -> None:
+        if token != self._surface_token or self.surface is None:
+            return
+        xs, ys, _, names = self.surface
+        self.surface = (xs, ys, z, names)
+        self.surface_progress.emit(1.0)
+        self.surface_changed.emit()
+        self.message.emit("loss surface ready")
+
+    @Slot(int, float)
+    def _on_surface_progress(self, token: int, fraction: float) -> None:
+        if token == self._surface_token:
+            self.surface_progress.emit(fraction)
+
+    @Slot(int, str)
+    def _on_surface_failed(self, token: int, text: str) -> None:
+        if token == self._surface_token:
+            self.failed.emit(text)
+
+    def cancel_surface(self) -> None:
+        """Stop a slow surface computation."""
+        self._surface_cancel.set()
+        self._surface_token += 1
+        self.surface_progress.emit(1.0)
+        self.message.emit("surface computation cancelled")
+
+    def curve(self, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+        """For 1-parameter problems: xs over the window and f(xs)."""
+        lo, hi = self.objective.window[0]
+        xs = np.linspace(lo, hi, n)
+        return xs, curve_1d(self.objective, 0, self._start, xs)
+
+    def slice_along(self, index: int, n: int = 200) -> tuple[np.ndarray, np.ndarray, tuple]:
+        """Loss along parameter ``index`` through the selected run's point at the cursor."""
+        point = self.fixed_point()
+        lo, hi = self.objective.window[index]
+        span = hi - lo
+        lo, hi = min(lo, point[index] - 0.1 * span), max(hi, point[index] + 0.1 * span)
+        xs = np.linspace(lo, hi, n)
+        values = curve_1d(self.objective, index, point, xs)
+        f0 = float(self.objective.value(point))
+        return xs, values, (float(point[index]), f0)
+
+    def arrow_field(self, n: int = 18):
+        """−∇f on a coarse grid over the surface window: xs, ys, U, V."""
+        if self.dim < 2:
+            return None
+        xs, ys = grid_axes(self.objective.window, self._surface_axes, n)
+        gx, gy = gradient_field(self.objective, self._surface_axes, self.fixed_point(), xs, ys)
+        sign = 1.0 if self.maximize else -1.0
+        return xs, ys, sign * gx, sign * gy
+
+    def value_at(self, x: float, y: float | None = None) -> float:
+        """f at a point of the surface (other parameters at the fixed point)."""
+        p = self.fixed_point()
+        p[self._surface_axes[0]] = x
+        if y is not None and len(self._surface_axes) > 1:
+            p[self._surface_axes[1]] = y
+        with np.errstate(all="ignore"):
+            return float(self.objective.value(p))
+
+    # ================================================================== export
+    def export_run_csv(self, run_id: int, path: str) -> int:
+        """Write one run's trajectory CSV (atomically); returns rows written."""
+        self._halt()
+        traj = self.run(run_id).descent.trajectory()
+        write_trajectory_csv(path, traj)
+        return len(traj.loss)
+
+    def export_all_csv(self, folder: str) -> list[str]:
+        """Write every run's trajectory into ``folder`` as ``<n>-<label>.csv``."""
+        if not os.path.isdir(folder):
+            raise ValueError(f"{folder} is not a folder")
+        self._halt()
+        written = []
+        for i, r in enumerate(self._runs, 1):
+            stem = re.sub(r"[^A-Za-z0-9._=-]+", "_", r.spec.display_label()).strip("_")
+            path = os.path.join(folder, f"run{i}-{stem or 'run'}.csv")
+            write_trajectory_csv(path, r.descent.trajectory())
+            written.append(path)
+        return written

@@ -1,0 +1,74 @@
+"""Plain data the model publishes and the views draw (no Qt here).
+
+The worker records into append-only arrays: rows below ``n`` are never written again, so
+a snapshot may hold read-only views of that prefix instead of copying megabytes at
+display rate.  Everything else in a snapshot (current state, optimizer buffers) is a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What the views need to draw one run at one moment.
+
+    Attributes
+    ----------
+    run_id
+        Stable identifier of the run (survives reordering and removals of others).
+    label, color, visible
+        Legend text, ``"#rrggbb"`` colour, and whether the user shows it.
+    params, loss, grad, lr
+        Recorded rows ``0..n-1`` (read-only): shapes ``(n, d)``, ``(n,)``, ``(n, d)``, ``(n,)``.
+    status, message
+        Engine status (``running``, ``converged``, ``max_steps``, ``diverged``, ``stopped``)
+        and its one-line description (e.g. ``"diverged at step 41"``).
+    state
+        The optimizer's buffers at the latest step (torch names -> arrays of shape ``(d,)``).
+    batch
+        Indices of the mini-batch used for the latest update, or None (full batch).
+    optimizer_title, hyper
+        For the step log: e.g. ``"Adam"`` and ``{"lr": 0.01, "betas": (0.9, 0.999), ...}``.
+    """
+
+    run_id: int
+    label: str
+    color: str
+    visible: bool
+    params: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    lr: np.ndarray
+    status: str = "running"
+    message: str = ""
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+    batch: np.ndarray | None = None
+    optimizer_title: str = ""
+    hyper: dict = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of recorded rows."""
+        return len(self.loss)
+
+    def index(self, cursor: int | None) -> int:
+        """The row to show for timeline position ``cursor`` (None: the latest), or -1 if empty."""
+        if self.n == 0:
+            return -1
+        return self.n - 1 if cursor is None else max(0, min(cursor, self.n - 1))
+
+    @staticmethod
+    def make(run_id, label, color, visible, params, loss, grad, lr, **kw) -> RunSnapshot:
+        """Build a snapshot, turning the row arrays into read-only views."""
+        return RunSnapshot(run_id, label, color, visible, _readonly(params), _readonly(loss),
+                           _readonly(grad), _readonly(lr), **kw)

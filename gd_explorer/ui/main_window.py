@@ -1,0 +1,761 @@
+"""The main window: panels, views, controls, menus; bound to one ExplorerModel."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gd_explorer import __version__
+from gd_explorer.core.datasets import DatasetObjective
+from gd_explorer.core.presets import PRESETS
+from gd_explorer.core.session import (
+    Session,
+    SessionError,
+    load_session,
+    save_session,
+    session_from_dict,
+    session_to_dict,
+)
+from gd_explorer.model.explorer import ExplorerModel
+from gd_explorer.ui.csv_dialog import CsvDialog
+from gd_explorer.ui.panels import ProblemPanel, RunsPanel
+from gd_explorer.ui.views import (
+    CurveView,
+    FitView,
+    LossView,
+    SliceView,
+    StepLogView,
+    Surface3DView,
+    SurfaceView,
+)
+
+SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 0)  # 0 = max
+REFRESH_SLOW_MS = 200  # slice and arrows: derived data refreshed at most 5 times a second
+
+
+def _speed_text(v: float) -> str:
+    return "max" if v == 0 else f"{v:g}/s"
+
+
+class MainWindow(QMainWindow):
+    """The gd-explorer window.  ``MainWindow()`` builds it without showing it."""
+
+    closed = Signal()
+
+    def __init__(self, session: Session | None = None, *, settings: QSettings | None = None,
+                 restore: bool = False):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("gd-explorer")
+        self.settings = settings
+        self.model = ExplorerModel(session)
+        self._session_path: str | None = None
+        self._closing = False
+
+        self._build_views()
+        self._build_panels()
+        self._build_controls()
+        self._build_menus()
+        self._build_status_bar()
+        self._bind_model()
+        self.setMinimumSize(1000, 680)
+        self.resize(1440, 900)
+        if restore and settings is not None:
+            self._restore_settings()
+        self._on_problem_changed()
+        self._on_runs_changed()
+
+    # ================================================================== construction
+    def _build_views(self) -> None:
+        self.surface_view = SurfaceView()
+        self.curve_view = CurveView()
+        self.surface3d = Surface3DView()
+        self.loss_view = LossView()
+        self.fit_view = FitView()
+        self.slice_view = SliceView()
+        self.step_log = StepLogView()
+
+        self.main_tabs = QTabWidget()
+        self.main_tabs.setObjectName("mainTabs")
+        self.main_tabs.addTab(self.surface_view, "Surface")
+        self.main_tabs.addTab(self.curve_view, "Curve")
+        self.main_tabs.addTab(self.surface3d, "3-D")
+        self.main_tabs.addTab(self.fit_view, "Fit")
+        self.main_tabs.setTabToolTip(0, "Loss surface with every run's path (2 parameters)")
+        self.main_tabs.setTabToolTip(1, "The function with the iterates and the tangent")
+        self.main_tabs.setTabToolTip(2, "3-D surface (needs OpenGL)")
+        self.main_tabs.setTabToolTip(3, "The data and every run's fitted curve")
+
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setObjectName("sideTabs")
+        self.side_tabs.addTab(self.step_log, "Step log")
+        slice_page = QWidget()
+        sl = QVBoxLayout(slice_page)
+        sl.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Loss along"))
+        self.slice_param = QComboBox()
+        self.slice_param.setObjectName("sliceParam")
+        self.slice_param.setToolTip("The parameter to vary; the others stay at the selected "
+                                    "run's current values")
+        row.addWidget(self.slice_param)
+        row.addStretch(1)
+        sl.addLayout(row)
+        sl.addWidget(self.slice_view)
+        self.side_tabs.addTab(slice_page, "Slice")
+        self._slice_page = slice_page
+        self.side_tabs.setTabToolTip(0, "The selected run's step written out with numbers")
+        self.side_tabs.setTabToolTip(1, "Loss along one parameter through the current point")
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.loss_view)
+        right.addWidget(self.side_tabs)
+        right.setSizes([380, 420])
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("centralSplitter")
+        split.addWidget(self.main_tabs)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([760, 480])
+        self.setCentralWidget(split)
+        self._splitters = (split, right)
+
+    def _build_panels(self) -> None:
+        self.problem_panel = ProblemPanel(self.model)
+        self.runs_panel = RunsPanel(self.model)
+        for title, panel, name in (("Problem", self.problem_panel, "problemDock"),
+                                   ("Runs", self.runs_panel, "runsDock")):
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(panel)
+            scroll.setMinimumWidth(330)
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            dock.setWidget(scroll)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            setattr(self, name, dock)
+        self.problem_panel.open_csv_requested.connect(self.open_csv)
+
+    def _build_controls(self) -> None:
+        bar = QToolBar("Control")
+        bar.setObjectName("controlBar")
+        bar.setMovable(False)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, bar)
+        self.step_button = QPushButton("Step ▸")
+        self.step_button.setObjectName("stepButton")
+        self.step_button.setToolTip("One update of every run (→)")
+        self.run_button = QPushButton("Run")
+        self.run_button.setObjectName("runButton")
+        self.run_button.setToolTip("Run or pause every run (Space)")
+        self.run_button.setCheckable(True)
+        self.run_button.setMinimumWidth(80)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setObjectName("resetButton")
+        self.reset_button.setToolTip("Every run back to the start (R)")
+        self.speed_slider = QSlider(Qt.Orientation.Horizontal)
+        self.speed_slider.setObjectName("speedSlider")
+        self.speed_slider.setRange(0, len(SPEEDS) - 1)
+        self.speed_slider.setValue(len(SPEEDS) - 1)
+        self.speed_slider.setFixedWidth(140)
+        self.speed_slider.setToolTip("Steps per second per run, from 1 to max")
+        self.speed_label = QLabel("speed max")
+        self.speed_label.setMinimumWidth(90)
+        self.timeline = QSlider(Qt.Orientation.Horizontal)
+        self.timeline.setObjectName("timelineSlider")
+        self.timeline.setToolTip("Scrub through the recorded steps: every view shows step k. "
+                                 "At the right end the views follow the latest step.")
+        self.timeline.setMinimumWidth(200)
+        self.timeline_label = QLabel("step 0")
+        self.timeline_label.setObjectName("timelineLabel")
+        self.timeline_label.setMinimumWidth(110)
+        for w in (self.step_button, self.run_button, self.reset_button):
+            bar.addWidget(w)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Speed "))
+        bar.addWidget(self.speed_slider)
+        bar.addWidget(self.speed_label)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Timeline "))
+        bar.addWidget(self.timeline)
+        bar.addWidget(self.timeline_label)
+
+        self.step_button.clicked.connect(self.model.step)
+        self.run_button.clicked.connect(self._on_run_clicked)
+        self.reset_button.clicked.connect(self.model.reset)
+        self.speed_slider.valueChanged.connect(
+            lambda i: self.model.set_speed(SPEEDS[i]))
+        self.timeline.valueChanged.connect(self._on_timeline)
+
+    def _action(self, menu, text, slot, shortcut=None, name=None, tip=None, checkable=False):
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if name:
+            act.setObjectName(name)
+        act.setToolTip(tip or text)
+        act.setStatusTip(tip or text)
+        act.setCheckable(checkable)
+        if checkable:
+            act.toggled.connect(slot)
+        else:
+            act.triggered.connect(slot)
+        menu.addAction(act)
+        self.addAction(act)  # shortcuts work while the menu bar is hidden too
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._action(f, "&Open session…", self.open_session, QKeySequence.StandardKey.Open,
+                     "actionOpenSession")
+        self._action(f, "&Save session", self.save_session, QKeySequence.StandardKey.Save,
+                     "actionSaveSession")
+        self._action(f, "Save session &as…", self.save_session_as, "Ctrl+Shift+S",
+                     "actionSaveSessionAs")
+        f.addSeparator()
+        self._action(f, "Open CSV &dataset…", self.open_csv, "Ctrl+D", "actionOpenCsv")
+        f.addSeparator()
+        self._action(f, "&Export selected run to CSV…", self.export_csv, "Ctrl+E",
+                     "actionExportCsv", "Write the selected run's trajectory (same format as "
+                     "gd-explorer run --out)")
+        self._action(f, "Export &all runs to CSV…", self.export_all_csv, "Ctrl+Shift+E",
+                     "actionExportAllCsv")
+        self._action(f, "Export current &plot (PNG/SVG)…", self.export_plot, "Ctrl+P",
+                     "actionExportPlot")
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit, "actionQuit")
+
+        r = mb.addMenu("&Run")
+        self.action_run = self._action(r, "Run / &pause", self._toggle_run, "Space",
+                                       "actionRun")
+        self._action(r, "&Step", self.model.step, "Right", "actionStep")
+        self._action(r, "&Reset", self.model.reset, "R", "actionReset")
+        r.addSeparator()
+        self._action(r, "&Add run", self.runs_panel._on_add, "Ctrl+N", "actionAddRun")
+        self._action(r, "Re&move selected run", self.runs_panel._on_remove, None,
+                     "actionRemoveRun")
+
+        v = mb.addMenu("&View")
+        self.action_log_colour = self._action(
+            v, "&Log colour scale", self._on_log_colour, "L", "actionLogColour",
+            "Colour the surface by log(f − min): losses span decades", True)
+        self.action_arrows = self._action(v, "−∇f &arrow field", self._on_arrows, "A",
+                                          "actionArrows", "Show −∇f on a grid", True)
+        self.action_log_y = self._action(v, "Log-scale &loss axis", self.loss_view.set_log_y,
+                                         "Y", "actionLogY", None, True)
+        v.addSeparator()
+        v.addAction(self.problemDock.toggleViewAction())
+        v.addAction(self.runsDock.toggleViewAction())
+
+        p = mb.addMenu("&Presets")
+        p.setObjectName("presetsMenu")
+        by_cat: dict[str, list] = {}
+        for preset in PRESETS.values():
+            by_cat.setdefault(preset.category, []).append(preset)
+        for cat, items in by_cat.items():
+            sub = p.addMenu(cat)
+            for preset in items:
+                act = self._action(sub, preset.title, lambda _=False, k=preset.key:
+                                   self.load_preset(k), None, f"preset_{preset.key}",
+                                   preset.description)
+                act.setToolTip(preset.description)
+            sub.setToolTipsVisible(True)
+
+        h = mb.addMenu("&Help")
+        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1", "actionShortcuts")
+        self._action(h, "&About gd-explorer", self.show_about, None, "actionAbout")
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.status_label = QLabel()
+        self.status_label.setObjectName("statusLabel")
+        sb.addWidget(self.status_label, 1)
+        self.surface_progress = QProgressBar()
+        self.surface_progress.setObjectName("surfaceProgress")
+        self.surface_progress.setRange(0, 100)
+        self.surface_progress.setMaximumWidth(160)
+        self.surface_progress.setToolTip("Computing the loss surface")
+        self.cancel_surface = QPushButton("Cancel")
+        self.cancel_surface.setObjectName("cancelSurfaceButton")
+        self.cancel_surface.setToolTip("Stop computing the surface (the runs are not affected)")
+        self.cancel_surface.clicked.connect(self.model.cancel_surface)
+        sb.addPermanentWidget(self.surface_progress)
+        sb.addPermanentWidget(self.cancel_surface)
+        self.surface_progress.hide()
+        self.cancel_surface.hide()
+
+    def _bind_model(self) -> None:
+        m = self.model
+        m.problem_changed.connect(self._on_problem_changed)
+        m.runs_changed.connect(self._on_runs_changed)
+        m.progressed.connect(self._on_progressed)
+        m.running_changed.connect(self._on_running_changed)
+        m.surface_changed.connect(self._on_surface_changed)
+        m.surface_progress.connect(self._on_surface_progress)
+        m.start_changed.connect(self._on_start_changed)
+        m.speed_changed.connect(self._on_speed_changed)
+        m.cursor_changed.connect(self._on_cursor_changed)
+        m.selected_run_changed.connect(lambda _id: self._refresh_slow())
+        m.surface_axes_changed.connect(self._refresh_slow)
+        m.failed.connect(self._on_failed)
+        m.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.surface_view.start_clicked.connect(self._on_surface_clicked)
+        self.surface_view.hovered.connect(self._on_hover)
+        self.curve_view.start_clicked.connect(lambda x: self._on_surface_clicked(x, None))
+        self._slow_timer = QTimer(self)
+        self._slow_timer.setSingleShot(True)
+        self._slow_timer.setInterval(REFRESH_SLOW_MS)
+        self._slow_timer.timeout.connect(self._refresh_slow)
+        self.side_tabs.currentChanged.connect(lambda _i: self._refresh_slow())
+        self.slice_param.currentIndexChanged.connect(lambda _i: self._refresh_slow())
+        self.action_log_colour.setChecked(True)
+
+    # ================================================================== model -> views
+    def _on_problem_changed(self) -> None:
+        m = self.model
+        one_d = m.dim == 1
+        dataset = m.problem.kind == "dataset"
+        self.main_tabs.setTabVisible(0, not one_d)
+        self.main_tabs.setTabVisible(1, one_d)
+        self.main_tabs.setTabVisible(2, not one_d)
+        self.main_tabs.setTabVisible(3, dataset)
+        if one_d:
+            xs, fs = m.curve()
+            self.curve_view.set_curve(xs, fs, m.names[0])
+            self.main_tabs.setCurrentWidget(self.curve_view)
+        elif self.main_tabs.currentWidget() in (self.curve_view, self.fit_view) or \
+                not self.main_tabs.isTabVisible(self.main_tabs.currentIndex()):
+            self.main_tabs.setCurrentWidget(self.surface_view)
+        self.slice_param.blockSignals(True)
+        self.slice_param.clear()
+        self.slice_param.addItems(list(m.names))
+        self.slice_param.blockSignals(False)
+        if dataset:
+            ds = m.objective.dataset
+            self.fit_view.set_data(ds.x, ds.y, (ds.x_name, ds.y_name))
+        self._set_optima()
+        self._on_start_changed()
+        self._on_surface_changed()
+        self.setWindowTitle(f"gd-explorer — {m.objective.name}")
+        self._on_progressed()
+
+    def _set_optima(self) -> None:
+        m = self.model
+        pts = [o.point for o in m.objective.optima]
+        if m.dim == 1:
+            self.curve_view.set_optima([p[0] for p in pts])
+        elif m.dim >= 2:
+            a = m.surface_axes
+            self.surface_view.set_optima([(p[a[0]], p[a[1]]) for p in pts])
+
+    def _on_start_changed(self) -> None:
+        m = self.model
+        s = m.start
+        if m.dim == 1:
+            self.curve_view.set_start(float(s[0]))
+        else:
+            a = m.surface_axes
+            self.surface_view.set_start((float(s[a[0]]), float(s[a[1]])))
+
+    def _on_surface_changed(self) -> None:
+        surf = self.model.surface
+        if surf is None or surf[2] is None:
+            return
+        xs, ys, z, names = surf
+        self.surface_view.set_surface(xs, ys, z, names)
+        self.surface3d.set_surface(xs, ys, z)
+        self._set_optima()
+        self._on_start_changed()
+        if self.action_arrows.isChecked():
+            self._on_arrows(True)
+
+    def _on_surface_progress(self, fraction: float) -> None:
+        busy = fraction < 1.0
+        self.surface_progress.setVisible(busy)
+        self.cancel_surface.setVisible(busy)
+        self.surface_progress.setValue(int(fraction * 100))
+
+    def _on_runs_changed(self) -> None:
+        self._on_progressed()
+
+    def _on_progressed(self) -> None:
+        m = self.model
+        snaps = m.snapshots()
+        cursor = m.cursor
+        if m.dim == 1:
+            self.curve_view.set_runs(snaps, cursor)
+        else:
+            self.surface_view.set_runs(snaps, cursor, m.surface_axes)
+            self.surface3d.set_runs(snaps, cursor, m.surface_axes, None)
+        self.loss_view.set_runs(snaps, cursor)
+        if m.problem.kind == "dataset":
+            obj = m.objective
+            lo, hi = float(np.min(obj.x)), float(np.max(obj.x))
+            pad = 0.05 * (hi - lo or 1.0)
+            xs = np.linspace(lo - pad, hi + pad, 200)
+            curves = []
+            for s in snaps:
+                k = s.index(cursor)
+                if k >= 0:
+                    curves.append((s.run_id, s.color, s.visible, xs, obj.predict(s.params[k], xs)))
+            self.fit_view.set_fits(curves)
+            sel = m.selected_snapshot()
+            self.fit_view.set_batch(sel.batch if sel is not None and cursor is None else None)
+        sel = m.selected_snapshot()
+        self.step_log.set_entry(sel, cursor, m.names, m.maximize)
+        self._update_step_arrows(sel, cursor)
+        self._update_timeline()
+        self._update_status(sel, cursor)
+        if not self._slow_timer.isActive():
+            self._slow_timer.start()
+
+    def _update_step_arrows(self, sel, cursor) -> None:
+        m = self.model
+        if m.dim < 2 or sel is None or sel.n == 0:
+            self.surface_view.set_step_arrows((0.0, 0.0), None, None, None, "#ffffff")
+            return
+        a = m.surface_axes
+        k = sel.index(cursor)
+        p = sel.params[k]
+        g = sel.grad[k]
+        upd = None
+        if k + 1 < sel.n:
+            d = sel.params[k + 1] - p
+            upd = (float(d[a[0]]), float(d[a[1]]))
+        mom = None
+        for key in ("momentum_buffer", "exp_avg"):
+            buf = sel.state.get(key)
+            if buf is not None and cursor is None and np.any(buf):
+                mom = (float(buf[a[0]]), float(buf[a[1]]))
+                break
+        self.surface_view.set_step_arrows((float(p[a[0]]), float(p[a[1]])),
+                                          (float(g[a[0]]), float(g[a[1]])), upd, mom, sel.color)
+
+    def _refresh_slow(self) -> None:
+        """Derived data that costs more than a redraw: the slice and the arrow field."""
+        m = self.model
+        if self._closing:
+            return
+        big = isinstance(m.objective, DatasetObjective) and m.objective.n > 10_000
+        if self.side_tabs.currentWidget() is self._slice_page and not (big and m.running):
+            idx = min(max(self.slice_param.currentIndex(), 0), m.dim - 1)
+            sel = m.selected_snapshot()
+            xs, values, current = m.slice_along(idx)
+            self.slice_view.set_slice(m.names[idx], xs, values, current,
+                                      sel.color if sel else "#ffffff")
+        if self.action_arrows.isChecked() and m.dim >= 2 and not m.running:
+            self._on_arrows(True)
+
+    def _update_timeline(self) -> None:
+        rows = self.model.max_rows()
+        self.timeline.blockSignals(True)
+        self.timeline.setRange(0, max(rows - 1, 0))
+        cursor = self.model.cursor
+        self.timeline.setValue(rows - 1 if cursor is None else cursor)
+        self.timeline.blockSignals(False)
+        shown = rows - 1 if cursor is None else cursor
+        self.timeline_label.setText(f"step {max(shown, 0):,}" + ("" if cursor is None else
+                                                                 f" / {rows - 1:,}"))
+
+    def _update_status(self, sel, cursor) -> None:
+        if sel is None or sel.n == 0:
+            self.status_label.setText(sel.message if sel else "")
+            return
+        k = sel.index(cursor)
+        gn = float(np.linalg.norm(sel.grad[k])) if np.all(np.isfinite(sel.grad[k])) else \
+            float("nan")
+        state = "running" if self.model.running else sel.message
+        self.status_label.setText(
+            f"{sel.label}   step {k:,}   f = {float(sel.loss[k]):.6g}   |∇f| = {gn:.3g}   "
+            f"[{state}]")
+
+    def _on_running_changed(self, running: bool) -> None:
+        self.run_button.blockSignals(True)
+        self.run_button.setChecked(running)
+        self.run_button.setText("Pause" if running else "Run")
+        self.run_button.blockSignals(False)
+        self._on_progressed()
+
+    def _on_speed_changed(self, v: float) -> None:
+        self.speed_label.setText(f"speed {_speed_text(v)}")
+        i = SPEEDS.index(v) if v in SPEEDS else len(SPEEDS) - 1
+        if self.speed_slider.value() != i:
+            self.speed_slider.blockSignals(True)
+            self.speed_slider.setValue(i)
+            self.speed_slider.blockSignals(False)
+
+    def _on_cursor_changed(self, _cursor) -> None:
+        self._update_timeline()
+
+    def _on_failed(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15000)
+        QMessageBox.warning(self, "gd-explorer", text)
+
+    # ================================================================== user actions
+    def _on_run_clicked(self, _checked: bool) -> None:
+        self.model.toggle_running()
+
+    def _toggle_run(self) -> None:
+        self.model.toggle_running()
+
+    def _on_timeline(self, value: int) -> None:
+        rows = self.model.max_rows()
+        self.model.set_cursor(None if value >= rows - 1 else value)
+
+    def _on_surface_clicked(self, x: float, y: float | None) -> None:
+        try:
+            self.model.set_start_2d(x, y)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 5000)
+
+    def _on_hover(self, x: float, y: float) -> None:
+        m = self.model
+        if m.dim < 2:
+            return
+        names = (m.names[m.surface_axes[0]], m.names[m.surface_axes[1]])
+        if isinstance(m.objective, DatasetObjective) and m.objective.n > 20_000:
+            z = None  # one evaluation costs a pass over the data: use the grid instead
+            surf = m.surface
+            if surf is not None and surf[2] is not None:
+                xs, ys, zz, _ = surf
+                j = int(np.clip(np.searchsorted(xs, x), 0, xs.size - 1))
+                i = int(np.clip(np.searchsorted(ys, y), 0, ys.size - 1))
+                z = float(zz[i, j])
+        else:
+            z = m.value_at(x, y)
+        ztext = "" if z is None else f"   f = {z:.6g}"
+        self.surface_view.set_hover_text(f"{names[0]} = {x:.4g}   {names[1]} = {y:.4g}{ztext}")
+
+    def _on_log_colour(self, on: bool) -> None:
+        self.surface_view.set_log_scale(on)
+
+    def _on_arrows(self, on: bool) -> None:
+        field = self.model.arrow_field() if on else None
+        if field is None:
+            self.surface_view.set_arrow_field(np.zeros(1), np.zeros(1), np.zeros((1, 1)),
+                                              np.zeros((1, 1)), False)
+            return
+        xs, ys, u, v = field
+        self.surface_view.set_arrow_field(xs, ys, u, v, True)
+
+    def load_preset(self, key: str) -> None:
+        """Replace the configuration by a preset."""
+        preset = PRESETS[key]
+        try:
+            self.model.apply_session(preset.session)
+        except ValueError as exc:
+            self._on_failed(f"preset {preset.title}: {exc}")
+            return
+        self._session_path = None
+        self.statusBar().showMessage(f"{preset.title}: {preset.description}", 15000)
+        self.problem_panel.refresh()
+
+    # ------------------------------------------------------------------ files
+    def _ask_path(self, title: str, filt: str, save: bool, default: str = "") -> str | None:
+        if save:
+            path, _ = QFileDialog.getSaveFileName(self, title, default, filt)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, title, default, filt)
+        return path or None
+
+    def export_csv(self, path: str | None = None) -> bool:
+        """Export the selected run's trajectory (asks for a path when none is given)."""
+        run_id = self.model.selected_run_id
+        if run_id is None:
+            return False
+        if path is None:
+            label = self.model.run(run_id).spec.display_label()
+            path = self._ask_path("Export trajectory", "CSV files (*.csv)", True,
+                                  f"{label.replace(' ', '_')}.csv")
+            if path is None:
+                return False
+        try:
+            rows = self.model.export_run_csv(run_id, path)
+        except (OSError, ValueError) as exc:
+            self._on_failed(str(exc))
+            return False
+        self.statusBar().showMessage(f"wrote {rows:,} rows to {path}", 8000)
+        return True
+
+    def export_all_csv(self, folder: str | None = None) -> bool:
+        """Export every run into a folder."""
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Export all runs into folder")
+            if not folder:
+                return False
+        try:
+            paths = self.model.export_all_csv(folder)
+        except (OSError, ValueError) as exc:
+            self._on_failed(str(exc))
+            return False
+        self.statusBar().showMessage(f"wrote {len(paths)} files to {folder}", 8000)
+        return True
+
+    def export_plot(self, path: str | None = None) -> bool:
+        """Save the visible main plot as PNG or SVG."""
+        if path is None:
+            path = self._ask_path("Export plot", "PNG image (*.png);;SVG image (*.svg)", True,
+                                  "plot.png")
+            if path is None:
+                return False
+        widget = self.main_tabs.currentWidget()
+        try:
+            if path.lower().endswith(".svg"):
+                from pyqtgraph.exporters import SVGExporter
+
+                item = getattr(widget, "plot_item", None)
+                if item is None:
+                    raise ValueError("this view cannot be exported as SVG; use PNG")
+                SVGExporter(item).export(path)
+            else:
+                if not widget.grab().save(path):
+                    raise OSError(f"could not write {path}")
+        except (OSError, ValueError) as exc:
+            self._on_failed(f"cannot export the plot: {exc}")
+            return False
+        self.statusBar().showMessage(f"saved {path}", 8000)
+        return True
+
+    def save_session(self, path: str | None = None) -> bool:
+        """Save the session (to its current file, or ask)."""
+        path = path or self._session_path
+        if path is None:
+            return self.save_session_as()
+        try:
+            save_session(path, self.model.session())
+        except (OSError, ValueError) as exc:
+            self._on_failed(f"cannot save the session: {exc}")
+            return False
+        self._session_path = path
+        self.statusBar().showMessage(f"saved session {path}", 8000)
+        return True
+
+    def save_session_as(self) -> bool:
+        path = self._ask_path("Save session", "gd-explorer sessions (*.json)", True,
+                              "session.json")
+        return self.save_session(path) if path else False
+
+    def open_session(self, path: str | None = None) -> bool:
+        """Open a session file; a broken or hostile file is refused and changes nothing."""
+        if path is None:
+            path = self._ask_path("Open session", "gd-explorer sessions (*.json);;All files (*)",
+                                  False)
+            if path is None:
+                return False
+        try:
+            session = load_session(path)
+            self.model.apply_session(session)
+        except (SessionError, ValueError, OSError) as exc:
+            self._on_failed(f"cannot open {os.path.basename(path)}: {exc}")
+            return False
+        self._session_path = path
+        self.problem_panel.refresh()
+        self.statusBar().showMessage(f"opened {path}", 8000)
+        return True
+
+    def open_csv(self, path: str | None = None) -> bool:
+        """Choose a CSV dataset (preview, column choice), then fit it."""
+        dialog = CsvDialog(self, path)
+        if path is None and dialog.exec() != CsvDialog.DialogCode.Accepted:
+            return False
+        if path is not None and not dialog.accept_if_valid():
+            self._on_failed(dialog.error or f"cannot read {path}")
+            return False
+        from dataclasses import replace
+
+        spec = replace(self.model.problem, kind="dataset", dataset=dialog.path,
+                       x_column=dialog.x_column, y_column=dialog.y_column, maximize=None)
+        try:
+            self.model.set_problem(spec)
+        except ValueError as exc:
+            self._on_failed(str(exc))
+            return False
+        self.problem_panel.refresh()
+        return True
+
+    # ------------------------------------------------------------------ help
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_TEXT)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About gd-explorer",
+                          f"<b>gd-explorer {__version__}</b><br>See how optimizers move: "
+                          "functions, datasets, torch.optim's optimizers, CSV export.")
+
+    # ================================================================== settings, closing
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geom = s.value("window/geometry")
+        if isinstance(geom, QByteArray):
+            self.restoreGeometry(geom)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        text = s.value("session/last")
+        if isinstance(text, str) and text:
+            try:
+                self.model.apply_session(session_from_dict(json.loads(text)))
+                self.problem_panel.refresh()
+            except (ValueError, SessionError, TypeError):
+                pass  # a stale or broken remembered session: start from the default
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        if s is None:
+            return
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        try:
+            s.setValue("session/last", json.dumps(session_to_dict(self.model.session())))
+        except (ValueError, TypeError):
+            pass
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self._closing = True
+        self._slow_timer.stop()
+        self._save_settings()
+        self.model.shutdown()
+        self.closed.emit()
+        super().closeEvent(event)
+
+
+SHORTCUTS_TEXT = """\
+Space        Run / pause
+→ (Right)    Step: one update of every run
+R            Reset every run to the start
+Ctrl+N       Add a run
+Ctrl+E       Export the selected run to CSV
+Ctrl+Shift+E Export all runs
+Ctrl+P       Export the current plot (PNG/SVG)
+Ctrl+S       Save session        Ctrl+O  Open session
+Ctrl+D       Open a CSV dataset
+L            Log colour scale    A  −∇f arrow field    Y  log loss axis
+F1           This help           Ctrl+Q  Quit
+"""
