@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from gd_explorer.core.expressions import parse_expression
 from gd_explorer.core.objectives import Optimum, SymbolicObjective
@@ -157,7 +157,7 @@ SPECS: tuple[FunctionSpec, ...] = (
 FUNCTIONS: dict[str, FunctionSpec] = {s.name: s for s in SPECS}
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_function(name: str) -> SymbolicObjective:
     """Build (once) the objective of the built-in function ``name``.
 

@@ -97,7 +97,7 @@ class ExplorerModel(QObject):
     progressed = Signal()
     failed = Signal(str)
     message = Signal(str)
-    _start_loop = Signal()
+    _start_loop = Signal(int)
     _compute_surface = Signal(int, object)
 
     def __init__(self, session: Session | None = None, parent: QObject | None = None):
@@ -107,6 +107,7 @@ class ExplorerModel(QObject):
         self._raw: dict[int, RawSnapshot] = {}
         self._seen_version = -1
         self._running = False
+        self._generation = 0
         self._speed = 0.0
         self._cursor: int | None = None
         self._selected: int | None = None
@@ -272,6 +273,7 @@ class ExplorerModel(QObject):
         self._halt()
         self._problem = spec
         self.objective = objective
+        self._title = self._description = ""  # a preset's text no longer applies
         self._start = np.array(objective.start, dtype=np.float64)
         self._surface_axes = (0, 1) if objective.dim >= 2 else (0,)
         self._rebuild_descents()
@@ -480,7 +482,8 @@ class ExplorerModel(QObject):
         self._cursor = None
         self.cursor_changed.emit(None)
         self._timer.start()
-        self._start_loop.emit()
+        self._generation += 1
+        self._start_loop.emit(self._generation)
         self.running_changed.emit(True)
 
     def pause(self) -> None:
@@ -544,9 +547,9 @@ class ExplorerModel(QObject):
         self._poll()
         self.running_changed.emit(False)
 
-    @Slot()
-    def _on_loop_finished(self) -> None:
-        if self._running:
+    @Slot(int)
+    def _on_loop_finished(self, generation: int) -> None:
+        if self._running and generation == self._generation:
             self._running = False
             self._timer.stop()
             self._poll()

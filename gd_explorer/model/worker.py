@@ -52,7 +52,7 @@ class DescentWorker(QObject):
     ``speed`` is the number of steps per second per run (0: as fast as possible).
     """
 
-    loop_finished = Signal()
+    loop_finished = Signal(int)
     failed = Signal(str)
 
     def __init__(self):
@@ -84,9 +84,13 @@ class DescentWorker(QObject):
             self._latest = snaps
             self.version += 1
 
-    @Slot()
-    def run_loop(self) -> None:
-        """Advance all runs until pause/stop or until every run has finished."""
+    @Slot(int)
+    def run_loop(self, generation: int) -> None:
+        """Advance all runs until pause/stop or until every run has finished.
+
+        ``generation`` comes back with ``loop_finished`` so the model can ignore the end
+        of a loop it has already paused and replaced by a newer one.
+        """
         self.idle.clear()
         try:
             self._loop()
@@ -99,7 +103,7 @@ class DescentWorker(QObject):
             except Exception:  # pragma: no cover - publishing must not mask the real error
                 pass
             self.idle.set()
-            self.loop_finished.emit()
+            self.loop_finished.emit(generation)
 
     def _loop(self) -> None:
         chunk = 64
@@ -126,7 +130,7 @@ class DescentWorker(QObject):
                 self.pause_event.wait(wait)
                 continue
             start = time.perf_counter()
-            for rid, d in active:
+            for _rid, d in active:
                 self.steps_done += d.advance(chunk)
                 if self.pause_event.is_set() or self.stop_event.is_set():
                     break

@@ -137,9 +137,9 @@ class MainWindow(QMainWindow):
         split.setObjectName("centralSplitter")
         split.addWidget(self.main_tabs)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([760, 480])
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([560, 500])
         self.setCentralWidget(split)
         self._splitters = (split, right)
 
@@ -232,9 +232,9 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         mb = self.menuBar()
         f = mb.addMenu("&File")
-        self._action(f, "&Open session…", self.open_session, QKeySequence.StandardKey.Open,
+        self._action(f, "&Open session…", self.open_session, "Ctrl+O",
                      "actionOpenSession")
-        self._action(f, "&Save session", self.save_session, QKeySequence.StandardKey.Save,
+        self._action(f, "&Save session", self.save_session, "Ctrl+S",
                      "actionSaveSession")
         self._action(f, "Save session &as…", self.save_session_as, "Ctrl+Shift+S",
                      "actionSaveSessionAs")
@@ -249,7 +249,7 @@ class MainWindow(QMainWindow):
         self._action(f, "Export current &plot (PNG/SVG)…", self.export_plot, "Ctrl+P",
                      "actionExportPlot")
         f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit, "actionQuit")
+        self._action(f, "&Quit", self.close, "Ctrl+Q", "actionQuit")
 
         r = mb.addMenu("&Run")
         self.action_run = self._action(r, "Run / &pause", self._toggle_run, "Space",
@@ -335,6 +335,7 @@ class MainWindow(QMainWindow):
         self.side_tabs.currentChanged.connect(lambda _i: self._refresh_slow())
         self.slice_param.currentIndexChanged.connect(lambda _i: self._refresh_slow())
         self.action_log_colour.setChecked(True)
+        self.action_log_y.setChecked(True)
 
     # ================================================================== model -> views
     def _on_problem_changed(self) -> None:

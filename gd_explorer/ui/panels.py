@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -88,6 +89,7 @@ class ProblemPanel(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self._build_function_page())
         self.stack.addWidget(self._build_dataset_page())
+        self.stack.currentChanged.connect(self._fit_stack)
         lay.addWidget(self.stack)
 
         self.maximize_check = QCheckBox("Maximize (gradient ascent)")
@@ -155,6 +157,9 @@ class ProblemPanel(QWidget):
         self.function_picker.setObjectName("functionPicker")
         self.function_picker.setToolTip("Built-in functions, or type your own below")
         self.function_picker.setMaxVisibleItems(24)
+        self.function_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.function_picker.setMinimumContentsLength(18)
         for dim, title in ((1, "— 1-D —"), (2, "— 2-D —")):
             self.function_picker.addItem(title)
             self._disable_last(self.function_picker)
@@ -179,6 +184,14 @@ class ProblemPanel(QWidget):
         lay.addWidget(self.formula_status)
         return page
 
+    def _fit_stack(self, index: int) -> None:
+        # a stacked widget is as tall as its tallest page; let hidden pages not count
+        for i in range(self.stack.count()):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            self.stack.widget(i).setSizePolicy(QSizePolicy.Policy.Preferred, policy)
+            self.stack.widget(i).adjustSize()
+        self.stack.adjustSize()
+
     @staticmethod
     def _disable_last(combo: QComboBox) -> None:
         item = combo.model().item(combo.count() - 1)
@@ -191,9 +204,13 @@ class ProblemPanel(QWidget):
         self.dataset_picker = QComboBox()
         self.dataset_picker.setObjectName("datasetPicker")
         self.dataset_picker.setToolTip("Built-in datasets, or open a CSV file of x and y")
-        for name, make in DATASETS.items():
+        for name in DATASETS:
             self.dataset_picker.addItem(name, name)
         self.dataset_picker.addItem("Open CSV…", OPEN_CSV)
+        for combo in (self.dataset_picker,):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
         self.model_picker = QComboBox()
         self.model_picker.setObjectName("modelPicker")
         for m in MODELS.values():
@@ -255,6 +272,7 @@ class ProblemPanel(QWidget):
             self.function_radio.setChecked(is_fn)
             self.dataset_radio.setChecked(not is_fn)
             self.stack.setCurrentIndex(0 if is_fn else 1)
+            self._fit_stack(self.stack.currentIndex())
             i = self.function_picker.findData(p.function if p.function in FUNCTIONS else CUSTOM)
             self.function_picker.setCurrentIndex(i)
             if p.function not in FUNCTIONS:
@@ -450,6 +468,8 @@ class RunsPanel(QWidget):
         self.run_list.setToolTip("Runs descend the same problem from the same start. Tick to "
                                  "show, select to edit; the status says how each one ended.")
         self.run_list.setMinimumHeight(90)
+        self.run_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.run_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lay.addWidget(self.run_list)
         row = QHBoxLayout()
         self.add_button = QPushButton("Add run")

@@ -79,7 +79,7 @@ def test_mse_least_squares_optimum_is_known_and_reached():
 
 
 def test_builtin_datasets_are_reproducible():
-    for name, make in DATASETS.items():
+    for make in DATASETS.values():
         a, b = make(), make()
         np.testing.assert_array_equal(a.x, b.x)
         np.testing.assert_array_equal(a.y, b.y)

@@ -1,0 +1,242 @@
+"""The 1-D view: f(x), the iterates on it, and the tangent whose slope guides the next guess."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from gd_explorer.model.snapshot import RunSnapshot
+from gd_explorer.ui.views._common import (
+    PlotView,
+    finite_bounds,
+    fmt,
+    padded,
+    set_curve_data,
+    stride_indices,
+)
+
+#: half-width of the tangent segment as a fraction of the curve's x-range
+TANGENT_HALF_SPAN = 0.12
+#: iterates get symbols only up to this many drawn points (a line beyond)
+MAX_SYMBOL_POINTS = 400
+
+_EMPTY = np.empty(0)
+
+
+class _CurveRunItems:
+    def __init__(self, color: str):
+        self.color = color
+        self.path = pg.PlotDataItem(pen=pg.mkPen(color, width=1.2), connect="finite",
+                                    symbol="o", symbolSize=6, symbolPen=None,
+                                    symbolBrush=pg.mkBrush(color))
+        self.tangent = pg.PlotCurveItem(
+            pen=pg.mkPen(color, width=2, style=QtCore.Qt.PenStyle.DashLine), antialias=True)
+        self.point = pg.ScatterPlotItem(size=14, pen=pg.mkPen("w", width=1.5),
+                                        brush=pg.mkBrush(color))
+        self.slope_label = pg.TextItem("", color=color, anchor=(0, 1))
+        self.path.setZValue(20)
+        self.tangent.setZValue(25)
+        self.point.setZValue(30)
+        self.slope_label.setZValue(31)
+        self.label = None
+
+    def items(self):
+        return (self.path, self.tangent, self.point, self.slope_label)
+
+    def set_color(self, color: str) -> None:
+        if color == self.color:
+            return
+        self.color = color
+        self.path.setPen(pg.mkPen(color, width=1.2))
+        self.path.setSymbolBrush(pg.mkBrush(color))
+        self.tangent.setPen(pg.mkPen(color, width=2, style=QtCore.Qt.PenStyle.DashLine))
+        self.point.setBrush(pg.mkBrush(color))
+        self.slope_label.setColor(color)
+
+
+class CurveView(PlotView):
+    """A function of one parameter with the runs' iterates and tangent lines.
+
+    Signals
+    -------
+    start_clicked(float)
+        A plain left click in the plot: the x coordinate (data units).
+    """
+
+    start_clicked = QtCore.Signal(float)
+
+    def __init__(self, parent=None):
+        super().__init__("curvePlot", "f(x)", parent)
+        self.plot_widget.setToolTip(
+            "The function, the iterates on it and the tangent at the current point (its "
+            "slope is the derivative that sets the next step). Click to set the start x; "
+            "drag to pan, wheel to zoom, right-click → View All to fit."
+        )
+        pi = self.plot_item
+        self.curve = pg.PlotCurveItem(pen=pg.mkPen("#c8c8c8", width=2), connect="finite",
+                                      antialias=True)
+        self.curve.setZValue(10)
+        pi.addItem(self.curve)
+        self.start_marker = pg.ScatterPlotItem(size=20, symbol="star",
+                                               pen=pg.mkPen("w", width=1.5),
+                                               brush=pg.mkBrush("#f5c400"))
+        self.start_marker.setZValue(40)
+        self.optima_marker = pg.ScatterPlotItem(size=12, symbol="x",
+                                                pen=pg.mkPen(0, 0, 0, 220, width=0.8),
+                                                brush=pg.mkBrush("w"))
+        self.optima_marker.setZValue(35)
+        pi.addItem(self.start_marker)
+        pi.addItem(self.optima_marker)
+        self.add_legend()
+        self._runs: dict[int, _CurveRunItems] = {}
+        self._xs = _EMPTY
+        self._fs = _EMPTY
+        self._rect = None
+
+    # ----------------------------------------------------------------- curve
+    def set_curve(self, xs: np.ndarray, fs: np.ndarray, name: str) -> None:
+        """Draw ``f(xs)`` and fit the view to its finite part.
+
+        Parameters
+        ----------
+        xs, fs
+            Sample points and values, shapes ``(m,)``; non-finite values leave gaps.
+        name
+            The parameter's name, for the axis label and title.
+        """
+        xs = np.asarray(xs, dtype=np.float64).ravel()
+        fs = np.asarray(fs, dtype=np.float64).ravel()
+        if xs.shape != fs.shape:
+            raise ValueError(f"xs and fs differ in length: {xs.shape} vs {fs.shape}")
+        self._xs, self._fs = xs, fs
+        name = str(name)
+        self.plot_item.setLabel("bottom", name)
+        self.plot_item.setLabel("left", f"f({name})")
+        self.plot_item.setTitle(f"f({name})")
+        set_curve_data(self.curve, xs, fs)
+        ok = np.isfinite(xs) & np.isfinite(fs)
+        xb = finite_bounds(xs[ok])
+        yb = finite_bounds(fs[ok])
+        if xb is None or yb is None:
+            self._rect = None
+            return
+        x0, x1 = padded(xb, 0.02)
+        y0, y1 = padded(yb, 0.08)
+        self._rect = (x0, x1, y0, y1)
+        self.fit_view()
+
+    def _fit_rect(self):
+        return self._rect
+
+    def _value_at(self, x: np.ndarray) -> np.ndarray:
+        if self._xs.size < 2:
+            return np.full(np.shape(x), np.nan)
+        ok = np.isfinite(self._xs) & np.isfinite(self._fs)
+        if ok.sum() < 2:
+            return np.full(np.shape(x), np.nan)
+        order = np.argsort(self._xs[ok])
+        return np.interp(x, self._xs[ok][order], self._fs[ok][order], left=np.nan,
+                         right=np.nan)
+
+    # ----------------------------------------------------------------- runs
+    def set_runs(self, snaps: Sequence[RunSnapshot], cursor: int | None) -> None:
+        """Draw each visible run's iterates (``params[:, 0]`` vs loss) up to the cursor row,
+        its current point and the tangent line there (slope ``grad[k, 0]``).
+
+        Parameters
+        ----------
+        snaps
+            The runs; items are created once per ``run_id``.
+        cursor
+            Timeline row (None: the latest), clamped per run.
+        """
+        seen = set()
+        span = (self._rect[1] - self._rect[0]) if self._rect else 2.0
+        half = TANGENT_HALF_SPAN * span
+        for snap in snaps:
+            rid = snap.run_id
+            seen.add(rid)
+            items = self._runs.get(rid)
+            if items is None:
+                items = _CurveRunItems(snap.color)
+                for it in items.items():
+                    self.plot_item.addItem(it)
+                self._runs[rid] = items
+            else:
+                items.set_color(snap.color)
+            k = snap.index(cursor)
+            d = snap.params.shape[1] if snap.params.ndim == 2 else 0
+            show = snap.visible and k >= 0 and d >= 1
+            for it in items.items():
+                it.setVisible(show)
+            self._legend_entry(items, snap.label if show else None)
+            if not show:
+                continue
+            idx = stride_indices(k + 1)
+            px = snap.params[idx, 0]
+            py = snap.loss[idx]
+            symbol = "o" if len(idx) <= MAX_SYMBOL_POINTS else None
+            if items.path.opts["symbol"] != symbol:
+                items.path.setSymbol(symbol)
+            set_curve_data(items.path, px, py)
+            x0, f0, g0 = float(snap.params[k, 0]), float(snap.loss[k]), float(snap.grad[k, 0])
+            if np.isfinite(x0) and np.isfinite(f0):
+                items.point.setData(pos=[(x0, f0)])
+            else:
+                items.point.setData(pos=np.empty((0, 2)))
+            if np.isfinite(x0) and np.isfinite(f0) and np.isfinite(g0):
+                tx = np.array([x0 - half, x0 + half])
+                items.tangent.setData(tx, f0 + g0 * (tx - x0))
+                items.slope_label.setText(f"f'({fmt(x0)}) = {fmt(g0)}")
+                # label the tangent's end nearer the middle of the view, so it stays inside
+                mid = 0.5 * (self._rect[0] + self._rect[1]) if self._rect else x0
+                end = -half if x0 > mid else half
+                items.slope_label.setAnchor((1, 1) if end < 0 else (0, 1))
+                items.slope_label.setPos(x0 + end, f0 + g0 * end)
+            else:
+                items.tangent.setData(_EMPTY, _EMPTY)
+                items.slope_label.setText("")
+        for rid in [r for r in self._runs if r not in seen]:
+            items = self._runs.pop(rid)
+            self._legend_entry(items, None)
+            for it in items.items():
+                self.plot_item.removeItem(it)
+
+    def _legend_entry(self, items: _CurveRunItems, label: str | None) -> None:
+        if items.label == label:
+            return
+        if items.label is not None:
+            self.legend.removeItem(items.path)
+        if label is not None:
+            self.legend.addItem(items.path, label)
+        items.label = label
+
+    def run_items(self, run_id: int):
+        """``(path, tangent, point)`` items of a run (None if absent), for tests."""
+        items = self._runs.get(run_id)
+        return None if items is None else (items.path, items.tangent, items.point)
+
+    # ----------------------------------------------------------------- markers
+    def set_start(self, x: float | None) -> None:
+        """Mark the start ``x`` with a star on the curve (None hides it)."""
+        if x is None or not np.isfinite(x):
+            self.start_marker.setData(pos=np.empty((0, 2)))
+            return
+        y = float(self._value_at(np.array([float(x)]))[0])
+        if not np.isfinite(y):
+            y = self._rect[2] if self._rect else 0.0
+        self.start_marker.setData(pos=[(float(x), y)])
+
+    def set_optima(self, xs: Sequence[float]) -> None:
+        """Mark known optima with crosses on the curve."""
+        x = np.asarray(xs, dtype=np.float64).ravel()
+        x = x[np.isfinite(x)]
+        y = self._value_at(x)
+        ok = np.isfinite(y)
+        self.optima_marker.setData(x=x[ok], y=y[ok])
+
+    def _on_data_click(self, x: float, y: float) -> None:
+        self.start_clicked.emit(float(x))

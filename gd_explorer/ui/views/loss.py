@@ -1,0 +1,329 @@
+"""Loss against step for every visible run, with the timeline cursor."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from gd_explorer.model.snapshot import RunSnapshot
+from gd_explorer.ui.views._common import MAX_LOSS_POINTS, PlotView, padded
+
+_EMPTY = np.empty(0)
+#: step numbers 0..MAX_LOSS_POINTS-1, shared read-only by every undecimated curve
+_STEPS = np.arange(MAX_LOSS_POINTS, dtype=np.float64)
+_STEPS.flags.writeable = False
+
+
+class PeakDecimator:
+    """Min/max per bucket of an append-only series, updated incrementally.
+
+    Buckets have a power-of-two size ``b`` chosen so that at most ``max_points / 2``
+    buckets cover the series; when the series outgrows that, adjacent buckets merge
+    pairwise. Rows already summarised are never read again, so a growing run costs only
+    its new rows per update. Each bucket yields two points ``(start, min), (start, max)``,
+    the picture pyqtgraph's own ``'peak'`` downsampling draws.
+    """
+
+    def __init__(self, max_points: int = MAX_LOSS_POINTS):
+        self.max_buckets = max(1, max_points // 2)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (the series was replaced)."""
+        self.b = 1
+        self.n = 0
+        self.mins = np.empty(0)
+        self.maxs = np.empty(0)
+        self.lo = math.inf  # finite min / max of everything seen
+        self.hi = -math.inf
+        self._tail = np.empty(0)
+        self._first = self._last = math.nan
+
+    def _stats(self, mins: np.ndarray, maxs: np.ndarray) -> None:
+        # from bucket extremes, not raw rows: a million rows cost nothing extra
+        lo = mins[np.isfinite(mins)]
+        hi = maxs[np.isfinite(maxs)]
+        if lo.size:
+            self.lo = min(self.lo, float(lo.min()))
+        if hi.size:
+            self.hi = max(self.hi, float(hi.max()))
+
+    def _same_prefix(self, y: np.ndarray) -> bool:
+        # O(1) guard against a different series under the same run_id (a restarted run):
+        # the first and last rows seen must still be there, bit for bit
+        if self.n == 0:
+            return True
+        if len(y) < self.n:
+            return False
+        seen = np.array([self._first, self._last])
+        now = np.array([y[0], y[self.n - 1]], dtype=np.float64)
+        return bool(np.array_equal(seen.view(np.int64), now.view(np.int64)))
+
+    def update(self, y: np.ndarray) -> bool:
+        """Take in the series ``y``; returns whether anything changed.
+
+        Rows ``0..self.n-1`` are assumed unchanged (append-only recording); if the first
+        or last of them differ, the series is treated as new and summarised afresh.
+        """
+        n = len(y)
+        if not self._same_prefix(y):
+            self.reset()
+        if n == self.n:
+            return False
+        b = self.b
+        while math.ceil(n / b) > self.max_buckets:
+            b *= 2
+        full_old = len(self.mins)
+        while self.b < b:  # merge pairs of complete buckets
+            m = len(self.mins) // 2
+            self.mins = np.fmin(self.mins[0:2 * m:2], self.mins[1:2 * m:2])
+            self.maxs = np.fmax(self.maxs[0:2 * m:2], self.maxs[1:2 * m:2])
+            self.b *= 2
+            full_old = m
+        start = full_old * self.b
+        full_new = n // self.b
+        if full_new > full_old:
+            block = y[start:full_new * self.b].reshape(-1, self.b)
+            # fmin/fmax skip NaN, so a NaN row does not blank its bucket
+            new_min = np.fmin.reduce(block, axis=1)
+            new_max = np.fmax.reduce(block, axis=1)
+            self._stats(new_min, new_max)
+            self.mins = np.concatenate([self.mins, new_min])
+            self.maxs = np.concatenate([self.maxs, new_max])
+        self.n = n
+        self._first = float(y[0])
+        self._last = float(y[n - 1])
+        self._tail = y[full_new * self.b:n]
+        if len(self._tail):
+            self._stats(self._tail, self._tail)
+        return True
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The decimated ``(x, y)`` (x = step index of each bucket's first row)."""
+        m = len(self.mins)
+        mins, maxs = self.mins, self.maxs
+        if len(self._tail):
+            mins = np.append(mins, np.fmin.reduce(self._tail))
+            maxs = np.append(maxs, np.fmax.reduce(self._tail))
+            m += 1
+        x = np.repeat(np.arange(m, dtype=np.float64) * self.b, 2)
+        y = np.empty(2 * m)
+        y[0::2] = mins
+        y[1::2] = maxs
+        if self.n:  # end exactly on the last row
+            x[-1] = self.n - 1
+        return x, y
+
+
+class _LossRun:
+    def __init__(self, color: str):
+        self.color = color
+        self.item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), connect="finite")
+        self.dec = PeakDecimator()
+        self.dirty = True  # the item does not show the decimator's current data
+        self.label = None
+
+    def set_color(self, color: str) -> None:
+        if color != self.color:
+            self.color = color
+            self.item.setPen(pg.mkPen(color, width=1.5))
+
+
+class LossView(PlotView):
+    """Loss against step for every visible run, a cursor line and a log-y option.
+
+    With log y on, a run that has a loss <= 0 (maximization, a negative objective, an
+    exact zero) cannot be drawn on a log axis: the view then falls back to a linear axis
+    and says so in the corner, rather than plotting |loss| and inventing a curve.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__("lossPlot", "Loss", parent)
+        self.plot_widget.setToolTip(
+            "Loss per step for every visible run; the dashed line is the timeline cursor. "
+            "Drag to pan, wheel to zoom, double-click (or right-click → View All) to fit."
+        )
+        pi = self.plot_item
+        pi.setLabel("bottom", "step")
+        pi.setLabel("left", "loss")
+        self.cursor_line = pg.InfiniteLine(
+            angle=90, movable=False,
+            pen=pg.mkPen("#f5c400", width=1.5, style=QtCore.Qt.PenStyle.DashLine))
+        self.cursor_line.setZValue(50)
+        self.cursor_line.hide()
+        pi.addItem(self.cursor_line, ignoreBounds=True)
+        # a PlotDataItem (not a ScatterPlotItem) so the plot's log mode applies to it
+        self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=9,
+                                      symbolPen=pg.mkPen("w", width=1))
+        self.points.setZValue(60)
+        pi.addItem(self.points)
+        self.add_legend()
+        self._runs: dict[int, _LossRun] = {}
+        self._log = False
+        self._log_active = False
+        self._rect = None
+        self._follow = True
+        self._points_key = None
+        self.view_box.sigRangeChangedManually.connect(self._on_manual_range)
+
+    # ----------------------------------------------------------------- public
+    def set_log_y(self, on: bool) -> None:
+        """Logarithmic loss axis (falls back to linear, with a note, if a loss is <= 0)."""
+        on = bool(on)
+        if on != self._log:
+            self._log = on
+            self._follow = True
+            self._apply_log(self._log_active and on)
+
+    def set_runs(self, snaps: Sequence[RunSnapshot], cursor: int | None) -> None:
+        """Draw the loss of each visible run, the cursor line and the current points.
+
+        Parameters
+        ----------
+        snaps
+            The runs (items created once per ``run_id``; absent ones removed).
+        cursor
+            Timeline step (None: the latest row of the longest visible run).
+        """
+        seen = set()
+        visible = []
+        for snap in snaps:
+            rid = snap.run_id
+            seen.add(rid)
+            run = self._runs.get(rid)
+            if run is None:
+                run = _LossRun(snap.color)
+                self.plot_item.addItem(run.item)
+                # after addItem: clipToView needs the item's view box
+                run.item.setDownsampling(auto=True, method="peak")
+                run.item.setClipToView(True)
+                self._runs[rid] = run
+            else:
+                run.set_color(snap.color)
+            show = snap.visible and snap.n > 0
+            run.item.setVisible(show)
+            self._legend_entry(run, snap.label if show else None)
+            if show:
+                if run.dec.update(np.asarray(snap.loss)):
+                    run.dirty = True
+                visible.append((snap, run))
+        for rid in [r for r in self._runs if r not in seen]:
+            run = self._runs.pop(rid)
+            self._legend_entry(run, None)
+            self.plot_item.removeItem(run.item)
+
+        bad = [s.label for s, r in visible if r.dec.lo <= 0]
+        use_log = self._log and not bad
+        if self._log and bad:
+            self.set_corner_text("log y off: loss ≤ 0 in " + ", ".join(bad[:3])
+                                 + (" …" if len(bad) > 3 else ""))
+        else:
+            self.set_corner_text("")
+        if use_log != self._log_active:
+            self._apply_log(use_log)
+
+        for snap, run in visible:
+            if run.dirty:
+                if run.dec.n <= MAX_LOSS_POINTS:
+                    y = np.asarray(snap.loss, dtype=np.float64)
+                    x = _STEPS[:len(y)]
+                else:
+                    x, y = run.dec.points()
+                run.item.setData(x, y)
+                run.dirty = False
+
+        # current points and cursor line
+        n_max = max((s.n for s, _ in visible), default=0)
+        if n_max == 0:
+            self.cursor_line.hide()
+            self.points.setData(_EMPTY, _EMPTY)
+            self._points_key = None
+        else:
+            c = n_max - 1 if cursor is None else max(0, min(int(cursor), n_max - 1))
+            self.cursor_line.setPos(c)
+            self.cursor_line.show()
+            xs, ys, colors = [], [], []
+            for snap, _ in visible:
+                k = snap.index(cursor)
+                v = float(snap.loss[k])
+                if math.isfinite(v) and (not use_log or v > 0):
+                    xs.append(float(k))
+                    ys.append(v)
+                    colors.append(snap.color)
+            key = (tuple(xs), tuple(ys), tuple(colors), use_log)
+            if key != self._points_key:  # symbols are costly to re-render every frame
+                self._points_key = key
+                if xs:
+                    self.points.setData(np.array(xs), np.array(ys),
+                                        symbolBrush=[pg.mkBrush(c) for c in colors])
+                else:
+                    self.points.setData(_EMPTY, _EMPTY)
+            self.cursor_line.setToolTip(f"cursor at step {c}")
+
+        # our own, finite range
+        runs = [r for _, r in visible]
+        lo = min((r.dec.lo for r in runs), default=math.inf)
+        hi = max((r.dec.hi for r in runs), default=-math.inf)
+        if lo <= hi:
+            if use_log:
+                yb = padded((math.log10(lo), math.log10(hi)), 0.05)
+            else:
+                yb = padded((lo, hi), 0.05)
+            self._rect = (0.0, float(max(n_max - 1, 1)), yb[0], yb[1])
+        else:
+            self._rect = None
+        if self._follow and self._rect is not None:
+            self._apply_rect()
+
+    def _apply_log(self, on: bool) -> None:
+        self._log_active = on
+        self.plot_item.setLogMode(x=False, y=on)
+        self.plot_item.setLabel("left", "loss (log scale)" if on else "loss")
+        for run in self._runs.values():
+            run.dirty = True
+
+    def _apply_rect(self) -> None:
+        x0, x1, y0, y1 = self._rect
+        pad = 0.01 * (x1 - x0)
+        x0, x1 = x0 - pad, x1 + pad
+        (cx0, cx1), (cy0, cy1) = self.view_box.viewRange()
+        # a growing run moves the range a hair every frame; each range change makes
+        # pyqtgraph re-clip and re-downsample every curve, so skip sub-pixel changes
+        tx, ty = 0.002 * (x1 - x0), 0.002 * (y1 - y0)
+        if (abs(cx0 - x0) <= tx and abs(cx1 - x1) <= tx
+                and abs(cy0 - y0) <= ty and abs(cy1 - y1) <= ty):
+            return
+        self.view_box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def _fit_rect(self):
+        self._follow = True
+        if self._rect is None:
+            return None
+        x0, x1, y0, y1 = self._rect
+        pad = 0.01 * (x1 - x0)
+        return (x0 - pad, x1 + pad, y0, y1)
+
+    def _on_manual_range(self, *_):
+        self._follow = False
+
+    def _scene_clicked(self, ev) -> None:
+        if ev.double() and ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            self.fit_view()
+
+    def _legend_entry(self, run: _LossRun, label: str | None) -> None:
+        if run.label == label:
+            return
+        if run.label is not None:
+            self.legend.removeItem(run.item)
+        if label is not None:
+            self.legend.addItem(run.item, label)
+        run.label = label
+
+    def run_item(self, run_id: int) -> pg.PlotDataItem | None:
+        """The PlotDataItem of a run (None if absent), for tests."""
+        run = self._runs.get(run_id)
+        return None if run is None else run.item

@@ -1,0 +1,230 @@
+"""The step log: one step of the selected run written out with its numbers."""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+from PySide6 import QtGui, QtWidgets
+
+from gd_explorer.model.snapshot import RunSnapshot
+from gd_explorer.ui.views._common import MIN_SIZE, fmt
+
+#: at most this many parameters are listed one per line
+MAX_LISTED = 40
+
+_RULES = {
+    "sgd_momentum": (
+        "b_k = μ·b_(k−1) + (1 − τ)·g_k   (b starts as the first gradient)\n"
+        "p_(k+1) = p_k − lr·b_k            (Nesterov: p_k − lr·(g_k + μ·b_k))"
+    ),
+    "adagrad": (
+        "s_k = s_(k−1) + g_k²\n"
+        "p_(k+1) = p_k − lr/(1 + (t−1)·lr_decay) · g_k / (√s_k + eps)"
+    ),
+    "rmsprop": (
+        "v_k = α·v_(k−1) + (1 − α)·g_k²     (centered: minus the squared mean of g)\n"
+        "p_(k+1) = p_k − lr · g_k / (√v_k + eps)   (with momentum: through a buffer b)"
+    ),
+    "adam": (
+        "m_k = β1·m_(k−1) + (1 − β1)·g_k\n"
+        "v_k = β2·v_(k−1) + (1 − β2)·g_k²\n"
+        "p_(k+1) = p_k − lr · m̂ / (√v̂ + eps),  m̂ = m_k/(1 − β1^t), v̂ = v_k/(1 − β2^t)"
+    ),
+    "adamw": (
+        "p ← p·(1 − lr·λ)   (decoupled weight decay), then the Adam step:\n"
+        "m_k = β1·m_(k−1) + (1 − β1)·g_k\n"
+        "v_k = β2·v_(k−1) + (1 − β2)·g_k²\n"
+        "p_(k+1) = p − lr · m̂ / (√v̂ + eps),  m̂ = m_k/(1 − β1^t), v̂ = v_k/(1 − β2^t)"
+    ),
+}
+
+
+def _paren(v: float) -> str:
+    s = fmt(v)
+    return f"({s})" if s.startswith("-") else s
+
+
+def _kind(title: str) -> str:
+    t = title.lower()
+    for key in ("adamw", "adam", "rmsprop", "adagrad", "sgd"):
+        if key in t:
+            return key
+    return "other"
+
+
+def _names(names, d: int) -> list[str]:
+    names = list(names or ())
+    return [names[i] if i < len(names) else f"p{i}" for i in range(d)]
+
+
+class StepLogView(QtWidgets.QTextBrowser):
+    """Read-only text: step ``k`` of a run with parameters, loss, gradient, rate, the update
+    rule with its numbers, and the optimizer's state buffers."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("stepLog")
+        self.setMinimumSize(*MIN_SIZE)
+        self.setReadOnly(True)
+        self.setOpenLinks(False)
+        self.setLineWrapMode(QtWidgets.QTextEdit.LineWrapMode.NoWrap)
+        font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(max(font.pointSizeF(), 9.5))
+        self.setFont(font)
+        self.document().setDefaultFont(font)
+        self.setToolTip("The selected step written out: values, the update rule with its "
+                        "numbers, and the optimizer's state. Move the timeline to change step.")
+        self._last = None
+        self.set_entry(None, None, (), False)
+
+    def set_entry(self, snap: RunSnapshot | None, cursor: int | None,
+                  names: tuple[str, ...], maximize: bool) -> None:
+        """Show row ``k = snap.index(cursor)`` of ``snap``.
+
+        Parameters
+        ----------
+        snap
+            The selected run, or None (a short hint is shown).
+        cursor
+            Timeline row (None: the latest).
+        names
+            Parameter names (missing ones are called ``p0, p1, …``).
+        maximize
+            Gradient ascent: the plain rule is ``p + lr·g`` instead of ``p − lr·g``.
+        """
+        text = self.entry_text(snap, cursor, names, maximize)
+        if text == self._last:
+            return  # the timer calls this at display rate; keep the scroll position
+        self._last = text
+        bar = self.verticalScrollBar().value()
+        self.setHtml("<pre style='margin:4px'>" + text + "</pre>")
+        self.verticalScrollBar().setValue(bar)
+
+    @staticmethod
+    def entry_text(snap: RunSnapshot | None, cursor: int | None, names: tuple[str, ...],
+                   maximize: bool) -> str:
+        """The log as HTML-escaped text with a few ``<b>`` tags (what :meth:`set_entry` shows)."""
+        if snap is None:
+            return "No run selected.\nStart a run or pick one in the run list."
+        e = html.escape
+        k = snap.index(cursor)
+        head = f"<b>{e(snap.label)}</b>  —  {e(snap.optimizer_title or 'optimizer')}"
+        status = f"status: {e(snap.message or snap.status)}"
+        if k < 0:
+            return f"{head}\n{status}\n\nNo steps recorded yet."
+        d = snap.params.shape[1]
+        nm = _names(names, d)
+        p = np.asarray(snap.params[k], dtype=np.float64)
+        g = np.asarray(snap.grad[k], dtype=np.float64)
+        f = float(snap.loss[k])
+        lr = float(snap.lr[k])
+        has_next = k + 1 < snap.n
+        nxt = np.asarray(snap.params[k + 1], dtype=np.float64) if has_next else None
+        width = max(len(n) for n in nm) if nm else 1
+        listed = range(min(d, MAX_LISTED))
+        more = f"  … and {d - MAX_LISTED} more\n" if d > MAX_LISTED else ""
+
+        out = [head, status, ""]
+        out.append(f"<b>Step k = {k}</b>  (row {k + 1} of {snap.n} recorded; "
+                   f"{'gradient ascent' if maximize else 'gradient descent'})")
+        out.append("")
+        out.append("<b>Parameters</b> p_k")
+        out += [f"  {e(nm[i]).ljust(width)} = {fmt(p[i])}" for i in listed]
+        out.append(more + f"<b>Loss</b> f(p_k) = {fmt(f)}")
+        out.append("<b>Gradient</b>   g_k = ∇f(p_k)")
+        out += [f"  ∂f/∂{e(nm[i]).ljust(width)} = {fmt(g[i])}" for i in listed]
+        gn = float(np.hypot.reduce(g)) if d else 0.0
+        out.append(more + f"  |g_k| = {fmt(gn)}")
+        out.append(f"<b>Learning rate</b> lr = {fmt(lr)}")
+        out.append("")
+
+        kind = _kind(snap.optimizer_title)
+        hyper = dict(snap.hyper or {})
+        plain = kind == "sgd" and not hyper.get("momentum") and not hyper.get("weight_decay")
+        sign = "+" if maximize else "−"
+        out.append("<b>Update</b>")
+        if plain:
+            out.append(f"  p_(k+1) = p_k {sign} lr·g_k"
+                       + ("   (ascent: step uphill, along +g)" if maximize
+                          else "   (step downhill, against g)"))
+            with np.errstate(all="ignore"):
+                res = p + lr * g if maximize else p - lr * g
+            if d == 1:
+                out.append(f"  f'({fmt(p[0])}) = {fmt(g[0])}, so the next guess is "
+                           f"{fmt(p[0])} {sign} {fmt(lr)}·{_paren(g[0])} = {fmt(res[0])}")
+            else:
+                out += [f"  {e(nm[i]).ljust(width)}: {fmt(p[i])} {sign} {fmt(lr)}·{_paren(g[i])}"
+                        f" = {fmt(res[i])}" for i in listed]
+                if more:
+                    out.append(more.rstrip("\n"))
+            if has_next:
+                same = np.allclose(res, nxt, rtol=1e-9, atol=1e-12, equal_nan=True)
+                out.append("  recorded p_(k+1): " + ", ".join(
+                    f"{e(nm[i])} = {fmt(nxt[i])}" for i in listed)
+                    + ("" if same else "   (differs: see the optimizer settings)"))
+            else:
+                out.append("  (p_(k+1) not recorded yet: this is the latest row)")
+        else:
+            rule = _RULES.get("sgd_momentum" if kind == "sgd" else kind)
+            out.append("  g_k = " + ("−∇f(p_k) (maximize flips the gradient)" if maximize
+                                     else "∇f(p_k)")
+                       + ("  + weight_decay·p_k" if hyper.get("weight_decay")
+                          and kind != "adamw" else ""))
+            if rule:
+                out += ["  " + line for line in rule.split("\n")]
+            else:
+                out.append("  p_(k+1) = p_k + Δp  (the optimizer's own rule)")
+            if has_next:
+                with np.errstate(all="ignore"):
+                    delta = nxt - p
+                    eff = np.where(g != 0, -delta / g if not maximize else delta / g, np.nan)
+                out.append("  this step (Δp = p_(k+1) − p_k; effective rate = Δp / "
+                           + ("g" if maximize else "(−g)") + "):")
+                for i in listed:
+                    er = "" if not math.isfinite(eff[i]) else f"   effective rate {fmt(eff[i])}"
+                    out.append(f"  {e(nm[i]).ljust(width)}: {fmt(p[i])} → {fmt(nxt[i])}"
+                               f"   Δ = {fmt(delta[i])}{er}")
+                if more:
+                    out.append(more.rstrip("\n"))
+            else:
+                out.append("  (p_(k+1) not recorded yet: this is the latest row)")
+        if hyper:
+            out.append("  hyperparameters: " + ", ".join(
+                f"{e(str(key))} = {e(_hyper_text(v))}" for key, v in hyper.items()))
+        out.append("")
+
+        out.append("<b>Optimizer state</b>"
+                   + ("" if k == snap.n - 1 else
+                      f"  (after the latest step, row {snap.n - 1}; not stored per step)"))
+        state = snap.state or {}
+        if not state:
+            out.append("  (none: plain gradient descent keeps no state)"
+                       if plain else "  (no buffers yet)")
+        for key, arr in state.items():
+            a = np.asarray(arr, dtype=np.float64).ravel()
+            if a.size == 0:
+                out.append(f"  {e(str(key))}: (unused)")
+                continue
+            if a.size == d:
+                vals = ", ".join(f"{e(nm[i])} = {fmt(a[i])}" for i in listed)
+                out.append(f"  {e(str(key))}: {vals}" + (" …" if more else ""))
+            else:
+                vals = ", ".join(fmt(v) for v in a[:MAX_LISTED])
+                out.append(f"  {e(str(key))}: [{vals}{' …' if a.size > MAX_LISTED else ''}]")
+        return "\n".join(line for line in out if line is not None)
+
+    def plain_text(self) -> str:
+        """The log as plain text (for tests and copying)."""
+        return self.toPlainText()
+
+
+def _hyper_text(v) -> str:
+    if isinstance(v, (tuple, list)):
+        return "(" + ", ".join(_hyper_text(x) for x in v) + ")"
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return fmt(v)
+    return str(v)

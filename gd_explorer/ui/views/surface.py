@@ -1,0 +1,539 @@
+"""The 2-D loss surface: heat map, contour lines, run paths, markers and arrows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import contourpy
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore
+
+from gd_explorer.model.snapshot import RunSnapshot
+from gd_explorer.ui.views._common import (
+    COLORMAP_NAME,
+    PlotView,
+    arrow_segments,
+    finite_bounds,
+    fmt,
+    qcolor,
+    set_curve_data,
+    stride_indices,
+)
+
+#: number of contour levels drawn
+N_CONTOURS = 15
+#: eps of the log colour scale, relative to the finite value span of the grid
+LOG_EPS_REL = 1e-6
+#: length in pixels of the longer of the -gradient / -momentum step arrows
+STEP_ARROW_PX = 70.0
+#: the update arrow is drawn to scale unless shorter than this (then it is magnified)
+MIN_UPDATE_PX = 14.0
+
+#: paths with at most this many drawn points get a dark outline
+SHADOW_MAX_POINTS = 2_000
+
+_EMPTY = np.empty(0)
+
+
+def surface_transform(z: np.ndarray, log: bool) -> tuple[np.ndarray, dict]:
+    """Colour values of a grid: ``log10(z - min + eps)`` or ``z``; non-finite -> NaN.
+
+    Parameters
+    ----------
+    z
+        Values on the grid, any shape.
+    log
+        Log scale (``eps`` = ``LOG_EPS_REL`` times the finite span, 1 for a flat grid).
+
+    Returns
+    -------
+    c, info
+        The transformed array (float64, NaN where ``z`` was not finite) and
+        ``{"log", "zmin", "eps"}`` to map other values (paths) the same way.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    finite = np.isfinite(z)
+    b = finite_bounds(z)
+    info = {"log": log, "zmin": 0.0, "eps": 1.0}
+    if b is None:
+        return np.full(z.shape, np.nan), info
+    zmin, zmax = b
+    if not log:
+        c = np.where(finite, z, np.nan)
+        return c, info
+    span = zmax - zmin
+    eps = span * LOG_EPS_REL if span > 0 and math.isfinite(span) else 1.0
+    eps = max(eps, 1e-300)
+    info.update(zmin=zmin, eps=eps)
+    with np.errstate(all="ignore"):
+        c = np.log10(np.where(finite, z - zmin + eps, np.nan))
+    return c, info
+
+
+def apply_transform(v: np.ndarray, info: dict) -> np.ndarray:
+    """Map values ``v`` with the transform :func:`surface_transform` used for a grid."""
+    v = np.asarray(v, dtype=np.float64)
+    if not info["log"]:
+        return np.where(np.isfinite(v), v, np.nan)
+    with np.errstate(all="ignore"):
+        # values below the grid's minimum (a run finds a lower point than the grid
+        # sampled) sit on the floor of the scale instead of vanishing
+        shifted = np.maximum(v - info["zmin"] + info["eps"], info["eps"])
+        return np.where(np.isfinite(shifted), np.log10(shifted), np.nan)
+
+
+def contour_levels(c: np.ndarray, log: bool, count: int = N_CONTOURS) -> np.ndarray:
+    """Contour levels of transformed grid values ``c`` (NaN ignored).
+
+    On the log scale levels are evenly spaced in ``log10(z - min + eps)``, i.e.
+    log-spaced in the loss; on the linear scale they are quantiles of the finite values,
+    so they follow the data instead of bunching where a few huge values dominate.
+    """
+    vals = c[np.isfinite(c)]
+    if vals.size < 4:
+        return _EMPTY
+    lo, hi = float(vals.min()), float(vals.max())
+    if not hi > lo:
+        return _EMPTY
+    if log:
+        return np.linspace(lo, hi, count + 2)[1:-1]
+    levels = np.unique(np.quantile(vals, np.linspace(0.0, 1.0, count + 2)[1:-1]))
+    return levels[(levels > lo) & (levels < hi)]
+
+
+def contour_paths(xs: np.ndarray, ys: np.ndarray, c: np.ndarray,
+                  levels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All contour lines of ``c`` at ``levels`` as one polyline with a ``connect`` array.
+
+    Returns
+    -------
+    x, y, connect
+        Points of every line, one after another; ``connect[i]`` is False at the last
+        point of each line, so a single PlotCurveItem draws them all.
+    """
+    if len(levels) == 0 or c.shape[0] < 2 or c.shape[1] < 2:
+        return _EMPTY, _EMPTY, np.empty(0, dtype=bool)
+    gen = contourpy.contour_generator(
+        xs, ys, np.ma.masked_invalid(c), line_type=contourpy.LineType.ChunkCombinedOffset
+    )
+    pts_all, conn_all = [], []
+    for level in levels:
+        points, offsets = gen.lines(float(level))
+        for pts, offs in zip(points, offsets, strict=True):
+            if pts is None or len(pts) == 0:
+                continue
+            conn = np.ones(len(pts), dtype=bool)
+            conn[np.asarray(offs[1:]) - 1] = False
+            pts_all.append(pts)
+            conn_all.append(conn)
+    if not pts_all:
+        return _EMPTY, _EMPTY, np.empty(0, dtype=bool)
+    pts = np.concatenate(pts_all)
+    return pts[:, 0].copy(), pts[:, 1].copy(), np.concatenate(conn_all)
+
+
+class _RunItems:
+    """The items of one run (created once per run_id)."""
+
+    def __init__(self, color: str):
+        self.color = color
+        self.path = pg.PlotCurveItem(pen=pg.mkPen(color, width=2), connect="finite",
+                                     antialias=True)
+        # drawLines is several times faster than stroking one long QPainterPath
+        self.path.setSegmentedLineMode("on")
+        self.shadow = False
+        self.point = pg.ScatterPlotItem(
+            size=13, symbol="o", pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(color),
+        )
+        self.path.setZValue(20)
+        self.point.setZValue(30)
+        self.label = None  # text currently in the legend, None: not in it
+
+    def set_color(self, color: str) -> None:
+        if color != self.color:
+            self.color = color
+            self.path.setPen(pg.mkPen(color, width=2))
+            self.point.setBrush(pg.mkBrush(color))
+
+
+class SurfaceView(PlotView):
+    """The loss over two parameters as a heat map with contours, runs drawn on top.
+
+    Signals
+    -------
+    start_clicked(float, float)
+        A plain left click in the plot, in data coordinates (not on drags or pans).
+    hovered(float, float)
+        The mouse moved over the plot, in data coordinates.
+    """
+
+    start_clicked = QtCore.Signal(float, float)
+    hovered = QtCore.Signal(float, float)
+
+    def __init__(self, parent=None):
+        super().__init__("surfacePlot", "Loss surface", parent)
+        self.plot_widget.setToolTip(
+            "Loss surface (colour and contour lines). Click to set the start point; "
+            "drag to pan, wheel to zoom, right-click → View All to fit the grid."
+        )
+        pi = self.plot_item
+        pi.setLabel("bottom", "x")
+        pi.setLabel("left", "y")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(0)
+        pi.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(
+            colorMap=COLORMAP_NAME, interactive=False, colorMapMenu=False, width=14,
+            label="log10(f − min + ε)",
+        )
+        self.colorbar.setToolTip("Colour scale of the loss surface")
+        self.colorbar.setImageItem(self.image, insert_in=pi)
+        self.contours = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 110, width=1),
+                                         antialias=True)
+        self.contours.setZValue(5)
+        pi.addItem(self.contours)
+        self.field = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 150, width=1),
+                                      connect="pairs", antialias=True)
+        self.field.setZValue(8)
+        self.field.hide()
+        pi.addItem(self.field)
+        self.start_marker = pg.ScatterPlotItem(
+            size=20, symbol="star", pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush("#f5c400"),
+        )
+        self.start_marker.setZValue(40)
+        pi.addItem(self.start_marker)
+        self.optima_marker = pg.ScatterPlotItem(
+            size=12, symbol="x", pen=pg.mkPen(0, 0, 0, 220, width=0.8),
+            brush=pg.mkBrush("#ffffff"),
+        )
+        self.optima_marker.setZValue(35)
+        pi.addItem(self.optima_marker)
+        # step arrows at the current point: -gradient, update, -momentum
+        self.arrow_grad = pg.PlotCurveItem(
+            pen=pg.mkPen("w", width=2, style=QtCore.Qt.PenStyle.DashLine),
+            connect="pairs", antialias=True)
+        self.arrow_update = pg.PlotCurveItem(pen=pg.mkPen("w", width=3), connect="pairs",
+                                             antialias=True)
+        self.arrow_mom = pg.PlotCurveItem(
+            pen=pg.mkPen("#ffb000", width=2, style=QtCore.Qt.PenStyle.DotLine),
+            connect="pairs", antialias=True)
+        self.arrow_labels = {}
+        for key, item, text, color in (
+            ("grad", self.arrow_grad, "−∇f", "#ffffff"),
+            ("update", self.arrow_update, "Δp", "#ffffff"),
+            ("mom", self.arrow_mom, "−m", "#ffb000"),
+        ):
+            item.setZValue(45)
+            pi.addItem(item)
+            label = pg.TextItem(text, color=color, anchor=(0.5, 0.5),
+                                fill=pg.mkBrush(0, 0, 0, 150))
+            label.setZValue(46)
+            label.hide()
+            pi.addItem(label)
+            self.arrow_labels[key] = label
+        self.add_legend()
+        self._runs: dict[int, _RunItems] = {}
+        self._grid = None  # (xs, ys, z)
+        self._extent = None  # (x0, x1, y0, y1) of the heat map
+        self._log = True
+        self._names = ("x", "y")
+
+    # ----------------------------------------------------------------- surface
+    def set_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
+                    names: tuple[str, str]) -> None:
+        """Show the loss ``z`` on the grid ``xs`` × ``ys`` and fit the view to it.
+
+        Parameters
+        ----------
+        xs, ys
+            Evenly spaced grid coordinates, shapes ``(nx,)`` and ``(ny,)``.
+        z
+            Loss values, shape ``(ny, nx)`` (row ``j`` is ``y = ys[j]``); NaN/inf allowed.
+        names
+            The two parameter names, for the axis labels.
+        """
+        xs = np.asarray(xs, dtype=np.float64).ravel()
+        ys = np.asarray(ys, dtype=np.float64).ravel()
+        z = np.asarray(z, dtype=np.float64)
+        if z.shape != (len(ys), len(xs)):
+            raise ValueError(f"z must have shape (len(ys), len(xs)) = ({len(ys)}, {len(xs)}), "
+                             f"got {z.shape}")
+        self._names = (str(names[0]), str(names[1]))
+        self.plot_item.setLabel("bottom", self._names[0])
+        self.plot_item.setLabel("left", self._names[1])
+        self._grid = (xs, ys, z)
+        self._redraw_surface()
+        if self._extent is not None:
+            self.fit_view()
+
+    def _redraw_surface(self) -> None:
+        if self._grid is None:
+            return
+        xs, ys, z = self._grid
+        if len(xs) == 0 or len(ys) == 0:
+            self.image.clear()
+            self.contours.setData(_EMPTY, _EMPTY)
+            self._extent = None
+            return
+        c, _ = surface_transform(z, self._log)
+        b = finite_bounds(c)
+        lo, hi = b if b is not None else (0.0, 1.0)
+        if hi <= lo:
+            hi = lo + 1.0
+        self.image.setImage(c, autoLevels=False, levels=(lo, hi))
+        self.colorbar.setLevels((lo, hi))
+        # pixel centres on the grid points
+        xb = finite_bounds(xs) or (0.0, 1.0)
+        yb = finite_bounds(ys) or (0.0, 1.0)
+        dx = (xb[1] - xb[0]) / (len(xs) - 1) if len(xs) > 1 else 1.0
+        dy = (yb[1] - yb[0]) / (len(ys) - 1) if len(ys) > 1 else 1.0
+        x0, y0 = xb[0] - dx / 2, yb[0] - dy / 2
+        w, h = xb[1] - xb[0] + dx, yb[1] - yb[0] + dy
+        self.image.setRect(QtCore.QRectF(x0, y0, w, h))
+        self._extent = (x0, x0 + w, y0, y0 + h)
+        self.colorbar.getAxis("left").setLabel("log10(f − min + ε)" if self._log else "f")
+        x, y, conn = contour_paths(xs, ys, c, contour_levels(c, self._log))
+        if x.size:
+            self.contours.setData(x, y, connect=conn)
+        else:
+            self.contours.setData(_EMPTY, _EMPTY)
+
+    def set_log_scale(self, on: bool) -> None:
+        """Colour and contour levels on ``log10(f - min + eps)`` (on, default) or linearly."""
+        on = bool(on)
+        if on != self._log:
+            self._log = on
+            self._redraw_surface()
+
+    def _fit_rect(self):
+        return self._extent
+
+    # ----------------------------------------------------------------- runs
+    def set_runs(self, snaps: Sequence[RunSnapshot], cursor: int | None,
+                 axes: tuple[int, int] = (0, 1)) -> None:
+        """Draw each visible run's path up to the cursor row and its current point.
+
+        Parameters
+        ----------
+        snaps
+            The runs; items are created once per ``run_id`` and removed when it is absent.
+        cursor
+            Timeline row (None: the latest); clamped per run with ``snap.index``.
+        axes
+            Which two parameter columns are the plot's x and y.
+        """
+        seen = set()
+        a0, a1 = int(axes[0]), int(axes[1])
+        for snap in snaps:
+            rid = snap.run_id
+            seen.add(rid)
+            items = self._runs.get(rid)
+            if items is None:
+                items = _RunItems(snap.color)
+                self.plot_item.addItem(items.path)
+                self.plot_item.addItem(items.point)
+                self._runs[rid] = items
+            else:
+                items.set_color(snap.color)
+            k = snap.index(cursor)
+            d = snap.params.shape[1] if snap.params.ndim == 2 else 0
+            show = snap.visible and k >= 0 and max(a0, a1) < d
+            items.path.setVisible(show)
+            items.point.setVisible(show)
+            self._legend_entry(items, snap.label if show else None)
+            if not show:
+                continue
+            idx = stride_indices(k + 1)
+            rows = snap.params[idx]
+            set_curve_data(items.path, rows[:, a0], rows[:, a1])
+            # a dark outline keeps short paths readable on bright colours; long ones would
+            # cost too much to stroke twice
+            shadow = len(idx) <= SHADOW_MAX_POINTS
+            if shadow != items.shadow:
+                items.path.setShadowPen(pg.mkPen(0, 0, 0, 150, width=4) if shadow else None)
+                items.shadow = shadow
+            p = snap.params[k]
+            if np.isfinite(p[a0]) and np.isfinite(p[a1]):
+                items.point.setData(pos=[(float(p[a0]), float(p[a1]))])
+            else:
+                items.point.setData(pos=np.empty((0, 2)))
+        for rid in [r for r in self._runs if r not in seen]:
+            items = self._runs.pop(rid)
+            self._legend_entry(items, None)
+            self.plot_item.removeItem(items.path)
+            self.plot_item.removeItem(items.point)
+
+    def _legend_entry(self, items: _RunItems, label: str | None) -> None:
+        if items.label == label:
+            return
+        if items.label is not None:
+            self.legend.removeItem(items.path)
+        if label is not None:
+            self.legend.addItem(items.path, label)
+        items.label = label
+
+    def run_items(self, run_id: int) -> tuple[pg.PlotCurveItem, pg.ScatterPlotItem] | None:
+        """The (path, current point) items of a run, for tests and automation."""
+        items = self._runs.get(run_id)
+        return None if items is None else (items.path, items.point)
+
+    # ----------------------------------------------------------------- markers
+    def set_start(self, point: tuple[float, float] | None) -> None:
+        """Mark the start point with a star (None or a non-finite point hides it)."""
+        if point is None or not all(np.isfinite(point)):
+            self.start_marker.setData(pos=np.empty((0, 2)))
+            return
+        self.start_marker.setData(pos=[(float(point[0]), float(point[1]))])
+        self.start_marker.setToolTip(f"start ({fmt(point[0])}, {fmt(point[1])})")
+
+    def set_optima(self, points: Sequence[tuple[float, float]]) -> None:
+        """Mark known optima with small crosses."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        self.optima_marker.setData(pos=pts)
+        self.optima_marker.setToolTip(
+            "known optima: " + "; ".join(f"({fmt(a)}, {fmt(b)})" for a, b in pts[:6])
+            if len(pts) else ""
+        )
+
+    # ----------------------------------------------------------------- arrows
+    def set_arrow_field(self, xs: np.ndarray, ys: np.ndarray, U: np.ndarray, V: np.ndarray,
+                        on: bool) -> None:
+        """Arrows of the vector field ``(U, V)`` (normally −∇f) on a coarse grid.
+
+        Parameters
+        ----------
+        xs, ys
+            Coarse grid coordinates, shapes ``(mx,)``, ``(my,)``.
+        U, V
+            Components, shape ``(my, mx)``. Lengths are normalised: direction exact, the
+            length grows with the square root of the magnitude, at most ~0.9 grid cells.
+        on
+            Show (True) or hide the field.
+        """
+        if not on:
+            self.field.hide()
+            return
+        xs = np.asarray(xs, dtype=np.float64).ravel()
+        ys = np.asarray(ys, dtype=np.float64).ravel()
+        U = np.asarray(U, dtype=np.float64)
+        V = np.asarray(V, dtype=np.float64)
+        if len(xs) == 0 or len(ys) == 0 or U.shape != (len(ys), len(xs)) or U.shape != V.shape:
+            self.field.setData(_EMPTY, _EMPTY)
+            self.field.show()
+            return
+        dx = (xs[-1] - xs[0]) / (len(xs) - 1) if len(xs) > 1 else 1.0
+        dy = (ys[-1] - ys[0]) / (len(ys) - 1) if len(ys) > 1 else 1.0
+        dx = abs(dx) or 1.0
+        dy = abs(dy) or 1.0
+        gx, gy = np.meshgrid(xs, ys)
+        # in grid-cell units so arrows read the same whatever the axes' scales
+        with np.errstate(all="ignore"):
+            u, v = U / dx, V / dy
+            mag = np.hypot(u, v)
+        ok = np.isfinite(mag) & (mag > 0)
+        if not ok.any():
+            self.field.setData(_EMPTY, _EMPTY)
+            self.field.show()
+            return
+        mmax = float(mag[ok].max())
+        with np.errstate(all="ignore"):
+            length = 0.9 * np.sqrt(mag[ok] / mmax)
+            length = np.maximum(length, 0.2)
+            vec = np.column_stack([u[ok], v[ok]]) * (length / mag[ok])[:, None]
+        # centre each arrow on its grid point
+        org = np.column_stack([gx[ok] / dx, gy[ok] / dy]) - vec / 2
+        x, y = arrow_segments(org, vec, head=0.3)
+        self.field.setData(x * dx, y * dy)
+        self.field.show()
+
+    def _pixel_size(self) -> tuple[float, float]:
+        try:
+            px, py = self.view_box.viewPixelSize()
+        except Exception:  # no geometry yet
+            px = py = 0.0
+        if not (math.isfinite(px) and px > 0 and math.isfinite(py) and py > 0):
+            (x0, x1), (y0, y1) = self.view_box.viewRange()
+            px, py = (x1 - x0) / 400.0 or 1.0, (y1 - y0) / 300.0 or 1.0
+        return abs(px), abs(py)
+
+    def set_step_arrows(self, origin: tuple[float, float] | None,
+                        gradient: tuple[float, float] | None,
+                        update: tuple[float, float] | None,
+                        momentum: tuple[float, float] | None, color) -> None:
+        """Arrows at the selected run's current point.
+
+        Parameters
+        ----------
+        origin
+            The current point (None hides all arrows).
+        gradient
+            ∇f there; drawn as −∇f, dashed white. −∇f and −m share one scale so their
+            lengths compare; the longer is ``STEP_ARROW_PX`` pixels.
+        update
+            The actual step ``p_{k+1} − p_k``, drawn to scale in the run's colour (magnified,
+            with the factor in its label, when it would be shorter than a few pixels).
+        momentum
+            The momentum buffer / first moment m; drawn as −m, dotted amber.
+        color
+            The run's colour.
+        """
+        items = {"grad": self.arrow_grad, "update": self.arrow_update, "mom": self.arrow_mom}
+        vecs = {"grad": gradient, "update": update, "mom": momentum}
+        for key, item in items.items():
+            item.setData(_EMPTY, _EMPTY)
+            item.hide()
+            self.arrow_labels[key].hide()
+        if origin is None or not all(np.isfinite(origin)):
+            return
+        self.arrow_update.setPen(pg.mkPen(color or "w", width=3))
+        self.arrow_labels["update"].setColor(qcolor(color or "w"))
+        px, py = self._pixel_size()
+        o = np.array([float(origin[0]), float(origin[1])])
+        pix = {}
+        for key, vec in vecs.items():
+            if vec is None:
+                continue
+            v = np.asarray(vec, dtype=np.float64).reshape(2)
+            if key != "update":
+                v = -v
+            vp = v / (px, py)
+            n = float(np.hypot(*vp))
+            if math.isfinite(n) and n > 0:
+                pix[key] = (vp, n)
+        shared = max((pix[k][1] for k in ("grad", "mom") if k in pix), default=0.0)
+        placed = []  # label positions in pixels relative to the origin
+        for key, (vp, n) in pix.items():
+            label = self.arrow_labels[key]
+            text = {"grad": "−∇f", "update": "Δp", "mom": "−m"}[key]
+            if key == "update":
+                scale = 1.0 if n >= MIN_UPDATE_PX else MIN_UPDATE_PX / n
+                if scale > 1.0:
+                    text = f"Δp ×{scale:.3g}" if scale < 1e6 else "Δp (tiny)"
+            else:
+                scale = STEP_ARROW_PX / shared
+            vs = vp * scale
+            xs, ys = arrow_segments(np.zeros((1, 2)), vs[None, :], head=min(0.35, 12.0 / (
+                np.hypot(*vs) or 1.0)))
+            items[key].setData(o[0] + xs * px, o[1] + ys * py)
+            items[key].show()
+            label.setText(text)
+            tip = vs * 1.18 + vs / (np.hypot(*vs) or 1.0) * 8.0
+            while any(np.hypot(*(tip - q)) < 16.0 for q in placed):
+                tip = tip + (0.0, -16.0)  # parallel arrows: stack their labels
+            placed.append(tip)
+            label.setPos(o[0] + tip[0] * px, o[1] + tip[1] * py)
+            label.show()
+
+    # ----------------------------------------------------------------- mouse
+    def set_hover_text(self, text: str) -> None:
+        """Show ``text`` (e.g. ``"x = …, y = …, f = …"``) in the top-left corner."""
+        self.set_corner_text(text)
+
+    def _on_data_click(self, x: float, y: float) -> None:
+        self.start_clicked.emit(float(x), float(y))
+
+    def _on_data_move(self, x: float, y: float) -> None:
+        self.hovered.emit(float(x), float(y))

@@ -1,0 +1,227 @@
+"""The loss surface in 3-D (OpenGL), or a clear placeholder where OpenGL is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gd_explorer.model.snapshot import RunSnapshot
+from gd_explorer.ui.views._common import COLORMAP_NAME, MIN_SIZE, finite_bounds, stride_indices
+from gd_explorer.ui.views.surface import apply_transform, surface_transform
+
+PLACEHOLDER_TEXT = (
+    "3-D view needs OpenGL, which is not available here (e.g. offscreen or remote "
+    "session). The 2-D surface shows the same data."
+)
+#: the surface is scaled into [-1, 1] × [-1, 1] × [0, Z_HEIGHT]
+Z_HEIGHT = 1.2
+#: paths float this far above the surface (box units) so they are not hidden in it
+PATH_LIFT = 0.015
+#: the surface is drawn on at most this many grid points per axis
+MAX_GRID = 200
+
+_available: bool | None = None
+
+
+def opengl_available() -> bool:
+    """Whether a 3-D view can work here; decided once, never raises.
+
+    False on the ``offscreen`` platform, when no OpenGL context can be created on an
+    offscreen surface, or when ``pyqtgraph.opengl`` (PyOpenGL) fails to import.
+    """
+    global _available
+    if _available is not None:
+        return _available
+    if QtGui.QGuiApplication.instance() is None:
+        return False  # cannot tell yet; do not cache
+    ok = False
+    try:
+        if QtGui.QGuiApplication.platformName() != "offscreen":
+            from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
+
+            ctx = QOpenGLContext()
+            if ctx.create():
+                surface = QOffscreenSurface()
+                surface.setFormat(ctx.format())
+                surface.create()
+                ok = surface.isValid() and ctx.makeCurrent(surface)
+                if ok:
+                    ctx.doneCurrent()
+                surface.destroy()
+            if ok:
+                import pyqtgraph.opengl  # noqa: F401 - needs PyOpenGL
+    except Exception:  # any failure means: no 3-D here
+        ok = False
+    _available = bool(ok)
+    return _available
+
+
+class Surface3DView(QtWidgets.QWidget):
+    """The loss surface as a 3-D mesh with the runs' paths above it.
+
+    The grid is normalised into a box (x, y to [-1, 1], z to [0, ``Z_HEIGHT``], z on the
+    same log scale as the 2-D view when that is on) so any window reads well. Without
+    OpenGL the widget is a placeholder label and every method is a no-op.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("surface3d")
+        self.setMinimumSize(*MIN_SIZE)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.gl_widget = None
+        self.placeholder = None
+        self._log = True
+        self._grid = None
+        self._norm = None  # (x0, xs, y0, ys, info, c_lo, c_span)
+        self._paths: dict[int, object] = {}
+        if opengl_available():
+            try:
+                self._build_gl(layout)
+            except Exception:
+                self.gl_widget = None
+        if self.gl_widget is None:
+            self.placeholder = QtWidgets.QLabel(PLACEHOLDER_TEXT)
+            self.placeholder.setObjectName("surface3dPlaceholder")
+            self.placeholder.setWordWrap(True)
+            self.placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+            self.placeholder.setMargin(24)
+            self.placeholder.setToolTip("Run the app on a desktop session with OpenGL for 3-D.")
+            self.placeholder.setStyleSheet(
+                "QLabel { background: #141418; color: #c8c8c8; font-size: 11pt; }")
+            layout.addWidget(self.placeholder)
+
+    def _build_gl(self, layout) -> None:
+        import pyqtgraph.opengl as gl
+
+        w = gl.GLViewWidget()
+        w.setObjectName("surface3dWidget")
+        w.setToolTip("Drag to rotate, wheel to zoom, middle-drag to pan.")
+        w.setBackgroundColor(pg.mkColor(20, 20, 24))
+        w.setCameraPosition(distance=4.2, elevation=28, azimuth=-55)
+        grid = gl.GLGridItem()
+        grid.setSize(2, 2)
+        grid.setSpacing(0.25, 0.25)
+        grid.setColor((255, 255, 255, 40))
+        w.addItem(grid)
+        self._surface = gl.GLSurfacePlotItem(computeNormals=False, smooth=False,
+                                             glOptions="opaque")
+        w.addItem(self._surface)
+        self._gl = gl
+        layout.addWidget(w)
+        self.gl_widget = w
+
+    @property
+    def is_placeholder(self) -> bool:
+        """True when OpenGL is unavailable and the placeholder is shown."""
+        return self.gl_widget is None
+
+    # ----------------------------------------------------------------- surface
+    def set_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> None:
+        """Show the loss ``z`` (shape ``(ny, nx)``) over ``xs`` × ``ys`` as a mesh."""
+        if self.gl_widget is None:
+            return
+        self._grid = (np.asarray(xs, dtype=np.float64).ravel(),
+                      np.asarray(ys, dtype=np.float64).ravel(),
+                      np.asarray(z, dtype=np.float64))
+        self._redraw_surface()
+
+    def set_log_scale(self, on: bool) -> None:
+        """Height (and colour) on ``log10(f - min + eps)`` like the 2-D view, or linear."""
+        on = bool(on)
+        if on != self._log:
+            self._log = on
+            self._redraw_surface()
+
+    def _redraw_surface(self) -> None:
+        if self.gl_widget is None or self._grid is None:
+            return
+        xs, ys, z = self._grid
+        if len(xs) < 2 or len(ys) < 2 or z.shape != (len(ys), len(xs)):
+            self._surface.hide()
+            self._norm = None
+            return
+        # thin huge grids: a mesh of 200 × 200 is plenty on screen
+        sx = -(-len(xs) // MAX_GRID)
+        sy = -(-len(ys) // MAX_GRID)
+        xs, ys, z = xs[::sx], ys[::sy], z[::sy, ::sx]
+        c, info = surface_transform(z, self._log)
+        xb, yb, cb = finite_bounds(xs), finite_bounds(ys), finite_bounds(c)
+        if xb is None or yb is None or cb is None:
+            self._surface.hide()
+            self._norm = None
+            return
+        c_span = (cb[1] - cb[0]) or 1.0
+        x_span = (xb[1] - xb[0]) or 1.0
+        y_span = (yb[1] - yb[0]) or 1.0
+        self._norm = (xb[0], x_span, yb[0], y_span, info, cb[0], c_span)
+        u = (c - cb[0]) / c_span  # 0..1, NaN where not finite
+        finite = np.isfinite(u)
+        height = np.where(finite, u, 1.0) * Z_HEIGHT
+        cmap = pg.colormap.get(COLORMAP_NAME)
+        colors = cmap.map(np.where(finite, u, 0.0).ravel(), mode="float").reshape(*u.shape, 4)
+        colors[~finite] = (0.5, 0.5, 0.5, 1.0)
+        # GLSurfacePlotItem wants z[i, j] at (x[i], y[j]): transpose the row-major grid
+        self._surface.setData(
+            x=(xs - xb[0]) / x_span * 2 - 1, y=(ys - yb[0]) / y_span * 2 - 1,
+            z=height.T.astype(np.float32),
+            colors=np.ascontiguousarray(colors.transpose(1, 0, 2)).reshape(-1, 4),
+        )
+        self._surface.show()
+
+    # ----------------------------------------------------------------- runs
+    def set_runs(self, snaps: Sequence[RunSnapshot], cursor: int | None,
+                 axes: tuple[int, int] = (0, 1),
+                 z_of: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        """Draw each visible run's path (up to the cursor) above the surface.
+
+        Parameters
+        ----------
+        snaps, cursor, axes
+            As for :meth:`SurfaceView.set_runs`.
+        z_of
+            Loss at points ``(m, 2)`` of the plotted plane; used for runs with more than
+            two parameters (their recorded loss is not the surface's height). Runs with two
+            parameters use their recorded loss.
+        """
+        if self.gl_widget is None:
+            return
+        seen = set()
+        a0, a1 = int(axes[0]), int(axes[1])
+        for snap in snaps:
+            rid = snap.run_id
+            seen.add(rid)
+            item = self._paths.get(rid)
+            if item is None:
+                item = self._gl.GLLinePlotItem(width=2.5, antialias=True, mode="line_strip",
+                                               glOptions="translucent")
+                self.gl_widget.addItem(item)
+                self._paths[rid] = item
+            k = snap.index(cursor)
+            d = snap.params.shape[1] if snap.params.ndim == 2 else 0
+            if not (snap.visible and k >= 0 and max(a0, a1) < d and self._norm is not None):
+                item.hide()
+                continue
+            idx = stride_indices(k + 1)
+            pts = snap.params[idx][:, [a0, a1]]
+            if d > 2 and z_of is not None:
+                zz = np.asarray(z_of(pts), dtype=np.float64)
+            else:
+                zz = np.asarray(snap.loss[idx], dtype=np.float64)
+            x0, x_span, y0, y_span, info, c_lo, c_span = self._norm
+            zc = (apply_transform(zz, info) - c_lo) / c_span * Z_HEIGHT + PATH_LIFT
+            pos = np.column_stack([(pts[:, 0] - x0) / x_span * 2 - 1,
+                                   (pts[:, 1] - y0) / y_span * 2 - 1, zc])
+            pos = pos[np.isfinite(pos).all(axis=1)]
+            # clip to a generous box so a diverged run does not wreck the scene
+            pos = np.clip(pos, -3, 3).astype(np.float32)
+            col = pg.mkColor(snap.color)
+            item.setData(pos=pos if len(pos) else np.zeros((0, 3), np.float32),
+                         color=(col.redF(), col.greenF(), col.blueF(), 1.0))
+            item.show()
+        for rid in [r for r in self._paths if r not in seen]:
+            self.gl_widget.removeItem(self._paths.pop(rid))

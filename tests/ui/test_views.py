@@ -1,0 +1,650 @@
+"""Tests of the plot views: items really updated, edge cases survive, signals in data units."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PySide6 import QtCore, QtWidgets  # noqa: E402
+
+from gd_explorer.core.engine import run_descent  # noqa: E402
+from gd_explorer.core.functions import get_function  # noqa: E402
+from gd_explorer.core.optimizers import make_optimizer  # noqa: E402
+from gd_explorer.model.snapshot import RunSnapshot  # noqa: E402
+from gd_explorer.ui.views import (  # noqa: E402
+    PLACEHOLDER_TEXT,
+    CurveView,
+    FitView,
+    LossView,
+    SliceView,
+    StepLogView,
+    Surface3DView,
+    SurfaceView,
+    opengl_available,
+)
+from gd_explorer.ui.views._common import stride_indices  # noqa: E402
+from gd_explorer.ui.views.loss import PeakDecimator  # noqa: E402
+from gd_explorer.ui.views.surface import contour_levels, surface_transform  # noqa: E402
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def snap_of(run_id, objective, opt_name, start, steps, color="#1f77b4", visible=True,
+            label=None, state=None, **hyper):
+    opt = make_optimizer(opt_name, **hyper)
+    tr = run_descent(objective, opt, np.asarray(start, dtype=float), steps=steps)
+    return RunSnapshot.make(run_id, label or f"run {run_id}", color, visible, tr.params,
+                            tr.loss, tr.grad, tr.lr, status=tr.status, message=tr.message,
+                            state=state or {}, optimizer_title=opt.title,
+                            hyper={"lr": opt.lr, **hyper})
+
+
+def synthetic(run_id, n, d=2, visible=True, color="#ff7f0e", loss=None, seed=0):
+    rng = np.random.default_rng(seed)
+    params = np.cumsum(rng.normal(size=(n, d)), axis=0) * 1e-3
+    loss = np.abs(rng.normal(size=n)) + 0.1 if loss is None else loss
+    return RunSnapshot.make(run_id, f"run {run_id}", color, visible, params, loss,
+                            rng.normal(size=(n, d)), np.full(n, 0.01))
+
+
+def empty_snap(run_id, d=2):
+    return RunSnapshot.make(run_id, "empty", "#2ca02c", True, np.empty((0, d)), np.empty(0),
+                            np.empty((0, d)), np.empty(0))
+
+
+def rosenbrock_grid(nx=120, ny=100):
+    f = get_function("rosenbrock")
+    (x0, x1), (y0, y1) = f.window
+    xs, ys = np.linspace(x0, x1, nx), np.linspace(y0, y1, ny)
+    gx, gy = np.meshgrid(xs, ys)
+    z = f.values(np.column_stack([gx.ravel(), gy.ravel()])).reshape(ny, nx)
+    return xs, ys, z
+
+
+@pytest.fixture(scope="module")
+def runs():
+    f = get_function("rosenbrock")
+    return [
+        snap_of(1, f, "sgd", (-1.5, 2.0), 500, color="#4cc9f0", lr=0.001),
+        snap_of(2, f, "sgd", (-1.5, 2.0), 500, color="#f72585", lr=0.0005, momentum=0.9),
+        snap_of(3, f, "adam", (-1.5, 2.0), 500, color="#ffb000", lr=0.05),
+    ]
+
+
+def shown(qtbot, w, size=(640, 480)):
+    qtbot.addWidget(w)
+    w.resize(*size)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def click_at(qtbot, view, x, y, button=QtCore.Qt.MouseButton.LeftButton):
+    """A real mouse click through Qt at the data point (x, y) of a PlotView."""
+    scene_pt = view.view_box.mapViewToScene(QtCore.QPointF(x, y))
+    pos = view.plot_widget.mapFromScene(scene_pt)
+    qtbot.mouseClick(view.plot_widget.viewport(), button, pos=pos)
+    return pos
+
+
+# ------------------------------------------------------------------------------ generic
+
+
+@pytest.mark.parametrize("cls, name", [
+    (SurfaceView, "surfacePlot"), (CurveView, "curvePlot"), (LossView, "lossPlot"),
+    (FitView, "fitPlot"), (SliceView, "slicePlot"), (Surface3DView, "surface3d"),
+    (StepLogView, "stepLog"),
+])
+def test_views_are_named_sized_and_explained(qtbot, cls, name):
+    w = cls()
+    qtbot.addWidget(w)
+    assert isinstance(w, QtWidgets.QWidget)
+    assert w.objectName() == name
+    assert w.minimumWidth() >= 320 and w.minimumHeight() >= 240
+    tips = [w.toolTip()] + [c.toolTip() for c in w.findChildren(QtWidgets.QWidget)]
+    assert any(tips), f"{name} has no tooltip"
+
+
+def test_stride_indices_bounds_and_keeps_the_last_row():
+    assert stride_indices(0).size == 0
+    assert list(stride_indices(3)) == [0, 1, 2]
+    idx = stride_indices(1_000_000)
+    assert len(idx) <= 10_000 and idx[0] == 0 and idx[-1] == 999_999
+    assert np.all(np.diff(idx) > 0)
+
+
+# ------------------------------------------------------------------------------ surface
+
+
+def test_surface_image_placed_on_grid_and_view_fitted(qtbot):
+    v = SurfaceView()
+    qtbot.addWidget(v)
+    xs, ys, z = rosenbrock_grid()
+    v.set_surface(xs, ys, z, ("x", "y"))
+    img = v.image.image
+    assert img.shape == z.shape  # row-major: rows are y
+    rect = v.image.mapRectToParent(v.image.boundingRect())
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    assert rect.left() == pytest.approx(xs[0] - dx / 2)
+    assert rect.right() == pytest.approx(xs[-1] + dx / 2)
+    assert rect.top() == pytest.approx(ys[0] - dy / 2)
+    assert rect.bottom() == pytest.approx(ys[-1] + dy / 2)
+    (vx0, vx1), (vy0, vy1) = v.view_box.viewRange()
+    assert vx0 == pytest.approx(xs[0] - dx / 2) and vx1 == pytest.approx(xs[-1] + dx / 2)
+    assert vy0 == pytest.approx(ys[0] - dy / 2) and vy1 == pytest.approx(ys[-1] + dy / 2)
+    # colour scale is log10(z - min + eps) by default
+    lo, hi = v.colorbar.levels()
+    assert hi == pytest.approx(np.log10(z.max() - z.min() + (z.max() - z.min()) * 1e-6))
+    x, y = v.contours.getData()
+    assert x is not None and len(x) > 100 and np.isfinite(x).all() and np.isfinite(y).all()
+    assert v.plot_item.getAxis("bottom").labelText == "x"
+
+
+def test_surface_log_toggle_changes_levels(qtbot):
+    v = SurfaceView()
+    qtbot.addWidget(v)
+    xs, ys, z = rosenbrock_grid()
+    v.set_surface(xs, ys, z, ("a", "b"))
+    log_levels = v.colorbar.levels()
+    v.set_log_scale(False)
+    assert v.colorbar.levels() == pytest.approx((z.min(), z.max()))
+    assert v.colorbar.levels() != pytest.approx(log_levels)
+    v.set_log_scale(True)
+    assert v.colorbar.levels() == pytest.approx(log_levels)
+
+
+def test_contour_levels_are_log_spaced_or_quantiles():
+    z = np.logspace(-3, 3, 400).reshape(20, 20)
+    c, _ = surface_transform(z, log=True)
+    lv = contour_levels(c, log=True)
+    assert len(lv) == 15 and np.allclose(np.diff(lv), np.diff(lv)[0])
+    lq = contour_levels(z, log=False)
+    assert 10 <= len(lq) <= 15 and np.all(np.diff(lq) > 0)
+
+
+@pytest.mark.parametrize("case", ["nan-block", "inf-rows", "all-nan", "constant", "one-cell"])
+def test_surface_with_bad_values_does_not_break(qtbot, case):
+    v = SurfaceView()
+    qtbot.addWidget(v)
+    xs, ys, z = rosenbrock_grid(60, 50)
+    z = z.copy()
+    if case == "nan-block":
+        z[10:20, 10:30] = np.nan
+    elif case == "inf-rows":
+        z[5:8] = np.inf
+        z[30] = -np.inf
+    elif case == "all-nan":
+        z[:] = np.nan
+    elif case == "constant":
+        z[:] = 3.0
+    elif case == "one-cell":
+        xs, ys, z = xs[:1], ys[:1], z[:1, :1]
+    for log in (True, False):
+        v.set_log_scale(log)
+        v.set_surface(xs, ys, z, ("x", "y"))
+        lo, hi = v.colorbar.levels()
+        assert np.isfinite(lo) and np.isfinite(hi) and hi > lo
+        x, y = v.contours.getData()
+        if x is not None and len(x):
+            assert np.isfinite(x).all() and np.isfinite(y).all()
+        (vx0, vx1), (vy0, vy1) = v.view_box.viewRange()
+        assert all(np.isfinite([vx0, vx1, vy0, vy1]))
+
+
+def test_surface_runs_path_ends_at_cursor_point(qtbot, runs):
+    v = SurfaceView()
+    qtbot.addWidget(v)
+    v.set_surface(*rosenbrock_grid(), ("x", "y"))
+    for cursor in (0, 37, None, 10_000):
+        v.set_runs(runs, cursor, (0, 1))
+        for snap in runs:
+            path, point = v.run_items(snap.run_id)
+            k = snap.index(cursor)
+            x, y = path.getData()
+            assert len(x) == k + 1
+            assert (x[-1], y[-1]) == (snap.params[k, 0], snap.params[k, 1])
+            px, py = point.getData()
+            assert (px[0], py[0]) == (snap.params[k, 0], snap.params[k, 1])
+            assert path.isVisible() and point.isVisible()
+    # swapped axes
+    v.set_runs(runs, 5, (1, 0))
+    x, y = v.run_items(1)[0].getData()
+    assert (x[-1], y[-1]) == (runs[0].params[5, 1], runs[0].params[5, 0])
+
+
+def test_surface_runs_created_once_hidden_and_removed(qtbot, runs):
+    v = SurfaceView()
+    qtbot.addWidget(v)
+    v.set_runs(runs, None, (0, 1))
+    first = v.run_items(2)
+    v.set_runs(runs, 3, (0, 1))
+    assert v.run_items(2)[0] is first[0]  # same item, updated in place
+    assert len(v.legend.items) == 3
+    hidden = RunSnapshot.make(2, "hidden", runs[1].color, False, runs[1].params, runs[1].loss,
+                              runs[1].grad, runs[1].lr)
+    v.set_runs([runs[0], hidden], None, (0, 1))
+    assert not v.run_items(2)[0].isVisible() and not v.run_items(2)[1].isVisible()
+    assert v.run_items(3) is None  # absent: removed
+    assert first[0].scene() is v.plot_widget.scene()
+    assert len(v.legend.items) == 1  # hidden runs leave the legend
+    v.set_runs([], None, (0, 1))
+    assert v.run_items(1) is None and v.run_items(2) is None
+    assert first[0].scene() is None
+    assert len(v.legend.items) == 0
+
+
+def test_surface_runs_edge_cases(qtbot):
+    v = SurfaceView()
+    qtbot.addWidget(v)
+    one = synthetic(1, 1)
+    v.set_runs([empty_snap(0), one], 5, (0, 1))
+    assert not v.run_items(0)[0].isVisible()
+    x, y = v.run_items(1)[0].getData()
+    assert len(x) == 1
+    # a 1-parameter run cannot be drawn on axes (0, 1): hidden, no error
+    v.set_runs([synthetic(2, 10, d=1)], None, (0, 1))
+    assert not v.run_items(2)[0].isVisible()
+    # NaN / huge values in a path do not raise, and do not move our view range
+    rng_before = v.view_box.viewRange()
+    bad = synthetic(3, 10)
+    params = np.array(bad.params)
+    params[4] = np.nan
+    params[6] = 1e100
+    bad = RunSnapshot.make(3, "bad", "#ff0000", True, params, bad.loss, bad.grad, bad.lr)
+    v.set_runs([bad], None, (0, 1))
+    v.set_runs([bad], 4, (0, 1))
+    assert v.view_box.viewRange() == rng_before
+
+
+def test_surface_million_rows_decimated_to_10k(qtbot):
+    v = SurfaceView()
+    qtbot.addWidget(v)
+    big = [synthetic(i, 1_000_000, seed=i) for i in range(3)]
+    for cursor in (None, 654_321):
+        v.set_runs(big, cursor, (0, 1))
+        for s in big:
+            x, y = v.run_items(s.run_id)[0].getData()
+            k = s.index(cursor)
+            assert len(x) <= 10_000
+            assert (x[-1], y[-1]) == (s.params[k, 0], s.params[k, 1])
+            assert (x[0], y[0]) == (s.params[0, 0], s.params[0, 1])
+
+
+def test_surface_markers_and_arrow_field(qtbot):
+    v = SurfaceView()
+    qtbot.addWidget(v)
+    v.set_start((-1.5, 2.0))
+    x, y = v.start_marker.getData()
+    assert (x[0], y[0]) == (-1.5, 2.0)
+    v.set_optima([(1.0, 1.0), (np.nan, 0.0), (3.0, 2.0)])
+    x, y = v.optima_marker.getData()
+    assert list(zip(x, y, strict=True)) == [(1.0, 1.0), (3.0, 2.0)]
+    xs, ys = np.linspace(-2, 2, 9), np.linspace(-1, 3, 7)
+    gx, gy = np.meshgrid(xs, ys)
+    U, V = -2 * gx, -2 * gy
+    U[0, 0] = np.nan
+    v.set_arrow_field(xs, ys, U, V, True)
+    assert v.field.isVisible()
+    x, y = v.field.getData()
+    n_arrows = np.count_nonzero(np.isfinite(U) & (np.hypot(U, V) > 0))
+    assert len(x) == 6 * n_arrows  # shaft + two barbs, drawn as pairs in one item
+    assert v.field.opts["connect"] == "pairs"
+    # each shaft points along (U, V)
+    i = 5
+    sx, sy = x[6 * i + 1] - x[6 * i], y[6 * i + 1] - y[6 * i]
+    ok = np.isfinite(U) & (np.hypot(U, V) > 0)
+    u, w = U[ok][i], V[ok][i]
+    assert np.sign(sx) == np.sign(u) and np.sign(sy) == np.sign(w)
+    v.set_arrow_field(xs, ys, U, V, False)
+    assert not v.field.isVisible()
+
+
+def test_surface_step_arrows(qtbot):
+    v = shown(qtbot, SurfaceView())
+    v.set_surface(*rosenbrock_grid(), ("x", "y"))
+    origin, update = (0.0, 1.0), (0.5, -0.25)  # long enough to be drawn to scale
+    v.set_step_arrows(origin, (1.0, 2.0), update, (0.5, 0.5), "#ff0000")
+    x, y = v.arrow_update.getData()
+    assert (x[0], y[0]) == pytest.approx(origin)
+    assert (x[1], y[1]) == pytest.approx((0.5, 0.75))
+    gx, gy = v.arrow_grad.getData()
+    assert gx[1] - gx[0] < 0 and gy[1] - gy[0] < 0  # drawn as -gradient
+    assert v.arrow_mom.isVisible() and v.arrow_labels["mom"].isVisible()
+    v.set_step_arrows(origin, None, (1e-4, 0.0), None, "#ff0000")
+    assert not v.arrow_grad.isVisible() and not v.arrow_mom.isVisible()
+    assert "×" in v.arrow_labels["update"].toPlainText()  # a tiny step is magnified
+    v.set_step_arrows(None, (1.0, 1.0), None, None, "#ff0000")
+    assert not v.arrow_update.isVisible()
+
+
+def test_surface_click_emits_data_coordinates(qtbot):
+    """Real mouse route: qtbot.mouseClick on the viewport at a mapped scene position."""
+    v = shown(qtbot, SurfaceView())
+    v.set_surface(*rosenbrock_grid(), ("x", "y"))
+    with qtbot.waitSignal(v.start_clicked, timeout=2000) as blocker:
+        click_at(qtbot, v, 0.5, 1.5)
+    x, y = blocker.args
+    (x0, x1), (y0, y1) = v.view_box.viewRange()
+    assert x == pytest.approx(0.5, abs=(x1 - x0) / 200)
+    assert y == pytest.approx(1.5, abs=(y1 - y0) / 200)
+    # right click (menu) does not set the start
+    with qtbot.assertNotEmitted(v.start_clicked):
+        click_at(qtbot, v, 0.5, 1.5, QtCore.Qt.MouseButton.RightButton)
+    for menu in QtWidgets.QApplication.topLevelWidgets():
+        if isinstance(menu, QtWidgets.QMenu):
+            menu.close()
+
+
+def test_surface_drag_does_not_emit_click(qtbot):
+    v = shown(qtbot, SurfaceView())
+    v.set_surface(*rosenbrock_grid(), ("x", "y"))
+    vp = v.plot_widget.viewport()
+    a = v.plot_widget.mapFromScene(v.view_box.mapViewToScene(QtCore.QPointF(0.0, 1.0)))
+    b = a + QtCore.QPoint(60, 40)
+    with qtbot.assertNotEmitted(v.start_clicked):
+        qtbot.mousePress(vp, QtCore.Qt.MouseButton.LeftButton, pos=a)
+        for t in np.linspace(0, 1, 6)[1:]:
+            p = QtCore.QPoint(int(a.x() + t * 60), int(a.y() + t * 40))
+            qtbot.mouseMove(vp, p, delay=5)
+        qtbot.mouseRelease(vp, QtCore.Qt.MouseButton.LeftButton, pos=b)
+    # the drag panned the view instead
+    assert v.view_box.viewRange()[0][0] != pytest.approx(v._extent[0])
+
+
+def test_surface_hover_signal_and_text(qtbot):
+    v = shown(qtbot, SurfaceView())
+    v.set_surface(*rosenbrock_grid(), ("x", "y"))
+    # QTest mouse moves are merged/throttled unpredictably offscreen, so this drives the
+    # scene's sigMouseMoved (what a real move emits) with a mapped scene position.
+    scene_pos = v.view_box.mapViewToScene(QtCore.QPointF(-1.0, 0.0))
+    with qtbot.waitSignal(v.hovered, timeout=1000) as blocker:
+        v.plot_widget.scene().sigMouseMoved.emit(scene_pos)
+    assert blocker.args == pytest.approx([-1.0, 0.0], abs=1e-9)
+    outside = v.plot_widget.mapToScene(QtCore.QPoint(2, 2))  # the title area, not the plot
+    with qtbot.assertNotEmitted(v.hovered):
+        v.plot_widget.scene().sigMouseMoved.emit(outside)
+    v.set_hover_text("x = -1, y = 0, f = 104")
+    assert v.corner_label.isVisible() and "f = 104" in v.corner_label.toPlainText()
+    v.set_hover_text("")
+    assert not v.corner_label.isVisible()
+
+
+# ------------------------------------------------------------------------------ curve
+
+
+@pytest.fixture(scope="module")
+def fence_run():
+    f = get_function("fence-area")
+    return snap_of(7, f, "sgd", (57.0,), 30, lr=0.1, maximize=True, label="ascent")
+
+
+def test_curve_tangent_slope_is_the_gradient(qtbot, fence_run):
+    v = CurveView()
+    qtbot.addWidget(v)
+    xs = np.linspace(0, 100, 201)
+    v.set_curve(xs, 100 * xs - xs**2, "x")
+    for cursor in (0, 4, None, 999):
+        v.set_runs([fence_run], cursor)
+        path, tangent, point = v.run_items(7)
+        k = fence_run.index(cursor)
+        tx, ty = tangent.getData()
+        assert (ty[1] - ty[0]) / (tx[1] - tx[0]) == pytest.approx(fence_run.grad[k, 0])
+        # passes through the current point
+        x0, f0 = fence_run.params[k, 0], fence_run.loss[k]
+        assert np.interp(x0, tx, ty) == pytest.approx(f0)
+        px, py = path.getData()
+        assert (px[-1], py[-1]) == (x0, f0) and len(px) == k + 1
+        sx, sy = point.getData()
+        assert (sx[0], sy[0]) == (x0, f0)
+    assert fence_run.grad[0, 0] == pytest.approx(-14.0)  # A'(57) = -14
+
+
+def test_curve_edge_cases_and_markers(qtbot, fence_run):
+    v = CurveView()
+    qtbot.addWidget(v)
+    xs = np.linspace(-3, 3, 50)
+    fs = xs**2
+    fs[10] = np.nan
+    fs[20] = np.inf
+    v.set_curve(xs, fs, "w")
+    (x0, x1), (y0, y1) = v.view_box.viewRange()
+    assert np.isfinite([x0, x1, y0, y1]).all()
+    v.set_start(1.0)
+    sx, sy = v.start_marker.getData()
+    assert sx[0] == 1.0 and sy[0] == pytest.approx(1.0, abs=0.01)
+    v.set_optima([0.0])
+    assert v.optima_marker.getData()[0][0] == 0.0
+    v.set_runs([empty_snap(1, d=1), synthetic(2, 1, d=1)], None)
+    assert not v.run_items(1)[0].isVisible() and v.run_items(2)[0].isVisible()
+    v.set_runs([], None)
+    assert v.run_items(2) is None
+    v.set_curve(xs, np.full_like(xs, np.nan), "w")  # all NaN: no error
+
+
+def test_curve_click_emits_x(qtbot):
+    v = shown(qtbot, CurveView())
+    xs = np.linspace(0, 100, 201)
+    v.set_curve(xs, 100 * xs - xs**2, "x")
+    with qtbot.waitSignal(v.start_clicked, timeout=2000) as blocker:
+        click_at(qtbot, v, 30.0, 1000.0)
+    assert blocker.args[0] == pytest.approx(30.0, abs=0.5)
+
+
+# ------------------------------------------------------------------------------ loss
+
+
+def test_loss_curves_cursor_and_removal(qtbot, runs):
+    v = LossView()
+    qtbot.addWidget(v)
+    v.set_runs(runs, 42)
+    for s in runs:
+        item = v.run_item(s.run_id)
+        x, y = item.getOriginalDataset()
+        assert len(x) == s.n and np.array_equal(y, s.loss)
+        assert item.opts["downsampleMethod"] == "peak" and item.opts["clipToView"]
+    assert v.cursor_line.value() == 42 and v.cursor_line.isVisible()
+    px, py = v.points.getOriginalDataset()
+    assert list(px) == [42.0] * 3 and list(py) == [s.loss[42] for s in runs]
+    v.set_runs(runs, None)
+    assert v.cursor_line.value() == max(s.n for s in runs) - 1
+    v.set_runs(runs, 10**9)
+    assert v.cursor_line.value() == max(s.n for s in runs) - 1
+    (x0, x1), (y0, y1) = v.view_box.viewRange()
+    assert x0 <= 0 and x1 >= 500 and y1 >= max(s.loss.max() for s in runs)
+    hidden = RunSnapshot.make(1, "h", "#000000", False, runs[0].params, runs[0].loss,
+                              runs[0].grad, runs[0].lr)
+    v.set_runs([hidden, runs[1]], None)
+    assert not v.run_item(1).isVisible() and v.run_item(3) is None
+    assert len(v.legend.items) == 1
+    v.set_runs([], None)
+    assert v.run_item(2) is None and not v.cursor_line.isVisible()
+
+
+def test_loss_million_rows_peak_decimated(qtbot):
+    v = LossView()
+    qtbot.addWidget(v)
+    n = 1_000_000
+    rng = np.random.default_rng(5)
+    loss = np.exp(-np.arange(n) / 2e5) + 0.01 * rng.random(n)
+    loss[777_777] = 50.0  # a spike must survive decimation
+    loss[123_457] = 1e-6  # and a dip
+    big = RunSnapshot.make(1, "big", "#ff0000", True, np.zeros((n, 1)), loss,
+                           np.zeros((n, 1)), np.full(n, 0.1))
+    v.set_runs([big], 500_000)
+    x, y = v.run_item(1).getOriginalDataset()
+    assert len(x) <= 200_000
+    assert y.max() == 50.0 and y.min() == 1e-6
+    assert x[-1] == n - 1 and v.cursor_line.value() == 500_000
+    assert v.view_box.viewRange()[1][1] >= 50.0
+
+
+def test_loss_growing_and_restarted_run_under_same_id(qtbot):
+    v = LossView()
+    qtbot.addWidget(v)
+    loss = np.linspace(5, 1, 300)
+    for n in (10, 11, 200, 300):
+        v.set_runs([synthetic(1, n, loss=loss[:n])], None)
+        x, y = v.run_item(1).getOriginalDataset()
+        assert len(x) == n and y[-1] == loss[n - 1]
+    restarted = np.linspace(9, 2, 300)  # same id and length, different series
+    v.set_runs([synthetic(1, 300, loss=restarted)], None)
+    assert np.array_equal(v.run_item(1).getOriginalDataset()[1], restarted)
+
+
+def test_peak_decimator_incremental_equals_fresh():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=70_001)
+    inc = PeakDecimator(max_points=2_000)
+    for n in (5, 999, 1000, 1001, 4000, 33_333, 70_001):
+        inc.update(y[:n])
+        fresh = PeakDecimator(max_points=2_000)
+        fresh.update(y[:n])
+        xi, yi = inc.points()
+        xf, yf = fresh.points()
+        assert len(xi) <= 2_000 + 2
+        assert np.array_equal(xi, xf) and np.array_equal(yi, yf)
+        assert yi.max() == y[:n].max() and yi.min() == y[:n].min()
+
+
+def test_loss_log_y_and_non_positive_losses(qtbot, runs):
+    v = LossView()
+    qtbot.addWidget(v)
+    v.set_log_y(True)
+    v.set_runs(runs, None)
+    assert v.plot_item.ctrl.logYCheck.isChecked()
+    (_, _), (y0, y1) = v.view_box.viewRange()
+    assert np.isfinite([y0, y1]).all() and y0 < np.log10(min(s.loss.min() for s in runs)) + 1
+    neg = synthetic(9, 50, loss=np.linspace(-3, 3, 50))
+    v.set_runs(runs + [neg], None)  # maximization/negative losses: falls back to linear
+    assert not v.plot_item.ctrl.logYCheck.isChecked()
+    assert v.corner_label.isVisible() and "run 9" in v.corner_label.toPlainText()
+    v.set_runs(runs, None)
+    assert v.plot_item.ctrl.logYCheck.isChecked() and not v.corner_label.isVisible()
+    v.set_log_y(False)
+    assert not v.plot_item.ctrl.logYCheck.isChecked()
+
+
+def test_loss_edge_cases(qtbot):
+    v = LossView()
+    qtbot.addWidget(v)
+    v.set_runs([empty_snap(1), synthetic(2, 1)], 3)
+    assert v.cursor_line.value() == 0
+    const = synthetic(3, 20, loss=np.full(20, 2.0))
+    v.set_runs([const], None)
+    (x0, x1), (y0, y1) = v.view_box.viewRange()
+    assert np.isfinite([x0, x1, y0, y1]).all() and y0 < 2.0 < y1
+
+
+# ------------------------------------------------------------------------------ fit / slice
+
+
+def test_fit_view_data_fits_and_batch(qtbot):
+    v = FitView()
+    qtbot.addWidget(v)
+    x = np.linspace(0, 10, 50)
+    y = 2 * x + 1
+    v.set_data(x, y, ("x", "y"))
+    sx, sy = v.scatter.getData()
+    assert np.array_equal(sx, x) and np.array_equal(sy, y)
+    line = np.array([0.0, 10.0])
+    v.set_fits([(1, "#ff0000", True, line, 2 * line), (2, "#00ff00", False, line, line)])
+    fx, fy = v.fit_item(1).getData()
+    assert list(fy) == [0.0, 20.0]
+    assert not v.fit_item(2).isVisible()
+    v.set_batch(np.array([3, 7, 99]))  # out-of-range index ignored
+    bx, by = v.batch.getData()
+    assert list(bx) == [x[3], x[7]]
+    v.set_batch(None)
+    assert len(v.batch.getData()[0]) == 0
+    v.set_fits([(2, "#00ff00", True, line, line)])
+    assert v.fit_item(1) is None
+    v.set_data(np.array([np.nan]), np.array([1.0]), ("x", "y"))  # nothing finite
+
+
+def test_slice_view_marks_current_point(qtbot):
+    v = SliceView()
+    qtbot.addWidget(v)
+    ws = np.linspace(-1, 4, 101)
+    v.set_slice("w", ws, np.abs(2 * ws - 3), (0.5, 2.0), "#ff0000")  # seed 001's V
+    mx, my = v.marker.getData()
+    assert (mx[0], my[0]) == (0.5, 2.0)
+    assert v.vline.value() == 0.5
+    assert "w" in v.plot_item.titleLabel.text
+    v.set_slice("w", ws, np.full_like(ws, np.nan), None, "#ff0000")
+    assert len(v.marker.getData()[0]) == 0
+
+
+# ------------------------------------------------------------------------------ 3-D
+
+
+def test_surface3d_shows_placeholder_offscreen(qtbot, runs):
+    assert QtWidgets.QApplication.platformName() == "offscreen"
+    assert opengl_available() is False
+    v = Surface3DView()
+    qtbot.addWidget(v)
+    assert v.is_placeholder
+    label = v.findChild(QtWidgets.QLabel, "surface3dPlaceholder")
+    assert label is not None and label.text() == PLACEHOLDER_TEXT
+    # every method is a safe no-op
+    v.set_surface(*rosenbrock_grid(), )
+    v.set_log_scale(False)
+    v.set_runs(runs, 3, (0, 1), None)
+
+
+# ------------------------------------------------------------------------------ step log
+
+
+def test_step_log_writes_out_the_fence_area_step(qtbot, fence_run):
+    v = StepLogView()
+    qtbot.addWidget(v)
+    v.set_entry(fence_run, 0, ("x",), True)
+    text = v.toPlainText()
+    # A(x) = 100x - x², A'(57) = -14; ascent with lr 0.1: 57 + 0.1·(-14) = 55.6
+    assert "f'(57) = -14" in text
+    assert "57 + 0.1·(-14) = 55.6" in text
+    assert "recorded p_(k+1): x = 55.6" in text
+    assert "f(p_k) = 2451" in text
+    assert "Step k = 0" in text
+    v.set_entry(fence_run, 1, ("x",), True)
+    assert "f'(55.6) = -11.2" in v.toPlainText()
+
+
+def test_step_log_descent_and_adam(qtbot, runs):
+    v = StepLogView()
+    qtbot.addWidget(v)
+    sgd = runs[0]
+    v.set_entry(sgd, 3, ("x", "y"), False)
+    text = v.toPlainText()
+    p, g, lr = sgd.params[3], sgd.grad[3], sgd.lr[3]
+    nxt = p - lr * g
+    assert f"x: {p[0]:.6g} − {lr:.6g}·" in text and f"= {nxt[0]:.6g}" in text
+    state = {"exp_avg": np.array([0.25, -0.5]), "exp_avg_sq": np.array([1e-3, 2e-3])}
+    adam = RunSnapshot.make(3, "adam", "#ffb000", True, runs[2].params, runs[2].loss,
+                            runs[2].grad, runs[2].lr, state=state, optimizer_title="Adam",
+                            hyper={"lr": 0.05, "betas": (0.9, 0.999)})
+    v.set_entry(adam, 10, ("x", "y"), False)
+    text = v.toPlainText()
+    assert "m_k = β1·m_(k−1)" in text and "exp_avg: x = 0.25, y = -0.5" in text
+    assert "not stored per step" in text  # the state is the latest one
+    delta = adam.params[11] - adam.params[10]
+    assert f"Δ = {delta[0]:.6g}" in text
+    assert "betas = (0.9, 0.999)" in text
+
+
+def test_step_log_edge_cases(qtbot):
+    v = StepLogView()
+    qtbot.addWidget(v)
+    v.set_entry(None, None, (), False)
+    assert "No run selected" in v.toPlainText()
+    v.set_entry(empty_snap(1), None, ("x", "y"), False)
+    assert "No steps recorded" in v.toPlainText()
+    one = synthetic(2, 1)
+    v.set_entry(one, 50, (), False)  # cursor beyond n, names missing
+    text = v.toPlainText()
+    assert "p0 = " in text and "not recorded yet" in text
+    nan = RunSnapshot.make(3, "nan", "#000000", True, np.array([[np.nan, np.inf]]),
+                           np.array([np.nan]), np.array([[np.nan, 1.0]]), np.array([0.1]),
+                           optimizer_title="SGD (momentum, Nesterov)")
+    v.set_entry(nan, None, ("x", "y"), False)
+    assert "nan" in v.toPlainText()

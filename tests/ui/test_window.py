@@ -1,0 +1,337 @@
+"""The main window: smoke, bindings both ways, controls, files, sessions, shortcuts."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPushButton
+
+from gd_explorer.cli import main as cli_main
+from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+
+
+def test_smoke_show_and_quit_by_timer(qapp, qtbot):
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    QTimer.singleShot(200, w.close)
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=5000)
+
+
+def test_key_widgets_have_object_names(window):
+    for name, cls in [("runButton", QPushButton), ("stepButton", QPushButton),
+                      ("resetButton", QPushButton), ("addRunButton", QPushButton),
+                      ("functionPicker", QComboBox), ("optimizerPicker", QComboBox),
+                      ("learningRate", QLineEdit)]:
+        assert window.findChild(cls, name) is not None, name
+    for name in ("surfacePlot", "lossPlot", "fitPlot"):
+        assert window.findChild(object, name) is not None, name
+    from PySide6.QtGui import QAction
+
+    act = window.findChild(QAction, "actionExportCsv")
+    assert act is not None and act.shortcut().toString() == "Ctrl+E"
+
+
+def test_every_control_has_a_tooltip(window):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox
+
+    missing = []
+    for cls in (QAbstractButton, QComboBox, QLineEdit, QAbstractSlider, QAbstractSpinBox):
+        for w in window.findChildren(cls):
+            if not w.objectName() or w.objectName().startswith("qt_") or \
+                    w.objectName() in ("ScrollLeftButton", "ScrollRightButton"):
+                continue  # Qt's own tab-bar scrollers
+            if not w.toolTip():
+                missing.append(w.objectName())
+    assert not missing, missing
+
+
+def test_shortcuts(window):
+    from PySide6.QtGui import QAction
+
+    keys = {a.objectName(): a.shortcut().toString() for a in window.findChildren(QAction)
+            if a.objectName()}
+    assert keys["actionRun"] == "Space" and keys["actionStep"] == "Right"
+    assert keys["actionReset"] == "R" and keys["actionSaveSession"] == "Ctrl+S"
+    assert keys["actionOpenSession"] == "Ctrl+O" and keys["actionQuit"] == "Ctrl+Q"
+
+
+def test_step_button_advances_and_views_update(window, qtbot):
+    qtbot.mouseClick(window.step_button, Qt.MouseButton.LeftButton)
+    snaps = window.model.snapshots()
+    assert all(s.n == 2 for s in snaps)
+    assert window.timeline.maximum() == 1
+    assert "step 1" in window.status_label.text()
+    assert "Step k = 1" in window.step_log.toPlainText()
+
+
+def test_run_button_runs_to_the_end_and_back(window, qtbot):
+    window.model.set_problem(ProblemSpec(kind="function", function="bowl"))
+    window.model.set_limits(max_steps=2000, tol=1e-9)
+    qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.model.running, timeout=15_000)
+    assert window.run_button.text() == "Run" and not window.run_button.isChecked()
+    assert all(s.status == "converged" for s in window.model.snapshots())
+
+
+def test_pause_and_resume_from_the_button(window, qtbot):
+    window.model.set_limits(max_steps=10_000_000, tol=0.0)
+    window.model.set_speed(0)
+    qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.model.max_rows() > 100, timeout=10_000)
+    assert window.run_button.text() == "Pause"
+    qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
+    assert not window.model.running and window.run_button.text() == "Run"
+    n = window.model.max_rows()
+    qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.model.max_rows() > n + 100, timeout=10_000)
+    qtbot.mouseClick(window.reset_button, Qt.MouseButton.LeftButton)
+    assert not window.model.running and window.model.max_rows() == 1
+
+
+def test_function_picker_binds_both_ways(window):
+    picker = window.problem_panel.function_picker
+    i = picker.findData("himmelblau")
+    picker.setCurrentIndex(i)
+    picker.activated.emit(i)
+    assert window.model.objective.name == "himmelblau"
+    window.model.set_problem(ProblemSpec(kind="function", function="booth"))
+    assert picker.currentData() == "booth"
+
+
+def test_typed_function_validates_live_and_invalid_changes_nothing(window, qtbot):
+    edit = window.problem_panel.formula_edit
+    before = window.model.objective
+    qtbot.keyClicks(edit, "x^2 + foo(y)")
+    status = window.problem_panel.formula_status.text()
+    assert "foo" in status and "not allowed" in status
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.model.objective is before
+    edit.clear()
+    qtbot.keyClicks(edit, "x^2*sin(y)")
+    assert "2*x*sin(y)" in window.problem_panel.formula_status.text()
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert window.model.objective.formula.replace(" ", "") in ("x**2*sin(y)",)
+
+
+def test_learning_rate_binds_both_ways(window):
+    panel = window.runs_panel
+    edit = panel.lr_edit.edit
+    edit.setText("2e-6")
+    edit.editingFinished.emit()
+    rid = window.model.selected_run_id
+    assert window.model.run(rid).spec.lr == 2e-6
+    spec = window.model.run(rid).spec
+    from dataclasses import replace
+
+    window.model.update_run(rid, replace(spec, lr=0.125))
+    assert edit.text() == "0.125"
+    edit.setText("-3")
+    edit.editingFinished.emit()
+    assert window.model.run(rid).spec.lr == 0.125  # refused, unchanged
+
+
+def test_optimizer_picker_shows_only_relevant_hyperparameters(window):
+    panel = window.runs_panel
+    i = panel.optimizer_picker.findData("adam")
+    panel.optimizer_picker.setCurrentIndex(i)
+    panel.optimizer_picker.activated.emit(i)
+    assert window.model.run(window.model.selected_run_id).spec.optimizer == "adam"
+    names = set(panel._hyper_widgets)
+    assert names == {"betas", "eps", "weight_decay", "amsgrad"}
+    assert "momentum" not in names
+
+
+def test_start_spin_and_click_bind(window):
+    panel = window.problem_panel
+    panel.start_edits[0].setText("0.25")
+    panel.start_edits[0].editingFinished.emit()
+    assert window.model.start[0] == 0.25
+    window.surface_view.start_clicked.emit(-1.0, 1.5)
+    np.testing.assert_array_equal(window.model.start, [-1.0, 1.5])
+    assert panel.start_edits[1].text() == "1.5"
+
+
+def test_timeline_scrubs_every_view(window):
+    for _ in range(10):
+        window.model.step()
+    window.timeline.setValue(3)
+    assert window.model.cursor == 3
+    assert "Step k = 3" in window.step_log.toPlainText()
+    window.timeline.setValue(window.timeline.maximum())
+    assert window.model.cursor is None
+
+
+def test_csv_dataset_good_and_bad(window, tmp_path):
+    good = tmp_path / "pts.csv"
+    good.write_text("\ufefflength;area\r\n1;99\r\n2;196\r\n\r\n3;291\r\n", encoding="utf-8")
+    assert window.open_csv(str(good))
+    assert window.model.problem.kind == "dataset" and window.model.objective.n == 3
+    assert window.main_tabs.isTabVisible(3)  # Fit tab
+    shown = []
+    window._on_failed = shown.append
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n3,abc\n")
+    before = window.model.objective
+    assert not window.open_csv(str(bad))
+    assert window.model.objective is before
+    assert "line 3" in shown[0] and "bad.csv" in shown[0]
+
+
+def test_exported_csv_equals_gd_explorer_run(window, qtbot, tmp_path):
+    window.model.apply_session(Session(
+        problem=ProblemSpec(kind="dataset", dataset="fence", model="quadratic", loss="mae"),
+        runs=(RunSpec(optimizer="sgd", lr=2e-6),), start=(-2.0, 30.0), max_steps=500,
+        tol=1e-8))
+    window.model.start_running()
+    qtbot.waitUntil(lambda: not window.model.running, timeout=15_000)
+    app_csv = tmp_path / "app.csv"
+    assert window.export_csv(str(app_csv))
+    cli_csv = tmp_path / "cli.csv"
+    assert cli_main(["run", "--dataset", "fence", "--model", "quadratic", "--loss", "mae",
+                     "--optimizer", "sgd", "--lr", "2e-6", "--start", "-2,30", "--steps", "500",
+                     "--out", str(cli_csv)]) == 0
+    assert app_csv.read_bytes() == cli_csv.read_bytes()
+
+
+def test_export_all_and_plot(window, tmp_path):
+    window.model.step()
+    assert window.export_all_csv(str(tmp_path))
+    assert len(list(tmp_path.glob("*.csv"))) == len(window.model.runs)
+    assert window.export_plot(str(tmp_path / "plot.png"))
+    assert (tmp_path / "plot.png").stat().st_size > 1000
+
+
+def test_session_save_open_round_trip(window, tmp_path):
+    window.model.set_problem(ProblemSpec(kind="function", function="x^2 + 3*y^2"))
+    window.model.set_start([1.0, -2.0])
+    path = tmp_path / "s.json"
+    assert window.save_session(str(path))
+    saved = window.model.session()
+    window.model.set_problem(ProblemSpec(kind="function", function="booth"))
+    assert window.open_session(str(path))
+    assert window.model.session() == saved
+
+
+@pytest.mark.parametrize("content", [
+    "{not json",
+    json.dumps({"format": "gd-explorer-session", "version": 1,
+                "problem": {"kind": "function", "function": "__import__('os').system('x')"}}),
+    json.dumps({"format": "gd-explorer-session", "version": 99}),
+    "[" * 100_000,
+])
+def test_hostile_session_is_refused_and_changes_nothing(window, tmp_path, content):
+    path = tmp_path / "evil.json"
+    path.write_text(content)
+    shown = []
+    window._on_failed = shown.append
+    before = window.model.session()
+    assert not window.open_session(str(path))
+    assert window.model.session() == before
+    assert shown and "evil.json" in shown[0]
+
+
+def test_presets_menu_loads_every_preset(window):
+    from gd_explorer.core.presets import PRESETS
+
+    for key in PRESETS:
+        window.load_preset(key)
+        assert window.model.session().problem == PRESETS[key].session.problem
+
+
+def test_closing_mid_run_joins_the_thread(qapp, qtbot):
+    from gd_explorer.model.threads import running_threads
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.model.set_limits(max_steps=10_000_000, tol=0.0)
+    w.model.start_running()
+    qtbot.wait(150)
+    w.close()
+    assert running_threads() == []
+
+
+def test_worker_failure_is_shown(window, qtbot):
+    shown = []
+    window._on_failed = shown.append
+    window.model.failed.disconnect()
+    window.model.failed.connect(window._on_failed)
+    window.model.runs[0].descent.advance = lambda n: 1 / 0
+    window.model.start_running()
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert "ZeroDivisionError" in shown[0]
+    qtbot.waitUntil(lambda: not window.model.running, timeout=5000)
+
+
+def test_settings_remember_geometry_and_session(qapp, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from gd_explorer.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.model.set_problem(ProblemSpec(kind="function", function="booth"))
+    w.close()
+    w2 = MainWindow(settings=settings, restore=True)
+    qtbot.addWidget(w2)
+    assert w2.model.objective.name == "booth"
+    w2.close()
+
+
+XVFB_SCRIPT = textwrap.dedent("""
+    import sys
+    from PySide6.QtWidgets import QApplication
+    app = QApplication(sys.argv)
+    from gd_explorer.ui.views.surface3d import Surface3DView, opengl_available
+    import numpy as np
+    ok = opengl_available()
+    v = Surface3DView()
+    xs = np.linspace(-2, 2, 60); ys = np.linspace(-1, 3, 60)
+    X, Y = np.meshgrid(xs, ys)
+    v.set_surface(xs, ys, (1 - X)**2 + 100*(Y - X**2)**2)
+    v.resize(400, 300); v.show()
+    for _ in range(20): app.processEvents()
+    img = v.grab().toImage()
+    colors = {img.pixel(x, y) for x in range(0, 400, 7) for y in range(0, 300, 7)}
+    print("gl", ok, "placeholder", v.is_placeholder, "colors", len(colors))
+""")
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed")
+def test_3d_view_renders_under_xvfb(tmp_path):
+    display = ":97"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten",
+                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
+               "LIBGL_ALWAYS_SOFTWARE": "1"}
+        script = tmp_path / "gl.py"
+        script.write_text(XVFB_SCRIPT)
+        import time
+
+        time.sleep(0.5)
+        out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                             env=env, timeout=120)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+    assert out.returncode == 0, out.stderr[-2000:]
+    words = out.stdout.split()
+    assert words[:4] == ["gl", "True", "placeholder", "False"], out.stdout + out.stderr[-2000:]
+    assert int(words[-1]) > 20  # a shaded surface, not a blank widget
+
+
+def test_offscreen_3d_shows_the_placeholder(window):
+    assert window.surface3d.is_placeholder
+    assert QApplication.platformName() == "offscreen"
