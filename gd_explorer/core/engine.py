@@ -82,7 +82,8 @@ class Trajectory:
         """Euclidean norm of the gradient per row (no overflow for huge components)."""
         if self.grad.shape[1] == 0:
             return np.zeros(len(self.grad))
-        return np.hypot.reduce(self.grad, axis=1)
+        with np.errstate(over="ignore"):  # a norm beyond 1.8e308 is inf, and that is fine
+            return np.hypot.reduce(self.grad, axis=1)
 
     @property
     def final(self) -> np.ndarray:

@@ -1,0 +1,879 @@
+"""Sessions: everything a user set up, as versioned, validated JSON.
+
+A :class:`Session` is the problem (a built-in function, a typed formula or a dataset fit),
+up to :data:`MAX_RUNS` optimizer runs sharing one start point, the stopping rules and a few
+display settings.  The desktop app saves and opens sessions, the presets are sessions, and
+the CLI can run them.
+
+Session files are shared between people, so :func:`load_session` treats them as hostile:
+size, encoding, JSON syntax, nesting depth, every key, type and range are checked before
+anything is built.  Typed formulas go through the allowlisting parser
+(:func:`gd_explorer.core.expressions.parse_expression`), never ``eval``; hyperparameters are
+checked by building the optimizer they belong to.  A dataset given as a CSV path is
+stored as given and only read when the problem is built.  Every refusal is a
+:class:`SessionError` (a ``ValueError``) whose message names the offending key path, e.g.
+``runs[1].hyper.betas: betas[0] must be in [0, 1), got 1.5``.
+
+File format (``version`` 1)::
+
+    {"format": "gd-explorer-session", "version": 1, "title": "", "description": "",
+     "problem": {"kind": "function", "function": "rosenbrock", "dataset": "fence",
+                 "x_column": null, "y_column": null, "model": "linear", "loss": "mse",
+                 "batch_size": null, "seed": 0, "maximize": null},
+     "runs": [{"optimizer": "adam", "lr": 0.01, "hyper": {"betas": [0.9, 0.99]},
+               "schedule": "constant", "schedule_params": {}, "label": "",
+               "color": "", "visible": true}],
+     "start": [-1.5, 2.0], "max_steps": 1000, "tol": 1e-08, "loss_tol": 0.0,
+     "surface_axes": [0, 1]}
+
+Every key is required and no other key is accepted; floats are written with ``repr`` and
+read back bit for bit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
+from gd_explorer.core.engine import Descent
+from gd_explorer.core.export import atomic_write_text
+from gd_explorer.core.expressions import parse_expression
+from gd_explorer.core.functions import FUNCTIONS, get_function
+from gd_explorer.core.objectives import DIVERGENCE_LIMIT, Objective, SymbolicObjective
+from gd_explorer.core.optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from gd_explorer.core.schedules import SCHEDULES, Schedule, make_schedule
+
+__all__ = [
+    "MAX_RUNS",
+    "MAX_SESSION_BYTES",
+    "MAX_STEPS",
+    "MAX_TEXT_LENGTH",
+    "SESSION_FORMAT",
+    "SESSION_VERSION",
+    "ProblemSpec",
+    "RunSpec",
+    "Session",
+    "SessionError",
+    "load_session",
+    "save_session",
+    "session_from_dict",
+    "session_to_dict",
+]
+
+SESSION_FORMAT = "gd-explorer-session"
+SESSION_VERSION = 1
+#: largest session file :func:`load_session` reads (1 MiB; a real session is a few KiB)
+MAX_SESSION_BYTES = 1024 * 1024
+#: most runs in one session (the plots stay readable, the worker stays quick)
+MAX_RUNS = 16
+#: largest ``max_steps``: 10 million recorded steps of a 2-D run are 400 MB
+MAX_STEPS = 10_000_000
+#: longest accepted string (titles, descriptions, formulas, paths, labels)
+MAX_TEXT_LENGTH = 2000
+#: largest mini-batch size, column index and schedule period accepted
+MAX_COUNT = 10_000_000
+#: most parameters any problem has (the 3-parameter dataset models)
+MAX_DIM = 3
+
+PROBLEM_KINDS = ("function", "dataset")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+class SessionError(ValueError):
+    """A session was refused; the message names the key path (or file) and the reason."""
+
+
+# ============================================================================ dataclasses
+@dataclass(frozen=True)
+class RunSpec:
+    """One optimizer run: optimizer, learning rate, hyperparameters, schedule, looks.
+
+    Attributes
+    ----------
+    optimizer : str
+        Key of :data:`gd_explorer.core.optimizers.OPTIMIZERS`.
+    lr : float
+        The (base) learning rate.
+    hyper : dict
+        torch keyword -> value, e.g. ``{"momentum": 0.9}`` or ``{"betas": (0.9, 0.99)}``;
+        omitted hyperparameters take torch's defaults.  ``lr`` and ``maximize`` are not
+        allowed here (they come from ``lr`` and the problem).
+    schedule, schedule_params
+        Key of :data:`gd_explorer.core.schedules.SCHEDULES` and its keyword arguments.
+    label : str
+        Legend text; ``""`` derives one (:meth:`display_label`).
+    color : str
+        ``"#rrggbb"``, or ``""`` to let the app assign one.
+    visible : bool
+        Whether the app draws the run.
+    """
+
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    hyper: dict = field(default_factory=dict)
+    schedule: str = "constant"
+    schedule_params: dict = field(default_factory=dict)
+    label: str = ""
+    color: str = ""
+    visible: bool = True
+
+    def build(self, maximize: bool) -> tuple[Optimizer, Schedule]:
+        """The optimizer (ascending if ``maximize``) and the learning-rate schedule.
+
+        Raises
+        ------
+        ValueError
+            For an unknown optimizer or schedule or an invalid value; the message says
+            which.
+        """
+        if "lr" in self.hyper or "maximize" in self.hyper:
+            raise ValueError("hyper must not contain 'lr' or 'maximize' (they are set apart)")
+        optimizer = make_optimizer(self.optimizer, lr=self.lr, maximize=maximize, **self.hyper)
+        schedule = make_schedule(self.schedule, self.lr, **self.schedule_params)
+        return optimizer, schedule
+
+    def display_label(self) -> str:
+        """The legend text: ``label``, or one derived from the settings.
+
+        The derived label names the optimizer, the hyperparameters that differ from
+        torch's defaults, the learning rate and a non-constant schedule, e.g.
+        ``"Adam lr=0.01"`` or ``"SGD momentum=0.9 lr=0.001 cosine"``.
+        """
+        if self.label:
+            return self.label
+        cls = OPTIMIZERS.get(self.optimizer)
+        if cls is None:
+            return f"{self.optimizer} lr={_fmt_number(self.lr)}"
+        parts = [cls.title.split(" (")[0]]
+        defaults = {p.name: p.default for p in cls.params}
+        for key, value in self.hyper.items():
+            if key in defaults and _same_value(value, defaults[key]):
+                continue
+            if value is True:
+                parts.append(key)
+            else:
+                parts.append(f"{key}={_fmt_value(value)}")
+        parts.append(f"lr={_fmt_number(self.lr)}")
+        if self.schedule != "constant":
+            parts.append(self.schedule)
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """What is descended: a function (built-in or typed) or a model fitted to a dataset.
+
+    Attributes
+    ----------
+    kind : str
+        ``"function"`` or ``"dataset"``; the fields of the other kind are kept (so that
+        switching back restores them) but not used.
+    function : str
+        A built-in name (:data:`gd_explorer.core.functions.FUNCTIONS`) or a formula in
+        ``x`` and ``y``.
+    dataset : str
+        A built-in name (:data:`gd_explorer.core.datasets.DATASETS`) or a CSV path, stored
+        as given and read by :meth:`build`.
+    x_column, y_column : str, int or None
+        CSV columns by name or 0-based index (``None``: the first two).
+    model, loss : str
+        Keys of ``MODELS`` and ``LOSSES``.
+    batch_size : int or None
+        Mini-batch size for dataset fits (``None``: full batch); ignored for functions.
+    seed : int
+        Seed of the mini-batch order.
+    maximize : bool or None
+        Ascend instead of descend; ``None`` takes the objective's own direction.
+    """
+
+    kind: str = "function"
+    function: str = "rosenbrock"
+    dataset: str = "fence"
+    x_column: str | int | None = None
+    y_column: str | int | None = None
+    model: str = "linear"
+    loss: str = "mse"
+    batch_size: int | None = None
+    seed: int = 0
+    maximize: bool | None = None
+
+    def build(self) -> Objective:
+        """Build the objective.
+
+        Raises
+        ------
+        ValueError
+            ``ExpressionError`` for a formula that is refused, ``DataError`` for an
+            unusable CSV file, ``ValueError`` for an unknown name; the message says why.
+        """
+        if self.kind == "function":
+            name = self.function.strip()
+            if name in FUNCTIONS:
+                return get_function(name)
+            return SymbolicObjective(_checked_formula(name))
+        if self.kind == "dataset":
+            return dataset_objective(self.dataset, self.model, self.loss,
+                                     self.x_column, self.y_column)
+        raise ValueError(f"problem kind must be one of {PROBLEM_KINDS}, got {self.kind!r}")
+
+    def param_names(self) -> tuple[str, ...]:
+        """The parameter names (``("x", "y")``, ``("w", "b")`` ...) without building.
+
+        Cheap: no CSV file is read and nothing is compiled.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`build`, for an unknown name or a refused formula.
+        """
+        if self.kind == "dataset":
+            if self.model not in MODELS:
+                raise ValueError(f"unknown model {self.model!r}; choose one of: "
+                                 f"{', '.join(MODELS)}")
+            return MODELS[self.model].params
+        return _function_names(self.function)
+
+    def maximize_for(self, objective: Objective) -> bool:
+        """The direction used: ``maximize``, or the objective's own when it is None."""
+        return bool(objective.maximize) if self.maximize is None else bool(self.maximize)
+
+
+def _default_runs() -> tuple[RunSpec, ...]:
+    return (RunSpec(),)
+
+
+@dataclass(frozen=True)
+class Session:
+    """The whole configuration: problem, runs, start, stopping rules and display.
+
+    Attributes
+    ----------
+    problem : ProblemSpec
+        What is descended.
+    runs : tuple of RunSpec
+        At most :data:`MAX_RUNS` runs, all from the same start.
+    start : tuple of float or None
+        The start point; ``None`` takes the objective's default.
+    max_steps : int
+        Updates per run (0 to :data:`MAX_STEPS`).
+    tol, loss_tol : float
+        Stop when the gradient norm is <= ``tol`` or the loss changes by <= ``loss_tol``
+        in one update; 0 disables a rule.
+    surface_axes : (int, int)
+        The two parameters the surface shows (for 3-parameter models); ignored for
+        1-parameter problems.
+    title, description : str
+        Shown by the app (presets fill them).
+    """
+
+    problem: ProblemSpec = ProblemSpec()
+    runs: tuple[RunSpec, ...] = field(default_factory=_default_runs)
+    start: tuple[float, ...] | None = None
+    max_steps: int = 1000
+    tol: float = 1e-8
+    loss_tol: float = 0.0
+    surface_axes: tuple[int, int] = (0, 1)
+    title: str = ""
+    description: str = ""
+
+    def start_for(self, objective: Objective) -> np.ndarray:
+        """The start point for ``objective`` as a float64 array of shape ``(d,)``.
+
+        Raises
+        ------
+        ValueError
+            When ``start`` has the wrong number of coordinates or is not finite.
+        """
+        start = objective.start if self.start is None else self.start
+        p = np.array(start, dtype=np.float64)
+        if p.shape != (objective.dim,):
+            raise ValueError(f"start needs {objective.dim} value(s) "
+                             f"({', '.join(objective.names)}), got {p.size}")
+        if not np.all(np.isfinite(p)):
+            raise ValueError("start must be finite")
+        return p
+
+    def descent(self, index: int, objective: Objective | None = None) -> Descent:
+        """A ready :class:`~gd_explorer.core.engine.Descent` for run ``index``.
+
+        Parameters
+        ----------
+        index : int
+            Which run.
+        objective : Objective, optional
+            The built problem, to share one build between runs (default: build it).
+
+        Raises
+        ------
+        ValueError
+            When the problem or the run cannot be built.
+        """
+        obj = self.problem.build() if objective is None else objective
+        optimizer, schedule = self.runs[index].build(self.problem.maximize_for(obj))
+        batch = self.problem.batch_size if self.problem.kind == "dataset" else None
+        return Descent(obj, optimizer, self.start_for(obj), schedule=schedule,
+                       max_steps=self.max_steps, grad_tol=self.tol, loss_tol=self.loss_tol,
+                       batch_size=batch, seed=self.problem.seed)
+
+
+# ============================================================================ to dict
+def _float(v: Any) -> Any:
+    # numpy 2 scalars would print as np.float64(...) in some paths; plain floats never do.
+    # Anything else is passed through unchanged so that validation can name it.
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    return v
+
+
+def _int(v: Any) -> Any:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def _hyper_value(v: Any) -> Any:
+    if isinstance(v, (tuple, list, np.ndarray)):
+        return [_float(c) for c in v]
+    return _float(v)
+
+
+def _schedule_value(v: Any) -> Any:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    return _float(v)
+
+
+def session_to_dict(s: Session) -> dict:
+    """The JSON-ready dictionary of a session (lists, not tuples; plain floats).
+
+    Floats are Python floats, so ``json.dumps`` writes them with ``repr`` and they read
+    back exactly.  The result is not validated here; :func:`save_session` validates.
+    """
+    p = s.problem
+    return {
+        "format": SESSION_FORMAT,
+        "version": SESSION_VERSION,
+        "title": s.title,
+        "description": s.description,
+        "problem": {
+            "kind": p.kind,
+            "function": p.function,
+            "dataset": p.dataset,
+            "x_column": _int(p.x_column),
+            "y_column": _int(p.y_column),
+            "model": p.model,
+            "loss": p.loss,
+            "batch_size": _int(p.batch_size),
+            "seed": _int(p.seed),
+            "maximize": None if p.maximize is None else _int(p.maximize),
+        },
+        "runs": [
+            {
+                "optimizer": r.optimizer,
+                "lr": _float(r.lr),
+                "hyper": {k: _hyper_value(v) for k, v in r.hyper.items()},
+                "schedule": r.schedule,
+                "schedule_params": {k: _schedule_value(v) for k, v in r.schedule_params.items()},
+                "label": r.label,
+                "color": r.color,
+                "visible": _int(r.visible),
+            }
+            for r in s.runs
+        ],
+        "start": None if s.start is None else [_float(v) for v in s.start],
+        "max_steps": _int(s.max_steps),
+        "tol": _float(s.tol),
+        "loss_tol": _float(s.loss_tol),
+        "surface_axes": [_int(a) for a in s.surface_axes],
+    }
+
+
+# ============================================================================ validation
+_TOP_KEYS = ("format", "version", "title", "description", "problem", "runs", "start",
+             "max_steps", "tol", "loss_tol", "surface_axes")
+_PROBLEM_KEYS = ("kind", "function", "dataset", "x_column", "y_column", "model", "loss",
+                 "batch_size", "seed", "maximize")
+_RUN_KEYS = ("optimizer", "lr", "hyper", "schedule", "schedule_params", "label", "color",
+             "visible")
+
+
+def _fail(path: str, message: str) -> SessionError:
+    return SessionError(f"{path}: {message}" if path else message)
+
+
+def _describe(v: Any) -> str:
+    """A short description of a value for messages: never huge, never recursive."""
+    if v is None:
+        return "null"
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        # str() of an int with thousands of digits is slow (and limited in 3.11+)
+        return str(int(v)) if abs(int(v)) < 10**30 else "a huge integer"
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    if isinstance(v, str):
+        return repr(v) if len(v) <= 40 else repr(v[:37]) + "..."
+    if isinstance(v, (list, tuple)):
+        return f"a list of {len(v)} item{'' if len(v) == 1 else 's'}"
+    if isinstance(v, dict):
+        return "an object"
+    return f"a {type(v).__name__}"
+
+
+def _key_text(key: Any) -> str:
+    return _describe(key) if isinstance(key, str) else f"non-text key {_describe(key)}"
+
+
+def _object(path: str, value: Any, keys: tuple[str, ...]) -> dict:
+    """Check that ``value`` is a mapping with exactly ``keys``."""
+    if not isinstance(value, dict):
+        raise _fail(path, f"must be an object {{...}}, got {_describe(value)}")
+    for key in value:
+        if not isinstance(key, str) or key not in keys:
+            hint = ""
+            if isinstance(key, str) and len(key) <= 100:
+                close = difflib.get_close_matches(key, keys, n=1)
+                if close:
+                    hint = f" (did you mean {close[0]!r}?)"
+            raise _fail(path, f"unknown key {_key_text(key)}{hint}; "
+                              f"expected: {', '.join(keys)}")
+    for key in keys:
+        if key not in value:
+            raise _fail(path, f"missing key {key!r}")
+    return value
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _real(path: str, v: Any) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise _fail(path, f"must be a number, got {_describe(v)}")
+    try:
+        x = float(v)
+    except OverflowError:
+        raise _fail(path, "number too large") from None
+    if not math.isfinite(x):
+        raise _fail(path, f"must be a finite number, got {x!r}")
+    return x
+
+
+def _non_negative(path: str, v: Any) -> float:
+    x = _real(path, v)
+    if x < 0:
+        raise _fail(path, f"must be zero or positive, got {x!r}")
+    return x
+
+
+def _whole(path: str, v: Any, lo: int, hi: int) -> int:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise _fail(path, f"must be a whole number, got {_describe(v)}")
+    n = int(v)
+    if not lo <= n <= hi:
+        raise _fail(path, f"must be between {lo:,} and {hi:,}, got {_describe(n)}")
+    return n
+
+
+def _flag(path: str, v: Any) -> bool:
+    if not isinstance(v, (bool, np.bool_)):
+        raise _fail(path, f"must be true or false, got {_describe(v)}")
+    return bool(v)
+
+
+def _text(path: str, v: Any, *, empty: bool = True) -> str:
+    if not isinstance(v, str):
+        raise _fail(path, f"must be text, got {_describe(v)}")
+    if len(v) > MAX_TEXT_LENGTH:
+        raise _fail(path, f"too long: {len(v):,} characters (limit {MAX_TEXT_LENGTH})")
+    if not empty and not v.strip():
+        raise _fail(path, "must not be empty")
+    if "\x00" in v:
+        raise _fail(path, "must not contain NUL characters")
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from "\ud800" escapes cannot be saved
+        raise _fail(path, "is not valid Unicode text") from None
+    return v
+
+
+def _choice(path: str, v: Any, table, what: str) -> str:
+    name = _text(path, v, empty=False)
+    if name not in table:
+        raise _fail(path, f"unknown {what} {_describe(name)}; choose one of: {', '.join(table)}")
+    return name
+
+
+def _checked_formula(text: str):
+    """Parse a typed function; an unknown bare name gets the built-ins listed."""
+    try:
+        return parse_expression(text)
+    except ValueError:
+        if re.fullmatch(r"[A-Za-z_][\w-]*", text.strip()):
+            raise ValueError(f"unknown function {text.strip()!r}; built-ins are: "
+                             f"{', '.join(FUNCTIONS)} (or type a formula in x and y)") from None
+        raise
+
+
+def _function_names(function: str) -> tuple[str, ...]:
+    name = function.strip()
+    text = FUNCTIONS[name].formula if name in FUNCTIONS else name
+    return _checked_formula(text).variables
+
+
+def _problem_from(path: str, value: Any) -> tuple[ProblemSpec, tuple[str, ...]]:
+    d = _object(path, value, _PROBLEM_KEYS)
+    kind = _text(_join(path, "kind"), d["kind"])
+    if kind not in PROBLEM_KINDS:
+        raise _fail(_join(path, "kind"),
+                    f"must be 'function' or 'dataset', got {_describe(kind)}")
+    function = _text(_join(path, "function"), d["function"], empty=False)
+    # Formulas are always checked, even for a dataset session: nothing hostile is kept.
+    try:
+        f_names = _function_names(function)
+    except (ValueError, RecursionError) as exc:
+        raise _fail(_join(path, "function"), str(exc)) from None
+    dataset = _text(_join(path, "dataset"), d["dataset"], empty=False)
+    columns = []
+    for key in ("x_column", "y_column"):
+        v = d[key]
+        if v is None:
+            columns.append(None)
+        elif isinstance(v, str):
+            columns.append(_text(_join(path, key), v, empty=False))
+        elif isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+            columns.append(_whole(_join(path, key), v, 0, MAX_COUNT))
+        else:
+            raise _fail(_join(path, key), "must be a column name, a 0-based column index "
+                                          f"or null, got {_describe(v)}")
+    model = _choice(_join(path, "model"), d["model"], MODELS, "model")
+    loss = _choice(_join(path, "loss"), d["loss"], LOSSES, "loss")
+    batch = d["batch_size"]
+    batch = None if batch is None else _whole(_join(path, "batch_size"), batch, 1, MAX_COUNT)
+    seed = _whole(_join(path, "seed"), d["seed"], 0, 2**63 - 1)
+    maximize = d["maximize"]
+    maximize = None if maximize is None else _flag(_join(path, "maximize"), maximize)
+    spec = ProblemSpec(kind=kind, function=function, dataset=dataset, x_column=columns[0],
+                       y_column=columns[1], model=model, loss=loss, batch_size=batch,
+                       seed=seed, maximize=maximize)
+    names = f_names if kind == "function" else MODELS[model].params
+    return spec, names
+
+
+def _blame(path: str, message: str, values: dict) -> str:
+    """The key path of the value an optimizer's or schedule's message is about.
+
+    Their messages start with the hyperparameter's name ("momentum must be ...",
+    "betas[0] must be ...", "nesterov momentum requires ..."), so the longest key the
+    message starts with is the one to name; otherwise the whole mapping is.
+    """
+    for key in sorted(values, key=len, reverse=True):
+        if message.startswith((key + " ", key + "[")):
+            return _join(path, key)
+    return path
+
+
+def _hyper_from(path: str, value: Any, optimizer: str, lr: float) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(path, f"must be an object {{...}}, got {_describe(value)}")
+    cls = OPTIMIZERS[optimizer]
+    params = {p.name: p for p in cls.params}
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        if key in ("lr", "maximize"):
+            where = "lr of the run" if key == "lr" else "problem.maximize"
+            raise _fail(path, f"{key!r} does not belong here; it is set by {where}")
+        if not isinstance(key, str) or key not in params:
+            raise _fail(path, f"{optimizer} has no hyperparameter {_key_text(key)}; "
+                              f"it takes: {', '.join(params)}")
+        kpath = _join(path, key)
+        kind = params[key].kind
+        if kind == "bool":
+            out[key] = _flag(kpath, v)
+        elif kind == "pair":
+            if not isinstance(v, (list, tuple)) or len(v) != 2:
+                raise _fail(kpath, f"must be a pair of numbers [a, b], got {_describe(v)}")
+            out[key] = (_real(f"{kpath}[0]", v[0]), _real(f"{kpath}[1]", v[1]))
+        else:
+            out[key] = _real(kpath, v)
+    try:  # all together: some rules combine keys (nesterov needs momentum)
+        make_optimizer(optimizer, lr=lr, **out)
+    except (ValueError, TypeError) as exc:
+        raise _fail(_blame(path, str(exc), out), str(exc)) from None
+    return out
+
+
+def _schedule_params_from(path: str, value: Any, schedule: str, lr: float) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(path, f"must be an object {{...}}, got {_describe(value)}")
+    params = {name: default for name, default, _ in SCHEDULES[schedule].params}
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        if not isinstance(key, str) or key not in params:
+            takes = ", ".join(params) or "nothing"
+            raise _fail(path, f"schedule {schedule!r} has no parameter {_key_text(key)}; "
+                              f"it takes: {takes}")
+        kpath = _join(path, key)
+        if isinstance(params[key], int):
+            out[key] = _whole(kpath, v, 1, MAX_COUNT)
+        else:
+            out[key] = _real(kpath, v)
+    try:
+        make_schedule(schedule, lr, **out)
+    except (ValueError, TypeError) as exc:
+        raise _fail(_blame(path, str(exc), out), str(exc)) from None
+    return out
+
+
+def _run_from(path: str, value: Any) -> RunSpec:
+    d = _object(path, value, _RUN_KEYS)
+    optimizer = _choice(_join(path, "optimizer"), d["optimizer"], OPTIMIZERS, "optimizer")
+    lr = _real(_join(path, "lr"), d["lr"])
+    if lr <= 0:
+        raise _fail(_join(path, "lr"), f"learning rate must be positive, got {lr!r}")
+    hyper = _hyper_from(_join(path, "hyper"), d["hyper"], optimizer, lr)
+    schedule = _choice(_join(path, "schedule"), d["schedule"], SCHEDULES, "schedule")
+    sparams = _schedule_params_from(_join(path, "schedule_params"), d["schedule_params"],
+                                    schedule, lr)
+    label = _text(_join(path, "label"), d["label"])
+    color = _text(_join(path, "color"), d["color"])
+    if color and not _COLOR.fullmatch(color):
+        raise _fail(_join(path, "color"),
+                    f"must be \"#rrggbb\" (six hex digits) or \"\", got {_describe(color)}")
+    visible = _flag(_join(path, "visible"), d["visible"])
+    return RunSpec(optimizer=optimizer, lr=lr, hyper=hyper, schedule=schedule,
+                   schedule_params=sparams, label=label, color=color, visible=visible)
+
+
+def _check_header(d: dict) -> None:
+    if "format" not in d:
+        raise SessionError("not a gd-explorer session (no \"format\" key)")
+    if d["format"] != SESSION_FORMAT:
+        raise SessionError(f"not a gd-explorer session (format is {_describe(d['format'])}, "
+                           f"expected {SESSION_FORMAT!r})")
+    if "version" not in d:
+        raise SessionError("version: missing key 'version'")
+    version = d["version"]
+    if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)):
+        raise SessionError(f"version: must be a whole number, got {_describe(version)}")
+    if version > SESSION_VERSION:
+        raise SessionError(
+            f"this session was made by a newer gd-explorer (version {_describe(version)}); "
+            f"this one reads version {SESSION_VERSION}: please update gd-explorer"
+        )
+    if version < 1:
+        raise SessionError(f"version: unknown session version {_describe(version)}")
+
+
+def session_from_dict(d: object) -> Session:
+    """Validate a decoded session and build it.
+
+    Parameters
+    ----------
+    d : object
+        What ``json.load`` returned (or :func:`session_to_dict` made).
+
+    Returns
+    -------
+    Session
+        With tuples for sequences and floats for real numbers.
+
+    Raises
+    ------
+    SessionError
+        For anything but a valid session: unknown or missing keys, wrong types (``true``
+        where a number belongs and ``1`` where ``true`` does), NaN or infinity, values out
+        of range, unknown optimizer, hyperparameter, schedule, model or loss names,
+        refused formulas, a wrong ``format`` or a newer ``version``.  The message starts
+        with the key path, e.g. ``runs[1].hyper.betas[0]: ...``.
+    """
+    if not isinstance(d, dict):
+        raise SessionError(f"a session must be a JSON object {{...}}, got {_describe(d)}")
+    _check_header(d)
+    _object("", d, _TOP_KEYS)
+    title = _text("title", d["title"])
+    description = _text("description", d["description"])
+    problem, names = _problem_from("problem", d["problem"])
+    dim = len(names)
+
+    runs_value = d["runs"]
+    if not isinstance(runs_value, list):
+        raise _fail("runs", f"must be a list [...], got {_describe(runs_value)}")
+    if len(runs_value) > MAX_RUNS:  # checked before looking at any run
+        raise _fail("runs", f"at most {MAX_RUNS} runs, got {len(runs_value):,}")
+    runs = tuple(_run_from(f"runs[{i}]", r) for i, r in enumerate(runs_value))
+
+    start_value = d["start"]
+    start = None
+    if start_value is not None:
+        if not isinstance(start_value, list):
+            raise _fail("start", f"must be a list of numbers or null, got {_describe(start_value)}")
+        if len(start_value) != dim:
+            raise _fail("start", f"needs {dim} value{'s' if dim != 1 else ''} "
+                                 f"({', '.join(names)}), got {len(start_value):,}")
+        start = tuple(_real(f"start[{i}]", v) for i, v in enumerate(start_value))
+        for i, v in enumerate(start):
+            if abs(v) >= DIVERGENCE_LIMIT:
+                raise _fail(f"start[{i}]", f"must be between -1e100 and 1e100, got {v!r}")
+
+    max_steps = _whole("max_steps", d["max_steps"], 0, MAX_STEPS)
+    tol = _non_negative("tol", d["tol"])
+    loss_tol = _non_negative("loss_tol", d["loss_tol"])
+
+    axes_value = d["surface_axes"]
+    if not isinstance(axes_value, list) or len(axes_value) != 2:
+        raise _fail("surface_axes", f"must be a pair of parameter indices [i, j], "
+                                    f"got {_describe(axes_value)}")
+    axes = tuple(_whole(f"surface_axes[{i}]", a, 0, MAX_DIM - 1) for i, a in enumerate(axes_value))
+    if axes[0] == axes[1]:
+        raise _fail("surface_axes", f"must name two different parameters, got {list(axes)}")
+    if dim >= 2 and max(axes) >= dim:
+        raise _fail("surface_axes", f"this problem has {dim} parameters ({', '.join(names)}): "
+                                    f"indices must be 0 to {dim - 1}, got {list(axes)}")
+    return Session(problem=problem, runs=runs, start=start, max_steps=max_steps, tol=tol,
+                   loss_tol=loss_tol, surface_axes=axes, title=title, description=description)
+
+
+# ============================================================================ files
+def session_json(s: Session) -> str:
+    """The file text of a session (validated; JSON, indent 2, newline at the end).
+
+    Raises
+    ------
+    SessionError
+        When the session would not load back.
+    """
+    d = session_to_dict(s)
+    session_from_dict(d)  # never write what load_session would refuse
+    return json.dumps(d, indent=2, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def save_session(path: str | os.PathLike, s: Session) -> None:
+    """Write a session file atomically (an older file survives any failure).
+
+    Raises
+    ------
+    SessionError
+        When the session is invalid (nothing is written).
+    gd_explorer.core.export.ExportError
+        When the file cannot be written (an ``OSError``; the message names the file).
+    """
+    atomic_write_text(path, session_json(s))
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    d: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in d:
+            raise SessionError(f"duplicate key {_describe(key)} in one object")
+        d[key] = value
+    return d
+
+
+def load_session(path: str | os.PathLike) -> Session:
+    """Read, parse and validate a session file.
+
+    Raises
+    ------
+    SessionError
+        The only exception: for a missing or unreadable file, a directory, a file over
+        :data:`MAX_SESSION_BYTES`, text that is not UTF-8, JSON syntax errors (with line
+        and column), JSON nested too deeply, duplicate keys, and anything
+        :func:`session_from_dict` refuses.  The message starts with the path.
+    """
+    try:
+        name = os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise SessionError(f"not a file path: {_describe(path)}") from None
+
+    def fail(message: str) -> SessionError:
+        return SessionError(f"{name}: {message}")
+
+    try:
+        info = os.stat(name)
+    except FileNotFoundError:
+        raise fail("no such file") from None
+    except PermissionError:
+        raise fail("permission denied") from None
+    except (OSError, ValueError) as exc:  # ValueError: NUL in the path
+        raise fail(f"cannot access the file ({exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise fail("is a directory, not a session file")
+    if not stat.S_ISREG(info.st_mode):
+        raise fail("is not a regular file")
+    limit = MAX_SESSION_BYTES
+    if info.st_size > limit:
+        raise fail(f"file is {info.st_size / 1024:,.0f} KiB; a session file is at most "
+                   f"{limit // 1024:,} KiB")
+    try:
+        with open(name, "rb") as fh:
+            raw = fh.read(limit + 1)  # one byte more: the file may have grown since stat()
+    except PermissionError:
+        raise fail("permission denied") from None
+    except OSError as exc:
+        raise fail(f"cannot read the file ({exc.strerror or exc})") from None
+    if len(raw) > limit:
+        raise fail(f"file is larger than {limit // 1024:,} KiB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise fail(f"not UTF-8 text (invalid byte at offset {exc.start}, line {line})") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise fail(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise fail("JSON nested too deeply to be a session") from None
+    except SessionError as exc:
+        raise fail(str(exc)) from None
+    except ValueError as exc:  # e.g. an integer with more than 4300 digits
+        raise fail(f"not valid JSON: {exc}") from None
+    try:
+        return session_from_dict(data)
+    except SessionError as exc:
+        raise fail(str(exc)) from None
+    except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+        # defence in depth: a validator deeper down raised something unexpected
+        raise fail(f"invalid session ({type(exc).__name__}: {exc})") from None
+
+
+# ============================================================================ helpers
+def _fmt_number(v: Any) -> str:
+    try:
+        return f"{float(v):g}"
+    except (TypeError, ValueError, OverflowError):
+        return str(v)
+
+
+def _fmt_value(v: Any) -> str:
+    if isinstance(v, (tuple, list)):
+        return "(" + ", ".join(_fmt_number(c) for c in v) + ")"
+    return _fmt_number(v)
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, (bool, np.bool_)) or isinstance(b, (bool, np.bool_)):
+        return isinstance(a, (bool, np.bool_)) and isinstance(b, (bool, np.bool_)) and a == b
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError, OverflowError):
+        return False
