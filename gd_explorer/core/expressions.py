@@ -24,8 +24,8 @@ the very same double the user typed, derivatives stay exact, and ``to_text`` pri
 
 Limits
 ------
-``MAX_TEXT_LENGTH``, ``MAX_NODES``, ``MAX_DEPTH``, ``MAX_LITERAL``, ``MAX_EXPONENT`` and
-``MAX_CONSTANT_DIGITS`` bound the work any input can cause. sympy evaluates integer powers
+``MAX_TEXT_LENGTH``, ``MAX_NODES``, ``MAX_DEPTH``, ``MAX_LITERAL``, ``MAX_EXPONENT``,
+``MAX_EXPONENT_DENOMINATOR`` and ``MAX_CONSTANT_DIGITS`` bound the work any input can cause. sympy evaluates integer powers
 eagerly (``9**9**9`` would never finish, and neither would ``exp(10**15*log(2*x))``, which
 sympy turns into ``(2*x)**(10**15)``), so exponents are checked *before* the sympy node is
 built. Every constant sub-expression is also evaluated in float64 as it is built, so
@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
+from sympy.core.function import ArgumentIndexError
 from sympy.printing.str import StrPrinter
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "MAX_CONSTANT_DIGITS",
     "MAX_DEPTH",
     "MAX_EXPONENT",
+    "MAX_EXPONENT_DENOMINATOR",
     "MAX_LITERAL",
     "MAX_NODES",
     "MAX_TEXT_LENGTH",
@@ -59,6 +61,7 @@ __all__ = [
     "Expression",
     "ExpressionError",
     "gradient",
+    "derivative",
     "hessian",
     "parse_expression",
     "to_text",
@@ -67,6 +70,58 @@ __all__ = [
 X = sympy.Symbol("x", real=True)
 Y = sympy.Symbol("y", real=True)
 SYMBOLS: dict[str, sympy.Symbol] = {"x": X, "y": Y}
+
+
+
+# sympy asks sinh, cosh and tanh whether they are real (every diff, Abs, log or exp of them
+# does) by expanding the real and imaginary parts of their argument; for an argument such as
+# (y**-1.5 + sin(y))**-10, which is not known to be real, that takes minutes. These
+# subclasses answer from the argument alone. They keep sympy's names, so printers and
+# lambdify treat them as sinh, cosh and tanh; they differentiate into each other.
+class sinh(sympy.sinh):
+    """``sympy.sinh`` with realness decided from the argument alone."""
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        if argindex != 1:
+            raise ArgumentIndexError(self, argindex)
+        return cosh(self.args[0])
+
+    def _eval_is_real(self) -> bool | None:
+        return True if self.args[0].is_real else None
+
+
+class cosh(sympy.cosh):
+    """``sympy.cosh`` with realness and sign decided from the argument alone."""
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        if argindex != 1:
+            raise ArgumentIndexError(self, argindex)
+        return sinh(self.args[0])
+
+    def _eval_is_real(self) -> bool | None:
+        return True if self.args[0].is_real else None
+
+    def _eval_is_positive(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+    def _eval_is_nonnegative(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
+
+class tanh(sympy.tanh):
+    """``sympy.tanh`` with realness and finiteness decided from the argument alone."""
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        if argindex != 1:
+            raise ArgumentIndexError(self, argindex)
+        return 1 - tanh(self.args[0]) ** 2
+
+    def _eval_is_real(self) -> bool | None:
+        return True if self.args[0].is_real else None
+
+    def _eval_is_finite(self) -> bool | None:
+        return True if self.args[0].is_extended_real else None
+
 
 FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sin": sympy.sin,
@@ -77,9 +132,9 @@ FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "ln": sympy.log,
     "sqrt": sympy.sqrt,
     "abs": sympy.Abs,
-    "tanh": sympy.tanh,
-    "sinh": sympy.sinh,
-    "cosh": sympy.cosh,
+    "tanh": tanh,
+    "sinh": sinh,
+    "cosh": cosh,
     "arctan": sympy.atan,
     "atan": sympy.atan,
     "arcsin": sympy.asin,
@@ -102,6 +157,9 @@ MAX_LITERAL = 1e15
 MAX_EXPONENT = 100
 #: Most decimal digits of the numerator or denominator of any exact rational constant.
 MAX_CONSTANT_DIGITS = 100
+#: Largest denominator of a fractional exponent (``x**0.125`` is ``x**(1/8)``). sympy looks
+#: for exact roots of numbers, e.g. ``30000000**(-1/10**6)``, with work that grows with it.
+MAX_EXPONENT_DENOMINATOR = 1000
 
 _CONSTANTS: dict[str, tuple[sympy.Expr, float]] = {"pi": (sympy.pi, math.pi), "e": (sympy.E, math.e)}
 
@@ -261,6 +319,9 @@ def parse_expression(text: str, *, allow_constant: bool = False) -> Expression:
 def gradient(e: Expression) -> tuple[sympy.Expr, ...]:
     """Partial derivatives of an expression with respect to its variables.
 
+    The derivatives are taken by the chain rule directly (see ``derivative``) rather than
+    by ``sympy.diff``, whose assumption queries can take minutes on valid input.
+
     Parameters
     ----------
     e : Expression
@@ -271,7 +332,7 @@ def gradient(e: Expression) -> tuple[sympy.Expr, ...]:
     tuple of sympy.Expr
         ``d e.expr / d v`` for each ``v`` in ``e.variables``, in that order.
     """
-    return tuple(sympy.diff(e.expr, SYMBOLS[name]) for name in e.variables)
+    return tuple(derivative(e.expr, SYMBOLS[name]) for name in e.variables)
 
 
 def hessian(e: Expression) -> tuple[tuple[sympy.Expr, ...], ...]:
@@ -288,10 +349,34 @@ def hessian(e: Expression) -> tuple[tuple[sympy.Expr, ...], ...]:
         Row ``i``, column ``j`` holds ``d2 e.expr / (d v_i d v_j)`` for ``v`` in
         ``e.variables``.
     """
-    first = gradient(e)
     return tuple(
-        tuple(sympy.diff(g, SYMBOLS[name]) for name in e.variables) for g in first
+        tuple(derivative(g, SYMBOLS[name]) for name in e.variables) for g in gradient(e)
     )
+
+
+def derivative(expr: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr:
+    """Derivative of a parsed expression (or of one of its derivatives) by the chain rule.
+
+    ``sympy.diff`` asks whether the result is zero, and for an argument that is not known to
+    be real (``sqrt``, ``log`` or a negative power of a sum) that question can expand it
+    into real and imaginary parts for minutes; ``diff(abs(u))`` always does so. This
+    function builds the same derivative from the sum, product, power and chain rules
+    without such questions, with ``d abs(u) = sign(u) du`` and ``d sign(u) = 0`` (true
+    wherever ``u != 0``, which is what a gradient method can use).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        An expression built by ``parse_expression``, or a derivative of one.
+    variable : sympy.Symbol
+        ``X`` or ``Y``.
+
+    Returns
+    -------
+    sympy.Expr
+        The derivative.
+    """
+    return _Differentiator(variable).derivative(expr)
 
 
 def to_text(expr: sympy.Expr) -> str:
@@ -631,6 +716,8 @@ class _Builder:
                 value = _fold_binary(op, value, item.value)
         if numeric:
             self._check_value(value, node)
+        if kind == "product":
+            self._check_merged_powers(parts, node)
         expr = sympy.Add(*parts) if kind == "sum" else sympy.Mul(*parts)
         return self._finish(expr, value if numeric else None, node)
 
@@ -644,6 +731,8 @@ class _Builder:
                 f"{exponent.value:.6g}",
                 node,
             )
+        if exponent.expr.is_Rational:
+            self._check_power_of_powers(base.expr, exponent.expr, node)
         self._check_log_coefficients(exponent.expr, node)
         value = None
         if base.value is not None and exponent.value is not None:
@@ -692,6 +781,8 @@ class _Builder:
         argument = self.build(node.args[0])
         if name == "exp":
             self._check_log_coefficients(argument.expr, node)
+        if name == "sqrt":
+            self._check_power_of_powers(argument.expr, sympy.S.Half, node)
         value = None
         if argument.value is not None:
             try:
@@ -715,15 +806,46 @@ class _Builder:
             if not (sub.is_Mul and any(isinstance(f, sympy.log) for f in sub.args)):
                 continue
             coefficient = 1.0
+            rational = sympy.S.One
             for factor in sub.args:
                 if factor.is_number and not isinstance(factor, sympy.log):
                     coefficient *= abs(_numeric_value(factor))
+                if factor.is_Rational:
+                    rational *= factor
+            self._check_fraction(rational, node)
             if not coefficient <= MAX_EXPONENT:
                 raise self.refuse(
                     f"exponent too large (limit {MAX_EXPONENT}): a log with coefficient "
                     f"{coefficient:.6g} in an exponent raises to that power",
                     node,
                 )
+
+    def _check_fraction(self, exponent: sympy.Expr, node: ast.AST) -> None:
+        if exponent.is_Rational and exponent.q > MAX_EXPONENT_DENOMINATOR:
+            raise self.refuse(
+                f"fractional exponent too precise: {exponent.p}/{exponent.q} has a "
+                f"denominator above {MAX_EXPONENT_DENOMINATOR}; use at most 3 decimals",
+                node,
+            )
+
+    def _check_power_of_powers(
+        self, base: sympy.Expr, exponent: sympy.Rational, node: ast.AST
+    ) -> None:
+        """Check the exponents sympy forms when it distributes ``exponent`` over ``base``."""
+        self._check_fraction(exponent, node)
+        for factor in sympy.Mul.make_args(base):
+            if factor.is_Pow and factor.exp.is_Rational:
+                self._check_fraction(factor.exp * exponent, node)
+
+    def _check_merged_powers(self, factors: list[sympy.Expr], node: ast.AST) -> None:
+        """Check the exponents sympy forms when it merges powers of the same number."""
+        totals: dict[sympy.Expr, sympy.Rational] = {}
+        for part in factors:
+            for factor in sympy.Mul.make_args(part):
+                if factor.is_Pow and factor.base.is_Rational and factor.exp.is_Rational:
+                    totals[factor.base] = totals.get(factor.base, sympy.S.Zero) + factor.exp
+        for total in totals.values():
+            self._check_fraction(total, node)
 
     def _check_value(self, value: float, node: ast.AST) -> None:
         if math.isnan(value):
@@ -747,6 +869,13 @@ class _Builder:
                     f"{MAX_CONSTANT_DIGITS} digits",
                     node,
                 )
+        for power in expr.atoms(sympy.Pow):
+            # sympy merges (x**60)**2 and x**60*x**60 into x**120; keep the limits on the result.
+            if power.exp.is_number and not abs(_numeric_value(power.exp)) <= MAX_EXPONENT:
+                raise self.refuse(
+                    f"exponent too large (limit {MAX_EXPONENT}) once powers are combined", node
+                )
+            self._check_fraction(power.exp, node)
         if expr.free_symbols:
             return _Built(expr, None)
         if expr.is_Rational:
@@ -761,6 +890,52 @@ class _Builder:
                 raise self.refuse("not a real number", node)
         self._check_value(value, node)
         return _Built(expr, value)
+
+
+class _Differentiator:
+    """Chain-rule differentiation with one cache per variable, so shared parts cost once."""
+
+    def __init__(self, variable: sympy.Symbol) -> None:
+        self.variable = variable
+        self.cache: dict[sympy.Expr, sympy.Expr] = {}
+
+    def derivative(self, expr: sympy.Expr) -> sympy.Expr:
+        cached = self.cache.get(expr)
+        if cached is None:
+            cached = self.cache[expr] = self._derivative(expr)
+        return cached
+
+    def _derivative(self, expr: sympy.Expr) -> sympy.Expr:
+        if expr == self.variable:
+            return sympy.S.One
+        if self.variable not in expr.free_symbols:
+            return sympy.S.Zero
+        args = expr.args
+        if expr.is_Add:
+            return sympy.Add(*(self.derivative(arg) for arg in args))
+        if expr.is_Mul:
+            terms = []
+            for index, arg in enumerate(args):
+                inner = self.derivative(arg)
+                if inner != 0:
+                    terms.append(sympy.Mul(*args[:index], inner, *args[index + 1 :]))
+            return sympy.Add(*terms)
+        if expr.is_Pow:
+            base, exponent = args
+            if self.variable not in exponent.free_symbols:
+                return exponent * base ** (exponent - 1) * self.derivative(base)
+            if self.variable not in base.free_symbols:
+                return expr * sympy.log(base) * self.derivative(exponent)
+            return expr * (
+                self.derivative(exponent) * sympy.log(base)
+                + exponent * self.derivative(base) / base
+            )
+        if isinstance(expr, sympy.sign):
+            return sympy.S.Zero
+        if isinstance(expr, sympy.Function) and len(args) == 1:
+            return expr.fdiff(1) * self.derivative(args[0])
+        # Nothing parse_expression builds gets here; anything else keeps sympy's rules.
+        return sympy.diff(expr, self.variable)
 
 
 def _numeric_value(expr: sympy.Expr) -> float | complex:

@@ -10,14 +10,17 @@ latest snapshot at display rate and emits ``progressed`` (never once per step).
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import re
+import sys
 import threading
+import weakref
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from gd_explorer.core.datasets import DatasetObjective
 from gd_explorer.core.engine import Descent
@@ -39,9 +42,24 @@ from gd_explorer.model.worker import DescentWorker, RawSnapshot, raw_snapshot
 PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#FFFFFF", "#009E73", "#F0E442",
            "#0072B2")
 MAX_RUNS = 8
-POLL_MS = 16  # <= 60 Hz
+SWITCH_INTERVAL = 0.0005
+POLL_MS = 5  # a cheap version check; frames follow the worker's pace (<= ~45 Hz)
 #: residual evaluations above which a surface is computed off the UI thread
 SLOW_SURFACE = 4_000_000
+
+
+_LIVE_MODELS: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _shutdown_live_models() -> None:
+    # a script that never closes its window must not die in Qt's "QThread destroyed
+    # while running" abort at interpreter exit
+    for model in list(_LIVE_MODELS):
+        try:
+            model.shutdown()
+        except RuntimeError:  # the Qt objects are already gone
+            pass
 
 
 class RunEntry:
@@ -102,6 +120,7 @@ class ExplorerModel(QObject):
 
     def __init__(self, session: Session | None = None, parent: QObject | None = None):
         super().__init__(parent)
+        self._shut_down = False
         self._next_id = 1
         self._runs: list[RunEntry] = []
         self._raw: dict[int, RawSnapshot] = {}
@@ -132,6 +151,15 @@ class ExplorerModel(QObject):
         self._surface_worker.failed.connect(self._on_surface_failed)
         self._surface_thread.start()
 
+        _LIVE_MODELS.add(self)
+        # The worker is pure Python and holds the GIL; every return of the UI thread from
+        # Qt's C++ into a Python slot waits up to one switch interval for it.  At the
+        # default 5 ms the event loop stalls for hundreds of ms; 0.5 ms keeps it fluid.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
@@ -146,7 +174,11 @@ class ExplorerModel(QObject):
 
     # ================================================================== lifetime
     def shutdown(self) -> None:
-        """Stop the worker threads and wait for them (call from closeEvent)."""
+        """Stop the worker threads and wait for them (call from closeEvent); idempotent."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        _LIVE_MODELS.discard(self)
         self._timer.stop()
         self._worker.stop_event.set()
         self._worker.pause_event.set()
@@ -573,6 +605,8 @@ class ExplorerModel(QObject):
             if raw.run_id in ids:
                 self._raw[raw.run_id] = raw
         self.progressed.emit()
+        # the zero timer fires once the paint events this frame posted are handled
+        QTimer.singleShot(0, self._worker.frame_done.set)
 
     def _refresh_raw(self) -> None:
         self._raw = {r.run_id: raw_snapshot(r.run_id, r.descent) for r in self._runs}

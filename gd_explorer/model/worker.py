@@ -20,6 +20,10 @@ from gd_explorer.core.engine import Descent
 
 #: seconds one round of chunks should take at full speed (keeps pause responsive)
 ROUND_SECONDS = 0.01
+#: compute this long between two published frames at full speed
+FRAME_SECONDS = 0.022
+#: then wait at most this long for the UI to say it has drawn the frame
+FRAME_WAIT_SECONDS = 0.03
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class DescentWorker(QObject):
         self.stop_event = threading.Event()
         self.idle = threading.Event()
         self.idle.set()
+        self.frame_done = threading.Event()
         self._lock = threading.Lock()
         self._descents: list[tuple[int, Descent]] = []
         self._latest: list[RawSnapshot] = []
@@ -141,6 +146,12 @@ class DescentWorker(QObject):
             elif took > ROUND_SECONDS * 2 and chunk > 1:
                 chunk = max(1, chunk // 2)
             now = time.perf_counter()
-            if now - last_publish >= 1 / 60:
+            if now - last_publish >= FRAME_SECONDS:
                 self._publish()
                 last_publish = now
+                # Hand the GIL to the UI while it draws this frame: a Python worker and a
+                # Qt UI thread fighting over the GIL make every Python<->C++ crossing in
+                # the paint wait for a switch interval, so a 15 ms frame took 150 ms.
+                self.frame_done.clear()
+                self.frame_done.wait(FRAME_WAIT_SECONDS)
+                last_publish = time.perf_counter()

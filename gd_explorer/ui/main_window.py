@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -52,7 +53,8 @@ from gd_explorer.ui.views import (
 )
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 0)  # 0 = max
-REFRESH_SLOW_MS = 200  # slice and arrows: derived data refreshed at most 5 times a second
+REFRESH_SLOW_MS = 200
+LOSS_REFRESH_S = 0.1  # slice and arrows: derived data refreshed at most 5 times a second
 
 
 def _speed_text(v: float) -> str:
@@ -73,6 +75,7 @@ class MainWindow(QMainWindow):
         self.model = ExplorerModel(session)
         self._session_path: str | None = None
         self._closing = False
+        self._loss_drawn_at = 0.0
 
         self._build_views()
         self._build_panels()
@@ -333,6 +336,10 @@ class MainWindow(QMainWindow):
         self._slow_timer.setInterval(REFRESH_SLOW_MS)
         self._slow_timer.timeout.connect(self._refresh_slow)
         self.side_tabs.currentChanged.connect(lambda _i: self._refresh_slow())
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setInterval(125)
+        self._text_timer.timeout.connect(self._refresh_text)
         self.slice_param.currentIndexChanged.connect(lambda _i: self._refresh_slow())
         self.action_log_colour.setChecked(True)
         self.action_log_y.setChecked(True)
@@ -414,7 +421,12 @@ class MainWindow(QMainWindow):
         else:
             self.surface_view.set_runs(snaps, cursor, m.surface_axes)
             self.surface3d.set_runs(snaps, cursor, m.surface_axes, None)
-        self.loss_view.set_runs(snaps, cursor)
+        now = time.monotonic()
+        if not m.running or now - self._loss_drawn_at >= LOSS_REFRESH_S:
+            # while running, the loss axes rescale every frame (text layout, ~10 ms):
+            # the surface stays live, the loss curve follows at 10 Hz
+            self._loss_drawn_at = now
+            self.loss_view.set_runs(snaps, cursor)
         if m.problem.kind == "dataset":
             obj = m.objective
             lo, hi = float(np.min(obj.x)), float(np.max(obj.x))
@@ -429,12 +441,24 @@ class MainWindow(QMainWindow):
             sel = m.selected_snapshot()
             self.fit_view.set_batch(sel.batch if sel is not None and cursor is None else None)
         sel = m.selected_snapshot()
-        self.step_log.set_entry(sel, cursor, m.names, m.maximize)
         self._update_step_arrows(sel, cursor)
-        self._update_timeline()
-        self._update_status(sel, cursor)
+        if m.running:
+            # text widgets are read at human speed: refresh them at <= 8 Hz while running
+            if not self._text_timer.isActive():
+                self._text_timer.start()
+        else:
+            self._refresh_text()
         if not self._slow_timer.isActive():
             self._slow_timer.start()
+
+    def _refresh_text(self) -> None:
+        """The step log, run list, timeline and status bar."""
+        m = self.model
+        sel = m.selected_snapshot()
+        self.step_log.set_entry(sel, m.cursor, m.names, m.maximize)
+        self.runs_panel.refresh_statuses()
+        self._update_timeline()
+        self._update_status(sel, m.cursor)
 
     def _update_step_arrows(self, sel, cursor) -> None:
         m = self.model

@@ -527,7 +527,6 @@ class RunsPanel(QWidget):
         model.runs_changed.connect(self.refresh)
         model.selected_run_changed.connect(lambda _id: self.refresh())
         model.problem_changed.connect(self.refresh)
-        model.progressed.connect(self._refresh_statuses)
         self._hyper_widgets: dict = {}
         self._editor_for: tuple | None = None
         self.refresh()
@@ -551,10 +550,10 @@ class RunsPanel(QWidget):
         self.run_list.blockSignals(False)
         self.remove_button.setEnabled(len(self.model.runs) > 1)
         self.add_button.setEnabled(len(self.model.runs) < 8)
-        self._refresh_statuses()
+        self.refresh_statuses()
         self._refresh_editor()
 
-    def _refresh_statuses(self) -> None:
+    def refresh_statuses(self) -> None:
         snaps = {s.run_id: s for s in self.model.snapshots()}
         for i in range(self.run_list.count()):
             item = self.run_list.item(i)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import contourpy
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
 from PySide6 import QtCore
 
 from gd_explorer.model.snapshot import RunSnapshot
@@ -199,6 +200,10 @@ class SurfaceView(PlotView):
         self.field.setZValue(8)
         self.field.hide()
         pi.addItem(self.field)
+        # the heat map, contours and field stay put while runs move: repaint them from a
+        # pixmap cache instead of redrawing thousands of segments at every frame
+        for item in (self.image, self.contours, self.field):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.start_marker = pg.ScatterPlotItem(
             size=20, symbol="star", pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush("#f5c400"),
         )

@@ -102,7 +102,7 @@ class Surface3DView(QtWidgets.QWidget):
         w.setObjectName("surface3dWidget")
         w.setToolTip("Drag to rotate, wheel to zoom, middle-drag to pan.")
         w.setBackgroundColor(pg.mkColor(20, 20, 24))
-        w.setCameraPosition(distance=4.2, elevation=28, azimuth=-55)
+        w.setCameraPosition(distance=3.3, elevation=28, azimuth=-55)
         grid = gl.GLGridItem()
         grid.setSize(2, 2)
         grid.setSpacing(0.25, 0.25)

@@ -1,0 +1,174 @@
+"""Desktop-app benchmark: launch time, throughput under the UI, refresh rate, stalls.
+
+Run from the repository root (offscreen is fine)::
+
+    uv run python tests/benchmarks/bench_app.py [--steps 1000000] [--repeats 3]
+
+Prints a table; medians of the repeats; the headless baseline is measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+LAUNCH = (
+    "import time, sys; t0 = time.perf_counter()\n"
+    "from PySide6.QtWidgets import QApplication\n"
+    "app = QApplication(sys.argv)\n"
+    "from gd_explorer.ui.main_window import MainWindow\n"
+    "w = MainWindow(); w.show(); app.processEvents()\n"
+    "print(time.perf_counter() - t0)\n"
+    "w.close()\n"
+)
+
+
+def launch_seconds() -> tuple[float, float]:
+    """(in-process seconds from first import to window shown, whole process wall time)."""
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", LAUNCH], capture_output=True, text=True,
+                         check=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    return float(out.stdout.strip().splitlines()[-1]), time.perf_counter() - t0
+
+
+def race_specs():
+    from gd_explorer.core.presets import PRESETS
+
+    return PRESETS["rosenbrock-race"].session
+
+
+def headless(steps: int) -> float:
+    """Steps per second of the three race runs, one after the other, no UI."""
+    from gd_explorer.core.engine import Descent
+
+    session = race_specs()
+    obj = session.problem.build()
+    total = 0
+    t0 = time.perf_counter()
+    for spec in session.runs:
+        opt, sched = spec.build(obj.maximize)
+        d = Descent(obj, opt, session.start or obj.start, schedule=sched, max_steps=steps)
+        while d.advance(1 << 16):
+            pass
+        total += d.t
+    return total / (time.perf_counter() - t0)
+
+
+def in_app(steps: int) -> dict:
+    """Run the race in the window at max speed; measure throughput, refreshes, stalls."""
+    from dataclasses import replace
+
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gd_explorer.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    session = replace(race_specs(), max_steps=steps, tol=0.0)
+    w = MainWindow(session)
+    w.resize(1440, 900)
+    w.show()
+    app.processEvents()
+    refreshes = 0
+    original = w._on_progressed
+
+    def counting():
+        nonlocal refreshes
+        refreshes += 1
+        original()
+
+    w.model.progressed.disconnect()
+    w.model.progressed.connect(counting)
+    gaps = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def probe():
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(probe)
+    timer.start()
+    t0 = time.perf_counter()
+    w.model.start_running()
+    while w.model.running:
+        app.processEvents()
+        time.sleep(0.001)
+    elapsed = time.perf_counter() - t0
+    timer.stop()
+    total = sum(s.n - 1 for s in w.model.snapshots())
+    w.close()
+    return {"steps_per_s": total / elapsed, "refresh_hz": refreshes / elapsed,
+            "max_stall_ms": max(gaps) if gaps else 0.0, "seconds": elapsed}
+
+
+def surface_seconds(n: int = 100_000) -> dict:
+    import numpy as np
+
+    from gd_explorer.core.datasets import Dataset, DatasetObjective
+    from gd_explorer.core.surface import grid_axes, surface_grid
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3, 3, n)
+    ds = Dataset("big", x, 2 * x + 1 + rng.normal(0, 1, n))
+    out = {}
+    for loss in ("mse", "mae", "huber"):
+        obj = DatasetObjective(ds, "linear", loss)
+        xs, ys = grid_axes(obj.window, (0, 1), 200)
+        t0 = time.perf_counter()
+        surface_grid(obj, (0, 1), obj.start, xs, ys)
+        out[loss] = time.perf_counter() - t0
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=1_000_000, help="steps per run")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+
+    launches = [launch_seconds() for _ in range(args.repeats)]
+    base = [headless(args.steps) for _ in range(args.repeats)]
+    app = [in_app(args.steps) for _ in range(args.repeats)]
+    surf = [surface_seconds() for _ in range(args.repeats)]
+    med = statistics.median
+
+    rows = [
+        ("launch to window shown (in process)", f"{med(a for a, _ in launches):.2f} s",
+         "target < 1.5 s"),
+        ("launch, whole process incl. interpreter", f"{med(b for _, b in launches):.2f} s", ""),
+        ("headless: 3 race runs, steps/s", f"{med(base):,.0f}", "baseline"),
+        ("in the app at max speed, steps/s", f"{med(r['steps_per_s'] for r in app):,.0f}",
+         f"ratio {med(r['steps_per_s'] for r in app) / med(base):.2f} (target >= 0.5)"),
+        ("view refresh rate", f"{med(r['refresh_hz'] for r in app):.1f} Hz", "target >= 30 Hz"),
+        ("longest event-loop stall (5 ms probe)",
+         f"{med(r['max_stall_ms'] for r in app):.0f} ms", "target < 50 ms"),
+        ("surface 200x200, 100k points, MSE", f"{med(s['mse'] for s in surf) * 1000:.1f} ms",
+         "target < 200 ms"),
+        ("surface 200x200, 100k points, MAE", f"{med(s['mae'] for s in surf) * 1000:.0f} ms",
+         "worker thread in the app"),
+        ("surface 200x200, 100k points, Huber", f"{med(s['huber'] for s in surf) * 1000:.0f} ms",
+         "worker thread in the app"),
+    ]
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    print(f"{'measure':<{w0}}  {'value':>{w1}}  note")
+    print(f"{'-' * w0}  {'-' * w1}  {'-' * 30}")
+    for name, value, note in rows:
+        print(f"{name:<{w0}}  {value:>{w1}}  {note}")
+    print(f"\n{args.steps:,} steps per run, {args.repeats} repeats, median shown")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
