@@ -25,11 +25,18 @@ the very same double the user typed, derivatives stay exact, and ``to_text`` pri
 Limits
 ------
 ``MAX_TEXT_LENGTH``, ``MAX_NODES``, ``MAX_DEPTH``, ``MAX_LITERAL``, ``MAX_EXPONENT``,
-``MAX_EXPONENT_DENOMINATOR`` and ``MAX_CONSTANT_DIGITS`` bound the work any input can cause. sympy evaluates integer powers
-eagerly (``9**9**9`` would never finish, and neither would ``exp(10**15*log(2*x))``, which
-sympy turns into ``(2*x)**(10**15)``), so exponents are checked *before* the sympy node is
-built. Every constant sub-expression is also evaluated in float64 as it is built, so
-division by zero, overflow and values that are not real are refused where they appear.
+``MAX_EXPONENT_DENOMINATOR``, ``MAX_ROOT_BITS`` and ``MAX_CONSTANT_DIGITS`` bound the work
+any input can cause. sympy evaluates powers of numbers eagerly: ``9**9**9`` would never
+finish, nor would ``exp(10**15*log(2*x))``, which sympy turns into ``(2*x)**(10**15)``, nor
+``30000000**(-1/10**6)``, whose exact roots it looks for. So exponents are checked *before*
+the sympy node is built. Every constant sub-expression is also evaluated in float64 as it
+is built, so division by zero, overflow and values that are not real are refused where
+they appear.
+
+Derivatives
+-----------
+Use ``gradient``, ``hessian`` or ``derivative``, not ``sympy.diff``: on valid input such as
+``abs(cos((y**-1.5 + sin(y))**-10))``, ``sympy.diff`` spends minutes in assumption queries.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ __all__ = [
     "MAX_EXPONENT_DENOMINATOR",
     "MAX_LITERAL",
     "MAX_NODES",
+    "MAX_ROOT_BITS",
     "MAX_TEXT_LENGTH",
     "SYMBOLS",
     "X",
@@ -160,6 +168,9 @@ MAX_CONSTANT_DIGITS = 100
 #: Largest denominator of a fractional exponent (``x**0.125`` is ``x**(1/8)``). sympy looks
 #: for exact roots of numbers, e.g. ``30000000**(-1/10**6)``, with work that grows with it.
 MAX_EXPONENT_DENOMINATOR = 1000
+#: Bound on ``q * log2(n)`` for a fractional power ``n**(p/q)`` of a number. sympy extracts
+#: exact roots through integers as large as ``n**(q-1)`` and tests them for primality.
+MAX_ROOT_BITS = 1024
 
 _CONSTANTS: dict[str, tuple[sympy.Expr, float]] = {"pi": (sympy.pi, math.pi), "e": (sympy.E, math.e)}
 
@@ -701,7 +712,7 @@ class _Builder:
         numeric = all(item.value is not None for _, item, _ in built)
         value = built[0][1].value
         parts = []
-        for op, item, operand in built:
+        for op, item, _operand in built:
             if isinstance(op, ast.Div) and item.value is not None and (
                 item.value == 0.0 or item.expr.is_zero
             ):
@@ -731,8 +742,7 @@ class _Builder:
                 f"{exponent.value:.6g}",
                 node,
             )
-        if exponent.expr.is_Rational:
-            self._check_power_of_powers(base.expr, exponent.expr, node)
+        self._check_distributed_power(base.expr, exponent.expr, node)
         self._check_log_coefficients(exponent.expr, node)
         value = None
         if base.value is not None and exponent.value is not None:
@@ -782,7 +792,7 @@ class _Builder:
         if name == "exp":
             self._check_log_coefficients(argument.expr, node)
         if name == "sqrt":
-            self._check_power_of_powers(argument.expr, sympy.S.Half, node)
+            self._check_distributed_power(argument.expr, sympy.S.Half, node)
         value = None
         if argument.value is not None:
             try:
@@ -812,7 +822,9 @@ class _Builder:
                     coefficient *= abs(_numeric_value(factor))
                 if factor.is_Rational:
                     rational *= factor
-            self._check_fraction(rational, node)
+            for factor in sub.args:
+                if isinstance(factor, sympy.log):
+                    self._check_distributed_power(factor.args[0], rational, node)
             if not coefficient <= MAX_EXPONENT:
                 raise self.refuse(
                     f"exponent too large (limit {MAX_EXPONENT}): a log with coefficient "
@@ -828,24 +840,43 @@ class _Builder:
                 node,
             )
 
-    def _check_power_of_powers(
-        self, base: sympy.Expr, exponent: sympy.Rational, node: ast.AST
+    def _check_root(self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST) -> None:
+        if not (base.is_Rational and exponent.is_Rational) or exponent.is_Integer:
+            return
+        size = exponent.q * math.log2(max(abs(base.p), base.q, 2))
+        if size > MAX_ROOT_BITS:
+            raise self.refuse(
+                f"fractional power of a number too costly to simplify exactly: "
+                f"({base})**({exponent}) (denominator times bits of the number {size:.0f}, "
+                f"limit {MAX_ROOT_BITS}); use fewer decimals in the exponent",
+                node,
+            )
+
+    def _check_distributed_power(
+        self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST
     ) -> None:
-        """Check the exponents sympy forms when it distributes ``exponent`` over ``base``."""
+        """Check the powers sympy forms when it distributes ``exponent`` over ``base``."""
+        if not exponent.is_Rational:
+            return
         self._check_fraction(exponent, node)
         for factor in sympy.Mul.make_args(base):
             if factor.is_Pow and factor.exp.is_Rational:
-                self._check_fraction(factor.exp * exponent, node)
+                root_base, root_exponent = factor.base, factor.exp * exponent
+            else:
+                root_base, root_exponent = factor, exponent
+            self._check_fraction(root_exponent, node)
+            self._check_root(root_base, root_exponent, node)
 
     def _check_merged_powers(self, factors: list[sympy.Expr], node: ast.AST) -> None:
-        """Check the exponents sympy forms when it merges powers of the same number."""
+        """Check the powers sympy forms when it merges powers of the same number."""
         totals: dict[sympy.Expr, sympy.Rational] = {}
         for part in factors:
             for factor in sympy.Mul.make_args(part):
                 if factor.is_Pow and factor.base.is_Rational and factor.exp.is_Rational:
                     totals[factor.base] = totals.get(factor.base, sympy.S.Zero) + factor.exp
-        for total in totals.values():
+        for base, total in totals.items():
             self._check_fraction(total, node)
+            self._check_root(base, total, node)
 
     def _check_value(self, value: float, node: ast.AST) -> None:
         if math.isnan(value):
@@ -876,6 +907,7 @@ class _Builder:
                     f"exponent too large (limit {MAX_EXPONENT}) once powers are combined", node
                 )
             self._check_fraction(power.exp, node)
+            self._check_root(power.base, power.exp, node)
         if expr.free_symbols:
             return _Built(expr, None)
         if expr.is_Rational:

@@ -11,8 +11,9 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
-from gd_explorer.core.expressions import parse_expression
-from gd_explorer.core.objectives import Optimum, SymbolicObjective
+from gd_explorer.core import _builtins_math, _builtins_numpy
+from gd_explorer.core.codegen import identifier
+from gd_explorer.core.objectives import FormulaObjective, Optimum
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {s.name: s for s in SPECS}
 
 
 @cache
-def get_function(name: str) -> SymbolicObjective:
+def get_function(name: str) -> FormulaObjective:
     """Build (once) the objective of the built-in function ``name``.
 
     Raises
@@ -173,10 +174,15 @@ def get_function(name: str) -> SymbolicObjective:
             f"unknown function {name!r}; built-ins are: {', '.join(FUNCTIONS)} "
             "(or type a formula in x and y)"
         ) from None
-    expression = parse_expression(spec.formula)
-    return SymbolicObjective(
-        expression,
+    ident = identifier(spec.name)
+    variables = ("x",) if spec.dim == 1 else ("x", "y")
+    return FormulaObjective(
+        variables,
+        getattr(_builtins_numpy, ident),
+        getattr(_builtins_numpy, ident + "__values"),
+        getattr(_builtins_math, ident),
         name=spec.name,
+        gradient_formulas=_builtins_numpy.GRADIENT_TEXT[spec.name],
         formula=spec.formula,
         description=spec.description,
         window=spec.window,

@@ -16,16 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import sympy
-
-from gd_explorer.core.expressions import (
-    SYMBOLS,
-    Expression,
-    gradient,
-    hessian,
-    parse_expression,
-    to_text,
-)
 
 #: a value, gradient or parameter beyond this magnitude counts as divergence
 DIVERGENCE_LIMIT = 1e100
@@ -113,36 +103,37 @@ class Objective:
         return None
 
 
-# ----------------------------------------------------------------------------- symbolic
-def _compile(expr: sympy.Expr, grads: tuple[sympy.Expr, ...], variables: tuple[str, ...]):
-    # lambdify is safe here: the expression was built by our own allowlisting parser from
-    # the symbols x and y only, so no user text reaches the generated source.
-    syms = [SYMBOLS[v] for v in variables]
-    vector = sympy.lambdify(syms, (expr, *grads), modules="numpy", cse=True)
-    scalar = sympy.lambdify(syms, (expr, *grads), modules="math", cse=True)
-    values_only = sympy.lambdify(syms, expr, modules="numpy", cse=True)
-    return vector, scalar, values_only
+# ----------------------------------------------------------------------------- formulas
+class FormulaObjective(Objective):
+    """An objective given by a formula in ``x`` (and ``y``) with compiled numeric code.
 
+    ``vector(*columns)`` returns ``(value, g_1, ...)`` on arrays, ``values(*columns)`` the
+    value only, ``scalar(*floats)`` the same tuple on floats.  The built-ins get these
+    from generated modules (no sympy at start-up); typed formulas from
+    :class:`SymbolicObjective`.
+    """
 
-class SymbolicObjective(Objective):
-    """An objective given by a formula in ``x`` (and ``y``), differentiated by sympy."""
-
-    def __init__(self, expression: Expression, **meta: Any):
-        variables = expression.variables
-        grads = gradient(expression)
-        meta.setdefault("name", expression.text)
-        meta.setdefault("formula", to_text(expression.expr))
-        meta.setdefault("gradient_formulas", tuple(to_text(g) for g in grads))
+    def __init__(self, variables: tuple[str, ...], vector, values, scalar, **meta: Any):
         d = len(variables)
         meta.setdefault("window", ((-3.0, 3.0),) * d)
         meta.setdefault("start", (1.0,) * d)
-        super().__init__(names=variables, **meta)
-        self.expression = expression
-        self.sympy_gradient = grads
-        self._vector, self._scalar, self._values = _compile(expression.expr, grads, variables)
+        super().__init__(names=tuple(variables), **meta)
+        self._vector, self._values, self._scalar = vector, values, scalar
+        self._expression = None
 
-    def hessian(self) -> tuple[tuple[sympy.Expr, ...], ...]:
+    @property
+    def expression(self):
+        """The parsed sympy expression (parsed on first use: sympy is slow to import)."""
+        if self._expression is None:
+            from gd_explorer.core.expressions import parse_expression
+
+            self._expression = parse_expression(self.formula)
+        return self._expression
+
+    def hessian(self):
         """The exact Hessian as sympy expressions."""
+        from gd_explorer.core.expressions import hessian
+
         return hessian(self.expression)
 
     def value_and_grad(self, p):
@@ -169,6 +160,30 @@ class SymbolicObjective(Objective):
         return self._scalar
 
 
+class SymbolicObjective(FormulaObjective):
+    """A typed formula, differentiated by sympy and compiled with lambdify."""
+
+    def __init__(self, expression, **meta: Any):
+        import sympy
+
+        from gd_explorer.core.expressions import SYMBOLS, gradient, to_text
+
+        variables = expression.variables
+        grads = gradient(expression)
+        meta.setdefault("name", expression.text)
+        meta.setdefault("formula", to_text(expression.expr))
+        meta.setdefault("gradient_formulas", tuple(to_text(g) for g in grads))
+        # lambdify is safe here: the expression was built by our own allowlisting parser
+        # from the symbols x and y only, so no user text reaches the generated source.
+        syms = [SYMBOLS[v] for v in variables]
+        vector = sympy.lambdify(syms, (expression.expr, *grads), modules="numpy", cse=True)
+        scalar = sympy.lambdify(syms, (expression.expr, *grads), modules="math", cse=True)
+        values = sympy.lambdify(syms, expression.expr, modules="numpy", cse=True)
+        super().__init__(variables, vector, values, scalar, **meta)
+        self._expression = expression
+        self.sympy_gradient = grads
+
+
 def expression_objective(text: str, **meta: Any) -> SymbolicObjective:
     """Parse a typed function (``"x^2*sin(y)"``) and build its objective.
 
@@ -177,4 +192,6 @@ def expression_objective(text: str, **meta: Any) -> SymbolicObjective:
     ExpressionError
         When the text is not an allowed expression; the message says why.
     """
+    from gd_explorer.core.expressions import parse_expression
+
     return SymbolicObjective(parse_expression(text), **meta)

@@ -46,7 +46,6 @@ import numpy as np
 from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
 from gd_explorer.core.engine import Descent
 from gd_explorer.core.export import atomic_write_text
-from gd_explorer.core.expressions import parse_expression
 from gd_explorer.core.functions import FUNCTIONS, get_function
 from gd_explorer.core.objectives import DIVERGENCE_LIMIT, Objective, SymbolicObjective
 from gd_explorer.core.optimizers import OPTIMIZERS, Optimizer, make_optimizer
@@ -522,6 +521,8 @@ def _choice(path: str, v: Any, table, what: str) -> str:
 
 def _checked_formula(text: str):
     """Parse a typed function; an unknown bare name gets the built-ins listed."""
+    from gd_explorer.core.expressions import parse_expression  # sympy: only when needed
+
     try:
         return parse_expression(text)
     except ValueError:

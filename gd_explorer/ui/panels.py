@@ -33,9 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS
-from gd_explorer.core.expressions import ExpressionError, parse_expression
 from gd_explorer.core.functions import FUNCTIONS
-from gd_explorer.core.objectives import expression_objective
 from gd_explorer.core.optimizers import OPTIMIZERS
 from gd_explorer.core.schedules import SCHEDULES
 from gd_explorer.model.explorer import ExplorerModel
@@ -373,6 +371,8 @@ class ProblemPanel(QWidget):
 
     def formula_problem(self, text: str) -> str | None:
         """Why ``text`` is not a usable function, or None (live validation)."""
+        from gd_explorer.core.expressions import ExpressionError, parse_expression
+
         try:
             expr = parse_expression(text)
         except ExpressionError as exc:
@@ -387,6 +387,8 @@ class ProblemPanel(QWidget):
         if problem:
             self.formula_status.setText(f"<span style='color:#c0392b'>{problem}</span>")
             return
+        from gd_explorer.core.objectives import expression_objective
+
         try:
             grads = expression_objective(text).gradient_formulas
         except ValueError as exc:

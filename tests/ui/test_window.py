@@ -335,3 +335,47 @@ def test_3d_view_renders_under_xvfb(tmp_path):
 def test_offscreen_3d_shows_the_placeholder(window):
     assert window.surface3d.is_placeholder
     assert QApplication.platformName() == "offscreen"
+
+
+def test_more_bindings_both_ways(window):
+    m, panel = window.model, window.problem_panel
+    # maximize checkbox <-> model
+    panel.maximize_check.setChecked(True)
+    assert m.maximize is True
+    from dataclasses import replace
+
+    m.set_problem(replace(m.problem, maximize=False))
+    assert panel.maximize_check.isChecked() is False
+    # max steps spin <-> model
+    panel.max_steps.setValue(1234)
+    panel.max_steps.editingFinished.emit()
+    assert m.max_steps == 1234
+    m.set_limits(max_steps=77)
+    assert panel.max_steps.value() == 77
+    # speed slider <-> model
+    window.speed_slider.setValue(0)
+    assert m.speed == 1
+    m.set_speed(0)
+    assert window.speed_slider.value() == window.speed_slider.maximum()
+    # visibility tick <-> model
+    item = window.runs_panel.run_list.item(0)
+    item.setCheckState(Qt.CheckState.Unchecked)
+    assert m.snapshots()[0].visible is False
+    m.set_run_visible(m.runs[0].run_id, True)
+    assert window.runs_panel.run_list.item(0).checkState() == Qt.CheckState.Checked
+
+
+def test_dataset_mode_binds(window):
+    panel = window.problem_panel
+    panel.dataset_radio.setChecked(True)
+    assert window.model.problem.kind == "dataset"
+    i = panel.loss_picker.findData("huber")
+    panel.loss_picker.setCurrentIndex(i)
+    panel.loss_picker.activated.emit(i)
+    assert window.model.problem.loss == "huber"
+    panel.batch_size.setValue(4)
+    panel.batch_size.editingFinished.emit()
+    assert window.model.problem.batch_size == 4
+    window.model.step()
+    assert window.model.selected_snapshot().batch is not None
+    assert len(window.model.selected_snapshot().batch) == 4

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import contourpy
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsItem
 from PySide6 import QtCore
+from PySide6.QtWidgets import QGraphicsItem
 
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import (
