@@ -80,7 +80,6 @@ Y = sympy.Symbol("y", real=True)
 SYMBOLS: dict[str, sympy.Symbol] = {"x": X, "y": Y}
 
 
-
 # sympy asks sinh, cosh and tanh whether they are real (every diff, Abs, log or exp of them
 # does) by expanding the real and imaginary parts of their argument; for an argument such as
 # (y**-1.5 + sin(y))**-10, which is not known to be real, that takes minutes. These
@@ -307,9 +306,7 @@ def parse_expression(text: str, *, allow_constant: bool = False) -> Expression:
         raise ExpressionError(f"an expression must be text, got {type(text).__name__}")
     # Checked before anything else touches the text, so no step below sees a huge input.
     if len(text) > MAX_TEXT_LENGTH:
-        raise ExpressionError(
-            f"expression too long: {len(text)} characters (limit {MAX_TEXT_LENGTH})"
-        )
+        raise ExpressionError(f"expression too long: {len(text)} characters (limit {MAX_TEXT_LENGTH})")
     stripped = text.strip(_WHITESPACE)
     if not stripped:
         raise ExpressionError("empty expression: type a function of x and y, e.g. x**2 + y**2")
@@ -317,13 +314,17 @@ def parse_expression(text: str, *, allow_constant: bool = False) -> Expression:
     tree = source.parse()
     _check_size(tree, source)
     _check_names(tree, source)
-    built = _Builder(source).build(tree.body)
+    try:
+        built = _Builder(source).build(tree.body)
+    except ExpressionError:
+        raise
+    except (ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+        # Not expected from any input the fuzz tests found; a message beats a crash here.
+        raise ExpressionError(f"cannot interpret the expression ({type(exc).__name__}: {exc})") from exc
     free = built.expr.free_symbols
     variables = tuple(name for name, symbol in SYMBOLS.items() if symbol in free)
     if not variables and not allow_constant:
-        raise ExpressionError(
-            "no variable: the expression must depend on x or y (e.g. x**2 + y**2)"
-        )
+        raise ExpressionError("no variable: the expression must depend on x or y (e.g. x**2 + y**2)")
     return Expression(text=stripped, expr=built.expr, variables=variables)
 
 
@@ -360,9 +361,7 @@ def hessian(e: Expression) -> tuple[tuple[sympy.Expr, ...], ...]:
         Row ``i``, column ``j`` holds ``d2 e.expr / (d v_i d v_j)`` for ``v`` in
         ``e.variables``.
     """
-    return tuple(
-        tuple(derivative(g, SYMBOLS[name]) for name in e.variables) for g in gradient(e)
-    )
+    return tuple(tuple(derivative(g, SYMBOLS[name]) for name in e.variables) for g in gradient(e))
 
 
 def derivative(expr: sympy.Expr, variable: sympy.Symbol) -> sympy.Expr:
@@ -501,8 +500,7 @@ class _Source:
                 column = self.column(after)
                 if adjacent and right in ("j", "J"):
                     raise ExpressionError(
-                        f"complex numbers are not allowed ('{left}{right}' at column "
-                        f"{self.column(index)})"
+                        f"complex numbers are not allowed ('{left}{right}' at column {self.column(index)})"
                     )
                 if keyword.iskeyword(right):
                     raise ExpressionError(
@@ -536,8 +534,10 @@ class _Source:
             return f"syntax error: the expression is incomplete ({reason})"
         index = offset - 1
         before = self.code[:index].rstrip()
-        if before and (before[-1].isalnum() or before[-1] in "_.)") and (
-            self.code[index].isalnum() or self.code[index] in "_.("
+        if (
+            before
+            and (before[-1].isalnum() or before[-1] in "_.)")
+            and (self.code[index].isalnum() or self.code[index] in "_.(")
         ):
             reason += "; a '*' may be missing (implicit multiplication is not supported)"
         return f"syntax error at column {self.column(index)}: {reason}"
@@ -569,9 +569,7 @@ def _check_size(tree: ast.Expression, source: _Source) -> None:
         node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
-            raise ExpressionError(
-                f"expression too large: more than {MAX_NODES} numbers, names and operators"
-            )
+            raise ExpressionError(f"expression too large: more than {MAX_NODES} numbers, names and operators")
         if depth > MAX_DEPTH:
             raise ExpressionError(
                 f"expression too deeply nested: more than {MAX_DEPTH} levels "
@@ -584,14 +582,8 @@ def _check_size(tree: ast.Expression, source: _Source) -> None:
 
 def _check_names(tree: ast.Expression, source: _Source) -> None:
     """Refuse a third variable with its own message, before any other name problem."""
-    called = {
-        id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)
-    }
-    names = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and id(node) not in called
-    ]
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    names = [node for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called]
     names.sort(key=lambda node: node.col_offset)
     used = {node.id for node in names}
     letters = [name for name in SYMBOLS if name in used]
@@ -601,9 +593,7 @@ def _check_names(tree: ast.Expression, source: _Source) -> None:
             if node.id not in letters:
                 letters.append(node.id)
     if len(letters) >= 3:
-        raise ExpressionError(
-            f"three or more variables ({', '.join(letters)}): only x and y are supported"
-        )
+        raise ExpressionError(f"three or more variables ({', '.join(letters)}): only x and y are supported")
 
 
 class _Builder:
@@ -644,21 +634,13 @@ class _Builder:
             expr, value = _CONSTANTS[name]
             return _Built(expr, value)
         if name in FUNCTIONS:
-            raise self.refuse(
-                f"function '{name}' must be called with one argument, e.g. {name}(x)", node
-            )
+            raise self.refuse(f"function '{name}' must be called with one argument, e.g. {name}(x)", node)
         if name.lower() in SYMBOLS or name.lower() in _CONSTANTS:
-            raise ExpressionError(
-                f"unknown name '{name}': names are case-sensitive, write {name.lower()}"
-            )
+            raise ExpressionError(f"unknown name '{name}': names are case-sensitive, write {name.lower()}")
         if len(name) == 1:
-            raise ExpressionError(
-                f"unknown name '{name}': use x and y (only two variables are supported)"
-            )
+            raise ExpressionError(f"unknown name '{name}': use x and y (only two variables are supported)")
         if set(name) <= {"x", "y"}:
-            raise ExpressionError(
-                f"unknown name '{name}': write {'*'.join(name)} for a product"
-            )
+            raise ExpressionError(f"unknown name '{name}': write {'*'.join(name)} for a product")
         raise ExpressionError(
             f"unknown name '{name}': use x and y, the constants pi and e, "
             f"and the functions {_ALLOWED_FUNCTIONS_TEXT}"
@@ -713,8 +695,10 @@ class _Builder:
         value = built[0][1].value
         parts = []
         for op, item, _operand in built:
-            if isinstance(op, ast.Div) and item.value is not None and (
-                item.value == 0.0 or item.expr.is_zero
+            if (
+                isinstance(op, ast.Div)
+                and item.value is not None
+                and (item.value == 0.0 or item.expr.is_zero)
             ):
                 raise self.refuse("division by zero", node)
             if isinstance(op, ast.Sub):
@@ -738,8 +722,7 @@ class _Builder:
         # Checked before sympy sees the power, which it would evaluate eagerly.
         if exponent.value is not None and abs(exponent.value) > MAX_EXPONENT:
             raise self.refuse(
-                f"exponent too large (limit {MAX_EXPONENT}); the exponent is "
-                f"{exponent.value:.6g}",
+                f"exponent too large (limit {MAX_EXPONENT}); the exponent is {exponent.value:.6g}",
                 node,
             )
         self._check_distributed_power(base.expr, exponent.expr, node)
@@ -756,9 +739,7 @@ class _Builder:
             except OverflowError:
                 raise self.refuse("number too large (overflows float64)", node) from None
             if isinstance(result, complex):
-                raise self.refuse(
-                    "not a real number (negative base with a fractional exponent)", node
-                )
+                raise self.refuse("not a real number (negative base with a fractional exponent)", node)
             value = float(result)
             self._check_value(value, node)
         return self._finish(sympy.Pow(base.expr, exponent.expr), value, node)
@@ -774,20 +755,14 @@ class _Builder:
         name = func.id
         if name not in FUNCTIONS:
             if name in SYMBOLS or name in _CONSTANTS:
-                raise self.refuse(
-                    f"'{name}' is not a function; write {name}*(...) to multiply", node
-                )
-            raise ExpressionError(
-                f"function '{name}' is not allowed; allowed: {_ALLOWED_FUNCTIONS_TEXT}"
-            )
+                raise self.refuse(f"'{name}' is not a function; write {name}*(...) to multiply", node)
+            raise ExpressionError(f"function '{name}' is not allowed; allowed: {_ALLOWED_FUNCTIONS_TEXT}")
         if node.keywords:
             raise self.refuse("keyword arguments are not allowed", node)
         if any(isinstance(arg, ast.Starred) for arg in node.args):
             raise self.refuse(_NODE_MESSAGES[ast.Starred], node)
         if len(node.args) != 1:
-            raise self.refuse(
-                f"function '{name}' takes exactly one argument, got {len(node.args)}", node
-            )
+            raise self.refuse(f"function '{name}' takes exactly one argument, got {len(node.args)}", node)
         argument = self.build(node.args[0])
         if name == "exp":
             self._check_log_coefficients(argument.expr, node)
@@ -852,9 +827,7 @@ class _Builder:
                 node,
             )
 
-    def _check_distributed_power(
-        self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST
-    ) -> None:
+    def _check_distributed_power(self, base: sympy.Expr, exponent: sympy.Expr, node: ast.AST) -> None:
         """Check the powers sympy forms when it distributes ``exponent`` over ``base``."""
         if not exponent.is_Rational:
             return
@@ -903,9 +876,7 @@ class _Builder:
         for power in expr.atoms(sympy.Pow):
             # sympy merges (x**60)**2 and x**60*x**60 into x**120; keep the limits on the result.
             if power.exp.is_number and not abs(_numeric_value(power.exp)) <= MAX_EXPONENT:
-                raise self.refuse(
-                    f"exponent too large (limit {MAX_EXPONENT}) once powers are combined", node
-                )
+                raise self.refuse(f"exponent too large (limit {MAX_EXPONENT}) once powers are combined", node)
             self._check_fraction(power.exp, node)
             self._check_root(power.base, power.exp, node)
         if expr.free_symbols:
@@ -959,8 +930,7 @@ class _Differentiator:
             if self.variable not in base.free_symbols:
                 return expr * sympy.log(base) * self.derivative(exponent)
             return expr * (
-                self.derivative(exponent) * sympy.log(base)
-                + exponent * self.derivative(base) / base
+                self.derivative(exponent) * sympy.log(base) + exponent * self.derivative(base) / base
             )
         if isinstance(expr, sympy.sign):
             return sympy.S.Zero

@@ -16,7 +16,9 @@ def run_app(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("gd-explorer")
     app.setOrganizationName("gd-explorer")
-    pg.setConfigOptions(antialias=True)
+    # no global antialiasing: long loss curves and paths redraw at display rate, and the
+    # views antialias the few items where it shows (contours, arrows, fitted curves)
+    pg.setConfigOptions(antialias=False)
     settings = QSettings("gd-explorer", "gd-explorer")
     window = MainWindow(settings=settings, restore=True)
     window.show()

@@ -122,7 +122,7 @@ class PeakDecimator:
 class _LossRun:
     def __init__(self, color: str):
         self.color = color
-        self.item = pg.PlotDataItem(pen=pg.mkPen(color, width=1.5), connect="finite")
+        self.item = pg.PlotDataItem(pen=pg.mkPen(color, width=1), connect="finite")
         self.dec = PeakDecimator()
         self.dirty = True  # the item does not show the decimator's current data
         self.label = None
@@ -130,7 +130,7 @@ class _LossRun:
     def set_color(self, color: str) -> None:
         if color != self.color:
             self.color = color
-            self.item.setPen(pg.mkPen(color, width=1.5))
+            self.item.setPen(pg.mkPen(color, width=1))
 
 
 class LossView(PlotView):
