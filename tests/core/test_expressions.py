@@ -24,6 +24,7 @@ from gd_explorer.core.expressions import (
     ExpressionError,
     X,
     Y,
+    derivative,
     gradient,
     hessian,
     parse_expression,
@@ -333,6 +334,14 @@ _BOMBS = {
     "logcombine inside exp": ("exp(y*(1e15*log(2) + 1))", "exponent too large"),
     "exp tower": ("exp(exp(exp(exp(100))))*x", "too large"),
     "cancelled exponent": ("2**(x - x + 10**6)*y", "exponent too large"),
+    "merged exponents": ("x**60*x**60", "once powers are combined"),
+    "power of a power": ("(x**60)**2", "once powers are combined"),
+    "precise exponent": ("x**0.1234567", "fractional exponent too precise"),
+    "precise exponent of a number": ("exp(50*log(((1e-7)**1/3)**(1e-7)))", "too precise"),
+    "merged roots": ("2**(1/997)*2**(1/998)*x", "too precise"),
+    "costly root": ("29999997**-0.001*x", "too costly"),
+    "costly root through exp-log": ("exp(100*log(29999997**-0.001))*x", "too costly"),
+    "root of a root": ("(2**(1/999)*x)**(1/3)", "too precise"),
 }
 
 
@@ -357,6 +366,68 @@ def test_a_long_sum_is_not_deep():
 
 def test_depth_limit_is_exact_for_parentheses():
     parse_expression("(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "abs(tanh((y**-1.5 + sin(y))**-10))",
+        "log(sinh((y**-1.5 + sin(y))**-10))",
+        "exp(cosh((y**-1.5 + sin(y))**-10))",
+        "abs(cos((y**-1.5 + sin(y))**-10))",
+        "abs(tan((y**-1.5 + sin(y))**-10)) + x",
+        "sqrt(12**(1/99)*x) + 2**0.001*y",
+    ],
+)
+def test_sympy_assumption_traps_stay_cheap(text):
+    # Each of these took sympy from tens of seconds to minutes before the guards; the
+    # suite's faulthandler_timeout is what fails here if one comes back.
+    parsed = parse_expression(text)
+    assert len(gradient(parsed)) == len(parsed.variables)
+    hessian(parsed)
+
+
+# --------------------------------------------------------------------------- derivatives by rule
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x**2*sin(y)",
+        "exp(x*y)/(1 + x**2)",
+        "log(x**2 + 1)*atan(y)",
+        "sqrt(x**2 + y**2)",
+        "x**y",
+        "2**x*e**y",
+        "asin(x/2) + acos(y/3) + tan(x*y)",
+        "sinh(x) + cosh(y) + tanh(x*y)",
+        "(1-x)^2 + 100*(y-x^2)^2",
+    ],
+)
+def test_derivative_matches_sympy_diff(text):
+    parsed = parse_expression(text)
+    for name, first in zip(parsed.variables, gradient(parsed)):
+        reference = sympy.diff(parsed.expr, SYMBOLS[name])
+        difference = (first - reference).rewrite(sympy.exp)
+        assert first == reference or sympy.simplify(difference) == 0
+
+
+def test_derivative_of_abs_is_sign_and_of_sign_is_zero():
+    parsed = parse_expression("abs(x)*y")
+    assert gradient(parsed) == (sympy.sign(X) * Y, sympy.Abs(X))
+    assert hessian(parsed) == ((0, sympy.sign(X)), (sympy.sign(X), 0))
+    assert derivative(sympy.sign(X), X) == 0
+
+
+def test_hyperbolic_functions_keep_their_names_and_derivatives():
+    for name in ("sinh", "cosh", "tanh"):
+        expr = parse_expression(f"{name}(x)").expr
+        assert isinstance(expr, getattr(sympy, name))
+        assert to_text(expr) == f"{name}(x)"
+        assert float(expr.subs(X, 0.5)) == pytest.approx(getattr(math, name)(0.5))
+    assert derivative(FUNCTIONS["sinh"](X), X) == FUNCTIONS["cosh"](X)
+    assert derivative(FUNCTIONS["cosh"](X), X) == FUNCTIONS["sinh"](X)
+    assert derivative(FUNCTIONS["tanh"](X), X) == 1 - FUNCTIONS["tanh"](X) ** 2
 
 
 # --------------------------------------------------------------------------- to_text
