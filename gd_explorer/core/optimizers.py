@@ -139,6 +139,13 @@ class Optimizer:
         raise NotImplementedError
 
     # -- shared machinery
+    def _l2_direction(self, p, g):
+        """torch's first lines of every rule: negate for ascent, add the L2 term."""
+        if self.maximize:
+            g = -g
+        wd = self.hyper.weight_decay
+        return g + wd * p if wd != 0 else g
+
     def hyperparameters(self) -> dict[str, Any]:
         """All hyperparameters by torch name, including ``lr`` and ``maximize``."""
         return {"lr": self.lr, **vars(self.hyper), "maximize": self.maximize}
@@ -233,10 +240,7 @@ class SGD(Optimizer):
 
     def rule(self, p, g, bufs, t, lr, ops):
         h = self.hyper
-        if self.maximize:
-            g = -g
-        if h.weight_decay != 0:
-            g = g + h.weight_decay * p
+        g = self._l2_direction(p, g)
         if h.momentum != 0:
             if t == 1:
                 buf = g
@@ -293,10 +297,7 @@ class Adagrad(Optimizer):
 
     def rule(self, p, g, bufs, t, lr, ops):
         h = self.hyper
-        if self.maximize:
-            g = -g
-        if h.weight_decay != 0:
-            g = g + h.weight_decay * p
+        g = self._l2_direction(p, g)
         clr = lr / (1 + (t - 1) * h.lr_decay)
         s = bufs[0] + g * g
         bufs[0] = s
@@ -353,10 +354,7 @@ class RMSprop(Optimizer):
 
     def rule(self, p, g, bufs, t, lr, ops):
         h = self.hyper
-        if self.maximize:
-            g = -g
-        if h.weight_decay != 0:
-            g = g + h.weight_decay * p
+        g = self._l2_direction(p, g)
         sq = bufs[0] * h.alpha + (1 - h.alpha) * g * g
         bufs[0] = sq
         if h.centered:
