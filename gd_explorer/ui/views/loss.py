@@ -119,6 +119,17 @@ class PeakDecimator:
         return x, y
 
 
+def _nice_ceil(v: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is >= ``v`` (for v > 0)."""
+    if not (v > 0 and math.isfinite(v)):
+        return v
+    k = math.floor(math.log10(v))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * 10.0**k >= v:
+            return m * 10.0**k
+    return 10.0 ** (k + 1)
+
+
 class _LossRun:
     def __init__(self, color: str):
         self.color = color
@@ -288,6 +299,12 @@ class LossView(PlotView):
 
     def _apply_rect(self) -> None:
         x0, x1, y0, y1 = self._rect
+        # Round the range outwards to "nice" values (1-2-5 steps for the step axis, whole
+        # decades in log y) so that a growing run changes the axes only now and then:
+        # every range change re-lays out the tick text, the costliest part of a frame.
+        x1 = _nice_ceil(x1)
+        if self._log_active:
+            y0, y1 = math.floor(y0), math.ceil(y1)
         pad = 0.01 * (x1 - x0)
         x0, x1 = x0 - pad, x1 + pad
         (cx0, cx1), (cy0, cy1) = self.view_box.viewRange()
