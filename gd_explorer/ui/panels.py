@@ -187,8 +187,7 @@ class ProblemPanel(QWidget):
         for i in range(self.stack.count()):
             policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
             self.stack.widget(i).setSizePolicy(QSizePolicy.Policy.Preferred, policy)
-            self.stack.widget(i).adjustSize()
-        self.stack.adjustSize()
+        self.stack.updateGeometry()
 
     @staticmethod
     def _disable_last(combo: QComboBox) -> None:

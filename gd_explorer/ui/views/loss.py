@@ -120,11 +120,11 @@ class PeakDecimator:
 
 
 def _nice_ceil(v: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k that is >= ``v`` (for v > 0)."""
+    """The smallest "round" value m × 10^k >= ``v`` (m from a 25 %-step ladder, v > 0)."""
     if not (v > 0 and math.isfinite(v)):
         return v
     k = math.floor(math.log10(v))
-    for m in (1.0, 2.0, 5.0, 10.0):
+    for m in (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if m * 10.0**k >= v:
             return m * 10.0**k
     return 10.0 ** (k + 1)
@@ -299,7 +299,7 @@ class LossView(PlotView):
 
     def _apply_rect(self) -> None:
         x0, x1, y0, y1 = self._rect
-        # Round the range outwards to "nice" values (1-2-5 steps for the step axis, whole
+        # Round the range outwards to "nice" values (steps of at most 25 % for the step axis, whole
         # decades in log y) so that a growing run changes the axes only now and then:
         # every range change re-lays out the tick text, the costliest part of a frame.
         x1 = _nice_ceil(x1)
