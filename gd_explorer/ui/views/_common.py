@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 #: at most this many points of a parameter path are drawn
-MAX_PATH_POINTS = 4_000
+MAX_PATH_POINTS = 2_500
 #: at most this many points of a loss curve are handed to pyqtgraph (longer curves are
 #: pre-decimated to min/max pairs; pyqtgraph then downsamples to the pixels on screen)
 MAX_LOSS_POINTS = 50_000

@@ -154,6 +154,9 @@ class LossView(PlotView):
 
     def __init__(self, parent=None):
         super().__init__("lossPlot", "Loss", parent)
+        # no grid here: a log axis's grid is many full-height lines redrawn whenever the
+        # range moves, ~9 ms a frame while runs grow; the ticks carry the scale
+        self.plot_item.showGrid(x=False, y=False)
         self.plot_widget.setToolTip(
             "Loss per step for every visible run; the dashed line is the timeline cursor. "
             "Drag to pan, wheel to zoom, double-click (or right-click → View All) to fit."
