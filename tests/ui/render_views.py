@@ -1,4 +1,4 @@
-"""Render every view with realistic data to PNGs in /tmp/views (a look-at-it helper, not a test).
+"""Render every view with realistic data to PNGs in a temporary folder (a look-at-it helper, not a test).
 
 Run:  QT_QPA_PLATFORM=offscreen .venv/bin/python tests/ui/render_views.py [outdir] [WxH]
 """
@@ -53,7 +53,11 @@ def grid(obj, nx=200, ny=200):
     return xs, ys, z
 
 
-def main(outdir="/tmp/views", size="640x480"):
+def main(outdir=None, size="640x480"):
+    if outdir is None:
+        import tempfile
+
+        outdir = os.path.join(tempfile.gettempdir(), "gdx-views")
     os.makedirs(outdir, exist_ok=True)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
     size = tuple(int(v) for v in size.split("x"))

@@ -4,9 +4,9 @@ This script needs ``torch`` and is *not* part of the test suite: torch is never 
 dependency of gd-explorer. It was run once, and its output,
 ``tests/core/golden/torch_golden.json``, is committed next to it. To regenerate::
 
-    python3 -m venv /tmp/torchvenv
-    /tmp/torchvenv/bin/pip install torch==2.13.0 numpy
-    /tmp/torchvenv/bin/python tests/core/golden/generate_golden.py
+    python3 -m venv ../torch-venv
+    ../torch-venv/bin/pip install torch==2.13.0 numpy
+    ../torch-venv/bin/python tests/core/golden/generate_golden.py
 
 Everything runs in float64 with the single-tensor (``foreach=False``) optimizer
 implementations. Each case records rows ``k = 0..N``:
