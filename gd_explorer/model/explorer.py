@@ -452,6 +452,8 @@ class ExplorerModel(QObject):
             return
         self._selected = run_id
         self.selected_run_changed.emit(run_id)
+        if not self._running:
+            self._refresh_slice_surface()
         self._emit_progress()
 
     # ================================================================== limits
@@ -492,6 +494,7 @@ class ExplorerModel(QObject):
             self.failed.emit(f"step failed: {exc}")
         self._cursor = None
         self._refresh_raw()
+        self._refresh_slice_surface()
         self.cursor_changed.emit(None)
         self._emit_progress()
         if moved == 0:
@@ -535,6 +538,7 @@ class ExplorerModel(QObject):
         """Every run back to the start, keeping its settings."""
         self._halt()
         self._rebuild_descents()
+        self._refresh_slice_surface()
         self._cursor = None
         self.cursor_changed.emit(None)
         self._emit_progress()
@@ -577,6 +581,7 @@ class ExplorerModel(QObject):
         self._running = False
         self._timer.stop()
         self._poll()
+        self._refresh_slice_surface()
         self.running_changed.emit(False)
 
     @Slot(int)
@@ -585,6 +590,7 @@ class ExplorerModel(QObject):
             self._running = False
             self._timer.stop()
             self._poll()
+            self._refresh_slice_surface()
             self.running_changed.emit(False)
             stopped = [r for r in self._runs if r.descent.finished]
             if len(stopped) == len(self._runs):
@@ -607,6 +613,12 @@ class ExplorerModel(QObject):
         self.progressed.emit()
         # the zero timer fires once the paint events this frame posted are handled
         QTimer.singleShot(0, self._worker.frame_done.set)
+
+    def _refresh_slice_surface(self) -> None:
+        """With 3+ parameters the surface is a slice through the selected run's point:
+        redraw it whenever the runs stop moving (not at every frame: it may be costly)."""
+        if self.dim > 2:
+            self._recompute_surface()
 
     def _refresh_raw(self) -> None:
         self._raw = {r.run_id: raw_snapshot(r.run_id, r.descent) for r in self._runs}

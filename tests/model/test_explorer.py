@@ -226,3 +226,18 @@ def test_a_hundred_thousand_signal_emits_do_not_corrupt_refcounts(qapp):
         e.fired.emit(payload)
     assert seen and seen[0] is payload
     assert payload.sum() == 3.0
+
+
+def test_three_parameter_surface_follows_the_selected_run_when_it_stops(model):
+    model.set_problem(ProblemSpec(kind="dataset", dataset="noisy-parabola",
+                                  model="quadratic-full", loss="mse"))
+    z0 = model.surface[2].copy()
+    for _ in range(20):
+        model.step()
+    c = model.selected_snapshot().params[-1][2]
+    assert c != 0.0
+    z1 = model.surface[2]
+    assert not np.array_equal(z0, z1)  # the slice moved with c
+    xs, ys, z, _ = model.surface
+    p = np.array([xs[5], ys[7], c])
+    assert z[7, 5] == pytest.approx(model.objective.value(p), rel=1e-9)
