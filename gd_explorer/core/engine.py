@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gd_explorer.core.objectives import DIVERGENCE_LIMIT, Objective
-from gd_explorer.core.optimizers import Optimizer
+from gd_explorer.core.optimizers import Optimizer, _whole
 from gd_explorer.core.schedules import ConstantSchedule, Schedule
 
 STATUSES = ("running", "converged", "max_steps", "diverged", "stopped")
@@ -142,12 +142,6 @@ class MiniBatches:
         return idx
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_tol(name: str, value) -> float:
     v = float(value)
     if not (math.isfinite(v) and v >= 0):
@@ -195,7 +189,7 @@ class Descent:
         self.objective = objective
         self.optimizer = optimizer
         self.schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
-        self.max_steps = _check_int("max_steps", max_steps, 0)
+        self.max_steps = _whole("max_steps", max_steps, 0)
         self.grad_tol = _check_tol("grad_tol", grad_tol)
         self.loss_tol = _check_tol("loss_tol", loss_tol)
         p = np.array(start, dtype=np.float64)
@@ -215,9 +209,9 @@ class Descent:
             n = getattr(objective, "n", None)
             if n is None:
                 raise ValueError("batch size applies to dataset objectives only")
-            batch_size = _check_int("batch size", batch_size, 1)
+            batch_size = _whole("batch size", batch_size, 1)
             if batch_size < n:
-                self.batches = MiniBatches(n, batch_size, _check_int("seed", seed, 0))
+                self.batches = MiniBatches(n, batch_size, _whole("seed", seed, 0))
         self.batch_size = batch_size
         self.seed = seed
         self.last_batch: np.ndarray | None = None
@@ -323,7 +317,8 @@ class Descent:
             rec[:, :d] = p
             rec[:, d] = v
             rec[:, d + 1:] = g
-        self._lr[row] = self.schedule.lr(i)
+        self.lr_now = self.schedule.lr(i)
+        self._lr[row] = self.lr_now
         prev = self.value
         self.value = np.asarray(v, dtype=np.float64)
         self.gradient = np.asarray(g, dtype=np.float64)
@@ -382,14 +377,14 @@ class Descent:
         if self._scalar is not None:
             return self._advance_scalar(n)
         done = 0
-        opt, sched, obj = self.optimizer, self.schedule, self.objective
+        opt, obj = self.optimizer, self.objective
         while done < n and self.active.any():
             g = self.gradient
             if self.batches is not None:
                 self.last_batch = self.batches.next()
                 g = obj.value_and_grad(self.p, index=self.last_batch)[1]
             with np.errstate(all="ignore"):
-                new_p = opt.step(self.p, g, self.state, sched.lr(self.t))
+                new_p = opt.step(self.p, g, self.state, self.lr_now)
             if not self.active.all():
                 new_p = np.where(self.active[:, None], new_p, self.p)
             self.p = new_p
@@ -419,9 +414,9 @@ class Descent:
         state = self.state
         done = 0
         end = None  # (status, step) when the run stops inside the loop
+        lr = self.lr_now  # the rate of the update leaving the current row
         try:
             while done < n:
-                lr = lr_const if lr_const is not None else sched.lr(t)
                 t += 1
                 try:
                     p = [rule(p[i], g[i], bufs[i], t, lr, ops) for i in range(d)]
@@ -448,7 +443,8 @@ class Descent:
                 rows.extend(p)
                 rows.append(v_new)
                 rows.extend(g)
-                lrs.append(sched.lr(t) if lr_const is None else lr_const)
+                lr = sched.lr(t) if lr_const is None else lr_const
+                lrs.append(lr)
                 if grad_tol > 0 and sum(c * c for c in g) <= grad_tol * grad_tol:
                     end = ("converged", t)
                 elif loss_tol > 0 and abs(v_new - v) <= loss_tol:
@@ -483,6 +479,7 @@ class Descent:
             return
         block = np.frombuffer(rows, dtype=np.float64).reshape(m, self._w)
         last = block[-1]
+        self.lr_now = lrs[-1]
         self.p = last[None, :self.d].copy()
         self.value[0] = last[self.d]
         self.gradient[0] = last[self.d + 1:]
@@ -510,13 +507,13 @@ class Descent:
             p = self.p[0] if self.k == 1 else self.p
             v = float(self.value[0]) if self.k == 1 else self.value.copy()
             g = self.gradient[0] if self.k == 1 else self.gradient
-            yield StepRecord(self.t, p.copy(), v, g.copy(), self.schedule.lr(self.t))
+            yield StepRecord(self.t, p.copy(), v, g.copy(), self.lr_now)
             if not self.step():
                 return
 
     def set_max_steps(self, max_steps: int) -> None:
         """Change the step limit; runs stopped by the old limit resume if the new one is higher."""
-        self.max_steps = _check_int("max_steps", max_steps, 0)
+        self.max_steps = _whole("max_steps", max_steps, 0)
         for j in range(self.k):
             if self.statuses[j] == "max_steps" and self.run_rows[j] - 1 < self.max_steps:
                 self.statuses[j] = "running"
@@ -541,6 +538,7 @@ class Descent:
             self.state = optimizer.init_state(self.p)
         self.optimizer = optimizer
         self.schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
+        self.lr_now = self.schedule.lr(self.t)
         self._scalar = self._scalar_function()
 
     # ------------------------------------------------------------------ results
@@ -564,7 +562,7 @@ class Descent:
                 params=self.p[j:j + 1].copy() if alive else np.empty((0, d)),
                 loss=self.value[j:j + 1].copy() if alive else np.empty(0),
                 grad=self.gradient[j:j + 1].copy() if alive else np.empty((0, d)),
-                lr=np.array([self.schedule.lr(self.t)]) if alive else np.empty(0),
+                lr=np.array([self.lr_now]) if alive else np.empty(0),
                 status=str(self.statuses[j]),
                 diverged_step=self.diverged_step_of(j),
                 message=self.message(j),

@@ -75,6 +75,18 @@ def _flag(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def _whole(name: str, value: Any, minimum: int, *, integral_floats: bool = False) -> int:
+    """A whole number >= ``minimum``; ``integral_floats`` also takes 30.0 for 30."""
+    ok = not isinstance(value, (bool, np.bool_)) and (
+        isinstance(value, (int, np.integer))
+        or (integral_floats and isinstance(value, (float, np.floating))
+            and math.isfinite(value) and value == int(value))
+    )
+    if not ok or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def check_lr(lr: Any) -> float:
     """Validate a learning rate: a finite, positive number."""
     return _positive("learning rate", lr)

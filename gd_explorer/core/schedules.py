@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from gd_explorer.core.optimizers import _check_real, _positive, check_lr
+from gd_explorer.core.optimizers import _check_real, _positive, _whole, check_lr
 
 
 class Schedule:
@@ -64,9 +64,7 @@ class StepSchedule(Schedule):
 
     def __init__(self, base_lr: float, step_size: int = 100, gamma: float = 0.1):
         super().__init__(base_lr)
-        if isinstance(step_size, bool) or int(step_size) != step_size or step_size < 1:
-            raise ValueError(f"step_size must be a whole number >= 1, got {step_size!r}")
-        self.step_size = int(step_size)
+        self.step_size = _whole("step_size", step_size, 1, integral_floats=True)
         self.gamma = _positive("gamma", gamma)
 
     def lr(self, t: int) -> float:
@@ -100,9 +98,7 @@ class CosineSchedule(Schedule):
 
     def __init__(self, base_lr: float, t_max: int = 1000, eta_min: float = 0.0):
         super().__init__(base_lr)
-        if isinstance(t_max, bool) or int(t_max) != t_max or t_max < 1:
-            raise ValueError(f"t_max must be a whole number >= 1, got {t_max!r}")
-        self.t_max = int(t_max)
+        self.t_max = _whole("t_max", t_max, 1, integral_floats=True)
         self.eta_min = _check_real("eta_min", eta_min)
         if self.eta_min < 0:
             raise ValueError(f"eta_min must be zero or positive, got {self.eta_min:g}")
