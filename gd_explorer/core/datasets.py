@@ -83,8 +83,6 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
     "one-point": _one_point,
 }
 
-DATASET_DESCRIPTIONS = {name: make().description for name, make in DATASETS.items()}
-
 
 def get_dataset(name_or_path: str, x: str | int | None = None, y: str | int | None = None) -> Dataset:
     """A built-in dataset by name, or a CSV file by path (``x``/``y`` pick its columns).

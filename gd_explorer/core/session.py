@@ -317,11 +317,23 @@ class Session:
             When the problem or the run cannot be built.
         """
         obj = self.problem.build() if objective is None else objective
-        optimizer, schedule = self.runs[index].build(self.problem.maximize_for(obj))
-        batch = self.problem.batch_size if self.problem.kind == "dataset" else None
-        return Descent(obj, optimizer, self.start_for(obj), schedule=schedule,
-                       max_steps=self.max_steps, grad_tol=self.tol, loss_tol=self.loss_tol,
-                       batch_size=batch, seed=self.problem.seed)
+        return make_descent(obj, self.problem, self.runs[index], self.start_for(obj),
+                            max_steps=self.max_steps, tol=self.tol, loss_tol=self.loss_tol)
+
+
+def make_descent(objective: Objective, problem: ProblemSpec, run: RunSpec, start, *,
+                 max_steps: int, tol: float, loss_tol: float) -> Descent:
+    """The :class:`Descent` of one run on a built problem (shared by sessions and the app).
+
+    Raises
+    ------
+    ValueError
+        When the run's hyperparameters or the start are not acceptable.
+    """
+    optimizer, schedule = run.build(problem.maximize_for(objective))
+    batch = problem.batch_size if problem.kind == "dataset" else None
+    return Descent(objective, optimizer, start, schedule=schedule, max_steps=max_steps,
+                   grad_tol=tol, loss_tol=loss_tol, batch_size=batch, seed=problem.seed)
 
 
 # ============================================================================ to dict

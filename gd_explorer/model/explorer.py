@@ -26,7 +26,7 @@ from gd_explorer.core.datasets import DatasetObjective
 from gd_explorer.core.engine import Descent
 from gd_explorer.core.export import write_trajectory_csv
 from gd_explorer.core.objectives import Objective
-from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+from gd_explorer.core.session import ProblemSpec, RunSpec, Session, make_descent
 from gd_explorer.core.surface import (
     SurfaceCancelled,
     curve_1d,
@@ -43,12 +43,18 @@ PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#FFFFFF", "#009E73", "#F
            "#0072B2")
 MAX_RUNS = 8
 SWITCH_INTERVAL = 0.0005
+#: datasets larger than this answer hover queries from the surface grid
+HOVER_EXACT_MAX_POINTS = 20_000
 POLL_MS = 5  # a cheap version check; frames follow the worker's pace (<= ~45 Hz)
 #: residual evaluations above which a surface is computed off the UI thread
 SLOW_SURFACE = 4_000_000
 
 
 _LIVE_MODELS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _default_axes(objective: Objective) -> tuple[int, ...]:
+    return (0, 1) if objective.dim >= 2 else (0,)
 
 
 @atexit.register
@@ -139,7 +145,7 @@ class ExplorerModel(QObject):
         self._worker.moveToThread(self._thread)
         self._start_loop.connect(self._worker.run_loop)
         self._worker.loop_finished.connect(self._on_loop_finished)
-        self._worker.failed.connect(self._on_worker_failed)
+        self._worker.failed.connect(self.failed)  # signal to signal, across threads
         self._thread.start()
 
         self._surface_worker = _SurfaceJob()
@@ -208,7 +214,7 @@ class ExplorerModel(QObject):
 
     @property
     def maximize(self) -> bool:
-        return self.objective.maximize if self._problem.maximize is None else self._problem.maximize
+        return self._problem.maximize_for(self.objective)
 
     @property
     def runs(self) -> list[RunEntry]:
@@ -254,11 +260,8 @@ class ExplorerModel(QObject):
     def apply_session(self, session: Session) -> None:
         """Replace everything by ``session``; validated first, nothing changes on error."""
         objective = session.problem.build()
-        if session.start is not None and len(session.start) != objective.dim:
-            raise ValueError(f"start has {len(session.start)} values, the problem has "
-                             f"{objective.dim} parameters")
-        maximize = objective.maximize if session.problem.maximize is None else \
-            session.problem.maximize
+        session.start_for(objective)  # the right number of finite values
+        maximize = session.problem.maximize_for(objective)
         for i, spec in enumerate(session.runs):
             try:
                 spec.build(maximize)
@@ -277,14 +280,13 @@ class ExplorerModel(QObject):
         self._problem = session.problem
         self.objective = objective
         self._title, self._description = session.title, session.description
-        self._start = np.array(session.start if session.start is not None else objective.start,
-                               dtype=np.float64)
+        self._start = session.start_for(objective)
         self.max_steps, self.tol, self.loss_tol = session.max_steps, session.tol, session.loss_tol
         axes = tuple(session.surface_axes)
         if objective.dim >= 2 and len(set(axes)) == 2 and all(0 <= a < objective.dim for a in axes):
             self._surface_axes = axes
         else:
-            self._surface_axes = (0, 1) if objective.dim >= 2 else (0,)
+            self._surface_axes = _default_axes(objective)
         self._runs = []
         for spec in session.runs:
             self._runs.append(self._make_entry(spec, spec.color or None))
@@ -299,7 +301,7 @@ class ExplorerModel(QObject):
         if spec == self._problem:
             return
         objective = spec.build()  # raises ValueError with a message; nothing changed yet
-        maximize = objective.maximize if spec.maximize is None else spec.maximize
+        maximize = spec.maximize_for(objective)
         for entry in self._runs:
             entry.spec.build(maximize)
         self._halt()
@@ -307,7 +309,7 @@ class ExplorerModel(QObject):
         self.objective = objective
         self._title = self._description = ""  # a preset's text no longer applies
         self._start = np.array(objective.start, dtype=np.float64)
-        self._surface_axes = (0, 1) if objective.dim >= 2 else (0,)
+        self._surface_axes = _default_axes(objective)
         self._rebuild_descents()
         self._recompute_surface()
         self.problem_changed.emit()
@@ -370,11 +372,8 @@ class ExplorerModel(QObject):
         return entry
 
     def _new_descent(self, spec: RunSpec) -> Descent:
-        optimizer, schedule = spec.build(self.maximize)
-        return Descent(self.objective, optimizer, self._start, schedule=schedule,
-                       max_steps=self.max_steps, grad_tol=self.tol, loss_tol=self.loss_tol,
-                       batch_size=self._problem.batch_size if self._problem.kind == "dataset"
-                       else None, seed=self._problem.seed)
+        return make_descent(self.objective, self._problem, spec, self._start,
+                            max_steps=self.max_steps, tol=self.tol, loss_tol=self.loss_tol)
 
     def add_run(self, spec: RunSpec | None = None) -> int:
         """Add a run (default: the next optimizer at its default rate); returns its id."""
@@ -421,13 +420,9 @@ class ExplorerModel(QObject):
         optimizer, schedule = spec.build(self.maximize)  # validate before touching anything
         was_running = self._running
         self._halt()
-        old = entry.spec
         entry.spec = spec
-        if entry.descent.t == 0 or spec.optimizer != old.optimizer:
-            if entry.descent.t == 0:
-                entry.descent = self._new_descent(spec)
-            else:
-                entry.descent.replace_optimizer(optimizer, schedule)
+        if entry.descent.t == 0:
+            entry.descent = self._new_descent(spec)
         else:
             entry.descent.replace_optimizer(optimizer, schedule)
         self._refresh_raw()
@@ -596,10 +591,6 @@ class ExplorerModel(QObject):
             if len(stopped) == len(self._runs):
                 self.message.emit("all runs finished")
 
-    @Slot(str)
-    def _on_worker_failed(self, text: str) -> None:
-        self.failed.emit(text)
-
     @Slot()
     def _poll(self) -> None:
         version, snaps = self._worker.latest()
@@ -632,26 +623,27 @@ class ExplorerModel(QObject):
         self._refresh_raw()
 
     # ================================================================== snapshots
+    def _snapshot(self, r: RunEntry) -> RunSnapshot | None:
+        raw = self._raw.get(r.run_id)
+        if raw is None:
+            return None
+        opt = r.descent.optimizer
+        return RunSnapshot(
+            r.run_id, r.spec.display_label(), r.color, r.spec.visible,
+            raw.params, raw.loss, raw.grad, raw.lr, raw.status, raw.message, raw.state,
+            raw.batch, opt.title, opt.hyperparameters(),
+        )
+
     def snapshots(self) -> list[RunSnapshot]:
         """The runs as the views draw them, in run order."""
-        out = []
-        for r in self._runs:
-            raw = self._raw.get(r.run_id)
-            if raw is None:
-                continue
-            opt = r.descent.optimizer
-            out.append(RunSnapshot(
-                r.run_id, r.spec.display_label(), r.color, r.spec.visible,
-                raw.params, raw.loss, raw.grad, raw.lr, raw.status, raw.message, raw.state,
-                raw.batch, opt.title, opt.hyperparameters(),
-            ))
-        return out
+        snaps = (self._snapshot(r) for r in self._runs)
+        return [s for s in snaps if s is not None]
 
     def selected_snapshot(self) -> RunSnapshot | None:
         """The selected run's snapshot."""
-        for s in self.snapshots():
-            if s.run_id == self._selected:
-                return s
+        for r in self._runs:
+            if r.run_id == self._selected:
+                return self._snapshot(r)
         return None
 
     # ================================================================== derived data
@@ -742,14 +734,27 @@ class ExplorerModel(QObject):
         sign = 1.0 if self.maximize else -1.0
         return xs, ys, sign * gx, sign * gy
 
-    def value_at(self, x: float, y: float | None = None) -> float:
-        """f at a point of the surface (other parameters at the fixed point)."""
+    def value_at(self, x: float, y: float | None = None) -> float | None:
+        """f at a point of the surface (other parameters at the fixed point).
+
+        For a large dataset one evaluation is a pass over the data, too slow for mouse
+        moves: the nearest value of the computed surface grid is returned (None while it
+        is being computed).
+        """
+        obj = self.objective
+        if isinstance(obj, DatasetObjective) and obj.n > HOVER_EXACT_MAX_POINTS:
+            if self.surface is None or self.surface[2] is None or y is None:
+                return None
+            xs, ys, z, _ = self.surface
+            j = int(np.clip(np.searchsorted(xs, x), 0, xs.size - 1))
+            i = int(np.clip(np.searchsorted(ys, y), 0, ys.size - 1))
+            return float(z[i, j])
         p = self.fixed_point()
         p[self._surface_axes[0]] = x
         if y is not None and len(self._surface_axes) > 1:
             p[self._surface_axes[1]] = y
         with np.errstate(all="ignore"):
-            return float(self.objective.value(p))
+            return float(obj.value(p))
 
     # ================================================================== export
     def export_run_csv(self, run_id: int, path: str) -> int:

@@ -71,7 +71,6 @@ class DescentWorker(QObject):
         self._latest: list[RawSnapshot] = []
         self.version = 0
         self.speed = 0.0
-        self.steps_done = 0
 
     # -- called from the UI thread while the worker is idle
     def set_descents(self, descents: list[tuple[int, Descent]]) -> None:
@@ -125,7 +124,7 @@ class DescentWorker(QObject):
                 for rid, d in active:
                     due = int(self.speed * elapsed) + 1 - (d.t - done_at_start[rid])
                     if due > 0:
-                        self.steps_done += d.advance(due)
+                        d.advance(due)
                 now = time.perf_counter()
                 if now - last_publish >= 1 / 60:
                     self._publish()
@@ -136,7 +135,7 @@ class DescentWorker(QObject):
                 continue
             start = time.perf_counter()
             for _rid, d in active:
-                self.steps_done += d.advance(chunk)
+                d.advance(chunk)
                 if self.pause_event.is_set() or self.stop_event.is_set():
                     break
             took = time.perf_counter() - start

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._session_path: str | None = None
         self._closing = False
         self._loss_drawn_at = 0.0
+        self._fit_xs = np.zeros(0)
 
         self._build_views()
         self._build_panels()
@@ -367,6 +368,9 @@ class MainWindow(QMainWindow):
         if dataset:
             ds = m.objective.dataset
             self.fit_view.set_data(ds.x, ds.y, (ds.x_name, ds.y_name))
+            lo, hi = float(np.min(ds.x)), float(np.max(ds.x))
+            pad = 0.05 * (hi - lo or 1.0)
+            self._fit_xs = np.linspace(lo - pad, hi + pad, 200)  # fitted curves drawn here
         self._set_optima()
         self._on_start_changed()
         self._on_surface_changed()
@@ -427,20 +431,16 @@ class MainWindow(QMainWindow):
             # the surface stays live, the loss curve follows at 10 Hz
             self._loss_drawn_at = now
             self.loss_view.set_runs(snaps, cursor)
+        sel = next((s for s in snaps if s.run_id == m.selected_run_id), None)
         if m.problem.kind == "dataset":
-            obj = m.objective
-            lo, hi = float(np.min(obj.x)), float(np.max(obj.x))
-            pad = 0.05 * (hi - lo or 1.0)
-            xs = np.linspace(lo - pad, hi + pad, 200)
+            xs, predict = self._fit_xs, m.objective.predict
             curves = []
             for s in snaps:
                 k = s.index(cursor)
                 if k >= 0:
-                    curves.append((s.run_id, s.color, s.visible, xs, obj.predict(s.params[k], xs)))
+                    curves.append((s.run_id, s.color, s.visible, xs, predict(s.params[k], xs)))
             self.fit_view.set_fits(curves)
-            sel = m.selected_snapshot()
             self.fit_view.set_batch(sel.batch if sel is not None and cursor is None else None)
-        sel = m.selected_snapshot()
         self._update_step_arrows(sel, cursor)
         if m.running:
             # text widgets are read at human speed: refresh them at <= 8 Hz while running
@@ -564,16 +564,7 @@ class MainWindow(QMainWindow):
         if m.dim < 2:
             return
         names = (m.names[m.surface_axes[0]], m.names[m.surface_axes[1]])
-        if isinstance(m.objective, DatasetObjective) and m.objective.n > 20_000:
-            z = None  # one evaluation costs a pass over the data: use the grid instead
-            surf = m.surface
-            if surf is not None and surf[2] is not None:
-                xs, ys, zz, _ = surf
-                j = int(np.clip(np.searchsorted(xs, x), 0, xs.size - 1))
-                i = int(np.clip(np.searchsorted(ys, y), 0, ys.size - 1))
-                z = float(zz[i, j])
-        else:
-            z = m.value_at(x, y)
+        z = m.value_at(x, y)
         ztext = "" if z is None else f"   f = {z:.6g}"
         self.surface_view.set_hover_text(f"{names[0]} = {x:.4g}   {names[1]} = {y:.4g}{ztext}")
 

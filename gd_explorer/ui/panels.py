@@ -7,7 +7,6 @@ refresh the widgets (with signals blocked, so nothing loops back).
 from __future__ import annotations
 
 import inspect
-import math
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -689,8 +688,9 @@ class RunsPanel(QWidget):
         entry = self._selected()
         if entry is None or name == entry.spec.optimizer:
             return
-        # hyperparameters differ between optimizers: start from the new one's defaults
-        lr = entry.spec.lr if math.isfinite(entry.spec.lr) else self.model.objective.default_lr(name)
+        # hyperparameters differ between optimizers: start from the new one's defaults;
+        # keep the rate unless the change crosses between plain and adaptive steps
+        lr = entry.spec.lr
         if (entry.spec.optimizer == "sgd") != (name == "sgd"):
             lr = self.model.objective.default_lr(name)
         self._apply_spec(replace(entry.spec, optimizer=name, hyper={}, lr=lr, label=""))
