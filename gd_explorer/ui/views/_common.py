@@ -196,6 +196,17 @@ class PlotView(QtWidgets.QWidget):
         scene.sigMouseMoved.connect(self._scene_moved)
         self.legend = None
 
+    def _legend_entry(self, run, label: str | None, item) -> None:
+        """Show ``item`` in the legend as ``label`` (None: not at all); ``run.label`` remembers
+        what the legend holds, so unchanged labels cost nothing."""
+        if run.label == label:
+            return
+        if run.label is not None:
+            self.legend.removeItem(item)
+        if label is not None:
+            self.legend.addItem(item, label)
+        run.label = label
+
     def add_legend(self):
         """The plot's legend (top right); hidden while the view is too small for it."""
         self.legend = self.plot_item.addLegend(offset=(-6, 6), labelTextSize="9pt",

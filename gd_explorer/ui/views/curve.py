@@ -172,7 +172,7 @@ class CurveView(PlotView):
             show = snap.visible and k >= 0 and d >= 1
             for it in items.items():
                 it.setVisible(show)
-            self._legend_entry(items, snap.label if show else None)
+            self._legend_entry(items, snap.label if show else None, items.path)
             if not show:
                 continue
             idx = stride_indices(k + 1)
@@ -201,18 +201,9 @@ class CurveView(PlotView):
                 items.slope_label.setText("")
         for rid in [r for r in self._runs if r not in seen]:
             items = self._runs.pop(rid)
-            self._legend_entry(items, None)
+            self._legend_entry(items, None, items.path)
             for it in items.items():
                 self.plot_item.removeItem(it)
-
-    def _legend_entry(self, items: _CurveRunItems, label: str | None) -> None:
-        if items.label == label:
-            return
-        if items.label is not None:
-            self.legend.removeItem(items.path)
-        if label is not None:
-            self.legend.addItem(items.path, label)
-        items.label = label
 
     def run_items(self, run_id: int):
         """``(path, tangent, point)`` items of a run (None if absent), for tests."""

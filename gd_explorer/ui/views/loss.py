@@ -220,14 +220,14 @@ class LossView(PlotView):
                 run.set_color(snap.color)
             show = snap.visible and snap.n > 0
             run.item.setVisible(show)
-            self._legend_entry(run, snap.label if show else None)
+            self._legend_entry(run, snap.label if show else None, run.item)
             if show:
                 if run.dec.update(np.asarray(snap.loss)):
                     run.dirty = True
                 visible.append((snap, run))
         for rid in [r for r in self._runs if r not in seen]:
             run = self._runs.pop(rid)
-            self._legend_entry(run, None)
+            self._legend_entry(run, None, run.item)
             self.plot_item.removeItem(run.item)
 
         bad = [s.label for s, r in visible if r.dec.lo <= 0]
@@ -333,15 +333,6 @@ class LossView(PlotView):
     def _scene_clicked(self, ev) -> None:
         if ev.double() and ev.button() == QtCore.Qt.MouseButton.LeftButton:
             self.fit_view()
-
-    def _legend_entry(self, run: _LossRun, label: str | None) -> None:
-        if run.label == label:
-            return
-        if run.label is not None:
-            self.legend.removeItem(run.item)
-        if label is not None:
-            self.legend.addItem(run.item, label)
-        run.label = label
 
     def run_item(self, run_id: int) -> pg.PlotDataItem | None:
         """The PlotDataItem of a run (None if absent), for tests."""

@@ -347,7 +347,7 @@ class SurfaceView(PlotView):
             show = snap.visible and k >= 0 and max(a0, a1) < d
             items.path.setVisible(show)
             items.point.setVisible(show)
-            self._legend_entry(items, snap.label if show else None)
+            self._legend_entry(items, snap.label if show else None, items.path)
             if not show:
                 continue
             idx = stride_indices(k + 1)
@@ -366,18 +366,9 @@ class SurfaceView(PlotView):
                 items.point.setData(pos=np.empty((0, 2)))
         for rid in [r for r in self._runs if r not in seen]:
             items = self._runs.pop(rid)
-            self._legend_entry(items, None)
+            self._legend_entry(items, None, items.path)
             self.plot_item.removeItem(items.path)
             self.plot_item.removeItem(items.point)
-
-    def _legend_entry(self, items: _RunItems, label: str | None) -> None:
-        if items.label == label:
-            return
-        if items.label is not None:
-            self.legend.removeItem(items.path)
-        if label is not None:
-            self.legend.addItem(items.path, label)
-        items.label = label
 
     def run_items(self, run_id: int) -> tuple[pg.PlotCurveItem, pg.ScatterPlotItem] | None:
         """The (path, current point) items of a run, for tests and automation."""
