@@ -23,10 +23,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import statistics
-import time
 
 import numpy as np
+from timing import median_time  # the folder of this script is on sys.path
 
 LR = 1e-3
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
@@ -38,16 +37,6 @@ def rosenbrock_value_grad(x, y):
     a = 1.0 - x
     b = y - x * x
     return a * a + 100.0 * b * b, -2.0 * a - 400.0 * x * b, 200.0 * b
-
-
-def median_time(fn, repeats):
-    """Median wall time of ``fn()`` over ``repeats`` runs, in seconds."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def python_adam(steps):

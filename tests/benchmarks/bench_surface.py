@@ -23,20 +23,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
-import time
 
 import numpy as np
-
-
-def median_time(fn, repeats):
-    """Median wall time of ``fn()`` over ``repeats`` runs, in seconds."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from timing import median_time  # the folder of this script is on sys.path
 
 
 def main(argv=None):
