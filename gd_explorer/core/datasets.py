@@ -115,6 +115,17 @@ class Model:
         """Predictions for parameters ``theta`` (``(d,)`` or ``(k, d)``) at ``x`` (``(n,)``)."""
         return np.asarray(theta, dtype=np.float64) @ self.features(np.asarray(x, float)).T
 
+    def __reduce__(self):
+        # registry entries pickle by name (their features are lambdas), so dataset
+        # objectives can go to the engine process
+        if MODELS.get(self.name) is self:
+            return _model_named, (self.name,)
+        return super().__reduce__()
+
+
+def _model_named(name: str) -> Model:
+    return MODELS[name]
+
 
 MODELS: dict[str, Model] = {
     m.name: m
@@ -143,6 +154,15 @@ class Loss:
     value: Callable[[np.ndarray], np.ndarray]
     derivative: Callable[[np.ndarray], np.ndarray]
     description: str
+
+    def __reduce__(self):
+        if LOSSES.get(self.name) is self:  # by name, as models
+            return _loss_named, (self.name,)
+        return super().__reduce__()
+
+
+def _loss_named(name: str) -> Loss:
+    return LOSSES[name]
 
 
 HUBER_DELTA = 1.0

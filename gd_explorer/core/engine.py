@@ -27,6 +27,7 @@ Determinism
 
 from __future__ import annotations
 
+import copy
 import math
 from array import array
 from collections.abc import Iterator, Sequence
@@ -540,6 +541,63 @@ class Descent:
         self.schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
         self.lr_now = self.schedule.lr(self.t)
         self._scalar = self._scalar_function()
+
+    # ------------------------------------------------------------------ streaming
+    # The app advances descents in a separate engine process: it ships a copy of each
+    # descent without its rows (:meth:`continuation`), the copy streams the rows it
+    # records back (:meth:`drain_rows`), and the original appends them and takes over
+    # the copy's live state (:meth:`absorb`), so it always equals the descent it would
+    # have been had it advanced itself.
+
+    #: what changes as a descent advances (besides its rows); ``batches`` is large for
+    #: big datasets and only travels with the final state
+    _LIVE = ("p", "state", "t", "statuses", "_diverged_at", "run_rows", "active", "value",
+             "gradient", "lr_now", "last_batch")
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_scalar"] = None  # compiled code may not pickle; rebuilt on load
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._scalar = self._scalar_function()
+
+    def continuation(self) -> Descent:
+        """A copy in the current state with no recorded rows (cheap to send elsewhere)."""
+        c = Descent.__new__(Descent)
+        c.__dict__.update(self.__dict__)
+        c._rec = np.empty((16, self.k, self._w))
+        c._lr = np.empty(16)
+        c.n_rows = 0
+        for name in self._LIVE + ("batches",):
+            c.__dict__[name] = copy.deepcopy(self.__dict__[name])
+        return c
+
+    def drain_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Remove and return the rows recorded so far: ``(m, k, 2d + 1)`` and ``(m,)``."""
+        m = self.n_rows
+        block, lrs = self._rec[:m].copy(), self._lr[:m].copy()
+        self.n_rows = 0
+        return block, lrs
+
+    def live_state(self, final: bool = False) -> dict:
+        """Copies of what :meth:`absorb` needs (with the mini-batch order when ``final``)."""
+        names = self._LIVE + ("batches",) if final else self._LIVE
+        return {name: copy.deepcopy(self.__dict__[name]) for name in names}
+
+    def absorb(self, block: np.ndarray, lrs: np.ndarray, live: dict) -> None:
+        """Append rows drained from a continuation and take over its live state."""
+        m = len(lrs)
+        if m and self.record:
+            self._ensure(self.n_rows + m)
+            self._rec[self.n_rows:self.n_rows + m] = block
+            self._lr[self.n_rows:self.n_rows + m] = lrs
+            self.n_rows += m
+        for name, value in live.items():
+            if name not in self._LIVE and name != "batches":
+                raise ValueError(f"not a live field of a descent: {name!r}")
+            self.__dict__[name] = value
 
     # ------------------------------------------------------------------ results
     def views(self, j: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -181,7 +181,18 @@ class SymbolicObjective(FormulaObjective):
         values = sympy.lambdify(syms, expression.expr, modules="numpy", cse=True)
         super().__init__(variables, vector, values, scalar, **meta)
         self._expression = expression
+        self._meta = meta
         self.sympy_gradient = grads
+
+    def __reduce__(self):
+        # the lambdified code cannot be pickled; the text parses to the same expression
+        return _symbolic_from_text, (self._expression.text, self._meta)
+
+
+def _symbolic_from_text(text: str, meta: dict) -> SymbolicObjective:
+    from gd_explorer.core.expressions import parse_expression
+
+    return SymbolicObjective(parse_expression(text), **meta)
 
 
 def expression_objective(text: str, **meta: Any) -> SymbolicObjective:

@@ -24,6 +24,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from gd_explorer.core.datasets import DatasetObjective
 from gd_explorer.core.engine import Descent
+from gd_explorer.core.engine_process import EngineProcessError, shared_engine
 from gd_explorer.core.export import write_trajectory_csv
 from gd_explorer.core.objectives import Objective
 from gd_explorer.core.session import ProblemSpec, RunSpec, Session, make_descent
@@ -36,7 +37,7 @@ from gd_explorer.core.surface import (
 )
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.model.threads import new_thread
-from gd_explorer.model.worker import DescentWorker, RawSnapshot, raw_snapshot
+from gd_explorer.model.worker import DescentWorker, RawSnapshot, engine_mode, raw_snapshot
 
 #: Okabe–Ito colours that stay visible on viridis (dark low values, where paths end)
 PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#FFFFFF", "#009E73", "#F0E442",
@@ -66,6 +67,13 @@ def _shutdown_live_models() -> None:
             model.shutdown()
         except RuntimeError:  # the Qt objects are already gone
             pass
+
+
+def _start_engine() -> None:
+    try:
+        shared_engine().start()
+    except EngineProcessError:  # the runs then advance in the worker thread
+        pass
 
 
 class RunEntry:
@@ -169,6 +177,9 @@ class ExplorerModel(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
+        if engine_mode() == "process":
+            # the engine process loads numpy on the other core while the window comes up
+            QTimer.singleShot(0, _start_engine)
 
         if session is None:
             from gd_explorer.core.presets import DEFAULT_PRESET, PRESETS
@@ -187,7 +198,7 @@ class ExplorerModel(QObject):
         _LIVE_MODELS.discard(self)
         self._timer.stop()
         self._worker.stop_event.set()
-        self._worker.pause_event.set()
+        self._worker.request_pause()
         self._surface_cancel.set()
         for thread in (self._thread, self._surface_thread):
             thread.quit()
@@ -503,7 +514,7 @@ class ExplorerModel(QObject):
         if all(r.descent.finished for r in self._runs):
             self.message.emit("every run has stopped: reset, or raise max steps")
             return
-        self._worker.set_descents([(r.run_id, r.descent) for r in self._runs])
+        self._worker.set_descents([(r.run_id, r.descent) for r in self._runs], self.objective)
         self._worker.speed = self._speed
         self._worker.pause_event.clear()
         self._worker.stop_event.clear()
@@ -546,7 +557,7 @@ class ExplorerModel(QObject):
         if v == self._speed:
             return
         self._speed = v
-        self._worker.speed = v  # read by the worker between rounds
+        self._worker.set_speed(v)  # read by the worker between rounds
         self.speed_changed.emit(v)
 
     def set_cursor(self, cursor: int | None) -> None:
@@ -570,9 +581,11 @@ class ExplorerModel(QObject):
         """Pause the worker and wait until it no longer touches the descents."""
         if not self._running:
             return
-        self._worker.pause_event.set()
+        self._worker.request_pause()
         if not self._worker.idle.wait(5.0):  # pragma: no cover - chunks take ~10 ms
-            self.failed.emit("the worker did not pause in time")
+            self._worker.abandon_engine()  # a hung engine process: end it
+            if not self._worker.idle.wait(2.0):
+                self.failed.emit("the worker did not pause in time")
         self._running = False
         self._timer.stop()
         self._poll()

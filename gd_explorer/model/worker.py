@@ -1,15 +1,22 @@
-"""The descent worker: advances every run in chunks on its own QThread.
+"""The descent worker: advances every run in chunks, from its own QThread.
 
-The worker never emits per step.  After each round of chunks it stores a list of raw
-snapshots under a lock and bumps a version number; the model pulls the latest one at
-display rate with a QTimer.  Pause and stop are ``threading.Event`` objects checked
-between chunks; exceptions become the ``failed`` signal.
+The runs advance in the engine process (:mod:`gd_explorer.core.engine_process`), on
+another core, so the engine and the UI do not fight over the GIL; the worker thread
+receives their rows and appends them to the model's descents.  Where that is not possible
+(an objective that cannot be pickled, the process busy with another window, or
+``GD_EXPLORER_ENGINE=thread`` in the environment) the worker advances them itself.
+
+The worker never emits per step.  After each frame it stores a list of raw snapshots
+under a lock and bumps a version number; the model pulls the latest one at display rate
+with a QTimer.  Pause and stop are ``threading.Event`` objects checked between chunks;
+exceptions become the ``failed`` signal.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
 import threading
-import time
 import traceback
 from dataclasses import dataclass
 
@@ -17,13 +24,22 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from gd_explorer.core.engine import Descent
+from gd_explorer.core.engine_process import (
+    EngineProcess,
+    EngineProcessError,
+    run_rounds,
+    shared_engine,
+)
 
-#: seconds one round of chunks should take at full speed (keeps pause responsive)
-ROUND_SECONDS = 0.01
-#: compute this long between two published frames at full speed
-FRAME_SECONDS = 0.022
-#: then wait at most this long for the UI to say it has drawn the frame
+#: in-thread runs: wait at most this long after a frame for the UI to say it has drawn it
 FRAME_WAIT_SECONDS = 0.03
+#: "process" (default) or "thread": where the runs advance
+ENGINE_ENV = "GD_EXPLORER_ENGINE"
+
+
+def engine_mode() -> str:
+    """Where runs advance: ``"process"`` unless ``GD_EXPLORER_ENGINE=thread``."""
+    return "thread" if os.environ.get(ENGINE_ENV, "").strip().lower() == "thread" else "process"
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,7 @@ def raw_snapshot(run_id: int, descent: Descent) -> RawSnapshot:
 
 
 class DescentWorker(QObject):
-    """Advances ``(run_id, Descent)`` pairs in rounds until paused, stopped or all finished.
+    """Advances ``(run_id, Descent)`` pairs until paused, stopped or all finished.
 
     ``speed`` is the number of steps per second per run (0: as fast as possible).
     """
@@ -68,14 +84,39 @@ class DescentWorker(QObject):
         self.frame_done = threading.Event()
         self._lock = threading.Lock()
         self._descents: list[tuple[int, Descent]] = []
+        self._objective = None
         self._latest: list[RawSnapshot] = []
+        self._engine: EngineProcess | None = None  # set while runs advance over there
         self.version = 0
         self.speed = 0.0
+        self.used_process = False  # where the last loop ran (for tests and benchmarks)
 
     # -- called from the UI thread while the worker is idle
-    def set_descents(self, descents: list[tuple[int, Descent]]) -> None:
-        """Hand the worker the runs to advance (only while idle)."""
+    def set_descents(self, descents: list[tuple[int, Descent]], objective=None) -> None:
+        """Hand the worker the runs to advance (only while idle); they descend ``objective``."""
         self._descents = list(descents)
+        self._objective = objective
+
+    # -- called from the UI thread at any time
+    def request_pause(self) -> None:
+        """Stop advancing at the next chunk boundary (``idle`` is set once stopped)."""
+        self.pause_event.set()
+        engine = self._engine
+        if engine is not None:
+            engine.pause()
+
+    def set_speed(self, speed: float) -> None:
+        """Steps per second per run from the next round on (0: as fast as possible)."""
+        self.speed = speed
+        engine = self._engine
+        if engine is not None:
+            engine.set_speed(speed)
+
+    def abandon_engine(self) -> None:
+        """The engine process did not answer a pause: end it (the loop then returns)."""
+        engine = self._engine
+        if engine is not None:
+            engine.kill()
 
     def latest(self) -> tuple[int, list[RawSnapshot]]:
         """The newest published snapshots and their version."""
@@ -97,7 +138,10 @@ class DescentWorker(QObject):
         """
         self.idle.clear()
         try:
-            self._loop()
+            if not self._loop_in_process():
+                self.used_process = False
+                run_rounds([d for _, d in self._descents], halt=self.pause_event,
+                           speed=lambda: self.speed, frame=self._frame_in_thread)
         except Exception as exc:  # the UI shows it and recovers; never crash the thread
             detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
             self.failed.emit(f"the descent stopped with an error: {detail}")
@@ -109,48 +153,50 @@ class DescentWorker(QObject):
             self.idle.set()
             self.loop_finished.emit(generation)
 
-    def _loop(self) -> None:
-        chunk = 64
-        t0 = time.perf_counter()
-        done_at_start = {rid: d.t for rid, d in self._descents}
-        last_publish = 0.0
-        while not (self.pause_event.is_set() or self.stop_event.is_set()):
-            active = [(rid, d) for rid, d in self._descents if not d.finished]
-            if not active:
-                break
-            if self.speed > 0:
-                # pace: each run should have taken speed * elapsed steps by now
-                elapsed = time.perf_counter() - t0
-                for rid, d in active:
-                    due = int(self.speed * elapsed) + 1 - (d.t - done_at_start[rid])
-                    if due > 0:
-                        d.advance(due)
-                now = time.perf_counter()
-                if now - last_publish >= 1 / 60:
-                    self._publish()
-                    last_publish = now
-                # sleep until the next step is due (or an event wakes us)
-                wait = max(0.0, min(0.05, 1.0 / self.speed))
-                self.pause_event.wait(wait)
-                continue
-            start = time.perf_counter()
-            for _rid, d in active:
-                d.advance(chunk)
-                if self.pause_event.is_set() or self.stop_event.is_set():
-                    break
-            took = time.perf_counter() - start
-            # adapt the chunk so a round takes about ROUND_SECONDS
-            if took < ROUND_SECONDS / 2:
-                chunk = min(chunk * 2, 1 << 20)
-            elif took > ROUND_SECONDS * 2 and chunk > 1:
-                chunk = max(1, chunk // 2)
-            now = time.perf_counter()
-            if now - last_publish >= FRAME_SECONDS:
+    def _frame_in_thread(self) -> None:
+        self._publish()
+        # Hand the GIL to the UI while it draws this frame: a Python worker and a Qt UI
+        # thread fighting over the GIL make every Python<->C++ crossing in the paint wait
+        # for a switch interval, so a 15 ms frame took 150 ms.
+        self.frame_done.clear()
+        self.frame_done.wait(FRAME_WAIT_SECONDS)
+
+    def _loop_in_process(self) -> bool:
+        """Advance the runs in the engine process; False if they must advance here."""
+        if engine_mode() != "process" or self._objective is None:
+            return False
+        engine = shared_engine()
+        if not engine.acquire():
+            return False  # another window's runs are over there
+        try:
+            self._engine = engine
+            try:
+                job = engine.run(self._objective, self._descents, self.speed)
+            except (pickle.PicklingError, TypeError, AttributeError):
+                return False  # e.g. a scripted objective made of lambdas
+            except EngineProcessError:
+                return False
+            self.used_process = True
+            # a pause or a new speed that came before the run reached the process
+            if self.pause_event.is_set():
+                engine.pause()
+            engine.set_speed(self.speed)
+            by_id = dict(self._descents)
+            while True:
+                try:
+                    message = engine.receive()
+                except EngineProcessError as exc:
+                    self.failed.emit(f"{exc}; the runs keep what they had reached")
+                    return True
+                if message[1] != job:
+                    continue  # pragma: no cover - the answer to a run that was abandoned
+                for run_id, rows, lrs, live in message[2]:
+                    by_id[run_id].absorb(rows, lrs, live)
+                if message[0] == "done":
+                    if message[3]:
+                        self.failed.emit(message[3])
+                    return True
                 self._publish()
-                last_publish = now
-                # Hand the GIL to the UI while it draws this frame: a Python worker and a
-                # Qt UI thread fighting over the GIL make every Python<->C++ crossing in
-                # the paint wait for a switch interval, so a 15 ms frame took 150 ms.
-                self.frame_done.clear()
-                self.frame_done.wait(FRAME_WAIT_SECONDS)
-                last_publish = time.perf_counter()
+        finally:
+            self._engine = None
+            engine.release()

@@ -153,7 +153,10 @@ def test_add_remove_hide_runs(model, qtbot):
         model.remove_run(model.runs[0].run_id)
 
 
-def test_worker_exception_reaches_the_ui_and_recovers(model, qtbot):
+def test_worker_exception_reaches_the_ui_and_recovers(model, qtbot, monkeypatch):
+    from gd_explorer.model.worker import ENGINE_ENV
+
+    monkeypatch.setenv(ENGINE_ENV, "thread")  # the process's errors: test_engine_modes.py
     entry = model.runs[0]
 
     def boom(n):

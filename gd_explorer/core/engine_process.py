@@ -1,0 +1,403 @@
+"""Advancing descents in rounds, here or in a separate engine process.
+
+The engine is pure Python: advancing a descent holds the GIL.  Inside a GUI process it
+competes with the UI thread for it, and both lose (the UI stalls, the engine slows).  The
+app therefore advances its descents in a child process, ``python -m
+gd_explorer.core.engine_process``, on another core:
+
+- The parent sends each descent's :meth:`~gd_explorer.core.engine.Descent.continuation`
+  (its state without the recorded rows) and the objective (once per objective).
+- The child advances them with :func:`run_rounds` and, about every ``frame_seconds``,
+  sends the new rows and live state of each; the parent appends them to its own descents
+  (:meth:`~gd_explorer.core.engine.Descent.absorb`), which so end up exactly as if they
+  had advanced themselves (same code, same floats, bit for bit).
+- ``pause`` stops the child between two chunks; it answers with the final state.
+
+Messages are pickled tuples with an 8-byte length prefix on the child's stdin and stdout
+(both ends are this module: nothing else is ever unpickled).  Descents refer to the
+objective by name rather than carrying a copy each.  The child exits when its stdin
+closes, so it never outlives the app.
+
+Parent to child::
+
+    ("objective", pickle of the objective)    what the next runs descend
+    ("run", job, speed, pickle of [(run_id, descent), ...])
+    ("speed", steps_per_second)   0: as fast as possible
+    ("pause",)
+    ("exit",)
+
+Child to parent (every run gets exactly one ``done``)::
+
+    ("frame", job, [(run_id, rows, lrs, live), ...])
+    ("done", job, [(run_id, rows, lrs, live), ...], error_text_or_None)
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import io
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from gd_explorer.core.engine import Descent
+
+#: seconds one round of chunks should take at full speed (keeps pause responsive)
+ROUND_SECONDS = 0.01
+#: compute this long between two frames (published rows) at full speed
+FRAME_SECONDS = 0.022
+
+_HEADER = struct.Struct("<Q")
+_OBJECTIVE_ID = "objective"
+
+
+def run_rounds(descents: list[Descent], *, halt: threading.Event, speed: Callable[[], float],
+               frame: Callable[[], None], frame_seconds: float = FRAME_SECONDS) -> None:
+    """Advance ``descents`` in rounds until ``halt`` is set or every one has finished.
+
+    ``speed()`` is read every round: steps per second per run, 0 for as fast as possible.
+    At full speed each round advances every active descent by one chunk, sized so that a
+    round takes about :data:`ROUND_SECONDS`; paced, each gets the steps that are due.
+    ``frame()`` is called about every ``frame_seconds`` while anything moves.
+    """
+    chunk = 64
+    paced_speed = 0.0
+    paced_since, paced_from = 0.0, {}
+    last_frame = time.perf_counter()
+    while not halt.is_set():
+        active = [d for d in descents if not d.finished]
+        if not active:
+            return
+        v = speed()
+        start = time.perf_counter()
+        if v > 0:
+            if v != paced_speed:  # (re)start the clock, so a new speed does not catch up
+                paced_speed, paced_since = v, start
+                paced_from = {id(d): d.t for d in descents}
+            for d in active:
+                due = int(v * (start - paced_since)) + 1 - (d.t - paced_from.get(id(d), d.t))
+                if due > 0:
+                    d.advance(min(due, chunk))
+                if halt.is_set():
+                    break
+        else:
+            paced_speed = 0.0
+            for d in active:
+                d.advance(chunk)
+                if halt.is_set():
+                    break
+        now = time.perf_counter()
+        took = now - start
+        # adapt the chunk so a round takes about ROUND_SECONDS
+        if took < ROUND_SECONDS / 2:
+            chunk = min(chunk * 2, 1 << 20)
+        elif took > ROUND_SECONDS * 2 and chunk > 1:
+            chunk = max(1, chunk // 2)
+        if now - last_frame >= frame_seconds:
+            frame()
+            last_frame = time.perf_counter()
+        if v > 0 and took < 1.0 / v:
+            halt.wait(min(0.02, 1.0 / v - took))  # sleep until the next step is due
+
+
+# ============================================================================ framing
+class _Pickler(pickle.Pickler):
+    def __init__(self, file, objective):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._objective = objective
+
+    def persistent_id(self, obj):
+        # the objective travels once, in its own message; runs refer to it by name
+        if self._objective is not None and obj is self._objective:
+            return _OBJECTIVE_ID
+        return None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, objective):
+        super().__init__(file)
+        self._objective = objective
+
+    def persistent_load(self, pid):
+        if pid == _OBJECTIVE_ID and self._objective is not None:
+            return self._objective
+        raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+
+
+def _pickled(obj, objective=None) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, objective).dump(obj)
+    return buf.getvalue()
+
+
+def _unpickled(data: bytes, objective=None):
+    return _Unpickler(io.BytesIO(data), objective).load()
+
+
+def _framed(message) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data)) + data
+
+
+def _read_exactly(stream, n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        part = stream.read(n - got)
+        if not part:
+            raise EOFError("the engine process closed its end")
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
+
+
+def _read(stream):
+    (n,) = _HEADER.unpack(_read_exactly(stream, _HEADER.size))
+    return pickle.loads(_read_exactly(stream, n))
+
+
+# ============================================================================ child side
+def _frame_of(runs: list[tuple[int, Descent]], final: bool = False) -> list[tuple]:
+    out = []
+    for run_id, d in runs:
+        rows, lrs = d.drain_rows()
+        out.append((run_id, rows, lrs, d.live_state(final)))
+    return out
+
+
+def serve(inp, out) -> None:
+    """The child's main loop: read commands from ``inp``, write frames to ``out``."""
+    jobs: queue.Queue = queue.Queue()
+    halt = threading.Event()
+    speed = [0.0]
+
+    def send(message) -> None:
+        out.write(_framed(message))
+        out.flush()
+
+    def read_commands() -> None:
+        # A thread of its own, so that pause and speed arrive while the runs advance.
+        # Objectives and runs come as pickles inside the message, so that one which does
+        # not load fails its run (with the reason) and the stream goes on.
+        objective, objective_error = None, None
+        while True:
+            try:
+                msg = _read(inp)
+            except EOFError:
+                break
+            kind = msg[0]
+            if kind == "objective":
+                try:
+                    objective, objective_error = _unpickled(msg[1]), None
+                except Exception as exc:
+                    objective, objective_error = None, exc
+            elif kind == "run":
+                _, job, pace, payload = msg
+                try:
+                    runs = _unpickled(payload, objective)
+                except Exception as exc:
+                    runs = objective_error or exc
+                halt.clear()  # before queueing: a pause sent after this run must hold
+                speed[0] = float(pace)
+                jobs.put((job, runs))
+            elif kind == "speed":
+                speed[0] = float(msg[1])
+            elif kind == "pause":
+                halt.set()
+            elif kind == "exit":
+                break
+        halt.set()
+        jobs.put(None)
+
+    threading.Thread(target=read_commands, name="commands", daemon=True).start()
+    while True:
+        item = jobs.get()
+        if item is None:
+            return
+        job, runs = item
+        if isinstance(runs, Exception):
+            send(("done", job, [], _error_text(runs)))
+            continue
+        error = None
+        try:
+            run_rounds([d for _, d in runs], halt=halt, speed=lambda: speed[0],
+                       frame=functools.partial(_send_frame, send, job, runs))
+        except Exception as exc:
+            error = _error_text(exc)
+        send(("done", job, _frame_of(runs, final=True), error))
+
+
+def _send_frame(send, job: int, runs: list[tuple[int, Descent]]) -> None:
+    send(("frame", job, _frame_of(runs)))
+
+
+def _error_text(exc: BaseException) -> str:
+    detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return f"the descent stopped with an error: {detail}"
+
+
+def main() -> None:
+    """Entry point of the child (``python -m gd_explorer.core.engine_process``)."""
+    # The protocol owns the real stdout; anything printed goes to stderr instead.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(sys.stdin.buffer, out)
+
+
+# ============================================================================ parent side
+class EngineProcessError(RuntimeError):
+    """The engine process could not be started or went away."""
+
+
+class EngineProcess:
+    """The parent's handle on one engine process (started on first use).
+
+    One client at a time: :meth:`acquire` / :meth:`release`.  :meth:`run` and
+    :meth:`receive` belong to the client's thread; :meth:`pause` and :meth:`set_speed`
+    may be called from any thread.
+    """
+
+    def __init__(self):
+        self._proc: subprocess.Popen | None = None
+        self._write_lock = threading.Lock()
+        self._owner = threading.Lock()
+        self._objective = None
+        self._job = 0
+
+    @property
+    def alive(self) -> bool:
+        """True while the child runs."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        """Start the child if it is not running (returns at once; it loads in parallel)."""
+        if self.alive:
+            return
+        self._objective = None
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "gd_explorer.core.engine_process"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
+            )
+        except OSError as exc:
+            self._proc = None
+            raise EngineProcessError(f"cannot start the engine process: {exc}") from exc
+
+    def acquire(self) -> bool:
+        """Take the process for one client; False if another client has it."""
+        return self._owner.acquire(blocking=False)
+
+    def release(self) -> None:
+        """Give the process back."""
+        self._owner.release()
+
+    def _write(self, data: bytes) -> None:
+        proc = self._proc
+        if proc is None:
+            raise EngineProcessError("the engine process is not running")
+        with self._write_lock:
+            try:
+                proc.stdin.write(data)
+                proc.stdin.flush()
+            except (OSError, ValueError) as exc:
+                raise EngineProcessError("the engine process went away") from exc
+
+    def run(self, objective, runs: list[tuple[int, Descent]], speed: float) -> int:
+        """Send continuations of ``runs`` (which must all descend ``objective``).
+
+        Returns the job number that the answers carry.  Raises ``pickle.PicklingError``,
+        ``TypeError`` or ``AttributeError`` (nothing is sent) when something cannot be
+        pickled, :class:`EngineProcessError` when the process cannot be reached.
+        """
+        self.start()
+        payload = _pickled([(rid, d.continuation()) for rid, d in runs], objective)
+        if objective is not self._objective:
+            self._write(_framed(("objective", _pickled(objective))))
+            self._objective = objective
+        self._job += 1
+        self._write(_framed(("run", self._job, float(speed), payload)))
+        return self._job
+
+    def receive(self):
+        """The next message from the child (blocks); EngineProcessError if it is gone."""
+        proc = self._proc
+        if proc is None:
+            raise EngineProcessError("the engine process is not running")
+        try:
+            return _read(proc.stdout)
+        except (EOFError, OSError, ValueError) as exc:
+            self._proc = None
+            raise EngineProcessError("the engine process stopped unexpectedly") from exc
+
+    def pause(self) -> None:
+        """Ask the child to stop advancing (it answers with ``done``)."""
+        if self.alive:
+            try:
+                self._write(_framed(("pause",)))
+            except EngineProcessError:
+                pass
+
+    def set_speed(self, speed: float) -> None:
+        """Change the pace of the running job."""
+        if self.alive:
+            try:
+                self._write(_framed(("speed", float(speed))))
+            except EngineProcessError:
+                pass
+
+    def kill(self) -> None:
+        """End the child at once (a hung child; the client's receive then fails)."""
+        if self._proc is not None:
+            self._proc.kill()
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Ask the child to exit and wait for it (kill it if it does not)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            with self._write_lock:
+                proc.stdin.write(_framed(("exit",)))
+                proc.stdin.close()
+        except (OSError, ValueError):
+            pass
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+_shared: EngineProcess | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_engine() -> EngineProcess:
+    """The process-wide engine process (one child for every client of this process)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = EngineProcess()
+            atexit.register(close_shared_engine)
+        return _shared
+
+
+def close_shared_engine() -> None:
+    """Stop the shared engine process, if one was started."""
+    with _shared_lock:
+        engine = _shared
+    if engine is not None:
+        engine.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""Descents advanced elsewhere: pickling, continuation/absorb, and the engine process."""
+
+import dataclasses
+import pickle
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
+from gd_explorer.core.engine import Descent
+from gd_explorer.core.engine_process import EngineProcess, EngineProcessError, run_rounds
+from gd_explorer.core.functions import FUNCTIONS, get_function
+from gd_explorer.core.objectives import expression_objective
+from gd_explorer.core.optimizers import make_optimizer
+
+
+def _objectives():
+    out = [get_function(name) for name in FUNCTIONS]
+    out.append(expression_objective("x^2*sin(y) + tanh(x*y)"))
+    out += [dataset_objective("fence", m, loss) for m in MODELS for loss in LOSSES]
+    return out
+
+
+@pytest.mark.parametrize("objective", _objectives(), ids=lambda o: o.name)
+def test_every_objective_pickles_to_an_equal_one(objective):
+    copy = pickle.loads(pickle.dumps(objective))
+    assert (copy.name, copy.names, copy.window, copy.start, copy.optima) == (
+        objective.name, objective.names, objective.window, objective.start, objective.optima)
+    p = np.random.default_rng(1).uniform(-2, 2, (7, objective.dim))
+    v0, g0 = objective.value_and_grad(p)
+    v1, g1 = copy.value_and_grad(p)
+    np.testing.assert_array_equal(v1, v0)
+    np.testing.assert_array_equal(g1, g0)
+    f0, f1 = objective.scalar_value_and_grad(), copy.scalar_value_and_grad()
+    assert (f0 is None) == (f1 is None)
+    if f0 is not None:
+        assert f1(*p[0]) == f0(*p[0])
+
+
+def _cases():
+    """(label, descent factory): single fast-path runs, mini-batches, divergence, a batch."""
+    rosen = get_function("rosenbrock")
+    fence = dataset_objective("fence", "quadratic", "mae")
+    return [
+        ("adam-rosenbrock", lambda: Descent(rosen, make_optimizer("adam", lr=0.01),
+                                            [-1.5, 2.0], max_steps=5000)),
+        ("sgd-minibatch", lambda: Descent(fence, make_optimizer("sgd", lr=1e-3, momentum=0.9),
+                                          [-2.0, 30.0], max_steps=3000, batch_size=2, seed=7)),
+        ("diverges", lambda: Descent(get_function("bowl"), make_optimizer("sgd", lr=10.0),
+                                     [1.0, 1.0], max_steps=3000)),
+        ("batched-starts", lambda: Descent(rosen, make_optimizer("rmsprop", lr=1e-3),
+                                           [[-1.5, 2.0], [0.0, 0.0], [2.0, -1.0]],
+                                           max_steps=2000, grad_tol=1e-3)),
+    ]
+
+
+def _same(a: Descent, b: Descent):
+    np.testing.assert_array_equal(a.recorded()[0], b.recorded()[0])
+    np.testing.assert_array_equal(a.recorded()[1], b.recorded()[1])
+    np.testing.assert_array_equal(a.recorded()[2], b.recorded()[2])
+    np.testing.assert_array_equal(a.recorded()[3], b.recorded()[3])
+    assert list(a.statuses) == list(b.statuses)
+    assert [a.message(j) for j in range(a.k)] == [b.message(j) for j in range(b.k)]
+    for name, buf in a.state.buffers().items():
+        np.testing.assert_array_equal(buf, b.state.buffers()[name])
+    assert (a.t, a.state.step) == (b.t, b.state.step)
+
+
+@pytest.mark.parametrize("label,factory", _cases(), ids=[c[0] for c in _cases()])
+def test_continuations_absorbed_chunk_by_chunk_equal_a_direct_run(label, factory):
+    direct = factory()
+    direct.run()
+    main = factory()
+    rng = np.random.default_rng(3)
+    while not main.finished:
+        # what a run/pause cycle does: a pickled continuation, frames, a final state
+        away = pickle.loads(pickle.dumps(main.continuation()))
+        for _ in range(int(rng.integers(1, 4))):
+            away.advance(int(rng.integers(1, 700)))
+            main.absorb(*away.drain_rows(), away.live_state())
+        away.advance(int(rng.integers(0, 300)))
+        main.absorb(*away.drain_rows(), away.live_state(final=True))
+    _same(main, direct)
+
+
+def test_a_continuation_does_not_share_state_with_its_origin():
+    d = _cases()[1][1]()
+    d.advance(10)
+    c = d.continuation()
+    c.advance(50)
+    assert d.t == 10 and d.n_rows == 11
+    assert c.t == 60 and c.n_rows == 50
+    assert c.state.momentum_buffer is not d.state.momentum_buffer
+    assert c.batches.rng is not d.batches.rng
+
+
+def test_absorb_refuses_fields_that_are_not_live():
+    d = _cases()[0][1]()
+    with pytest.raises(ValueError, match="not a live field"):
+        d.absorb(np.empty((0, 1, 5)), np.empty(0), {"objective": None})
+
+
+def test_paced_rounds_never_run_ahead_of_the_clock():
+    d = _cases()[0][1]()
+    halt = threading.Event()
+    timer = threading.Timer(0.15, halt.set)
+    t0 = time.perf_counter()
+    timer.start()
+    run_rounds([d], halt=halt, speed=lambda: 200.0, frame=lambda: None)
+    elapsed = time.perf_counter() - t0
+    assert 1 <= d.t <= 200.0 * elapsed + 1  # a slow machine takes fewer, never more
+
+
+def test_full_speed_rounds_run_to_the_end_and_publish_frames():
+    ds = [f() for _, f in _cases()]
+    frames = []
+    run_rounds(ds, halt=threading.Event(), speed=lambda: 0.0,
+               frame=lambda: frames.append(1), frame_seconds=0.0)
+    assert all(d.finished for d in ds)
+    assert frames
+
+
+# ------------------------------------------------------------------ the real child process
+@pytest.fixture
+def engine():
+    e = EngineProcess()
+    yield e
+    e.close()
+
+
+def _drive(engine, objective, runs, speed=0.0, pause_after_frames=None):
+    """Run ``runs`` in the engine; returns (frames, error)."""
+    by_id = dict(runs)
+    job = engine.run(objective, runs, speed)
+    frames = 0
+    while True:
+        msg = engine.receive()
+        assert msg[1] == job
+        for run_id, rows, lrs, live in msg[2]:
+            by_id[run_id].absorb(rows, lrs, live)
+        if msg[0] == "done":
+            return frames, msg[3]
+        frames += 1
+        if pause_after_frames is not None and frames == pause_after_frames:
+            engine.pause()
+
+
+def test_the_engine_process_gives_the_same_runs_bit_for_bit(engine):
+    rosen = get_function("rosenbrock")
+
+    def make():
+        return [(i, Descent(rosen, make_optimizer(opt, lr=lr), [-1.5, 2.0], max_steps=40_000))
+                for i, (opt, lr) in enumerate([("sgd", 1e-3), ("adam", 0.01), ("adagrad", 0.1)])]
+
+    direct = make()
+    for _, d in direct:
+        d.run()
+    runs = make()
+    frames, error = _drive(engine, rosen, runs, pause_after_frames=1)  # pause ...
+    assert error is None and frames >= 1
+    assert not all(d.finished for _, d in runs)
+    frames, error = _drive(engine, rosen, runs)  # ... and resume
+    assert error is None
+    for (_, a), (_, b) in zip(runs, direct):
+        _same(a, b)
+
+
+def test_the_engine_process_runs_typed_formulas_and_datasets(engine):
+    for objective, batch in ((expression_objective("x^2*sin(y) + y^2/10"), None),
+                             (dataset_objective("fence", "quadratic", "huber"), 3)):
+        direct, away = (Descent(objective, make_optimizer("adam", lr=0.05), [1.0, 1.0],
+                                max_steps=3000, batch_size=batch, seed=2) for _ in range(2))
+        direct.run()
+        assert _drive(engine, objective, [(1, away)])[1] is None
+        _same(away, direct)
+
+
+def test_an_objective_that_fails_to_load_fails_its_run_and_the_engine_goes_on(engine):
+    good = expression_objective("x^2 + y^2")
+    bad = expression_objective("x^2 + y^2")
+    bad._expression = dataclasses.replace(bad._expression, text="x +")  # will not parse there
+    d = Descent(bad, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=100)
+    frames, error = _drive(engine, bad, [(1, d)])
+    assert error is not None and "stopped with an error" in error
+    assert d.t == 0  # nothing was absorbed
+    d = Descent(good, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=100)
+    assert _drive(engine, good, [(1, d)])[1] is None
+    assert d.status == "max_steps"
+
+
+def test_a_killed_engine_process_is_reported_and_replaced(engine):
+    rosen = get_function("rosenbrock")
+    d = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=50_000_000)
+    engine.run(rosen, [(1, d)], 0.0)
+    engine.receive()  # it is running
+    engine.kill()
+    with pytest.raises(EngineProcessError, match="stopped unexpectedly"):
+        while True:
+            engine.receive()
+    d2 = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=500)
+    assert _drive(engine, rosen, [(1, d2)])[1] is None  # a new process took over
+    assert d2.status == "max_steps"
+
+
+def test_unpicklable_runs_are_refused_before_anything_is_sent(engine):
+    rosen = get_function("rosenbrock")
+    d = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=100)
+    d.schedule.lr = lambda t: 0.01  # a lambda cannot be pickled
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        engine.run(rosen, [(1, d)], 0.0)
+    ok = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=100)
+    assert _drive(engine, rosen, [(1, ok)])[1] is None

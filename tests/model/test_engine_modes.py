@@ -1,0 +1,100 @@
+"""Runs advance in the engine process by default, in the worker thread as a fallback;
+both give the same trajectories, and failures in either reach the UI."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+from gd_explorer.model.worker import ENGINE_ENV
+
+
+def _race(max_steps=20_000):
+    return Session(problem=ProblemSpec(kind="function", function="rosenbrock"),
+                   runs=(RunSpec(optimizer="sgd", lr=1e-3, hyper={"momentum": 0.9}),
+                         RunSpec(optimizer="adam", lr=0.01),
+                         RunSpec(optimizer="rmsprop", lr=1e-3)),
+                   start=(-1.5, 2.0), max_steps=max_steps, tol=0.0)
+
+
+def _run_to_end(model, qtbot):
+    model.start_running()
+    qtbot.waitUntil(lambda: not model.running, timeout=60_000)
+
+
+def _rows(model):
+    return [(s.params.copy(), s.loss.copy(), s.grad.copy(), s.lr.copy(), s.status)
+            for s in model.snapshots()]
+
+
+def test_process_and_thread_give_the_same_runs(model, qtbot, monkeypatch):
+    model.apply_session(_race())
+    _run_to_end(model, qtbot)
+    assert model._worker.used_process
+    in_process = _rows(model)
+    monkeypatch.setenv(ENGINE_ENV, "thread")
+    model.reset()
+    _run_to_end(model, qtbot)
+    assert not model._worker.used_process
+    for a, b in zip(in_process, _rows(model), strict=True):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+    assert {r[4] for r in in_process} == {"max_steps"}
+
+
+def test_pause_and_resume_in_the_process_lose_nothing(model, qtbot):
+    model.apply_session(_race(3_000_000))
+    model.start_running()
+    qtbot.waitUntil(lambda: max(s.n for s in model.snapshots()) > 2000, timeout=20_000)
+    model.pause()
+    assert not model.running
+    paused = [s.n for s in model.snapshots()]
+    assert [r.descent.t + 1 for r in model.runs] == paused  # state and rows agree
+    assert model.step() == 3  # a step after the pause continues from the last row
+    assert [s.n for s in model.snapshots()] == [n + 1 for n in paused]
+    model.start_running()
+    qtbot.wait(200)
+    model.pause()
+    assert all(s.n > n + 1 for s, n in zip(model.snapshots(), paused))
+
+
+def test_an_error_in_the_engine_process_reaches_the_ui_and_recovers(model, qtbot):
+    model.set_problem(ProblemSpec(kind="function", function="x^2 + y^2"))
+    objective = model.objective
+    # the process rebuilds typed formulas from their text: make that text unparsable
+    objective._expression = dataclasses.replace(objective._expression, text="x +")
+    with qtbot.waitSignal(model.failed, timeout=20_000) as blocker:
+        model.start_running()
+    assert "stopped with an error" in blocker.args[0]
+    qtbot.waitUntil(lambda: not model.running, timeout=5000)
+    assert model.step() == 3  # the window goes on
+
+
+def test_a_dead_engine_process_is_reported_and_the_rows_are_kept(model, qtbot):
+    from gd_explorer.core.engine_process import shared_engine
+
+    model.apply_session(_race(50_000_000))
+    model.start_running()
+    qtbot.waitUntil(lambda: max(s.n for s in model.snapshots()) > 1000, timeout=20_000)
+    with qtbot.waitSignal(model.failed, timeout=10_000) as blocker:
+        shared_engine().kill()
+    assert "stopped unexpectedly" in blocker.args[0]
+    qtbot.waitUntil(lambda: not model.running, timeout=5000)
+    kept = [s.n for s in model.snapshots()]
+    assert min(kept) > 1000
+    assert [r.descent.t + 1 for r in model.runs] == kept
+    model.set_limits(max_steps=max(kept) + 500)
+    _run_to_end(model, qtbot)  # a new engine process takes over
+    assert model._worker.used_process
+    assert {s.status for s in model.snapshots()} == {"max_steps"}
+
+
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_paced_runs_advance_in_either_mode(model, qtbot, monkeypatch, mode):
+    monkeypatch.setenv(ENGINE_ENV, mode)
+    model.set_speed(400)
+    model.start_running()
+    qtbot.waitUntil(lambda: min(s.n for s in model.snapshots()) > 5, timeout=10_000)
+    model.pause()
+    assert model._worker.used_process == (mode == "process")
