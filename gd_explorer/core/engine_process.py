@@ -247,7 +247,10 @@ def main() -> None:
     """Entry point of the child (``python -m gd_explorer.core.engine_process``)."""
     # The protocol owns the real stdout; anything printed goes to stderr instead.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    if sys.stderr is not None:  # None under pythonw: then prints go nowhere
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    else:  # pragma: no cover - Windows without a console
+        sys.stdout = open(os.devnull, "w")
     serve(sys.stdin.buffer, out)
 
 
