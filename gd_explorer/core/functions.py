@@ -35,6 +35,11 @@ class FunctionSpec:
     def dim(self) -> int:
         return len(self.start)
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The parameter names: ``("x",)`` or ``("x", "y")``."""
+        return ("x", "y")[:self.dim]
+
 
 def _min(*point: float, value: float = 0.0, kind: str = "global minimum") -> Optimum:
     return Optimum(tuple(point), value, kind)

@@ -546,8 +546,9 @@ def _checked_formula(text: str):
 
 def _function_names(function: str) -> tuple[str, ...]:
     name = function.strip()
-    text = FUNCTIONS[name].formula if name in FUNCTIONS else name
-    return _checked_formula(text).variables
+    if name in FUNCTIONS:  # a built-in's names are known: no need to import sympy
+        return FUNCTIONS[name].names
+    return _checked_formula(name).variables
 
 
 def _problem_from(path: str, value: Any) -> tuple[ProblemSpec, tuple[str, ...]]:
