@@ -11,12 +11,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ScatterPlotItem import drawSymbol, renderSymbol
 from PySide6 import QtCore, QtGui, QtWidgets
 
 #: at most this many points of a parameter path are drawn
 MAX_PATH_POINTS = 2_500
-#: at most this many points of a loss curve are handed to pyqtgraph (longer curves are
-#: pre-decimated to min/max pairs; pyqtgraph then downsamples to the pixels on screen)
+#: at most this many points of a loss curve are handed to pyqtgraph in a zoomed view (longer
+#: curves are pre-decimated to min/max pairs; pyqtgraph then downsamples to the pixels on
+#: screen); a curve that spans the view gets a few points per pixel column (loss.py)
 MAX_LOSS_POINTS = 50_000
 #: the colour map of every surface (colour-blind safe)
 COLORMAP_NAME = "viridis"
@@ -25,6 +27,12 @@ MIN_SIZE = (320, 240)
 #: below this size the legends are hidden (they would cover the data)
 LEGEND_MIN_SIZE = (440, 300)
 NUMBER_FORMAT = "{:.6g}"
+#: room (KiB) for the views' cached pixmaps in QPixmapCache
+PIXMAP_CACHE_KB = 128 * 1024
+#: the live (uncached) tail of a CachedPrefixCurve becomes a cached chunk past this size
+TAIL_POINTS = 200
+_CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
+_EMPTY = np.empty(0)
 
 
 def fmt(v) -> str:
@@ -54,6 +62,38 @@ def stride_indices(count: int, max_points: int = MAX_PATH_POINTS) -> np.ndarray:
         return np.arange(count)
     stride = math.ceil(count / (max_points - 1))
     idx = np.arange(0, count, stride)
+    if idx[-1] != count - 1:
+        idx = np.append(idx, count - 1)
+    return idx
+
+
+def stable_stride(count: int, max_points: int = MAX_PATH_POINTS) -> int:
+    """The stride :func:`stable_stride_indices` uses for ``count`` rows.
+
+    Strides come from a fixed ladder 1, 2, 3, …, each at most 25 % above the previous one:
+    the smallest that leaves at most ``max_points - 1`` sampled rows. As a path grows its
+    stride stays put for a while (its samples stay the same), and between changes it draws
+    80–100 % of ``max_points``.
+    """
+    s = 1
+    while (count - 1) // s + 1 > max_points - 1:
+        s = max(s + 1, (s * 5) // 4)
+    return s
+
+
+def stable_stride_indices(count: int, max_points: int = MAX_PATH_POINTS) -> np.ndarray:
+    """Rows ``0, s, 2s, …`` plus the last of a path of ``count`` rows (at most
+    ``max_points``; all rows when there are no more than that).
+
+    Unlike :func:`stride_indices`, the samples of a growing path do not move at every
+    frame: they stay the same until the stride steps up (see :func:`stable_stride`), so
+    the drawn prefix can be kept (:class:`CachedPrefixCurve`) and only the end redrawn.
+    """
+    if count <= 0:
+        return np.empty(0, dtype=np.intp)
+    if count <= max_points:
+        return np.arange(count)
+    idx = np.arange(0, count, stable_stride(count, max_points))
     if idx[-1] != count - 1:
         idx = np.append(idx, count - 1)
     return idx
@@ -133,6 +173,243 @@ def arrow_segments(origins: np.ndarray, vectors: np.ndarray, head: float = 0.3,
     return pts[:, 0].copy(), pts[:, 1].copy()
 
 
+def common_prefix(x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray) -> int:
+    """How many leading points ``(x, y)`` and ``(px, py)`` share, bit for bit (NaN equals
+    NaN); 0 unless all four are float64 arrays."""
+    m = min(len(x), len(px))
+    if m == 0 or not all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.ndim == 1
+                         for a in (x, y, px, py)):
+        return 0
+    diff = np.not_equal(x[:m].view(np.int64), px[:m].view(np.int64))
+    diff |= np.not_equal(y[:m].view(np.int64), py[:m].view(np.int64))
+    first = int(np.argmax(diff))
+    return first if diff[first] else m
+
+
+class CachedPrefixCurve(pg.PlotCurveItem):
+    """A PlotCurveItem for curves that grow at their end: a run's path, its loss.
+
+    It holds the whole curve (``getData``, bounds, legend, exports) but draws it through
+    children: *chunks* with the leading points that did not change since the previous
+    ``setData``, each cached as a pixmap by Qt (``DeviceCoordinateCache``), and a live
+    *tail* with the rest. While a curve only grows, a frame redraws its short tail and
+    blits the chunks; once the tail passes ``tail_points`` points it becomes one more
+    chunk (the newest chunks merge as in a binary counter, so there are few of them).
+    When points already drawn change (the stride or the buckets of a decimation step up,
+    the cursor moves back) the chunks that still hold are kept and the rest of what did
+    not change goes into one chunk. Neighbours share their end point and draw, in order,
+    the segments one item would: the split does not show.
+
+    Curves with a shadow pen, a fill, steps or a ``connect`` array are drawn whole by the
+    tail.
+    """
+
+    def __init__(self, *args, tail_points: int = TAIL_POINTS, max_chunks: int = 8, **kwargs):
+        self._tail_points = int(tail_points)
+        self._max_chunks = int(max_chunks)
+        self._ends: list[int] = []  # chunk i holds points ends[i-1]-1 .. ends[i]-1
+        self._churn = 2  # how many trailing points usually change from one setData to the next
+        self._prev = (_EMPTY, _EMPTY)  # the curve at the previous setData
+        self._style = None  # the style the chunks were drawn with
+        super().__init__(*args, **kwargs)
+        # the container paints nothing and dirties nothing: its children do
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+        self.tail = self._new_part(self._max_chunks, cached=False)
+        self.chunks = [self._new_part(0, cached=True)]  # more are made when needed
+        self._split()
+
+    @property
+    def _parts(self) -> tuple:
+        return (*self.chunks, self.tail) if hasattr(self, "tail") else ()
+
+    def _new_part(self, z: int, cached: bool) -> pg.PlotCurveItem:
+        part = pg.PlotCurveItem()
+        if cached:
+            part.setCacheMode(_CACHE)
+            part.hide()  # until it holds something (Qt skips hidden items entirely)
+        part.setZValue(z)  # chunks in order, the tail last
+        part.setParentItem(self)
+        part.setSegmentedLineMode(self.opts["segmentedLineMode"])
+        if hasattr(self, "tail"):
+            part.setPen(self.opts["pen"])
+            part.setShadowPen(self.opts["shadowPen"])
+        return part
+
+    @property
+    def body(self) -> pg.PlotCurveItem:
+        """The first chunk (the longest: everything up to the last reset)."""
+        return self.chunks[0]
+
+    # -- the container ------------------------------------------------------------------
+    def boundingRect(self):  # noqa: N802 - Qt override
+        return QtCore.QRectF()
+
+    def prepareGeometryChange(self):  # noqa: N802 - Qt API
+        # The (empty) bounding rect never changes. Qt's own version would also mark every
+        # child dirty: every cached chunk would be repainted at each setData.
+        pass
+
+    def paint(self, p, opt, widget):
+        pass  # the children draw (exports walk them too)
+
+    # -- style and data, passed on to the parts -------------------------------------------
+    # (PlotDataItem passes its pens at every setData; an unchanged pen must not reach the
+    # chunks, whose setPen would throw their cached pixmaps away)
+    def setPen(self, *args, **kwargs):  # noqa: N802 - pyqtgraph API
+        super().setPen(*args, **kwargs)
+        for part in self._parts:
+            if part.opts["pen"] != self.opts["pen"]:
+                part.setPen(self.opts["pen"])
+
+    def setShadowPen(self, *args, **kwargs):  # noqa: N802 - pyqtgraph API
+        super().setShadowPen(*args, **kwargs)
+        if self._parts and self.tail.opts["shadowPen"] != self.opts["shadowPen"]:
+            for part in self._parts:
+                part.setShadowPen(self.opts["shadowPen"])
+            self._split()
+
+    def setSegmentedLineMode(self, mode):  # noqa: N802 - pyqtgraph API
+        super().setSegmentedLineMode(mode)
+        for part in self._parts:
+            part.setSegmentedLineMode(mode)
+
+    def updateData(self, *args, **kwargs):  # noqa: N802 - pyqtgraph API
+        super().updateData(*args, **kwargs)
+        if self._parts:
+            self._split()
+
+    def clear(self):
+        super().clear()
+        for part in self._parts:
+            part.clear()
+        self._ends = []
+        self._prev = (_EMPTY, _EMPTY)
+
+    def _split(self) -> None:
+        x, y = self.getData()
+        if x is None or y is None:
+            x = y = _EMPTY
+        o = self.opts
+        style = {"pen": o["pen"], "shadowPen": o["shadowPen"], "antialias": o["antialias"],
+                 "connect": o["connect"], "skipFiniteCheck": o["skipFiniteCheck"],
+                 "fillLevel": o["fillLevel"], "brush": o["brush"], "stepMode": o["stepMode"]}
+        whole = (o["shadowPen"] is not None or o["fillLevel"] is not None or o["stepMode"]
+                 or not isinstance(o["connect"], str))
+        px, py = self._prev
+        self._prev = (x, y)
+        same = common_prefix(x, y, px, py)
+        ends = self._ends
+        done = ends[-1] if ends else 0  # points held by the chunks
+        if ends and done <= same:
+            self._churn = min(len(px) - same, self._tail_points)  # trailing points that move
+        if whole or len(x) < 2 or style != self._style:
+            new = []
+        elif done > same or not ends:
+            # keep the chunks that still hold; what else did not change becomes one chunk
+            new = [e for e in ends if e <= same]
+            if ends and not new:
+                # All drawn points changed at once (a stride or bucket size stepped up): the
+                # new ones will hold just as well, bar the last few, so draw them into a
+                # chunk now rather than twice (live now, cached next time).
+                same = max(same, len(x) - max(2, self._churn))
+            base = new[-1] if new else 1
+            if same > base:
+                new.append(same)
+        elif len(x) - done > self._tail_points and same > done:
+            new = ends + [same]  # the tail so far becomes a chunk, drawn once
+            # binary-counter merging: chunk sizes halve towards the end, so there are a
+            # few chunks and each point is drawn into one a few times, not at every chunk
+            while len(new) >= 2 and new[-1] - new[-2] >= new[-2] - (new[-3] if len(new) > 2
+                                                                    else 0):
+                del new[-2]
+        else:
+            new = ends
+        while len(new) > self._max_chunks:
+            del new[-2]
+        if new != ends or style != self._style:
+            self._style = style
+            while len(self.chunks) < len(new):
+                self.chunks.append(self._new_part(len(self.chunks), cached=True))
+            for i, part in enumerate(self.chunks):
+                if i < len(new):
+                    if i >= len(ends) or ends[i] != new[i] or (i and ends[i - 1] != new[i - 1]):
+                        lo = new[i - 1] - 1 if i else 0
+                        part.setData(x[lo:new[i]], y[lo:new[i]], **style)
+                        part.show()
+                elif i < len(ends):
+                    part.setData(_EMPTY, _EMPTY, **style)
+                    part.hide()
+            self._ends = ends = new
+        done = ends[-1] if ends else 0
+        self.tail.setData(x[done - 1:] if done else x, y[done - 1:] if done else y, **style)
+
+
+class PointMarker(QtWidgets.QGraphicsPixmapItem):
+    """One symbol at a data point, drawn from a pixmap rendered once per style.
+
+    A ScatterPlotItem runs a few hundred microseconds of Python to re-lay out and paint
+    even a single spot, at every frame a run moves. This marker moves with ``setPos`` and
+    Qt blits its pixmap, rendered by pyqtgraph's own ``renderSymbol`` (the one its
+    ScatterPlotItem draws from), so it looks the same. Add it to a plot with
+    ``ignoreBounds=True``; exports (SVG) get the symbol as vector shapes.
+    """
+
+    def __init__(self, size: float, pen, brush, symbol: str = "o"):
+        super().__init__()
+        self.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setShapeMode(QtWidgets.QGraphicsPixmapItem.ShapeMode.BoundingRectShape)
+        self._size = float(size)
+        self._symbol = symbol
+        self._pen = pg.mkPen(pen)
+        self._brush = pg.mkBrush(brush)
+        self._xy: tuple[float, float] | None = None
+        self._export = False
+        self._render()
+
+    def _render(self) -> None:
+        app = QtGui.QGuiApplication.instance()
+        dpr = app.devicePixelRatio() if app is not None else 1.0
+        img = renderSymbol(self._symbol, self._size, self._pen, self._brush, dpr=dpr)
+        self.setPixmap(QtGui.QPixmap.fromImage(img))
+        half = img.width() / img.devicePixelRatio() / 2
+        self.setOffset(-half, -half)
+
+    def set_brush(self, brush) -> None:
+        """Fill colour (re-renders the pixmap only when it changes)."""
+        brush = pg.mkBrush(brush)
+        if brush != self._brush:
+            self._brush = brush
+            self._render()
+
+    def set_point(self, x: float | None, y: float | None = None) -> None:
+        """Move to ``(x, y)`` and show; None or a non-finite coordinate hides the marker."""
+        if x is None or y is None or not (math.isfinite(x) and math.isfinite(y)):
+            self._xy = None
+            self.setVisible(False)
+            return
+        self._xy = (float(x), float(y))
+        self.setPos(*self._xy)
+        self.setVisible(True)
+
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802 - as pyqtgraph items
+        """``(x, y)`` arrays of the point (empty when there is none), like a ScatterPlotItem."""
+        if self._xy is None:
+            return np.empty(0), np.empty(0)
+        return np.array([self._xy[0]]), np.array([self._xy[1]])
+
+    def setExportMode(self, export: bool, opts=None) -> None:  # noqa: N802 - pyqtgraph API
+        """pyqtgraph's exporters call this: export as shapes rather than as a bitmap."""
+        self._export = bool(export)
+
+    def paint(self, p, option, widget=None):
+        """Blit the pixmap; during an export draw the symbol itself."""
+        if not self._export:
+            super().paint(p, option, widget)
+            return
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+        drawSymbol(p, self._symbol, self._size, self._pen, self._brush)
+
+
 class FitViewBox(pg.ViewBox):
     """A ViewBox whose "View All" fits a rectangle the view computes from finite data.
 
@@ -179,7 +456,12 @@ class PlotView(QtWidgets.QWidget):
         # ~5 ms each offscreen.  Cache them as pixmaps; they are redrawn only when the
         # range or the size changes, not when a run moves.
         for axis in self.plot_item.axes.values():
-            axis["item"].setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            axis["item"].setCacheMode(_CACHE)
+        # Those caches (axes, heat map, contours, chunks of growing curves) are pixmaps
+        # of up to a plot's size each, kept in QPixmapCache: Qt's default 10 MB would evict
+        # and redraw them in turn at large window sizes.
+        if QtGui.QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
+            QtGui.QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)
@@ -191,10 +473,14 @@ class PlotView(QtWidgets.QWidget):
         self.corner_label.setPos(4, 4)
         self.corner_label.setZValue(1000)
         self.corner_label.hide()
+        # repainted under moving runs, its text rarely changes: blit it, do not lay it out
+        # again (only the text: the box around it is cheap and follows the text's size)
+        self.corner_label.textItem.setCacheMode(_CACHE)
         scene = self.plot_widget.scene()
         scene.sigMouseClicked.connect(self._scene_clicked)
         scene.sigMouseMoved.connect(self._scene_moved)
         self.legend = None
+        self._pending: dict[str, tuple] = {}  # calls kept while hidden (see below)
 
     def _legend_entry(self, run, label: str | None, item) -> None:
         """Show ``item`` in the legend as ``label`` (None: not at all); ``run.label`` remembers
@@ -205,6 +491,9 @@ class PlotView(QtWidgets.QWidget):
             self.legend.removeItem(item)
         if label is not None:
             self.legend.addItem(item, label)
+            # the legend sits under the moving runs and is repainted with them: draw its
+            # text from a pixmap instead of laying it out again each time
+            self.legend.items[-1][1].item.setCacheMode(_CACHE)
         run.label = label
 
     def add_legend(self):
@@ -214,6 +503,23 @@ class PlotView(QtWidgets.QWidget):
         self.legend.setBrush(pg.mkBrush(0, 0, 0, 150))
         self.legend.setToolTip("Runs by colour (hidden when the plot is small)")
         return self.legend
+
+    # -- hidden views do no work ------------------------------------------------------------
+    def _defer_while_hidden(self, name: str, *args) -> bool:
+        """While the view sits in a hidden tab of a shown window, keep the latest arguments
+        of method ``name`` instead of drawing (True: the caller returns at once);
+        :meth:`showEvent` replays them. A view never shown draws at once, as before."""
+        if self.isVisible() or not self.window().isVisible():
+            return False
+        self._pending[name] = args
+        return True
+
+    def showEvent(self, ev):  # noqa: N802 - Qt override
+        """Catch up on the calls kept while hidden, before the first paint."""
+        super().showEvent(ev)
+        pending, self._pending = self._pending, {}
+        for name, args in pending.items():
+            getattr(self, name)(*args)
 
     def resizeEvent(self, ev):  # noqa: N802 - Qt override
         """Hide the legend when it would cover most of a small plot."""

@@ -153,6 +153,8 @@ class CurveView(PlotView):
         cursor
             Timeline row (None: the latest), clamped per run.
         """
+        if self._defer_while_hidden("set_runs", snaps, cursor):
+            return
         seen = set()
         span = (self._rect[1] - self._rect[0]) if self._rect else 2.0
         half = TANGENT_HALF_SPAN * span

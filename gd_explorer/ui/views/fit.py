@@ -83,6 +83,8 @@ class FitView(PlotView):
             Tuples ``(run_id, color, visible, xs, ys)``; one PlotCurveItem per run_id,
             created once, removed when the run_id is absent.
         """
+        if self._defer_while_hidden("set_fits", curves):
+            return
         seen = set()
         for run_id, color, visible, xs, ys in curves:
             seen.add(run_id)
@@ -109,6 +111,8 @@ class FitView(PlotView):
 
     def set_batch(self, indices: np.ndarray | None) -> None:
         """Ring the points of the current mini-batch (None: full batch, nothing ringed)."""
+        if self._defer_while_hidden("set_batch", indices):
+            return
         if indices is None or len(self._x) == 0:
             self.batch.setData(pos=np.empty((0, 2)))
             return

@@ -10,9 +10,17 @@ import pyqtgraph as pg
 from PySide6 import QtCore
 
 from gd_explorer.model.snapshot import RunSnapshot
-from gd_explorer.ui.views._common import MAX_LOSS_POINTS, PlotView, padded
+from gd_explorer.ui.views._common import (
+    MAX_LOSS_POINTS,
+    CachedPrefixCurve,
+    PlotView,
+    PointMarker,
+    padded,
+)
 
 _EMPTY = np.empty(0)
+#: curves that fit the view are drawn from this many points per pixel column (min/max pairs)
+LOSS_POINTS_PER_PIXEL = 4
 #: step numbers 0..MAX_LOSS_POINTS-1, shared read-only by every undecimated curve
 _STEPS = np.arange(MAX_LOSS_POINTS, dtype=np.float64)
 _STEPS.flags.writeable = False
@@ -29,6 +37,7 @@ class PeakDecimator:
     """
 
     def __init__(self, max_points: int = MAX_LOSS_POINTS):
+        self.max_points = max_points
         self.max_buckets = max(1, max_points // 2)
         self.reset()
 
@@ -130,18 +139,71 @@ def _nice_ceil(v: float) -> float:
     return 10.0 ** (k + 1)
 
 
+class _LossCurve(pg.PlotDataItem):
+    """A PlotDataItem whose curve is a :class:`CachedPrefixCurve`: a growing loss curve
+    redraws only its newest buckets, the rest is blitted from a cache."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # swap the plain curve pyqtgraph made for the cached one, wired the same way
+        plain = self.curve
+        plain.sigClicked.disconnect(self.sigClicked)
+        plain.setParentItem(None)
+        self.curve = CachedPrefixCurve()
+        self.curve.setParentItem(self)
+        self.curve.sigClicked.connect(self.sigClicked)
+        self.updateItems()
+
+
 class _LossRun:
     def __init__(self, color: str):
         self.color = color
-        self.item = pg.PlotDataItem(pen=pg.mkPen(color, width=1), connect="finite")
-        self.dec = PeakDecimator()
-        self.dirty = True  # the item does not show the decimator's current data
+        self.item = _LossCurve(pen=pg.mkPen(color, width=1), connect="finite")
+        # a few buckets per pixel column, for the whole run in view (sized by LossView);
+        # its finite min/max set the range
+        self.dec = PeakDecimator(256)
+        self.fine = PeakDecimator()  # for zoomed views; brought up to date only then
+        self.loss = _EMPTY  # the latest series (read-only rows of the snapshot)
+        self.shown = None  # what the item holds: (rows, how decimated); None: stale
         self.label = None
 
     def set_color(self, color: str) -> None:
         if color != self.color:
             self.color = color
             self.item.setPen(pg.mkPen(color, width=1))
+
+
+class _CurrentPoints:
+    """The runs' current points on the loss plot, one :class:`PointMarker` each.
+
+    Markers move without re-running pyqtgraph's scatter layout at every frame. They are
+    not data items, so the plot's log mode does not reach them: ``set_points`` maps y.
+    """
+
+    def __init__(self, plot_item):
+        self._plot = plot_item
+        self._markers: list[PointMarker] = []
+        self._x = self._y = _EMPTY
+
+    def set_points(self, xs, ys, colors, log: bool) -> None:
+        """Markers at ``(xs[i], ys[i])`` in ``colors[i]`` (y drawn as log10 when ``log``)."""
+        while len(self._markers) < len(xs):
+            marker = PointMarker(9, pg.mkPen("w", width=1), pg.mkBrush("w"))
+            marker.setZValue(60)
+            self._plot.addItem(marker, ignoreBounds=True)
+            self._markers.append(marker)
+        for i, marker in enumerate(self._markers):
+            if i < len(xs):
+                marker.set_brush(colors[i])
+                marker.set_point(xs[i], math.log10(ys[i]) if log else ys[i])
+            else:
+                marker.set_point(None)
+        self._x = np.array(xs, dtype=np.float64)
+        self._y = np.array(ys, dtype=np.float64)
+
+    def getOriginalDataset(self) -> tuple[np.ndarray, np.ndarray]:  # noqa: N802 - as pyqtgraph
+        """``(steps, losses)`` of the points shown (losses before any log mapping)."""
+        return self._x, self._y
 
 
 class LossView(PlotView):
@@ -170,11 +232,7 @@ class LossView(PlotView):
         self.cursor_line.setZValue(50)
         self.cursor_line.hide()
         pi.addItem(self.cursor_line, ignoreBounds=True)
-        # a PlotDataItem (not a ScatterPlotItem) so the plot's log mode applies to it
-        self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=9,
-                                      symbolPen=pg.mkPen("w", width=1))
-        self.points.setZValue(60)
-        pi.addItem(self.points)
+        self.points = _CurrentPoints(pi)
         self.add_legend()
         self._runs: dict[int, _LossRun] = {}
         self._log = False
@@ -182,6 +240,7 @@ class LossView(PlotView):
         self._rect = None
         self._follow = True
         self._points_key = None
+        self._cursor_at = None
         self.view_box.sigRangeChangedManually.connect(self._on_manual_range)
 
     # ----------------------------------------------------------------- public
@@ -203,8 +262,11 @@ class LossView(PlotView):
         cursor
             Timeline step (None: the latest row of the longest visible run).
         """
+        if self._defer_while_hidden("set_runs", snaps, cursor):
+            return
         seen = set()
         visible = []
+        coarse = self._coarse_points()
         for snap in snaps:
             rid = snap.run_id
             seen.add(rid)
@@ -222,8 +284,12 @@ class LossView(PlotView):
             run.item.setVisible(show)
             self._legend_entry(run, snap.label if show else None, run.item)
             if show:
-                if run.dec.update(np.asarray(snap.loss)):
-                    run.dirty = True
+                run.loss = np.asarray(snap.loss)
+                if run.dec.max_points != coarse:  # resized: summarise afresh
+                    run.dec = PeakDecimator(coarse)
+                    run.shown = None
+                if run.dec.update(run.loss):
+                    run.shown = None
                 visible.append((snap, run))
         for rid in [r for r in self._runs if r not in seen]:
             run = self._runs.pop(rid)
@@ -240,21 +306,14 @@ class LossView(PlotView):
         if use_log != self._log_active:
             self._apply_log(use_log)
 
-        for snap, run in visible:
-            if run.dirty:
-                if run.dec.n <= MAX_LOSS_POINTS:
-                    y = np.asarray(snap.loss, dtype=np.float64)
-                    x = _STEPS[:len(y)]
-                else:
-                    x, y = run.dec.points()
-                run.item.setData(x, y)
-                run.dirty = False
+        for _, run in visible:
+            self._show_curve(run)
 
         # current points and cursor line
         n_max = max((s.n for s, _ in visible), default=0)
         if n_max == 0:
             self.cursor_line.hide()
-            self.points.setData(_EMPTY, _EMPTY)
+            self.points.set_points([], [], [], False)
             self._points_key = None
         else:
             c = n_max - 1 if cursor is None else max(0, min(int(cursor), n_max - 1))
@@ -269,14 +328,12 @@ class LossView(PlotView):
                     ys.append(v)
                     colors.append(snap.color)
             key = (tuple(xs), tuple(ys), tuple(colors), use_log)
-            if key != self._points_key:  # symbols are costly to re-render every frame
+            if key != self._points_key:
                 self._points_key = key
-                if xs:
-                    self.points.setData(np.array(xs), np.array(ys),
-                                        symbolBrush=[pg.mkBrush(c) for c in colors])
-                else:
-                    self.points.setData(_EMPTY, _EMPTY)
-            self.cursor_line.setToolTip(f"cursor at step {c}")
+                self.points.set_points(xs, ys, colors, use_log)
+            if c != self._cursor_at:
+                self._cursor_at = c
+                self.cursor_line.setToolTip(f"cursor at step {c}")
 
         # our own, finite range
         runs = [r for _, r in visible]
@@ -293,12 +350,49 @@ class LossView(PlotView):
         if self._follow and self._rect is not None:
             self._apply_rect()
 
+    def _coarse_points(self) -> int:
+        """Points of a curve that spans the view: a power of two >= LOSS_POINTS_PER_PIXEL
+        per pixel column (powers of two: resizing rarely starts the summaries afresh)."""
+        want = LOSS_POINTS_PER_PIXEL * max(self.view_box.width(), 100.0)
+        return 1 << max(8, math.ceil(math.log2(want)))
+
+    def _show_curve(self, run: _LossRun) -> None:
+        """Hand the run's curve to its item, decimated for the current view (no-op when
+        the item holds that already)."""
+        n = run.dec.n
+        if self._follow:
+            # The whole run is in view: min/max pairs for one to four buckets per pixel
+            # column are all the screen can show. pyqtgraph's own peak downsampling (on
+            # for zoomed views) has nothing left to do, rather than re-reducing tens of
+            # thousands of points at every frame.
+            mode = "raw" if n <= run.dec.max_points else "coarse"
+        else:  # zoomed in: the finer decimation, clipped and downsampled by pyqtgraph
+            mode = "raw" if n <= MAX_LOSS_POINTS else "fine"
+        key = (n, mode)
+        if key == run.shown:
+            return
+        if mode == "raw":
+            y = np.asarray(run.loss[:n], dtype=np.float64)
+            x = _STEPS[:n] if n <= MAX_LOSS_POINTS else np.arange(n, dtype=np.float64)
+        elif mode == "coarse":
+            x, y = run.dec.points()
+        else:
+            run.fine.update(run.loss)
+            x, y = run.fine.points()
+        run.item.setData(x, y)
+        run.shown = key
+
+    def _refresh_curves(self) -> None:
+        for run in self._runs.values():
+            if run.item.isVisible() and run.dec.n:
+                self._show_curve(run)
+
     def _apply_log(self, on: bool) -> None:
         self._log_active = on
         self.plot_item.setLogMode(x=False, y=on)
         self.plot_item.setLabel("left", "loss (log scale)" if on else "loss")
         for run in self._runs.values():
-            run.dirty = True
+            run.shown = None
 
     def _apply_rect(self) -> None:
         x0, x1, y0, y1 = self._rect
@@ -320,7 +414,9 @@ class LossView(PlotView):
         self.view_box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def _fit_rect(self):
-        self._follow = True
+        if not self._follow:
+            self._follow = True
+            self._refresh_curves()
         if self._rect is None:
             return None
         x0, x1, y0, y1 = self._rect
@@ -328,7 +424,9 @@ class LossView(PlotView):
         return (x0 - pad, x1 + pad, y0, y1)
 
     def _on_manual_range(self, *_):
-        self._follow = False
+        if self._follow:
+            self._follow = False
+            self._refresh_curves()  # finer curves for the zoomed view
 
     def _scene_clicked(self, ev) -> None:
         if ev.double() and ev.button() == QtCore.Qt.MouseButton.LeftButton:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import numpy as np
 from PySide6 import QtGui, QtWidgets
@@ -13,6 +14,7 @@ from gd_explorer.ui.views._common import MIN_SIZE, fmt
 
 #: at most this many parameters are listed one per line
 MAX_LISTED = 40
+_TAG = re.compile(r"(</?b>)")
 
 _RULES = {
     "sgd_momentum": (
@@ -76,7 +78,10 @@ class StepLogView(QtWidgets.QTextBrowser):
         self.document().setDefaultFont(font)
         self.setToolTip("The selected step written out: values, the update rule with its "
                         "numbers, and the optimizer's state. Move the timeline to change step.")
+        # edits patch lines in place (below): no undo history to pile up
+        self.document().setUndoRedoEnabled(False)
         self._last = None
+        self._lines: list[str] = []
         self.set_entry(None, None, (), False)
 
     def set_entry(self, snap: RunSnapshot | None, cursor: int | None,
@@ -98,9 +103,37 @@ class StepLogView(QtWidgets.QTextBrowser):
         if text == self._last:
             return  # the timer calls this at display rate; keep the scroll position
         self._last = text
-        bar = self.verticalScrollBar().value()
-        self.setHtml("<pre style='margin:4px'>" + text + "</pre>")
-        self.verticalScrollBar().setValue(bar)
+        lines = text.split("\n")
+        if len(lines) == len(self._lines) == self.document().blockCount():
+            # Same layout, new numbers: rewrite only the lines that changed. A fresh
+            # setHtml lays out every line again (font fallback for ∇, √, …): a few ms.
+            self._patch(lines)
+        else:
+            bar = self.verticalScrollBar().value()
+            self.setHtml("<pre style='margin:4px'>" + text + "</pre>")
+            self.verticalScrollBar().setValue(bar)
+        self._lines = lines
+
+    def _patch(self, lines: list[str]) -> None:
+        """Replace the text of each line (one block each) that differs from what is shown."""
+        doc = self.document()
+        cur = QtGui.QTextCursor(doc)
+        cur.beginEditBlock()
+        for j, (old, new) in enumerate(zip(self._lines, lines, strict=True)):
+            if old == new:
+                continue
+            block = doc.findBlockByNumber(j)
+            cur.setPosition(block.position())
+            plain = QtGui.QTextCharFormat(cur.charFormat())
+            plain.clearProperty(QtGui.QTextFormat.Property.FontWeight)
+            bold = QtGui.QTextCharFormat(plain)
+            bold.setFontWeight(QtGui.QFont.Weight.Bold)
+            cur.setPosition(block.position() + block.length() - 1,
+                            QtGui.QTextCursor.MoveMode.KeepAnchor)
+            cur.removeSelectedText()
+            for part, is_bold in _segments(new):
+                cur.insertText(part, bold if is_bold else plain)
+        cur.endEditBlock()
 
     @staticmethod
     def entry_text(snap: RunSnapshot | None, cursor: int | None, names: tuple[str, ...],
@@ -218,6 +251,19 @@ class StepLogView(QtWidgets.QTextBrowser):
     def plain_text(self) -> str:
         """The log as plain text (for tests and copying)."""
         return self.toPlainText()
+
+
+def _segments(line: str) -> list[tuple[str, bool]]:
+    """``(text, bold)`` runs of one line of :meth:`StepLogView.entry_text` (escaped text
+    with ``<b>`` tags), unescaped."""
+    out = []
+    bold = False
+    for i, part in enumerate(_TAG.split(line)):
+        if i % 2:
+            bold = part == "<b>"
+        elif part:
+            out.append((html.unescape(part), bold))
+    return out
 
 
 def _hyper_text(v) -> str:

@@ -14,13 +14,15 @@ from PySide6.QtWidgets import QGraphicsItem
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import (
     COLORMAP_NAME,
+    CachedPrefixCurve,
     PlotView,
+    PointMarker,
     arrow_segments,
+    common_prefix,
     finite_bounds,
     fmt,
     qcolor,
-    set_curve_data,
-    stride_indices,
+    stable_stride_indices,
 )
 
 #: number of contour levels drawn
@@ -33,7 +35,7 @@ STEP_ARROW_PX = 70.0
 MIN_UPDATE_PX = 14.0
 
 #: paths with at most this many drawn points get a dark outline
-SHADOW_MAX_POINTS = 2_000
+SHADOW_MAX_POINTS = 500
 
 _EMPTY = np.empty(0)
 
@@ -140,14 +142,14 @@ class _RunItems:
 
     def __init__(self, color: str):
         self.color = color
-        self.path = pg.PlotCurveItem(pen=pg.mkPen(color, width=2), connect="finite",
-                                     antialias=True)
+        # the path's leading points stay put while a run grows (stable_stride_indices):
+        # drawn as cached chunks plus a short live tail
+        self.path = CachedPrefixCurve(pen=pg.mkPen(color, width=2), connect="finite",
+                                      antialias=True)
         # drawLines is several times faster than stroking one long QPainterPath
         self.path.setSegmentedLineMode("on")
         self.shadow = False
-        self.point = pg.ScatterPlotItem(
-            size=13, symbol="o", pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(color),
-        )
+        self.point = PointMarker(13, pg.mkPen("w", width=1.5), pg.mkBrush(color))
         self.path.setZValue(20)
         self.point.setZValue(30)
         self.label = None  # text currently in the legend, None: not in it
@@ -156,7 +158,7 @@ class _RunItems:
         if color != self.color:
             self.color = color
             self.path.setPen(pg.mkPen(color, width=2))
-            self.point.setBrush(pg.mkBrush(color))
+            self.point.set_brush(pg.mkBrush(color))
 
 
 class SurfaceView(PlotView):
@@ -215,6 +217,9 @@ class SurfaceView(PlotView):
         )
         self.optima_marker.setZValue(35)
         pi.addItem(self.optima_marker)
+        # both markers stay put while runs move: paint them once into a pixmap
+        for item in (self.start_marker, self.optima_marker):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # step arrows at the current point: -gradient, update, -momentum
         self.arrow_grad = pg.PlotCurveItem(
             pen=pg.mkPen("w", width=2, style=QtCore.Qt.PenStyle.DashLine),
@@ -236,8 +241,11 @@ class SurfaceView(PlotView):
                                 fill=pg.mkBrush(0, 0, 0, 150))
             label.setZValue(46)
             label.hide()
+            # labels move with the point but their text rarely changes: blit, not re-layout
+            label.textItem.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             pi.addItem(label)
             self.arrow_labels[key] = label
+        self._arrow_color = None
         self.add_legend()
         self._runs: dict[int, _RunItems] = {}
         self._grid = None  # (xs, ys, z)
@@ -329,6 +337,8 @@ class SurfaceView(PlotView):
         axes
             Which two parameter columns are the plot's x and y.
         """
+        if self._defer_while_hidden("set_runs", snaps, cursor, axes):
+            return
         seen = set()
         a0, a1 = int(axes[0]), int(axes[1])
         for snap in snaps:
@@ -338,7 +348,7 @@ class SurfaceView(PlotView):
             if items is None:
                 items = _RunItems(snap.color)
                 self.plot_item.addItem(items.path)
-                self.plot_item.addItem(items.point)
+                self.plot_item.addItem(items.point, ignoreBounds=True)
                 self._runs[rid] = items
             else:
                 items.set_color(snap.color)
@@ -350,27 +360,27 @@ class SurfaceView(PlotView):
             self._legend_entry(items, snap.label if show else None, items.path)
             if not show:
                 continue
-            idx = stride_indices(k + 1)
-            rows = snap.params[idx]
-            set_curve_data(items.path, rows[:, a0], rows[:, a1])
+            idx = stable_stride_indices(k + 1)
             # a dark outline keeps short paths readable on bright colours; long ones would
             # cost too much to stroke twice
             shadow = len(idx) <= SHADOW_MAX_POINTS
             if shadow != items.shadow:
                 items.path.setShadowPen(pg.mkPen(0, 0, 0, 150, width=4) if shadow else None)
                 items.shadow = shadow
-            p = snap.params[k]
-            if np.isfinite(p[a0]) and np.isfinite(p[a1]):
-                items.point.setData(pos=[(float(p[a0]), float(p[a1]))])
-            else:
-                items.point.setData(pos=np.empty((0, 2)))
+            x = np.asarray(snap.params[idx, a0], dtype=np.float64)
+            y = np.asarray(snap.params[idx, a1], dtype=np.float64)
+            ox, oy = items.path.getData()
+            # (a paused or finished run has the same points: nothing to redraw)
+            if ox is None or len(ox) != len(x) or common_prefix(x, y, ox, oy) != len(x):
+                items.path.setData(x, y)
+            items.point.set_point(float(snap.params[k, a0]), float(snap.params[k, a1]))
         for rid in [r for r in self._runs if r not in seen]:
             items = self._runs.pop(rid)
             self._legend_entry(items, None, items.path)
             self.plot_item.removeItem(items.path)
             self.plot_item.removeItem(items.point)
 
-    def run_items(self, run_id: int) -> tuple[pg.PlotCurveItem, pg.ScatterPlotItem] | None:
+    def run_items(self, run_id: int) -> tuple[CachedPrefixCurve, PointMarker] | None:
         """The (path, current point) items of a run, for tests and automation."""
         items = self._runs.get(run_id)
         return None if items is None else (items.path, items.point)
@@ -476,33 +486,67 @@ class SurfaceView(PlotView):
         color
             The run's colour.
         """
+        if self._defer_while_hidden("set_step_arrows", origin, gradient, update, momentum,
+                                    color):
+            return
         items = {"grad": self.arrow_grad, "update": self.arrow_update, "mom": self.arrow_mom}
         vecs = {"grad": gradient, "update": update, "mom": momentum}
-        for key, item in items.items():
-            item.setData(_EMPTY, _EMPTY)
-            item.hide()
-            self.arrow_labels[key].hide()
-        if origin is None or not all(np.isfinite(origin)):
-            return
-        self.arrow_update.setPen(pg.mkPen(color or "w", width=3))
-        self.arrow_labels["update"].setColor(qcolor(color or "w"))
+        want = {}  # key -> (x, y, label text, label position), all in data coordinates
         px, py = self._pixel_size()
-        o = np.array([float(origin[0]), float(origin[1])])
+        if origin is not None and all(np.isfinite(origin)):
+            color = color or "w"
+            if color != self._arrow_color:
+                self._arrow_color = color
+                self.arrow_update.setPen(pg.mkPen(color, width=3))
+                self.arrow_labels["update"].setColor(qcolor(color))
+            want = self._step_arrow_shapes(origin, vecs, px, py)
+        for key, item in items.items():
+            label = self.arrow_labels[key]
+            shape = want.get(key)
+            if shape is None:
+                if item.isVisible():
+                    item.setData(_EMPTY, _EMPTY)
+                    item.hide()
+                label.hide()
+                continue
+            x, y, text, (lx, ly) = shape
+            # the point hardly moves once a run settles: leave items alone unless something
+            # moved by a visible amount (a twentieth of a pixel)
+            ox, oy = item.getData()
+            if not (item.isVisible() and ox is not None and len(ox) == len(x)
+                    and max(abs(a - b) for a, b in zip(ox, x)) <= 0.05 * px
+                    and max(abs(a - b) for a, b in zip(oy, y)) <= 0.05 * py):
+                item.setData(np.array(x), np.array(y))
+                item.show()
+            if label.toPlainText() != text:
+                label.setText(text)
+            q = label.pos()
+            if abs(q.x() - lx) > 0.05 * px or abs(q.y() - ly) > 0.05 * py:
+                label.setPos(lx, ly)
+            label.show()
+
+    @staticmethod
+    def _step_arrow_shapes(origin, vecs: dict, px: float, py: float) -> dict:
+        """Segments (as :func:`arrow_segments` draws them) and label (text, position) of
+        each drawable step arrow at ``origin``. Plain floats: numpy costs more than it
+        saves on a handful of numbers, at every frame."""
+        ox, oy = float(origin[0]), float(origin[1])
         pix = {}
         for key, vec in vecs.items():
             if vec is None:
                 continue
-            v = np.asarray(vec, dtype=np.float64).reshape(2)
+            vx, vy = float(vec[0]), float(vec[1])
             if key != "update":
-                v = -v
-            vp = v / (px, py)
-            n = float(np.hypot(*vp))
+                vx, vy = -vx, -vy
+            vx, vy = vx / px, vy / py
+            n = math.hypot(vx, vy)
             if math.isfinite(n) and n > 0:
-                pix[key] = (vp, n)
-        shared = max((pix[k][1] for k in ("grad", "mom") if k in pix), default=0.0)
+                pix[key] = (vx, vy, n)
+        shared = max((pix[k][2] for k in ("grad", "mom") if k in pix), default=0.0)
+        ca, sa = math.cos(math.radians(25.0)), math.sin(math.radians(25.0))
         placed = []  # label positions in pixels relative to the origin
-        for key, (vp, n) in pix.items():
-            label = self.arrow_labels[key]
+        shapes = {}
+        for key, (vx, vy, n) in pix.items():
             text = {"grad": "−∇f", "update": "Δp", "mom": "−m"}[key]
             if key == "update":
                 scale = 1.0 if n >= MIN_UPDATE_PX else MIN_UPDATE_PX / n
@@ -510,18 +554,21 @@ class SurfaceView(PlotView):
                     text = f"Δp ×{scale:.3g}" if scale < 1e6 else "Δp (tiny)"
             else:
                 scale = STEP_ARROW_PX / shared
-            vs = vp * scale
-            xs, ys = arrow_segments(np.zeros((1, 2)), vs[None, :], head=min(0.35, 12.0 / (
-                np.hypot(*vs) or 1.0)))
-            items[key].setData(o[0] + xs * px, o[1] + ys * py)
-            items[key].show()
-            label.setText(text)
-            tip = vs * 1.18 + vs / (np.hypot(*vs) or 1.0) * 8.0
-            while any(np.hypot(*(tip - q)) < 16.0 for q in placed):
-                tip = tip + (0.0, -16.0)  # parallel arrows: stack their labels
-            placed.append(tip)
-            label.setPos(o[0] + tip[0] * px, o[1] + tip[1] * py)
-            label.show()
+            sx, sy = vx * scale, vy * scale
+            length = math.hypot(sx, sy) or 1.0
+            head = min(0.35, 12.0 / length)
+            bx, by = -head * sx, -head * sy  # shaft, then the two barbs from the tip
+            lx, ly = ca * bx - sa * by, sa * bx + ca * by
+            rx, ry = ca * bx + sa * by, -sa * bx + ca * by
+            xs = (0.0, sx, sx, sx + lx, sx, sx + rx)
+            ys = (0.0, sy, sy, sy + ly, sy, sy + ry)
+            tx, ty = sx * 1.18 + sx / length * 8.0, sy * 1.18 + sy / length * 8.0
+            while any(math.hypot(tx - qx, ty - qy) < 16.0 for qx, qy in placed):
+                ty -= 16.0  # parallel arrows: stack their labels
+            placed.append((tx, ty))
+            shapes[key] = ([ox + a * px for a in xs], [oy + b * py for b in ys], text,
+                           (ox + tx * px, oy + ty * py))
+        return shapes
 
     # ----------------------------------------------------------------- mouse
     def set_hover_text(self, text: str) -> None:
