@@ -592,6 +592,27 @@ def test_surface3d_shows_placeholder_offscreen(qtbot, runs):
     v.set_runs(runs, 3, (0, 1), None)
 
 
+def test_surface3d_waits_for_its_first_show_where_opengl_might_exist(qtbot, runs,
+                                                                     monkeypatch):
+    # on a desktop, probing OpenGL and building the scene wait until the tab is shown;
+    # here the probe answers "no", so the first show builds the placeholder
+    import gd_explorer.ui.views.surface3d as s3d
+
+    probes = []
+    monkeypatch.setattr(s3d, "_opengl_ruled_out", lambda: False)
+    monkeypatch.setattr(s3d, "opengl_available", lambda: probes.append(1) or False)
+    v = Surface3DView()
+    qtbot.addWidget(v)
+    v.set_surface(*rosenbrock_grid())
+    v.set_runs(runs, 3, (0, 1), None)
+    assert probes == [] and v.findChild(QtWidgets.QLabel, "surface3dPlaceholder") is None
+    v.show()
+    qtbot.waitExposed(v)
+    label = v.findChild(QtWidgets.QLabel, "surface3dPlaceholder")
+    assert probes == [1] and label is not None and label.isVisible()
+    assert v.is_placeholder and probes == [1]
+
+
 # ------------------------------------------------------------------------------ step log
 
 

@@ -59,12 +59,26 @@ def opengl_available() -> bool:
     return _available
 
 
+def _opengl_ruled_out() -> bool:
+    """True when :func:`opengl_available` is known to be False without probing."""
+    if _available is not None:
+        return not _available
+    return QtGui.QGuiApplication.instance() is None or \
+        QtGui.QGuiApplication.platformName() == "offscreen"
+
+
 class Surface3DView(QtWidgets.QWidget):
     """The loss surface as a 3-D mesh with the runs' paths above it.
 
     The grid is normalised into a box (x, y to [-1, 1], z to [0, ``Z_HEIGHT``], z on the
     same log scale as the 2-D view when that is on) so any window reads well. Without
     OpenGL the widget is a placeholder label and every method is a no-op.
+
+    Probing OpenGL (a context, PyOpenGL) and building the scene cost a good part of a
+    second, so where OpenGL might exist they wait until the view is first shown (or
+    ``gl_widget``, ``placeholder`` or ``is_placeholder`` is read); data set before that
+    is kept and drawn then. Where OpenGL is ruled out for free (offscreen) the placeholder
+    is built at once.
     """
 
     def __init__(self, parent=None):
@@ -73,27 +87,47 @@ class Surface3DView(QtWidgets.QWidget):
         self.setMinimumSize(*MIN_SIZE)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.gl_widget = None
-        self.placeholder = None
+        self._built = False
+        self._gl_widget = None
+        self._placeholder = None
         self._log = True
         self._grid = None
         self._norm = None  # (x0, xs, y0, ys, info, c_lo, c_span)
         self._paths: dict[int, object] = {}
+        self._pending_runs: tuple | None = None  # set_runs arguments before the scene exists
+        if _opengl_ruled_out():
+            self._build()
+
+    def _build(self) -> None:
+        """The GL scene, or the placeholder where OpenGL does not work; once."""
+        if self._built:
+            return
+        self._built = True
+        layout = self.layout()
         if opengl_available():
             try:
                 self._build_gl(layout)
             except Exception:
-                self.gl_widget = None
-        if self.gl_widget is None:
-            self.placeholder = QtWidgets.QLabel(PLACEHOLDER_TEXT)
-            self.placeholder.setObjectName("surface3dPlaceholder")
-            self.placeholder.setWordWrap(True)
-            self.placeholder.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-            self.placeholder.setMargin(24)
-            self.placeholder.setToolTip("Run the app on a desktop session with OpenGL for 3-D.")
-            self.placeholder.setStyleSheet(
+                self._gl_widget = None
+        pending, self._pending_runs = self._pending_runs, None
+        if self._gl_widget is None:
+            self._grid = None
+            label = QtWidgets.QLabel(PLACEHOLDER_TEXT)
+            label.setObjectName("surface3dPlaceholder")
+            label.setWordWrap(True)
+            label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+            label.setMargin(24)
+            label.setToolTip("Run the app on a desktop session with OpenGL for 3-D.")
+            label.setStyleSheet(
                 "QLabel { background: #141418; color: #c8c8c8; font-size: 11pt; }")
-            layout.addWidget(self.placeholder)
+            layout.addWidget(label)
+            label.setVisible(True)  # shown with this view (at once if it is visible)
+            self._placeholder = label
+            return
+        self._gl_widget.setVisible(True)
+        self._redraw_surface()
+        if pending is not None:
+            self.set_runs(*pending)
 
     def _build_gl(self, layout) -> None:
         import pyqtgraph.opengl as gl
@@ -113,22 +147,40 @@ class Surface3DView(QtWidgets.QWidget):
         w.addItem(self._surface)
         self._gl = gl
         layout.addWidget(w)
-        self.gl_widget = w
+        self._gl_widget = w
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt override
+        self._build()  # before the first paint: the view is never shown half-built
+        super().showEvent(event)
+
+    @property
+    def gl_widget(self):
+        """The ``GLViewWidget``, or None where OpenGL is unavailable."""
+        self._build()
+        return self._gl_widget
+
+    @property
+    def placeholder(self) -> QtWidgets.QLabel | None:
+        """The label shown instead of the scene where OpenGL is unavailable."""
+        self._build()
+        return self._placeholder
 
     @property
     def is_placeholder(self) -> bool:
         """True when OpenGL is unavailable and the placeholder is shown."""
-        return self.gl_widget is None
+        self._build()
+        return self._gl_widget is None
 
     # ----------------------------------------------------------------- surface
     def set_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> None:
         """Show the loss ``z`` (shape ``(ny, nx)``) over ``xs`` × ``ys`` as a mesh."""
-        if self.gl_widget is None:
+        if self._built and self._gl_widget is None:
             return
         self._grid = (np.asarray(xs, dtype=np.float64).ravel(),
                       np.asarray(ys, dtype=np.float64).ravel(),
                       np.asarray(z, dtype=np.float64))
-        self._redraw_surface()
+        if self._built:
+            self._redraw_surface()
 
     def set_log_scale(self, on: bool) -> None:
         """Height (and colour) on ``log10(f - min + eps)`` like the 2-D view, or linear."""
@@ -138,7 +190,7 @@ class Surface3DView(QtWidgets.QWidget):
             self._redraw_surface()
 
     def _redraw_surface(self) -> None:
-        if self.gl_widget is None or self._grid is None:
+        if self._gl_widget is None or self._grid is None:
             return
         xs, ys, z = self._grid
         if len(xs) < 2 or len(ys) < 2 or z.shape != (len(ys), len(xs)):
@@ -188,7 +240,9 @@ class Surface3DView(QtWidgets.QWidget):
             two parameters (their recorded loss is not the surface's height). Runs with two
             parameters use their recorded loss.
         """
-        if self.gl_widget is None:
+        if self._gl_widget is None:
+            if not self._built:
+                self._pending_runs = (snaps, cursor, axes, z_of)
             return
         seen = set()
         a0, a1 = int(axes[0]), int(axes[1])
@@ -199,7 +253,7 @@ class Surface3DView(QtWidgets.QWidget):
             if item is None:
                 item = self._gl.GLLinePlotItem(width=2.5, antialias=True, mode="line_strip",
                                                glOptions="translucent")
-                self.gl_widget.addItem(item)
+                self._gl_widget.addItem(item)
                 self._paths[rid] = item
             k = snap.index(cursor)
             d = snap.params.shape[1] if snap.params.ndim == 2 else 0
@@ -224,4 +278,4 @@ class Surface3DView(QtWidgets.QWidget):
                          color=(col.redF(), col.greenF(), col.blueF(), 1.0))
             item.show()
         for rid in [r for r in self._paths if r not in seen]:
-            self.gl_widget.removeItem(self._paths.pop(rid))
+            self._gl_widget.removeItem(self._paths.pop(rid))
