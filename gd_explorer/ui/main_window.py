@@ -40,7 +40,6 @@ from gd_explorer.core.session import (
     session_to_dict,
 )
 from gd_explorer.model.explorer import ExplorerModel
-from gd_explorer.ui.csv_dialog import CsvDialog
 from gd_explorer.ui.panels import ProblemPanel, RunsPanel
 from gd_explorer.ui.views import (
     CurveView,
@@ -51,14 +50,75 @@ from gd_explorer.ui.views import (
     Surface3DView,
     SurfaceView,
 )
+from gd_explorer.ui.views._common import MIN_SIZE
 
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 0)  # 0 = max
-REFRESH_SLOW_MS = 200
-LOSS_REFRESH_S = 0.1  # slice and arrows: derived data refreshed at most 5 times a second
+REFRESH_SLOW_MS = 200  # slice and arrows: derived data refreshed at most 5 times a second
+LOSS_REFRESH_S = 0.1  # while running, the loss view follows at 10 Hz ...
+#: ... drawn this long after the frame that triggers it, so input is served in between
+LOSS_DELAY_MS = 8
+
+
+def _write_svg(widget: QWidget, path: str) -> None:
+    """Render ``widget`` into an SVG file: lines and text as vectors, images embedded.
+
+    (pyqtgraph's SVGExporter cannot parse the paths this Qt writes and raises.)
+    """
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+
+    tmp = f"{path}.part"
+    generator = QSvgGenerator()
+    generator.setFileName(tmp)
+    generator.setSize(widget.size())
+    generator.setViewBox(widget.rect())
+    generator.setTitle("gd-explorer plot")
+    painter = QPainter()
+    try:
+        if not painter.begin(generator):
+            raise OSError(f"could not write {path}")
+        try:
+            widget.render(painter, QPoint(0, 0))
+        finally:
+            painter.end()
+        os.replace(tmp, path)  # no half-written file under the chosen name
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def _speed_text(v: float) -> str:
     return "max" if v == 0 else f"{v:g}/s"
+
+
+class _LazyPage(QWidget):
+    """Holds a view that is built the first time the page is shown or ``view`` is read.
+
+    For views in tabs that start hidden: the window shows sooner, and a view that is
+    never needed is never built.
+    """
+
+    def __init__(self, factory, name: str):
+        super().__init__()
+        self.setObjectName(name)
+        self.setMinimumSize(*MIN_SIZE)  # as the view will have: the layout does not move
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self._factory = factory
+        self._view = None
+
+    @property
+    def view(self) -> QWidget:
+        if self._view is None:
+            self._view = self._factory()
+            self.layout().addWidget(self._view)
+            self._view.setVisible(True)  # with the page (at once if it is visible)
+        return self._view
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        _ = self.view  # before the first paint: never shown empty
+        super().showEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -77,6 +137,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._loss_drawn_at = 0.0
         self._fit_xs = np.zeros(0)
+        self._problem_shown = False
 
         self._build_views()
         self._build_panels()
@@ -88,23 +149,37 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         if restore and settings is not None:
             self._restore_settings()
-        self._on_problem_changed()
-        self._on_runs_changed()
+        if not self._problem_shown:  # a restored session has drawn everything already
+            self._on_problem_changed()  # (ends with _on_progressed: runs drawn too)
 
     # ================================================================== construction
+    # the 1-D curve and the slice start hidden: built when first shown or used
+    @property
+    def curve_view(self) -> CurveView:
+        return self._curve_page.view
+
+    @property
+    def slice_view(self) -> SliceView:
+        return self._slice_holder.view
+
+    def _make_curve_view(self) -> CurveView:
+        view = CurveView()
+        view.start_clicked.connect(lambda x: self._on_surface_clicked(x, None))
+        return view
+
     def _build_views(self) -> None:
         self.surface_view = SurfaceView()
-        self.curve_view = CurveView()
+        self._curve_page = _LazyPage(self._make_curve_view, "curvePage")
         self.surface3d = Surface3DView()
         self.loss_view = LossView()
         self.fit_view = FitView()
-        self.slice_view = SliceView()
+        self._slice_holder = _LazyPage(SliceView, "sliceViewHolder")
         self.step_log = StepLogView()
 
         self.main_tabs = QTabWidget()
         self.main_tabs.setObjectName("mainTabs")
         self.main_tabs.addTab(self.surface_view, "Surface")
-        self.main_tabs.addTab(self.curve_view, "Curve")
+        self.main_tabs.addTab(self._curve_page, "Curve")
         self.main_tabs.addTab(self.surface3d, "3-D")
         self.main_tabs.addTab(self.fit_view, "Fit")
         self.main_tabs.setTabToolTip(0, "Loss surface with every run's path (2 parameters)")
@@ -127,7 +202,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.slice_param)
         row.addStretch(1)
         sl.addLayout(row)
-        sl.addWidget(self.slice_view)
+        sl.addWidget(self._slice_holder)
         self.side_tabs.addTab(slice_page, "Slice")
         self._slice_page = slice_page
         self.side_tabs.setTabToolTip(0, "The selected run's step written out with numbers")
@@ -331,7 +406,6 @@ class MainWindow(QMainWindow):
         m.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.surface_view.start_clicked.connect(self._on_surface_clicked)
         self.surface_view.hovered.connect(self._on_hover)
-        self.curve_view.start_clicked.connect(lambda x: self._on_surface_clicked(x, None))
         self._slow_timer = QTimer(self)
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(REFRESH_SLOW_MS)
@@ -347,6 +421,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================== model -> views
     def _on_problem_changed(self) -> None:
+        self._problem_shown = True
         m = self.model
         one_d = m.dim == 1
         dataset = m.problem.kind == "dataset"
@@ -357,8 +432,8 @@ class MainWindow(QMainWindow):
         if one_d:
             xs, fs = m.curve()
             self.curve_view.set_curve(xs, fs, m.names[0])
-            self.main_tabs.setCurrentWidget(self.curve_view)
-        elif self.main_tabs.currentWidget() in (self.curve_view, self.fit_view) or \
+            self.main_tabs.setCurrentWidget(self._curve_page)
+        elif self.main_tabs.currentWidget() in (self._curve_page, self.fit_view) or \
                 not self.main_tabs.isTabVisible(self.main_tabs.currentIndex()):
             self.main_tabs.setCurrentWidget(self.surface_view)
         self.slice_param.blockSignals(True)
@@ -426,11 +501,15 @@ class MainWindow(QMainWindow):
             self.surface_view.set_runs(snaps, cursor, m.surface_axes)
             self.surface3d.set_runs(snaps, cursor, m.surface_axes, None)
         now = time.monotonic()
-        if not m.running or now - self._loss_drawn_at >= LOSS_REFRESH_S:
-            # while running, the loss axes rescale every frame (text layout, ~10 ms):
-            # the surface stays live, the loss curve follows at 10 Hz
+        if not m.running:
             self._loss_drawn_at = now
             self.loss_view.set_runs(snaps, cursor)
+        elif now - self._loss_drawn_at >= LOSS_REFRESH_S:
+            # while running, the loss axes rescale every frame (text layout, ~10 ms):
+            # the surface stays live, the loss curve follows at 10 Hz, in an event of its
+            # own so that its update and repaint do not add to this frame's
+            self._loss_drawn_at = now
+            QTimer.singleShot(LOSS_DELAY_MS, self._draw_loss)
         sel = next((s for s in snaps if s.run_id == m.selected_run_id), None)
         if m.problem.kind == "dataset":
             xs, predict = self._fit_xs, m.objective.predict
@@ -450,6 +529,10 @@ class MainWindow(QMainWindow):
             self._refresh_text()
         if not self._slow_timer.isActive():
             self._slow_timer.start()
+
+    def _draw_loss(self) -> None:
+        if not self._closing:
+            self.loss_view.set_runs(self.model.snapshots(), self.model.cursor)
 
     def _refresh_text(self) -> None:
         """The step log, run list, timeline and status bar."""
@@ -641,14 +724,13 @@ class MainWindow(QMainWindow):
             if path is None:
                 return False
         widget = self.main_tabs.currentWidget()
+        if isinstance(widget, _LazyPage):
+            widget = widget.view
         try:
             if path.lower().endswith(".svg"):
-                from pyqtgraph.exporters import SVGExporter
-
-                item = getattr(widget, "plot_item", None)
-                if item is None:
-                    raise ValueError("this view cannot be exported as SVG; use PNG")
-                SVGExporter(item).export(path)
+                if widget is self.surface3d:
+                    raise ValueError("the 3-D view is an OpenGL picture: export it as PNG")
+                _write_svg(widget, path)
             else:
                 if not widget.grab().save(path):
                     raise OSError(f"could not write {path}")
@@ -697,6 +779,8 @@ class MainWindow(QMainWindow):
 
     def open_csv(self, path: str | None = None) -> bool:
         """Choose a CSV dataset (preview, column choice), then fit it."""
+        from gd_explorer.ui.csv_dialog import CsvDialog  # only when asked for
+
         dialog = CsvDialog(self, path)
         if path is None and dialog.exec() != CsvDialog.DialogCode.Accepted:
             return False

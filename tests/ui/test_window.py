@@ -9,7 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPushButton
 
 from gd_explorer.cli import main as cli_main
@@ -210,6 +210,53 @@ def test_export_all_and_plot(window, tmp_path):
     assert (tmp_path / "plot.png").stat().st_size > 1000
 
 
+@pytest.mark.parametrize("preset", ["rosenbrock-race", "fence-ascent", "fence-fit-mae"])
+def test_every_plot_tab_exports_as_svg(qtbot, tmp_path, monkeypatch, preset):
+    import xml.etree.ElementTree as ET
+
+    from gd_explorer.core.presets import PRESETS
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow(PRESETS[preset].session)
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    w.model.step()
+    shown = []
+    monkeypatch.setattr("gd_explorer.ui.main_window.QMessageBox.warning",
+                        lambda *a: shown.append(a[2]))
+    exported = 0
+    for i in range(w.main_tabs.count()):
+        if not w.main_tabs.isTabVisible(i):
+            continue
+        w.main_tabs.setCurrentIndex(i)
+        out = tmp_path / f"tab{i}.svg"
+        if w.main_tabs.currentWidget() is w.surface3d:
+            assert not w.export_plot(str(out))
+            assert "export it as PNG" in shown[-1] and not out.exists()
+            assert w.export_plot(str(tmp_path / f"tab{i}.png"))
+            continue
+        assert w.export_plot(str(out)), w.statusBar().currentMessage()
+        root = ET.parse(out).getroot()  # well-formed
+        assert root.tag.endswith("svg")
+        shapes = [e for e in root.iter() if e.tag.split("}")[-1] in ("path", "polyline")]
+        assert shapes, f"tab {i} exported no vector shapes"
+        exported += 1
+    assert exported >= 1
+    assert not list(tmp_path.glob("*.part"))
+    w.close()
+
+
+def test_a_failed_svg_export_says_why_and_leaves_no_file(window, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("gd_explorer.ui.main_window.QMessageBox.warning",
+                        lambda *a: shown.append(a[2]))
+    target = tmp_path / "missing-folder" / "plot.svg"
+    assert not window.export_plot(str(target))
+    assert shown and "cannot export the plot" in shown[0]
+    assert not target.exists() and not target.parent.exists()
+
+
 def test_session_save_open_round_trip(window, tmp_path):
     window.model.set_problem(ProblemSpec(kind="function", function="x^2 + 3*y^2"))
     window.model.set_start([1.0, -2.0])
@@ -335,6 +382,28 @@ def test_3d_view_renders_under_xvfb(tmp_path):
 def test_offscreen_3d_shows_the_placeholder(window):
     assert window.surface3d.is_placeholder
     assert QApplication.platformName() == "offscreen"
+
+
+def test_hidden_tabs_build_their_views_when_first_used(window, qtbot):
+    # start-up cost: the 1-D curve and the slice are not built for the default 2-D problem
+    assert window.findChild(object, "curvePlot") is None
+    assert window.findChild(object, "slicePlot") is None
+    window.show()
+    qtbot.waitExposed(window)
+    window.side_tabs.setCurrentIndex(1)  # Slice: built and filled at once
+    plot = window.findChild(object, "slicePlot")
+    assert plot is not None and plot is window.slice_view
+    assert len(window.slice_view.curve.getData()[0]) > 0
+    window.model.set_problem(ProblemSpec(kind="function", function="parabola"))
+    curve = window.findChild(object, "curvePlot")
+    assert curve is not None and curve is window.curve_view
+    assert window.main_tabs.currentWidget().isAncestorOf(curve)
+    assert len(curve.curve.getData()[0]) > 0
+    qtbot.waitUntil(curve.isVisible)
+    QApplication.processEvents()
+    pos = curve.plot_widget.mapFromScene(curve.view_box.mapViewToScene(QPointF(1.5, 0.0)))
+    qtbot.mouseClick(curve.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert window.model.start[0] == pytest.approx(1.5, abs=0.1)  # clicks still set the start
 
 
 def test_more_bindings_both_ways(window):
