@@ -553,6 +553,7 @@ class Descent:
     #: big datasets and only travels with the final state
     _LIVE = ("p", "state", "t", "statuses", "_diverged_at", "run_rows", "active", "value",
              "gradient", "lr_now", "last_batch")
+    _LIVE_FINAL = _LIVE + ("batches",)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
@@ -570,7 +571,7 @@ class Descent:
         c._rec = np.empty((16, self.k, self._w))
         c._lr = np.empty(16)
         c.n_rows = 0
-        for name in self._LIVE + ("batches",):
+        for name in self._LIVE_FINAL:
             c.__dict__[name] = copy.deepcopy(self.__dict__[name])
         return c
 
@@ -583,7 +584,7 @@ class Descent:
 
     def live_state(self, final: bool = False) -> dict:
         """Copies of what :meth:`absorb` needs (with the mini-batch order when ``final``)."""
-        names = self._LIVE + ("batches",) if final else self._LIVE
+        names = self._LIVE_FINAL if final else self._LIVE
         return {name: copy.deepcopy(self.__dict__[name]) for name in names}
 
     def absorb(self, block: np.ndarray, lrs: np.ndarray, live: dict) -> None:
@@ -595,7 +596,7 @@ class Descent:
             self._lr[self.n_rows:self.n_rows + m] = lrs
             self.n_rows += m
         for name, value in live.items():
-            if name not in self._LIVE and name != "batches":
+            if name not in self._LIVE_FINAL:
                 raise ValueError(f"not a live field of a descent: {name!r}")
             self.__dict__[name] = value
 

@@ -223,14 +223,14 @@ def serve(inp, out) -> None:
             return
         job, runs = item
         if isinstance(runs, Exception):
-            send(("done", job, [], _error_text(runs)))
+            send(("done", job, [], error_text(runs)))
             continue
         error = None
         try:
             run_rounds([d for _, d in runs], halt=halt, speed=lambda: speed[0],
                        frame=functools.partial(_send_frame, send, job, runs))
         except Exception as exc:
-            error = _error_text(exc)
+            error = error_text(exc)
         send(("done", job, _frame_of(runs, final=True), error))
 
 
@@ -238,7 +238,8 @@ def _send_frame(send, job: int, runs: list[tuple[int, Descent]]) -> None:
     send(("frame", job, _frame_of(runs)))
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
+    """How an exception that stopped the runs is shown to the user (one line)."""
     detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
     return f"the descent stopped with an error: {detail}"
 

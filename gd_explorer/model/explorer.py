@@ -615,8 +615,10 @@ class ExplorerModel(QObject):
             if raw.run_id in ids:
                 self._raw[raw.run_id] = raw
         self.progressed.emit()
-        # the zero timer fires once the paint events this frame posted are handled
-        QTimer.singleShot(0, self._worker.frame_done.set)
+        if not self._worker.used_process:
+            # a worker advancing runs itself waits for this frame to be drawn: the zero
+            # timer fires once the paint events this frame posted are handled
+            QTimer.singleShot(0, self._worker.frame_done.set)
 
     def _refresh_slice_surface(self) -> None:
         """With 3+ parameters the surface is a slice through the selected run's point:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-import traceback
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +26,7 @@ from gd_explorer.core.engine import Descent
 from gd_explorer.core.engine_process import (
     EngineProcess,
     EngineProcessError,
+    error_text,
     run_rounds,
     shared_engine,
 )
@@ -143,8 +143,7 @@ class DescentWorker(QObject):
                 run_rounds([d for _, d in self._descents], halt=self.pause_event,
                            speed=lambda: self.speed, frame=self._frame_in_thread)
         except Exception as exc:  # the UI shows it and recovers; never crash the thread
-            detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            self.failed.emit(f"the descent stopped with an error: {detail}")
+            self.failed.emit(error_text(exc))
         finally:
             try:
                 self._publish()
