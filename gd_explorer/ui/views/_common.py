@@ -56,12 +56,16 @@ def stride_indices(count: int, max_points: int = MAX_PATH_POINTS) -> np.ndarray:
     max_points
         Upper bound on the number of indices returned.
     """
+    return _thinned(count, max_points, lambda: math.ceil(count / (max_points - 1)))
+
+
+def _thinned(count: int, max_points: int, stride) -> np.ndarray:
+    """Rows ``0, s, 2s, …`` plus the last, ``s = stride()``; all rows when few enough."""
     if count <= 0:
         return np.empty(0, dtype=np.intp)
     if count <= max_points:
         return np.arange(count)
-    stride = math.ceil(count / (max_points - 1))
-    idx = np.arange(0, count, stride)
+    idx = np.arange(0, count, stride())
     if idx[-1] != count - 1:
         idx = np.append(idx, count - 1)
     return idx
@@ -89,14 +93,7 @@ def stable_stride_indices(count: int, max_points: int = MAX_PATH_POINTS) -> np.n
     frame: they stay the same until the stride steps up (see :func:`stable_stride`), so
     the drawn prefix can be kept (:class:`CachedPrefixCurve`) and only the end redrawn.
     """
-    if count <= 0:
-        return np.empty(0, dtype=np.intp)
-    if count <= max_points:
-        return np.arange(count)
-    idx = np.arange(0, count, stable_stride(count, max_points))
-    if idx[-1] != count - 1:
-        idx = np.append(idx, count - 1)
-    return idx
+    return _thinned(count, max_points, lambda: stable_stride(count, max_points))
 
 
 def finite_bounds(*arrays, positive: bool = False) -> tuple[float, float] | None:
