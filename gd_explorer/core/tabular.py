@@ -9,14 +9,16 @@ Nothing is ever dropped or turned into NaN silently.
 
 from __future__ import annotations
 
+import collections
 import csv
 import operator
 import os
 import re
 import stat
+import threading
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 import numpy as np
@@ -243,8 +245,33 @@ def _field_problem(field: str, delimiter: str) -> str:
     return f"{_quote(stripped)} is not a number"
 
 
+#: the tables last read, by file identity: opening a CSV previews it (read off the UI
+#: thread) and then fits it; the fit must not read a large file a second time
+_RECENT: collections.OrderedDict = collections.OrderedDict()
+_RECENT_SIZE = 2
+_RECENT_LOCK = threading.Lock()
+
+
+def _identity(path: str):
+    # size and times alone miss a same-size rewrite within the clock's granularity (a
+    # few ms): the first bytes are part of the identity too
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except (OSError, ValueError):
+        return None
+    return (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+            hash(head))
+
+
 def read_table(path: str | os.PathLike) -> Table:
     """Read a delimited text file of numbers into a :class:`Table`.
+
+    The last few tables read are kept by file identity (path, inode, size, modification
+    time): reading an unchanged file again returns the same table without reading it.
 
     Parameters
     ----------
@@ -273,6 +300,25 @@ def read_table(path: str | os.PathLike) -> Table:
     ragged rows are refused, never guessed at.
     """
     path = os.fsdecode(os.fspath(path))
+    key = _identity(path)
+    if key is not None:
+        with _RECENT_LOCK:
+            table = _RECENT.get(key)
+            if table is not None:
+                _RECENT.move_to_end(key)
+        if table is not None:
+            return table if table.path == path else replace(table, path=path)
+    table = _read_table_file(path)
+    if key is not None and _identity(path) == key:  # unchanged while it was read
+        with _RECENT_LOCK:
+            _RECENT[key] = table
+            while len(_RECENT) > _RECENT_SIZE:
+                _RECENT.popitem(last=False)
+    return table
+
+
+def _read_table_file(path: str) -> Table:
+    """:func:`read_table` without the cache."""
     text = _read_text(path).replace("\r\n", "\n").replace("\r", "\n")
     if text.count("\n") > MAX_ROWS and len(_NONBLANK_LINE.findall(text)) > MAX_ROWS + 1:
         # Refuse before building millions of small Python objects.
