@@ -18,6 +18,39 @@ def no_thread_left_running(qapp):
     assert not left, f"QThreads left running: {left}"
 
 
+class MessageBoxes(list):
+    """The message boxes a test saw, as ``(kind, text, text_format)``; each is answered OK."""
+
+    def texts(self, *kinds: str) -> list[str]:
+        return [t for k, t, _ in self if not kinds or k in kinds]
+
+
+@pytest.fixture(autouse=True)
+def message_boxes(monkeypatch):
+    """Answer every QMessageBox the app opens (``exec`` and the static helpers) and record
+    it: a test never hangs on a modal box, and can assert what the user was told."""
+    from PySide6.QtWidgets import QMessageBox
+
+    seen = MessageBoxes()
+    kinds = {QMessageBox.Icon.Warning: "warning", QMessageBox.Icon.Critical: "critical",
+             QMessageBox.Icon.Information: "information", QMessageBox.Icon.Question: "question"}
+
+    def exec_(box):
+        seen.append((kinds.get(box.icon(), "other"), box.text(), box.textFormat()))
+        return QMessageBox.StandardButton.Ok
+
+    def static(kind):
+        def box(parent, title, text, *rest, **kw):
+            seen.append((kind, text, None))
+            return QMessageBox.StandardButton.Ok
+        return staticmethod(box)
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    for kind in ("information", "warning", "critical", "about", "question"):
+        monkeypatch.setattr(QMessageBox, kind, static(kind))
+    return seen
+
+
 @pytest.fixture
 def model(qapp):
     """A fresh ExplorerModel on the default session, shut down afterwards."""
@@ -30,10 +63,12 @@ def model(qapp):
 
 @pytest.fixture
 def window(qapp, qtbot):
-    """A MainWindow (not shown), closed afterwards."""
+    """A MainWindow (not shown) at full speed, closed afterwards."""
     from gd_explorer.ui.main_window import MainWindow
 
     w = MainWindow()
     qtbot.addWidget(w)
+    # the app starts at a watchable speed; these tests run at "max", as a user can pick
+    w.speed_slider.setValue(w.speed_slider.maximum())
     yield w
     w.close()

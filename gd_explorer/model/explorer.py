@@ -228,6 +228,16 @@ class ExplorerModel(QObject):
         return self._problem.maximize_for(self.objective)
 
     @property
+    def title(self) -> str:
+        """The session's title (a preset's name; empty once the problem changes)."""
+        return self._title
+
+    @property
+    def description(self) -> str:
+        """The session's description (a preset's lesson)."""
+        return self._description
+
+    @property
     def runs(self) -> list[RunEntry]:
         return list(self._runs)
 
@@ -636,6 +646,9 @@ class ExplorerModel(QObject):
         for r in self._runs:
             r.descent = self._new_descent(r.spec)
         self._refresh_raw()
+        if self._cursor is not None:  # the rows it pointed at are gone
+            self._cursor = None
+            self.cursor_changed.emit(None)
 
     # ================================================================== snapshots
     def _snapshot(self, r: RunEntry) -> RunSnapshot | None:
@@ -653,6 +666,16 @@ class ExplorerModel(QObject):
         """The runs as the views draw them, in run order."""
         snaps = (self._snapshot(r) for r in self._runs)
         return [s for s in snaps if s is not None]
+
+    def status_text(self, snap: RunSnapshot) -> str:
+        """How a run stands, in words: "ready", "running", "paused at step 40", or how it
+        ended ("converged after 2331 steps", "diverged at step 31")."""
+        if snap.status != "running":
+            return snap.message
+        steps = max(snap.n - 1, 0)
+        if self._running:
+            return f"running, step {steps:,}"
+        return "ready" if steps == 0 else f"paused at step {steps:,}"
 
     def selected_snapshot(self) -> RunSnapshot | None:
         """The selected run's snapshot."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import os
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from gd_explorer.core.tabular import DataError, Table, read_table
 from gd_explorer.model.threads import new_thread
+from gd_explorer.ui.support import error_html
 
 PREVIEW_ROWS = 50
 
@@ -71,6 +73,7 @@ class CsvDialog(QDialog):
         lay.addWidget(self.progress)
         self.info = QLabel("Choose a file.")
         self.info.setObjectName("csvInfo")
+        self.info.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
         self.preview = QTableWidget()
@@ -93,7 +96,7 @@ class CsvDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
         self._ok().setEnabled(False)
-        self.path_edit.returnPressed.connect(lambda: self.load(self.path_edit.text()))
+        self.path_edit.returnPressed.connect(self._on_path_entered)
 
         self._thread = new_thread("csvReader", self)
         self._reader = _Reader()
@@ -103,6 +106,11 @@ class CsvDialog(QDialog):
         self._reader.failed.connect(self._on_error)
         self._thread.start()
         self.finished.connect(self._stop_thread)
+        if self.path:
+            self.load(self.path)
+
+    def _on_path_entered(self) -> None:
+        self.load(self.path_edit.text())
 
     def _ok(self):
         return self.buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -112,7 +120,7 @@ class CsvDialog(QDialog):
         self._thread.wait(5000)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open CSV", "",
+        path, _ = QFileDialog.getOpenFileName(self, "Open CSV", os.path.dirname(self.path),
                                               "CSV files (*.csv *.txt *.tsv);;All files (*)")
         if path:
             self.path_edit.setText(path)
@@ -124,7 +132,7 @@ class CsvDialog(QDialog):
         self.table = None
         self._ok().setEnabled(False)
         self.progress.show()
-        self.info.setText(f"reading {os.path.basename(path)}…")
+        self.info.setText(html.escape(f"reading {os.path.basename(path)}…"))
         self._read.emit(path)
 
     def _on_table(self, table: Table) -> None:
@@ -136,7 +144,7 @@ class CsvDialog(QDialog):
     def _on_error(self, text: str) -> None:
         self.progress.hide()
         self.error = text
-        self.info.setText(f"<span style='color:#c0392b'>{text}</span>")
+        self.info.setText(error_html(text))
         self.preview.clear()
         self.preview.setRowCount(0)
         self.x_combo.clear()
@@ -171,21 +179,10 @@ class CsvDialog(QDialog):
     def y_column(self) -> int | None:
         return self.y_combo.currentIndex() if self.table is not None else None
 
-    def accept_if_valid(self) -> bool:
-        """Read ``self.path`` synchronously (scripts and tests); True when usable."""
-        try:
-            self._show(read_table(self.path))
-        except DataError as exc:
-            self._on_error(str(exc))
-            self._stop_thread()
-            return False
-        self._stop_thread()
-        return True
-
     def _on_ok(self) -> None:
         if self.table is None:
             return
         if self.x_column == self.y_column:
-            self.info.setText("<span style='color:#c0392b'>choose two different columns</span>")
+            self.info.setText(error_html("choose two different columns"))
             return
         self.accept()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -20,10 +21,12 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QTabWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -40,7 +43,14 @@ from gd_explorer.core.session import (
     session_to_dict,
 )
 from gd_explorer.model.explorer import ExplorerModel
+from gd_explorer.ui.actions import ACTIONS, MENUS, shortcuts_text
 from gd_explorer.ui.panels import ProblemPanel, RunsPanel
+from gd_explorer.ui.support import (
+    install_edit_keys_filter,
+    plain_label,
+    show_message,
+    weak_slot,
+)
 from gd_explorer.ui.views import (
     CurveView,
     FitView,
@@ -52,7 +62,15 @@ from gd_explorer.ui.views import (
 )
 from gd_explorer.ui.views._common import MIN_SIZE
 
+ACTION_SPECS = {a.name: a for a in ACTIONS}
+
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 0)  # 0 = max
+#: steps per second per run until the user picks another speed (remembered then): fast
+#: enough to reach a lesson's point, slow enough to watch it happen
+DEFAULT_SPEED = 50
+DEFAULT_WINDOW = (1440, 900)
+#: fits a 1366×768 laptop screen with a task bar and a title bar
+MIN_WINDOW = (960, 600)
 REFRESH_SLOW_MS = 200  # slice and arrows: derived data refreshed at most 5 times a second
 LOSS_REFRESH_S = 0.1  # while running, the loss view follows at 10 Hz ...
 #: ... drawn this long after the frame that triggers it, so input is served in between
@@ -88,6 +106,9 @@ def _write_svg(widget: QWidget, path: str) -> None:
             os.remove(tmp)
 
 
+CSV_FILTER = "CSV files (*.csv *.txt *.tsv);;All files (*)"
+
+
 def _speed_text(v: float) -> str:
     return "max" if v == 0 else f"{v:g}/s"
 
@@ -121,6 +142,41 @@ class _LazyPage(QWidget):
         super().showEvent(event)
 
 
+class _LessonNote(QFrame):
+    """The lesson of a preset (or a session's title and description), kept in view above
+    the plots until it is closed or another problem is chosen."""
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("lessonNote")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#lessonNote { background: #fff8e1; border: 1px solid #e0c068; }"
+                           "#lessonNote QLabel { color: #3e2f00; }")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 4, 4)
+        self.text = plain_label()
+        self.text.setObjectName("lessonText")
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.text.setToolTip("The lesson of this preset or session")
+        lay.addWidget(self.text, 1)
+        self.close_button = QToolButton()
+        self.close_button.setObjectName("lessonCloseButton")
+        self.close_button.setText("×")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Hide this note")
+        self.close_button.clicked.connect(self.hide)
+        lay.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def set_lesson(self, title: str, description: str) -> None:
+        """Show ``title — description`` (plain text); nothing to say hides the note."""
+        text = " — ".join(t for t in (title.strip(), description.strip()) if t)
+        self.text.setText(text)
+        self.setVisible(bool(text))
+
+
 class MainWindow(QMainWindow):
     """The gd-explorer window.  ``MainWindow()`` builds it without showing it."""
 
@@ -132,12 +188,16 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("gd-explorer")
         self.settings = settings
-        self.model = ExplorerModel(session)
+        # the model is the window's child: it goes when the window goes
+        self.model = ExplorerModel(session, parent=self)
+        install_edit_keys_filter()
         self._session_path: str | None = None
         self._closing = False
         self._loss_drawn_at = 0.0
         self._fit_xs = np.zeros(0)
         self._problem_shown = False
+
+        self._restore_problems: list[str] = []
 
         self._build_views()
         self._build_panels()
@@ -145,12 +205,26 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self._bind_model()
-        self.setMinimumSize(1000, 680)
-        self.resize(1440, 900)
+        self.setMinimumSize(*MIN_WINDOW)
+        self._fit_to_screen()
+        self.model.set_speed(DEFAULT_SPEED)
         if restore and settings is not None:
             self._restore_settings()
         if not self._problem_shown:  # a restored session has drawn everything already
             self._on_problem_changed()  # (ends with _on_progressed: runs drawn too)
+        self._refresh_lesson()
+        if self._restore_problems:
+            QTimer.singleShot(0, self._report_restore_problems)
+
+    def _fit_to_screen(self) -> None:
+        """1440×900, or less on a smaller screen (a 1366×768 laptop shows all of it)."""
+        screen = self.screen()
+        avail = screen.availableGeometry() if screen is not None else None
+        w, h = DEFAULT_WINDOW
+        if avail is not None and avail.width() > 0 and avail.height() > 0:
+            w = max(MIN_WINDOW[0], min(w, avail.width() - 16))
+            h = max(MIN_WINDOW[1], min(h, avail.height() - 40))
+        self.resize(w, h)
 
     # ================================================================== construction
     # the 1-D curve and the slice start hidden: built when first shown or used
@@ -164,12 +238,12 @@ class MainWindow(QMainWindow):
 
     def _make_curve_view(self) -> CurveView:
         view = CurveView()
-        view.start_clicked.connect(lambda x: self._on_surface_clicked(x, None))
+        view.start_clicked.connect(self._on_curve_clicked)
         return view
 
     def _build_views(self) -> None:
         self.surface_view = SurfaceView()
-        self._curve_page = _LazyPage(self._make_curve_view, "curvePage")
+        self._curve_page = _LazyPage(weak_slot(self._make_curve_view), "curvePage")
         self.surface3d = Surface3DView()
         self.loss_view = LossView()
         self.fit_view = FitView()
@@ -219,7 +293,14 @@ class MainWindow(QMainWindow):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         split.setSizes([560, 500])
-        self.setCentralWidget(split)
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(2)
+        self.lesson_note = _LessonNote()
+        cl.addWidget(self.lesson_note)
+        cl.addWidget(split, 1)
+        self.setCentralWidget(central)
         self._splitters = (split, right)
 
     def _build_panels(self) -> None:
@@ -234,8 +315,10 @@ class MainWindow(QMainWindow):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
             dock.setWidget(scroll)
+            # closable: View ▸ Problem / Runs hides and shows it again
             dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
             setattr(self, name, dock)
         self.problem_panel.open_csv_requested.connect(self.open_csv)
@@ -286,73 +369,53 @@ class MainWindow(QMainWindow):
         self.step_button.clicked.connect(self.model.step)
         self.run_button.clicked.connect(self._on_run_clicked)
         self.reset_button.clicked.connect(self.model.reset)
-        self.speed_slider.valueChanged.connect(
-            lambda i: self.model.set_speed(SPEEDS[i]))
+        self.speed_slider.valueChanged.connect(self._on_speed_slider)
         self.timeline.valueChanged.connect(self._on_timeline)
 
-    def _action(self, menu, text, slot, shortcut=None, name=None, tip=None, checkable=False):
-        act = QAction(text, self)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
-            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if name:
-            act.setObjectName(name)
-        act.setToolTip(tip or text)
-        act.setStatusTip(tip or text)
-        act.setCheckable(checkable)
-        if checkable:
-            act.toggled.connect(slot)
-        else:
-            act.triggered.connect(slot)
-        menu.addAction(act)
-        self.addAction(act)  # shortcuts work while the menu bar is hidden too
-        return act
-
     def _build_menus(self) -> None:
+        """Menus from :data:`~gd_explorer.ui.actions.ACTIONS`, then the presets and docks."""
         mb = self.menuBar()
-        f = mb.addMenu("&File")
-        self._action(f, "&Open session…", self.open_session, "Ctrl+O",
-                     "actionOpenSession")
-        self._action(f, "&Save session", self.save_session, "Ctrl+S",
-                     "actionSaveSession")
-        self._action(f, "Save session &as…", self.save_session_as, "Ctrl+Shift+S",
-                     "actionSaveSessionAs")
-        f.addSeparator()
-        self._action(f, "Open CSV &dataset…", self.open_csv, "Ctrl+D", "actionOpenCsv")
-        f.addSeparator()
-        self._action(f, "&Export selected run to CSV…", self.export_csv, "Ctrl+E",
-                     "actionExportCsv", "Write the selected run's trajectory (same format as "
-                     "gd-explorer run --out)")
-        self._action(f, "Export &all runs to CSV…", self.export_all_csv, "Ctrl+Shift+E",
-                     "actionExportAllCsv")
-        self._action(f, "Export current &plot (PNG/SVG)…", self.export_plot, "Ctrl+P",
-                     "actionExportPlot")
-        f.addSeparator()
-        self._action(f, "&Quit", self.close, "Ctrl+Q", "actionQuit")
+        menus = {title: mb.addMenu(f"&{title}") for title in MENUS}
+        self.actions_by_name: dict[str, QAction] = {}
+        last_group: dict[str, int] = {}
+        for spec in ACTIONS:
+            menu = menus[spec.menu]
+            if spec.menu in last_group and last_group[spec.menu] != spec.group:
+                menu.addSeparator()
+            last_group[spec.menu] = spec.group
+            act = QAction(spec.text, self)
+            act.setObjectName(spec.name)
+            if spec.shortcut:
+                act.setShortcut(QKeySequence(spec.shortcut))
+                act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            tip = spec.tip or spec.title
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+            if spec.checkable:
+                act.setCheckable(True)
+                act.setChecked(spec.default)
+                act.toggled.connect(self._on_action_toggled)
+            else:
+                # (bound method: it drops Qt's ``checked`` and keeps no reference alive)
+                act.triggered.connect(self._on_action_triggered)
+            menu.addAction(act)
+            self.addAction(act)  # shortcuts work while the menu bar is hidden too
+            self.actions_by_name[spec.name] = act
+        self.action_run = self.actions_by_name["actionRun"]
+        self.action_log_colour = self.actions_by_name["actionLogColour"]
+        self.action_arrows = self.actions_by_name["actionArrows"]
+        self.action_log_y = self.actions_by_name["actionLogY"]
 
-        r = mb.addMenu("&Run")
-        self.action_run = self._action(r, "Run / &pause", self._toggle_run, "Space",
-                                       "actionRun")
-        self._action(r, "&Step", self.model.step, "Right", "actionStep")
-        self._action(r, "&Reset", self.model.reset, "R", "actionReset")
-        r.addSeparator()
-        self._action(r, "&Add run", self.runs_panel._on_add, "Ctrl+N", "actionAddRun")
-        self._action(r, "Re&move selected run", self.runs_panel._on_remove, None,
-                     "actionRemoveRun")
-
-        v = mb.addMenu("&View")
-        self.action_log_colour = self._action(
-            v, "&Log colour scale", self._on_log_colour, "L", "actionLogColour",
-            "Colour the surface by log(f − min): losses span decades", True)
-        self.action_arrows = self._action(v, "−∇f &arrow field", self._on_arrows, "A",
-                                          "actionArrows", "Show −∇f on a grid", True)
-        self.action_log_y = self._action(v, "Log-scale &loss axis", self.loss_view.set_log_y,
-                                         "Y", "actionLogY", None, True)
+        v = menus["View"]
         v.addSeparator()
-        v.addAction(self.problemDock.toggleViewAction())
-        v.addAction(self.runsDock.toggleViewAction())
+        for dock, name in ((self.problemDock, "actionShowProblemDock"),
+                           (self.runsDock, "actionShowRunsDock")):
+            toggle = dock.toggleViewAction()
+            toggle.setObjectName(name)
+            toggle.setToolTip(f"Show or hide the {dock.windowTitle()} panel")
+            v.addAction(toggle)
 
-        p = mb.addMenu("&Presets")
+        p = menus["Presets"]
         p.setObjectName("presetsMenu")
         by_cat: dict[str, list] = {}
         for preset in PRESETS.values():
@@ -360,19 +423,29 @@ class MainWindow(QMainWindow):
         for cat, items in by_cat.items():
             sub = p.addMenu(cat)
             for preset in items:
-                act = self._action(sub, preset.title, lambda _=False, k=preset.key:
-                                   self.load_preset(k), None, f"preset_{preset.key}",
-                                   preset.description)
+                act = QAction(preset.title, self)
+                act.setObjectName(f"preset_{preset.key}")
+                act.setData(preset.key)
                 act.setToolTip(preset.description)
+                act.setStatusTip(preset.description)
+                act.triggered.connect(self._on_preset_triggered)
+                sub.addAction(act)
             sub.setToolTipsVisible(True)
 
-        h = mb.addMenu("&Help")
-        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1", "actionShortcuts")
-        self._action(h, "&About gd-explorer", self.show_about, None, "actionAbout")
+    def _on_action_triggered(self) -> None:
+        spec = ACTION_SPECS[self.sender().objectName()]
+        getattr(self, spec.handler)()
+
+    def _on_action_toggled(self, checked: bool) -> None:
+        spec = ACTION_SPECS[self.sender().objectName()]
+        getattr(self, spec.handler)(bool(checked))
+
+    def _on_preset_triggered(self) -> None:
+        self.load_preset(str(self.sender().data()))
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
-        self.status_label = QLabel()
+        self.status_label = plain_label()
         self.status_label.setObjectName("statusLabel")
         sb.addWidget(self.status_label, 1)
         self.surface_progress = QProgressBar()
@@ -400,24 +473,23 @@ class MainWindow(QMainWindow):
         m.start_changed.connect(self._on_start_changed)
         m.speed_changed.connect(self._on_speed_changed)
         m.cursor_changed.connect(self._on_cursor_changed)
-        m.selected_run_changed.connect(lambda _id: self._refresh_slow())
+        m.selected_run_changed.connect(self._refresh_slow)
         m.surface_axes_changed.connect(self._refresh_slow)
         m.failed.connect(self._on_failed)
-        m.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        m.message.connect(self._on_message)
         self.surface_view.start_clicked.connect(self._on_surface_clicked)
         self.surface_view.hovered.connect(self._on_hover)
         self._slow_timer = QTimer(self)
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(REFRESH_SLOW_MS)
         self._slow_timer.timeout.connect(self._refresh_slow)
-        self.side_tabs.currentChanged.connect(lambda _i: self._refresh_slow())
+        self.side_tabs.currentChanged.connect(self._refresh_slow)
         self._text_timer = QTimer(self)
         self._text_timer.setSingleShot(True)
         self._text_timer.setInterval(125)
         self._text_timer.timeout.connect(self._refresh_text)
-        self.slice_param.currentIndexChanged.connect(lambda _i: self._refresh_slow())
-        self.action_log_colour.setChecked(True)
-        self.action_log_y.setChecked(True)
+        self.slice_param.currentIndexChanged.connect(self._refresh_slow)
+        m.problem_changed.connect(self._refresh_lesson)
 
     # ================================================================== model -> views
     def _on_problem_changed(self) -> None:
@@ -538,7 +610,8 @@ class MainWindow(QMainWindow):
         """The step log, run list, timeline and status bar."""
         m = self.model
         sel = m.selected_snapshot()
-        self.step_log.set_entry(sel, m.cursor, m.names, m.maximize)
+        self.step_log.set_entry(sel, m.cursor, m.names, m.maximize,
+                                m.status_text(sel) if sel is not None else None)
         self.runs_panel.refresh_statuses()
         self._update_timeline()
         self._update_status(sel, m.cursor)
@@ -565,7 +638,7 @@ class MainWindow(QMainWindow):
         self.surface_view.set_step_arrows((float(p[a[0]]), float(p[a[1]])),
                                           (float(g[a[0]]), float(g[a[1]])), upd, mom, sel.color)
 
-    def _refresh_slow(self) -> None:
+    def _refresh_slow(self, *_ignored) -> None:
         """Derived data that costs more than a redraw: the slice and the arrow field."""
         m = self.model
         if self._closing:
@@ -598,7 +671,7 @@ class MainWindow(QMainWindow):
         k = sel.index(cursor)
         gn = float(np.linalg.norm(sel.grad[k])) if np.all(np.isfinite(sel.grad[k])) else \
             float("nan")
-        state = "running" if self.model.running else sel.message
+        state = self.model.status_text(sel)
         self.status_label.setText(
             f"{sel.label}   step {k:,}   f = {float(sel.loss[k]):.6g}   |∇f| = {gn:.3g}   "
             f"[{state}]")
@@ -623,14 +696,56 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, text: str) -> None:
         self.statusBar().showMessage(text, 15000)
-        QMessageBox.warning(self, "gd-explorer", text)
+        show_message(self, "warning", "gd-explorer", text)
+
+    def _on_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
 
     # ================================================================== user actions
+    # (the actions' handlers: see gd_explorer.ui.actions)
     def _on_run_clicked(self, _checked: bool) -> None:
         self.model.toggle_running()
 
-    def _toggle_run(self) -> None:
+    def toggle_run(self) -> None:
+        """Run every run, or pause them."""
         self.model.toggle_running()
+
+    def step(self) -> None:
+        """One update of every run."""
+        self.model.step()
+
+    def reset(self) -> None:
+        """Every run back to the start."""
+        self.model.reset()
+
+    def add_run(self) -> None:
+        """Add a run with the next optimizer."""
+        self.runs_panel.add_run()
+
+    def remove_run(self) -> None:
+        """Remove the selected run."""
+        self.runs_panel.remove_selected()
+
+    def set_log_colour(self, on: bool) -> None:
+        """Log (on) or linear colour scale of the surface."""
+        self._on_log_colour(on)
+        self._remember_toggle("actionLogColour", on)
+
+    def set_arrow_field(self, on: bool) -> None:
+        """Show or hide the −∇f arrow field."""
+        self._on_arrows(on)
+        self._remember_toggle("actionArrows", on)
+
+    def set_log_loss(self, on: bool) -> None:
+        """Log or linear loss axis."""
+        self.loss_view.set_log_y(on)
+        self._remember_toggle("actionLogY", on)
+
+    def _on_speed_slider(self, index: int) -> None:
+        self.model.set_speed(SPEEDS[index])
+
+    def _on_curve_clicked(self, x: float) -> None:
+        self._on_surface_clicked(x, None)
 
     def _on_timeline(self, value: int) -> None:
         rows = self.model.max_rows()
@@ -663,6 +778,9 @@ class MainWindow(QMainWindow):
         xs, ys, u, v = field
         self.surface_view.set_arrow_field(xs, ys, u, v, True)
 
+    def _refresh_lesson(self) -> None:
+        self.lesson_note.set_lesson(self.model.title, self.model.description)
+
     def load_preset(self, key: str) -> None:
         """Replace the configuration by a preset."""
         preset = PRESETS[key]
@@ -672,7 +790,7 @@ class MainWindow(QMainWindow):
             self._on_failed(f"preset {preset.title}: {exc}")
             return
         self._session_path = None
-        self.statusBar().showMessage(f"{preset.title}: {preset.description}", 15000)
+        self.statusBar().showMessage(f"preset {preset.title}", 5000)
         self.problem_panel.refresh()
 
     # ------------------------------------------------------------------ files
@@ -777,20 +895,30 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"opened {path}", 8000)
         return True
 
-    def open_csv(self, path: str | None = None) -> bool:
-        """Choose a CSV dataset (preview, column choice), then fit it."""
+    def open_csv(self) -> bool:
+        """Choose a CSV file, preview it and choose its columns (read once, off the UI
+        thread), then fit it."""
         from gd_explorer.ui.csv_dialog import CsvDialog  # only when asked for
 
+        path = self._ask_path("Open CSV dataset", CSV_FILTER, False)
+        if path is None:
+            return False
         dialog = CsvDialog(self, path)
-        if path is None and dialog.exec() != CsvDialog.DialogCode.Accepted:
-            return False
-        if path is not None and not dialog.accept_if_valid():
-            self._on_failed(dialog.error or f"cannot read {path}")
-            return False
+        try:
+            if dialog.exec() != CsvDialog.DialogCode.Accepted:
+                return False
+            return self.load_csv(dialog.path, dialog.x_column, dialog.y_column)
+        finally:
+            dialog.deleteLater()
+
+    def load_csv(self, path: str, x_column: int | str | None = None,
+                 y_column: int | str | None = None) -> bool:
+        """Fit the CSV dataset at ``path`` (columns by index or name; default the first
+        two); a file that cannot be used is refused with a message and changes nothing."""
         from dataclasses import replace
 
-        spec = replace(self.model.problem, kind="dataset", dataset=dialog.path,
-                       x_column=dialog.x_column, y_column=dialog.y_column, maximize=None)
+        spec = replace(self.model.problem, kind="dataset", dataset=path, x_column=x_column,
+                       y_column=y_column, maximize=None)
         try:
             self.model.set_problem(spec)
         except ValueError as exc:
@@ -801,7 +929,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ help
     def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_TEXT)
+        """The list of keyboard shortcuts (F1)."""
+        show_message(self, "information", "Keyboard shortcuts", shortcuts_text())
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About gd-explorer",
@@ -810,20 +939,56 @@ class MainWindow(QMainWindow):
 
     # ================================================================== settings, closing
     def _restore_settings(self) -> None:
+        """Geometry, view toggles, speed and the last session; anything that cannot be
+        restored (a corrupt or hostile settings file) falls back to its default, and the
+        status bar says so once the window is up."""
         s = self.settings
+        for what, restore in (("window layout", self._restore_layout),
+                              ("view options", self._restore_view),
+                              ("last session", self._restore_session)):
+            try:
+                restore(s)
+            except Exception as exc:  # noqa: BLE001 - any failure: defaults, never a crash
+                self._restore_problems.append(f"{what} ({type(exc).__name__})")
+
+    def _restore_layout(self, s: QSettings) -> None:
         geom = s.value("window/geometry")
         if isinstance(geom, QByteArray):
             self.restoreGeometry(geom)
         state = s.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
+
+    def _restore_view(self, s: QSettings) -> None:
+        for spec in ACTIONS:
+            if not spec.setting:
+                continue
+            v = s.value(spec.setting)
+            if v is None:
+                continue
+            on = v if isinstance(v, bool) else str(v).lower() in ("true", "1")
+            self.actions_by_name[spec.name].setChecked(on)
+        speed = s.value("run/speed")
+        if speed is not None:
+            v = float(speed)
+            if v in SPEEDS:
+                self.model.set_speed(v)
+
+    def _restore_session(self, s: QSettings) -> None:
         text = s.value("session/last")
         if isinstance(text, str) and text:
-            try:
-                self.model.apply_session(session_from_dict(json.loads(text)))
-                self.problem_panel.refresh()
-            except (ValueError, SessionError, TypeError):
-                pass  # a stale or broken remembered session: start from the default
+            self.model.apply_session(session_from_dict(json.loads(text)))
+            self.problem_panel.refresh()
+
+    def _report_restore_problems(self) -> None:
+        self.statusBar().showMessage(
+            "could not restore the " + ", ".join(self._restore_problems)
+            + " from the settings; started with the defaults", 15000)
+
+    def _remember_toggle(self, name: str, on: bool) -> None:
+        spec = ACTION_SPECS[name]
+        if self.settings is not None and spec.setting:
+            self.settings.setValue(spec.setting, bool(on))
 
     def _save_settings(self) -> None:
         s = self.settings
@@ -831,6 +996,10 @@ class MainWindow(QMainWindow):
             return
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/state", self.saveState())
+        s.setValue("run/speed", float(self.model.speed))
+        for spec in ACTIONS:
+            if spec.setting:
+                s.setValue(spec.setting, self.actions_by_name[spec.name].isChecked())
         try:
             s.setValue("session/last", json.dumps(session_to_dict(self.model.session())))
         except (ValueError, TypeError):
@@ -844,18 +1013,3 @@ class MainWindow(QMainWindow):
         self.model.shutdown()
         self.closed.emit()
         super().closeEvent(event)
-
-
-SHORTCUTS_TEXT = """\
-Space        Run / pause
-→ (Right)    Step: one update of every run
-R            Reset every run to the start
-Ctrl+N       Add a run
-Ctrl+E       Export the selected run to CSV
-Ctrl+Shift+E Export all runs
-Ctrl+P       Export the current plot (PNG/SVG)
-Ctrl+S       Save session        Ctrl+O  Open session
-Ctrl+D       Open a CSV dataset
-L            Log colour scale    A  −∇f arrow field    Y  log loss axis
-F1           This help           Ctrl+Q  Quit
-"""

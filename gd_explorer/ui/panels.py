@@ -6,6 +6,7 @@ refresh the widgets (with signals blocked, so nothing loops back).
 
 from __future__ import annotations
 
+import html
 import inspect
 from dataclasses import replace
 
@@ -34,8 +35,11 @@ from PySide6.QtWidgets import (
 from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS
 from gd_explorer.core.functions import FUNCTIONS
 from gd_explorer.core.optimizers import OPTIMIZERS
+from gd_explorer.core.pretty import pretty_formula
 from gd_explorer.core.schedules import SCHEDULES
-from gd_explorer.model.explorer import ExplorerModel
+from gd_explorer.core.session import MAX_COUNT
+from gd_explorer.model.explorer import MAX_RUNS, ExplorerModel
+from gd_explorer.ui.support import error_html, plain_tip, weak_slot
 from gd_explorer.ui.widgets import LearningRateEdit, NumberEdit
 
 CUSTOM = "__custom__"
@@ -46,6 +50,15 @@ def _update_rule(cls) -> str:
     """The optimizer's docstring, trimmed to text a tooltip can show."""
     doc = inspect.getdoc(cls) or ""
     return doc.replace(".. math::", "").replace(":math:", "").replace("\\", "")
+
+
+def formula_html(formula: str, names, gradients) -> str:
+    """The objective and its gradient as readable math, one component a line (escaped)."""
+    e = html.escape
+    lines = [f"<b>f</b> = {e(pretty_formula(formula))}"]
+    for name, g in zip(names, gradients):
+        lines.append(f"<b>∂f/∂{e(name)}</b> = {e(pretty_formula(g))}")
+    return "<br>".join(lines)
 
 
 def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
@@ -98,6 +111,7 @@ class ProblemPanel(QWidget):
 
         self.formula_label = QLabel()
         self.formula_label.setObjectName("objectiveFormula")
+        self.formula_label.setTextFormat(Qt.TextFormat.RichText)  # escaped in formula_html
         self.formula_label.setWordWrap(True)
         self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.formula_label.setToolTip("The objective and its exact gradient (sympy)")
@@ -138,7 +152,7 @@ class ProblemPanel(QWidget):
         self.axis_y.activated.connect(self._on_axes)
         self.maximize_check.toggled.connect(self._on_maximize)
         self.max_steps.editingFinished.connect(self._on_limits)
-        self.tol.value_edited.connect(lambda _v: self._on_limits())
+        self.tol.value_edited.connect(self._on_limits)
         model.problem_changed.connect(self.refresh)
         model.start_changed.connect(self._refresh_start)
         model.limits_changed.connect(self._refresh_limits)
@@ -177,6 +191,7 @@ class ProblemPanel(QWidget):
         lay.addWidget(self.formula_edit)
         self.formula_status = QLabel()
         self.formula_status.setObjectName("formulaStatus")
+        self.formula_status.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
         self.formula_status.setWordWrap(True)
         lay.addWidget(self.formula_status)
         return page
@@ -250,6 +265,7 @@ class ProblemPanel(QWidget):
         form.addRow(self.axes_label, axes_row)
         self.dataset_info = QLabel()
         self.dataset_info.setObjectName("datasetInfo")
+        self.dataset_info.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
         self.dataset_info.setWordWrap(True)
         form.addRow(self.dataset_info)
         return page
@@ -288,14 +304,11 @@ class ProblemPanel(QWidget):
             for w in widgets:
                 w.blockSignals(False)
         obj = m.objective
-        grads = getattr(obj, "gradient_formulas", ())
-        text = f"<b>f</b> = {obj.formula}"
-        if grads:
-            text += "<br><b>∇f</b> = (" + ", ".join(grads) + ")"
+        self.formula_label.setText(formula_html(obj.formula, obj.names,
+                                                getattr(obj, "gradient_formulas", ())))
         if p.kind == "dataset":
             ds = obj.dataset
-            self.dataset_info.setText(f"{ds.x.size} points; {ds.description}")
-        self.formula_label.setText(text)
+            self.dataset_info.setText(html.escape(f"{ds.x.size} points; {ds.description}"))
         self.formula_label.setToolTip(obj.description or "The objective and its exact gradient")
         self._refresh_start()
         self._refresh_limits()
@@ -311,7 +324,7 @@ class ProblemPanel(QWidget):
                 e = NumberEdit(0.0)
                 e.setObjectName(f"start_{n}")
                 e.setToolTip(f"Start value of {n} (every run restarts from here)")
-                e.value_edited.connect(lambda v, i=i: self._on_start(i, v))
+                e.value_edited.connect(weak_slot(self._on_start, i, pass_signal_args=True))
                 self.start_form.addRow(n, e)
                 self.start_edits.append(e)
         for e, v in zip(self.start_edits, self.model.start):
@@ -349,8 +362,8 @@ class ProblemPanel(QWidget):
         return True
 
     def _show_problem_error(self, text: str) -> None:
-        self.formula_status.setText(f"<span style='color:#c0392b'>{text}</span>")
-        self.dataset_info.setText(f"<span style='color:#c0392b'>{text}</span>")
+        self.formula_status.setText(error_html(text))
+        self.dataset_info.setText(error_html(text))
 
     def _on_kind_toggled(self, function_checked: bool) -> None:
         kind = "function" if function_checked else "dataset"
@@ -383,23 +396,24 @@ class ProblemPanel(QWidget):
             return
         problem = self.formula_problem(text)
         if problem:
-            self.formula_status.setText(f"<span style='color:#c0392b'>{problem}</span>")
+            self.formula_status.setText(error_html(problem))
             return
         from gd_explorer.core.objectives import expression_objective
 
         try:
             grads = expression_objective(text).gradient_formulas
         except ValueError as exc:
-            self.formula_status.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            self.formula_status.setText(error_html(exc))
             return
-        self.formula_status.setText("<span style='color:#2e7d32'>OK</span> — ∇f = ("
-                                    + ", ".join(grads) + "); press Enter")
+        self.formula_status.setText(
+            "<span style='color:#2e7d32'>OK</span> — ∇f = ("
+            + ", ".join(html.escape(pretty_formula(g)) for g in grads) + "); press Enter")
 
     def _on_formula_entered(self) -> None:
         text = self.formula_edit.text().strip()
         problem = self.formula_problem(text) if text else "type a formula first"
         if problem:
-            self.formula_status.setText(f"<span style='color:#c0392b'>{problem}</span>")
+            self.formula_status.setText(error_html(problem))
             return
         if self._apply(replace(self.model.problem, kind="function", function=text,
                                maximize=None)):
@@ -425,7 +439,7 @@ class ProblemPanel(QWidget):
         try:
             self.model.set_surface_axes((self.axis_x.currentIndex(), self.axis_y.currentIndex()))
         except ValueError as exc:
-            self.dataset_info.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            self.dataset_info.setText(error_html(exc))
             self._refresh_axes()
 
     def _on_maximize(self, checked: bool) -> None:
@@ -441,7 +455,7 @@ class ProblemPanel(QWidget):
             self.start_edits[i].setToolTip(str(exc))
             self._refresh_start()
 
-    def _on_limits(self) -> None:
+    def _on_limits(self, *_ignored) -> None:
         try:
             self.model.set_limits(self.max_steps.value(), self.tol.value())
         except ValueError:
@@ -467,14 +481,17 @@ class RunsPanel(QWidget):
         self.run_list.setObjectName("runList")
         self.run_list.setToolTip("Runs descend the same problem from the same start. Tick to "
                                  "show, select to edit; the status says how each one ended.")
-        self.run_list.setMinimumHeight(90)
-        self.run_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.run_list.setMinimumHeight(110)
+        # two lines per run, wrapped, never cut in the middle: runs that differ only in
+        # their rate ("… lr=0.001" / "… lr=0.1") stay distinguishable
+        self.run_list.setWordWrap(True)
+        self.run_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.run_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lay.addWidget(self.run_list)
         row = QHBoxLayout()
         self.add_button = QPushButton("Add run")
         self.add_button.setObjectName("addRunButton")
-        self.add_button.setToolTip("Add a run with another optimizer (up to 8)")
+        self.add_button.setToolTip(f"Add a run with another optimizer (up to {MAX_RUNS})")
         self.remove_button = QPushButton("Remove")
         self.remove_button.setObjectName("removeRunButton")
         self.remove_button.setToolTip("Remove the selected run")
@@ -512,33 +529,34 @@ class RunsPanel(QWidget):
         form.addRow(self.schedule_box)
         self.error_label = QLabel()
         self.error_label.setObjectName("runError")
+        self.error_label.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
         self.error_label.setWordWrap(True)
         form.addRow(self.error_label)
         lay.addWidget(box)
         lay.addStretch(1)
 
-        self.add_button.clicked.connect(self._on_add)
-        self.remove_button.clicked.connect(self._on_remove)
+        self.add_button.clicked.connect(self.add_run)
+        self.remove_button.clicked.connect(self.remove_selected)
         self.run_list.currentRowChanged.connect(self._on_row)
         self.run_list.itemChanged.connect(self._on_item_changed)
         self.optimizer_picker.activated.connect(self._on_optimizer)
-        self.lr_edit.value_edited.connect(lambda v: self._edit(lr=v))
+        self.lr_edit.value_edited.connect(self._on_lr)
         self.schedule_picker.activated.connect(self._on_schedule)
         model.runs_changed.connect(self.refresh)
-        model.selected_run_changed.connect(lambda _id: self.refresh())
+        model.selected_run_changed.connect(self.refresh)
         model.problem_changed.connect(self.refresh)
         self._hyper_widgets: dict = {}
         self._editor_for: tuple | None = None
         self.refresh()
 
     # ------------------------------------------------------------------ refresh
-    def refresh(self) -> None:
+    def refresh(self, *_ignored) -> None:
         """Rebuild the list and the editor from the model."""
         self.run_list.blockSignals(True)
         self.run_list.clear()
         selected_row = 0
         for i, r in enumerate(self.model.runs):
-            item = QListWidgetItem(_swatch(r.color), r.spec.display_label())
+            item = QListWidgetItem(_swatch(r.color), r.spec.display_label() + "\n")
             item.setData(Qt.ItemDataRole.UserRole, r.run_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if r.spec.visible else
@@ -549,24 +567,24 @@ class RunsPanel(QWidget):
         self.run_list.setCurrentRow(selected_row)
         self.run_list.blockSignals(False)
         self.remove_button.setEnabled(len(self.model.runs) > 1)
-        self.add_button.setEnabled(len(self.model.runs) < 8)
+        self.add_button.setEnabled(len(self.model.runs) < MAX_RUNS)
         self.refresh_statuses()
         self._refresh_editor()
 
     def refresh_statuses(self) -> None:
-        snaps = {s.run_id: s for s in self.model.snapshots()}
+        """Each run's two lines: its label, then how it stands ("paused at step 40")."""
+        m = self.model
+        snaps = {s.run_id: s for s in m.snapshots()}
         for i in range(self.run_list.count()):
             item = self.run_list.item(i)
             s = snaps.get(item.data(Qt.ItemDataRole.UserRole))
             if s is None:
                 continue
-            steps = max(s.n - 1, 0)
-            text = f"{s.label} — {s.message}" if s.status != "running" else \
-                f"{s.label} — step {steps:,}"
+            text = f"{s.label}\n    {m.status_text(s)}"
             if item.text() != text:
                 self.run_list.blockSignals(True)
                 item.setText(text)
-                item.setToolTip(text)
+                item.setToolTip(plain_tip(text.replace("\n    ", " — ")))
                 self.run_list.blockSignals(False)
 
     def _selected(self):
@@ -597,9 +615,10 @@ class RunsPanel(QWidget):
         rule = _update_rule(cls)
         for hp in cls.params:
             tip = f"{hp.name}: {hp.help} (torch default {hp.default})\n\n{rule}"
+            slot = weak_slot(self._on_hyper_widget, hp.name)
             if hp.kind == "bool":
                 w = QCheckBox()
-                w.toggled.connect(lambda v, n=hp.name: self._edit_hyper(n, bool(v)))
+                w.toggled.connect(slot)
             elif hp.kind == "pair":
                 w = QWidget()
                 hl = QHBoxLayout(w)
@@ -611,15 +630,24 @@ class RunsPanel(QWidget):
                 w.parts = (a, b)
                 for part in (a, b):
                     part.setToolTip(tip)
-                    part.value_edited.connect(
-                        lambda _v, n=hp.name, a=a, b=b: self._edit_hyper(n, (a.value(), b.value())))
+                    part.value_edited.connect(slot)
             else:
                 w = NumberEdit(hp.default, minimum=0.0)
-                w.value_edited.connect(lambda v, n=hp.name: self._edit_hyper(n, v))
+                w.value_edited.connect(slot)
             w.setObjectName(f"hyper_{hp.name}")
             w.setToolTip(tip)
             self.hyper_form.addRow(hp.name, w)
             self._hyper_widgets[hp.name] = (hp, w)
+
+    def _on_hyper_widget(self, name: str) -> None:
+        hp, w = self._hyper_widgets[name]
+        if hp.kind == "bool":
+            value = bool(w.isChecked())
+        elif hp.kind == "pair":
+            value = (w.parts[0].value(), w.parts[1].value())
+        else:
+            value = w.value()
+        self._edit_hyper(name, value)
 
     def _show_hyper_values(self, spec) -> None:
         for name, (hp, w) in self._hyper_widgets.items():
@@ -637,37 +665,57 @@ class RunsPanel(QWidget):
     def _build_schedule_form(self, spec) -> None:
         while self.schedule_form.rowCount():
             self.schedule_form.removeRow(0)
+        self._schedule_widgets = {}
         cls = SCHEDULES[spec.schedule]
         for name, default, help_text in cls.params:
             v = spec.schedule_params.get(name, default)
+            slot = weak_slot(self._on_schedule_widget, name)
             if isinstance(default, int):
                 w = QSpinBox()
-                w.setRange(1, 10_000_000)
+                w.setRange(1, MAX_COUNT)
                 w.setValue(int(v))
-                w.editingFinished.connect(lambda n=name, w=w: self._edit_schedule(n, w.value()))
+                w.editingFinished.connect(slot)
             else:
                 w = NumberEdit(v, minimum=0.0)
-                w.value_edited.connect(lambda val, n=name: self._edit_schedule(n, val))
+                w.value_edited.connect(slot)
             w.setObjectName(f"schedule_{name}")
             w.setToolTip(f"{name}: {help_text}")
             self.schedule_form.addRow(name, w)
+            self._schedule_widgets[name] = w
+
+    def _on_schedule_widget(self, name: str) -> None:
+        self._edit_schedule(name, self._schedule_widgets[name].value())
 
     # ------------------------------------------------------------------ edits
-    def _apply_spec(self, spec) -> None:
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(error_html(text))
+
+    def _show_note(self, text: str) -> None:
+        self.error_label.setText(f"<span style='color:#5d6d7e'>{html.escape(text)}</span>")
+
+    def _apply_spec(self, spec) -> bool:
         entry = self._selected()
         if entry is None:
-            return
+            return False
+        if spec == entry.spec:
+            return True
+        # a run's legend text follows its settings: a preset's label ("SGD lr=0.001")
+        # would be wrong once the rate changes
+        spec = replace(spec, label="")
         try:
             self.model.update_run(entry.run_id, spec)
         except ValueError as exc:
-            self.error_label.setText(f"<span style='color:#c0392b'>{exc}</span>")
-            return
+            self._show_error(str(exc))
+            return False
         self.error_label.setText("")
+        return True
 
-    def _edit(self, **changes) -> None:
+    def _edit(self, **changes) -> bool:
         entry = self._selected()
-        if entry is not None:
-            self._apply_spec(replace(entry.spec, **changes))
+        return entry is not None and self._apply_spec(replace(entry.spec, **changes))
+
+    def _on_lr(self, lr: float) -> None:
+        self._edit(lr=lr)
 
     def _edit_hyper(self, name: str, value) -> None:
         entry = self._selected()
@@ -688,30 +736,37 @@ class RunsPanel(QWidget):
         entry = self._selected()
         if entry is None or name == entry.spec.optimizer:
             return
-        # hyperparameters differ between optimizers: start from the new one's defaults;
-        # keep the rate unless the change crosses between plain and adaptive steps
+        # hyperparameters differ between optimizers: the new one starts from its
+        # defaults; the rate is the user's and stays (the note says if another is usual)
         lr = entry.spec.lr
-        if (entry.spec.optimizer == "sgd") != (name == "sgd"):
-            lr = self.model.objective.default_lr(name)
-        self._apply_spec(replace(entry.spec, optimizer=name, hyper={}, lr=lr, label=""))
+        if not self._apply_spec(replace(entry.spec, optimizer=name, hyper={})):
+            self._refresh_editor()
+            return
+        usual = self.model.objective.default_lr(name)
+        if usual != lr:
+            title = OPTIMIZERS[name].title.split(" (")[0]
+            self._show_note(f"lr kept at {lr:g}; {title}'s usual rate for this problem "
+                            f"is {usual:g}")
 
     def _on_schedule(self, index: int) -> None:
         self._edit(schedule=self.schedule_picker.itemData(index), schedule_params={})
 
-    def _on_add(self) -> None:
+    def add_run(self) -> None:
+        """Add a run (the next optimizer at its usual rate); a refusal is shown here."""
         try:
             self.model.add_run()
         except ValueError as exc:
-            self.error_label.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            self._show_error(str(exc))
 
-    def _on_remove(self) -> None:
+    def remove_selected(self) -> None:
+        """Remove the selected run; a refusal is shown here."""
         entry = self._selected()
         if entry is None:
             return
         try:
             self.model.remove_run(entry.run_id)
         except ValueError as exc:
-            self.error_label.setText(f"<span style='color:#c0392b'>{exc}</span>")
+            self._show_error(str(exc))
 
     def _on_row(self, row: int) -> None:
         item = self.run_list.item(row)

@@ -1,1 +1,6 @@
-from tests.qtsupport import model, no_thread_left_running, window  # noqa: F401
+from tests.qtsupport import (  # noqa: F401
+    message_boxes,
+    model,
+    no_thread_left_running,
+    window,
+)

@@ -117,7 +117,7 @@ def test_typed_function_validates_live_and_invalid_changes_nothing(window, qtbot
     assert window.model.objective is before
     edit.clear()
     qtbot.keyClicks(edit, "x^2*sin(y)")
-    assert "2*x*sin(y)" in window.problem_panel.formula_status.text()
+    assert "2x·sin(y)" in window.problem_panel.formula_status.text()
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert window.model.objective.formula.replace(" ", "") in ("x**2*sin(y)",)
 
@@ -173,7 +173,7 @@ def test_timeline_scrubs_every_view(window):
 def test_csv_dataset_good_and_bad(window, tmp_path):
     good = tmp_path / "pts.csv"
     good.write_text("\ufefflength;area\r\n1;99\r\n2;196\r\n\r\n3;291\r\n", encoding="utf-8")
-    assert window.open_csv(str(good))
+    assert window.load_csv(str(good))
     assert window.model.problem.kind == "dataset" and window.model.objective.n == 3
     assert window.main_tabs.isTabVisible(3)  # Fit tab
     shown = []
@@ -181,7 +181,7 @@ def test_csv_dataset_good_and_bad(window, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2\n3,abc\n")
     before = window.model.objective
-    assert not window.open_csv(str(bad))
+    assert not window.load_csv(str(bad))
     assert window.model.objective is before
     assert "line 3" in shown[0] and "bad.csv" in shown[0]
 
@@ -211,7 +211,7 @@ def test_export_all_and_plot(window, tmp_path):
 
 
 @pytest.mark.parametrize("preset", ["rosenbrock-race", "fence-ascent", "fence-fit-mae"])
-def test_every_plot_tab_exports_as_svg(qtbot, tmp_path, monkeypatch, preset):
+def test_every_plot_tab_exports_as_svg(qtbot, tmp_path, message_boxes, preset):
     import xml.etree.ElementTree as ET
 
     from gd_explorer.core.presets import PRESETS
@@ -222,9 +222,6 @@ def test_every_plot_tab_exports_as_svg(qtbot, tmp_path, monkeypatch, preset):
     w.resize(1200, 800)
     w.show()
     w.model.step()
-    shown = []
-    monkeypatch.setattr("gd_explorer.ui.main_window.QMessageBox.warning",
-                        lambda *a: shown.append(a[2]))
     exported = 0
     for i in range(w.main_tabs.count()):
         if not w.main_tabs.isTabVisible(i):
@@ -233,7 +230,8 @@ def test_every_plot_tab_exports_as_svg(qtbot, tmp_path, monkeypatch, preset):
         out = tmp_path / f"tab{i}.svg"
         if w.main_tabs.currentWidget() is w.surface3d:
             assert not w.export_plot(str(out))
-            assert "export it as PNG" in shown[-1] and not out.exists()
+            assert "export it as PNG" in message_boxes.texts("warning")[-1]
+            assert not out.exists()
             assert w.export_plot(str(tmp_path / f"tab{i}.png"))
             continue
         assert w.export_plot(str(out)), w.statusBar().currentMessage()
@@ -247,12 +245,10 @@ def test_every_plot_tab_exports_as_svg(qtbot, tmp_path, monkeypatch, preset):
     w.close()
 
 
-def test_a_failed_svg_export_says_why_and_leaves_no_file(window, tmp_path, monkeypatch):
-    shown = []
-    monkeypatch.setattr("gd_explorer.ui.main_window.QMessageBox.warning",
-                        lambda *a: shown.append(a[2]))
+def test_a_failed_svg_export_says_why_and_leaves_no_file(window, tmp_path, message_boxes):
     target = tmp_path / "missing-folder" / "plot.svg"
     assert not window.export_plot(str(target))
+    shown = message_boxes.texts("warning")
     assert shown and "cannot export the plot" in shown[0]
     assert not target.exists() and not target.parent.exists()
 

@@ -7,7 +7,7 @@ import math
 import re
 
 import numpy as np
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import MIN_SIZE, fmt
@@ -71,7 +71,10 @@ class StepLogView(QtWidgets.QTextBrowser):
         self.setMinimumSize(*MIN_SIZE)
         self.setReadOnly(True)
         self.setOpenLinks(False)
-        self.setLineWrapMode(QtWidgets.QTextEdit.LineWrapMode.NoWrap)
+        # long lines (a 3-parameter update, a Beale gradient) wrap at the widget's width:
+        # no horizontal scrolling to read a step
+        self.setLineWrapMode(QtWidgets.QTextEdit.LineWrapMode.WidgetWidth)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         font = QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont)
         font.setPointSizeF(max(font.pointSizeF(), 9.5))
         self.setFont(font)
@@ -85,7 +88,7 @@ class StepLogView(QtWidgets.QTextBrowser):
         self.set_entry(None, None, (), False)
 
     def set_entry(self, snap: RunSnapshot | None, cursor: int | None,
-                  names: tuple[str, ...], maximize: bool) -> None:
+                  names: tuple[str, ...], maximize: bool, status: str | None = None) -> None:
         """Show row ``k = snap.index(cursor)`` of ``snap``.
 
         Parameters
@@ -98,8 +101,10 @@ class StepLogView(QtWidgets.QTextBrowser):
             Parameter names (missing ones are called ``p0, p1, …``).
         maximize
             Gradient ascent: the plain rule is ``p + lr·g`` instead of ``p − lr·g``.
+        status
+            How the run stands in words ("paused at step 40"); default its message.
         """
-        text = self.entry_text(snap, cursor, names, maximize)
+        text = self.entry_text(snap, cursor, names, maximize, status)
         if text == self._last:
             return  # the timer calls this at display rate; keep the scroll position
         self._last = text
@@ -110,7 +115,9 @@ class StepLogView(QtWidgets.QTextBrowser):
             self._patch(lines)
         else:
             bar = self.verticalScrollBar().value()
-            self.setHtml("<pre style='margin:4px'>" + text + "</pre>")
+            # one paragraph per line (the patch above relies on it), wrapped, spaces kept
+            self.setHtml("".join(f"<p style='white-space:pre-wrap; margin:0'>{line or '&nbsp;'}</p>"
+                                 for line in lines))
             self.verticalScrollBar().setValue(bar)
         self._lines = lines
 
@@ -137,14 +144,14 @@ class StepLogView(QtWidgets.QTextBrowser):
 
     @staticmethod
     def entry_text(snap: RunSnapshot | None, cursor: int | None, names: tuple[str, ...],
-                   maximize: bool) -> str:
+                   maximize: bool, status: str | None = None) -> str:
         """The log as HTML-escaped text with a few ``<b>`` tags (what :meth:`set_entry` shows)."""
         if snap is None:
             return "No run selected.\nStart a run or pick one in the run list."
         e = html.escape
         k = snap.index(cursor)
         head = f"<b>{e(snap.label)}</b>  —  {e(snap.optimizer_title or 'optimizer')}"
-        status = f"status: {e(snap.message or snap.status)}"
+        status = f"status: {e(status or snap.message or snap.status)}"
         if k < 0:
             return f"{head}\n{status}\n\nNo steps recorded yet."
         d = snap.params.shape[1]
