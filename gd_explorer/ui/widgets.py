@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSlider, QWidget
 
 _ERROR_STYLE = "QLineEdit { border: 1px solid #c0392b; background: #fdecea; }"
+#: what a number field accepts: a decimal number with an optional exponent. Python's
+#: float() also takes "1_5" (15), " inf", "nan" and "infinity"; a comma is a thousands
+#: separator in some locales and a decimal point in others ("1,000"): all refused.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def format_number(v: float) -> str:
@@ -52,16 +57,19 @@ class NumberEdit(QLineEdit):
 
     def parse(self, text: str) -> float | None:
         """The value of ``text`` or None if it is not acceptable."""
-        return None if self.problem(text) else float(text.strip().replace(",", "."))
+        return None if self.problem(text) else float(text.strip())
 
     def problem(self, text: str) -> str | None:
         """Why ``text`` is not acceptable, or None."""
-        try:
-            v = float(text.strip().replace(",", "."))
-        except ValueError:
-            return f"{text!r} is not a number"
+        t = text.strip()
+        if "," in t:
+            return (f"{text!r}: use a point for decimals and no thousands separator "
+                    "(1000 or 1e3, 0.5)")
+        if not _NUMBER.fullmatch(t):
+            return f"{text!r} is not a number (examples: 0.01, -2.5, 1e-3)"
+        v = float(t)
         if not math.isfinite(v):
-            return "must be finite"
+            return "must be finite (at most about 1.8e308)"
         if self._positive and v <= 0:
             return "must be positive"
         if v < self._min:
@@ -88,10 +96,17 @@ class NumberEdit(QLineEdit):
 
 
 class LearningRateEdit(QWidget):
-    """Exact learning-rate field plus a log-scale slider from 1e-6 to 10."""
+    """Exact learning-rate field plus a log-scale slider.
+
+    The slider spans two decades centred on the current rate (within 1e-6 … 10) and
+    re-centres when a drag ends or a rate is typed: a 40-pixel drag changes the rate by
+    a fraction of a decade, not by three decades.
+    """
 
     value_edited = Signal(float)
     LOG_MIN, LOG_MAX, TICKS_PER_DECADE = -6, 1, 100
+    #: decades either side of the current value that the slider covers
+    SPAN = 1.0
 
     def __init__(self, value: float = 0.01, parent=None):
         super().__init__(parent)
@@ -100,18 +115,18 @@ class LearningRateEdit(QWidget):
         self.edit = NumberEdit(value, positive=True)
         self.edit.setObjectName("learningRate")
         self.edit.setToolTip("Learning rate: type any positive value exactly (e.g. 2e-6), "
-                             "or drag the log-scale slider.")
+                             "or drag the slider.")
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setObjectName("learningRateSlider")
-        self.slider.setRange(self.LOG_MIN * self.TICKS_PER_DECADE,
-                             self.LOG_MAX * self.TICKS_PER_DECADE)
-        self.slider.setToolTip("Learning rate on a log scale, 1e-6 to 10")
-        self.slider.setMinimumWidth(100)
+        self.slider.setMinimumWidth(120)
+        self.slider.setSingleStep(2)  # arrow keys: ×1.05
+        self.slider.setPageStep(25)  # page up/down: ×1.78
         lay.addWidget(self.edit, 2)
         lay.addWidget(self.slider, 3)
         self._sync_slider(value)
         self.edit.value_edited.connect(self._on_edit)
         self.slider.valueChanged.connect(self._on_slider)
+        self.slider.sliderReleased.connect(self._recentre)
 
     def value(self) -> float:
         return self.edit.value()
@@ -119,18 +134,36 @@ class LearningRateEdit(QWidget):
     def set_value(self, v: float) -> None:
         """Show ``v`` without emitting."""
         self.edit.set_value(v)
-        self._sync_slider(v)
+        if not self.slider.isSliderDown():
+            self._sync_slider(v)
 
     def _sync_slider(self, v: float) -> None:
+        """Centre the slider's two decades on ``v`` and put the handle there."""
+        t = self.TICKS_PER_DECADE
+        pos = round(math.log10(v) * t) if v > 0 and math.isfinite(v) else 0
+        lo = max(self.LOG_MIN * t, min(pos - round(self.SPAN * t), self.LOG_MAX * t - 2 * t))
+        hi = min(self.LOG_MAX * t, lo + round(2 * self.SPAN * t))
         self.slider.blockSignals(True)
-        self.slider.setValue(round(math.log10(v) * self.TICKS_PER_DECADE))
+        self.slider.setRange(lo, hi)
+        self.slider.setValue(pos)
         self.slider.blockSignals(False)
+        self.slider.setToolTip(f"Learning rate on a log scale, {self._at(lo):g} to "
+                               f"{self._at(hi):g} (re-centred on the rate after each drag; "
+                               f"arrow keys: ×1.05)")
+
+    def _at(self, pos: int) -> float:
+        return float(f"{10 ** (pos / self.TICKS_PER_DECADE):.3g}")
+
+    def _recentre(self) -> None:
+        self._sync_slider(self.edit.value())
 
     def _on_edit(self, v: float) -> None:
         self._sync_slider(v)
         self.value_edited.emit(v)
 
     def _on_slider(self, pos: int) -> None:
-        v = float(f"{10 ** (pos / self.TICKS_PER_DECADE):.3g}")
+        v = self._at(pos)
         self.edit.set_value(v)
         self.value_edited.emit(v)
+        if not self.slider.isSliderDown():  # keys, wheel, clicks on the groove
+            self._sync_slider(v)
