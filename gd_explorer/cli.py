@@ -20,6 +20,7 @@ from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS, dataset_objectiv
 from gd_explorer.core.engine import run_descent
 from gd_explorer.core.export import ExportError, write_trajectory_csv
 from gd_explorer.core.functions import FUNCTIONS, get_function
+from gd_explorer.core.limits import MAX_COUNT, MAX_STEPS
 from gd_explorer.core.objectives import expression_objective
 from gd_explorer.core.optimizers import OPTIMIZERS, make_optimizer
 from gd_explorer.core.schedules import SCHEDULES, make_schedule
@@ -87,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"learning-rate schedule: {', '.join(SCHEDULES)}")
     for name, kw in _SCHEDULE_FLAGS.items():
         run.add_argument(_kebab(name), dest=name, **kw)
-    run.add_argument("--steps", type=int, default=1000, help="maximum updates (default 1000)")
+    run.add_argument("--steps", type=int, default=1000,
+                     help=f"maximum updates (default 1000, at most {MAX_STEPS:,})")
     run.add_argument("--tol", type=float, default=1e-8,
                      help="stop when the gradient norm is <= TOL (default 1e-8; 0: never)")
     run.add_argument("--loss-tol", type=float, default=0.0,
@@ -180,6 +182,12 @@ def cmd_run(args) -> int:
     """Run headless, print a summary, write --out if given."""
     if args.steps < 0:
         raise UsageError(f"--steps must be zero or positive, got {args.steps}")
+    if args.steps > MAX_STEPS:
+        raise UsageError(f"--steps must be at most {MAX_STEPS:,}, got {args.steps:,}")
+    for flag, value in (("--batch-size", args.batch_size), ("--step-size", args.step_size),
+                        ("--t-max", args.t_max)):
+        if value is not None and value > MAX_COUNT:
+            raise UsageError(f"{flag} must be at most {MAX_COUNT:,}, got {value:,}")
     if not np.isfinite(args.tol) or args.tol < 0:
         raise UsageError(f"--tol must be zero or positive, got {args.tol}")
     if args.out is not None:

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-#: a value, gradient or parameter beyond this magnitude counts as divergence
-DIVERGENCE_LIMIT = 1e100
+from gd_explorer.core.limits import DIVERGENCE_LIMIT  # noqa: F401 - re-exported
 
 
 @dataclass(frozen=True)

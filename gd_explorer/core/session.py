@@ -1,9 +1,9 @@
 """Sessions: everything a user set up, as versioned, validated JSON.
 
 A :class:`Session` is the problem (a built-in function, a typed formula or a dataset fit),
-up to :data:`MAX_RUNS` optimizer runs sharing one start point, the stopping rules and a few
-display settings.  The desktop app saves and opens sessions, the presets are sessions, and
-the CLI can run them.
+up to :data:`~gd_explorer.core.limits.MAX_RUNS` (8) optimizer runs sharing one start point,
+the stopping rules and a few display settings.  The desktop app saves and opens sessions,
+the presets are sessions, and the CLI runs them (``gd-explorer run --session FILE``).
 
 Session files are shared between people, so :func:`load_session` treats them as hostile:
 size, encoding, JSON syntax, nesting depth, every key, type and range are checked before
@@ -47,11 +47,22 @@ from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
 from gd_explorer.core.engine import Descent
 from gd_explorer.core.export import atomic_write_text
 from gd_explorer.core.functions import FUNCTIONS, get_function
-from gd_explorer.core.objectives import DIVERGENCE_LIMIT, Objective, SymbolicObjective
+from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay importable
+    DIVERGENCE_LIMIT,
+    MAX_COUNT,
+    MAX_DIM,
+    MAX_RUNS,
+    MAX_SESSION_BYTES,
+    MAX_STEPS,
+    MAX_TEXT_LENGTH,
+)
+from gd_explorer.core.objectives import Objective, SymbolicObjective
 from gd_explorer.core.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from gd_explorer.core.schedules import SCHEDULES, Schedule, make_schedule
 
 __all__ = [
+    "MAX_COUNT",
+    "MAX_DIM",
     "MAX_RUNS",
     "MAX_SESSION_BYTES",
     "MAX_STEPS",
@@ -70,18 +81,6 @@ __all__ = [
 
 SESSION_FORMAT = "gd-explorer-session"
 SESSION_VERSION = 1
-#: largest session file :func:`load_session` reads (1 MiB; a real session is a few KiB)
-MAX_SESSION_BYTES = 1024 * 1024
-#: most runs in one session (the plots stay readable, the worker stays quick)
-MAX_RUNS = 16
-#: largest ``max_steps``: 10 million recorded steps of a 2-D run are 400 MB
-MAX_STEPS = 10_000_000
-#: longest accepted string (titles, descriptions, formulas, paths, labels)
-MAX_TEXT_LENGTH = 2000
-#: largest mini-batch size, column index and schedule period accepted
-MAX_COUNT = 10_000_000
-#: most parameters any problem has (the 3-parameter dataset models)
-MAX_DIM = 3
 
 PROBLEM_KINDS = ("function", "dataset")
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -744,7 +743,8 @@ def session_from_dict(d: object) -> Session:
         start = tuple(_real(f"start[{i}]", v) for i, v in enumerate(start_value))
         for i, v in enumerate(start):
             if abs(v) >= DIVERGENCE_LIMIT:
-                raise _fail(f"start[{i}]", f"must be between -1e100 and 1e100, got {v!r}")
+                limit = f"{DIVERGENCE_LIMIT:.0e}".replace("e+", "e")  # "1e100"
+                raise _fail(f"start[{i}]", f"must be between -{limit} and {limit}, got {v!r}")
 
     max_steps = _whole("max_steps", d["max_steps"], 0, MAX_STEPS)
     tol = _non_negative("tol", d["tol"])

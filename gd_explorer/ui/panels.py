@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS
 from gd_explorer.core.functions import FUNCTIONS
+from gd_explorer.core.limits import MAX_COUNT, MAX_RUNS, MAX_STEPS
 from gd_explorer.core.optimizers import OPTIMIZERS
 from gd_explorer.core.schedules import SCHEDULES
 from gd_explorer.model.explorer import ExplorerModel
@@ -112,7 +113,7 @@ class ProblemPanel(QWidget):
         stop_box, stop_form = _group("Stop rules")
         self.max_steps = QSpinBox()
         self.max_steps.setObjectName("maxSteps")
-        self.max_steps.setRange(0, 10_000_000)
+        self.max_steps.setRange(0, MAX_STEPS)
         self.max_steps.setSingleStep(100)
         self.max_steps.setGroupSeparatorShown(True)
         self.max_steps.setToolTip("Each run stops after this many updates")
@@ -221,7 +222,7 @@ class ProblemPanel(QWidget):
         self.loss_picker.setToolTip("How the residuals r = F(x) − y are scored")
         self.batch_size = QSpinBox()
         self.batch_size.setObjectName("batchSize")
-        self.batch_size.setRange(0, 10_000_000)
+        self.batch_size.setRange(0, MAX_COUNT)
         self.batch_size.setSpecialValueText("full batch")
         self.batch_size.setToolTip("Mini-batch size for each update (0: the full data; 1: SGD "
                                    "one sample at a time). The loss shown is always the "
@@ -474,7 +475,7 @@ class RunsPanel(QWidget):
         row = QHBoxLayout()
         self.add_button = QPushButton("Add run")
         self.add_button.setObjectName("addRunButton")
-        self.add_button.setToolTip("Add a run with another optimizer (up to 8)")
+        self.add_button.setToolTip(f"Add a run with another optimizer (up to {MAX_RUNS})")
         self.remove_button = QPushButton("Remove")
         self.remove_button.setObjectName("removeRunButton")
         self.remove_button.setToolTip("Remove the selected run")
@@ -549,7 +550,7 @@ class RunsPanel(QWidget):
         self.run_list.setCurrentRow(selected_row)
         self.run_list.blockSignals(False)
         self.remove_button.setEnabled(len(self.model.runs) > 1)
-        self.add_button.setEnabled(len(self.model.runs) < 8)
+        self.add_button.setEnabled(len(self.model.runs) < MAX_RUNS)
         self.refresh_statuses()
         self._refresh_editor()
 
@@ -642,7 +643,7 @@ class RunsPanel(QWidget):
             v = spec.schedule_params.get(name, default)
             if isinstance(default, int):
                 w = QSpinBox()
-                w.setRange(1, 10_000_000)
+                w.setRange(1, MAX_COUNT)
                 w.setValue(int(v))
                 w.editingFinished.connect(lambda n=name, w=w: self._edit_schedule(n, w.value()))
             else:

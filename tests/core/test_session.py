@@ -170,7 +170,7 @@ BAD = [
     (_set(("loss_tol",), "0"), "loss_tol: must be a number, got '0'"),
     (_set(("loss_tol",), 10**400), "loss_tol: number too large"),
     # runs
-    (_set(("runs",), [{}] * 10_000), "runs: at most 16 runs, got 10,000"),
+    (_set(("runs",), [{}] * 10_000), "runs: at most 8 runs, got 10,000"),
     (_set(("runs",), {"0": {}}), "runs: must be a list"),
     (_set(("runs", 1), "adam"), "runs[1]: must be an object"),
     (_set(("runs", 1, "lr"), "NaN"), "runs[1].lr: must be a number, got 'NaN'"),
@@ -278,10 +278,13 @@ def test_error_messages_stay_short_for_huge_values():
     assert "a list of 100000 items" in str(info.value)
 
 
-def test_exactly_sixteen_runs_and_empty_runs_are_accepted():
+def test_exactly_max_runs_and_empty_runs_are_accepted():
     d = base_dict()
     d["runs"] = [d["runs"][0]] * MAX_RUNS
     assert len(session_from_dict(d).runs) == MAX_RUNS
+    d["runs"] = [d["runs"][0]] * (MAX_RUNS + 1)
+    with pytest.raises(SessionError, match="^runs: at most 8 runs, got 9$"):
+        session_from_dict(d)
     d["runs"] = []
     assert session_from_dict(d).runs == ()
 
