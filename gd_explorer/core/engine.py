@@ -88,7 +88,9 @@ class Trajectory:
 
     @property
     def final(self) -> np.ndarray:
-        """The last recorded point."""
+        """The last recorded point (NaNs when no row was recorded)."""
+        if len(self.params) == 0:
+            return np.full(len(self.names), np.nan)
         return self.params[-1]
 
 
@@ -143,6 +145,59 @@ class MiniBatches:
         return idx
 
 
+_LIMIT_TEXT = f"{DIVERGENCE_LIMIT:.0e}".replace("e+", "e")  # "1e100"
+
+
+def _num(v: float) -> str:
+    return f"{float(v):.10g}"
+
+
+def _start_problem(objective: Objective, point: np.ndarray, value: float,
+                   grad: np.ndarray) -> str | None:
+    """Why ``objective`` cannot start at ``point`` (its value and gradient), or None."""
+    where = ", ".join(f"{n} = {_num(c)}" for n, c in zip(objective.names, point))
+    lim = DIVERGENCE_LIMIT
+    with np.errstate(all="ignore"):
+        bad_g = [f"df/d{n} = {_num(c)}" for n, c in zip(objective.names, grad)
+                 if not abs(c) < lim]
+    if not math.isfinite(value) or not np.all(np.isfinite(grad)):
+        parts = [f"f = {_num(value)}", *bad_g] if not math.isfinite(value) else bad_g
+        return f"{objective.name} is not finite at the start ({where}): {', '.join(parts)}"
+    if not np.all(np.abs(point) < lim):
+        return f"the start ({where}) must be between -{_LIMIT_TEXT} and {_LIMIT_TEXT}"
+    if not abs(value) < lim or bad_g:
+        parts = ([f"f = {_num(value)}"] if not abs(value) < lim else []) + bad_g
+        return (f"{objective.name} is too large at the start ({where}): {', '.join(parts)} "
+                f"(the limit is {_LIMIT_TEXT})")
+    return None
+
+
+def check_start(objective: Objective, start) -> np.ndarray:
+    """``start`` as a float64 ``(d,)`` array, if a descent of ``objective`` can begin there.
+
+    The loss and the gradient must be finite and below ``DIVERGENCE_LIMIT`` at the start:
+    a run from a point where they are not has no first row to show.
+
+    Raises
+    ------
+    ValueError
+        With one line naming the objective, the point and the value, e.g.
+        ``log(x) is not finite at the start (x = -1): f = nan``.
+    """
+    p = np.array(start, dtype=np.float64)
+    if p.shape != (objective.dim,):
+        raise ValueError(f"start must have {objective.dim} coordinate(s) "
+                         f"({', '.join(objective.names)}), got shape {np.shape(start)}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError("start point must be finite")
+    with np.errstate(all="ignore"):
+        v, g = objective.value_and_grad(p[None, :])
+    problem = _start_problem(objective, p, float(v[0]), g[0])
+    if problem is not None:
+        raise ValueError(problem)
+    return p
+
+
 def _check_tol(name: str, value) -> float:
     v = float(value)
     if not (math.isfinite(v) and v >= 0):
@@ -158,7 +213,10 @@ class Descent:
     objective, optimizer
         What to descend and how.  ``optimizer.maximize`` decides the direction.
     start
-        One start point ``(d,)`` or ``k`` of them ``(k, d)``.
+        One start point ``(d,)`` or ``k`` of them ``(k, d)``.  A single start where the
+        loss or the gradient is not finite or beyond ``DIVERGENCE_LIMIT`` is refused
+        (``ValueError``, see :func:`check_start`); in a batch such a run is ``diverged``
+        at step 0 and the others go on.
     schedule
         Learning-rate schedule; default constant at ``optimizer.lr``.
     max_steps
@@ -235,6 +293,10 @@ class Descent:
         self.gradient = np.empty((self.k, self.d))
         self._scalar = self._scalar_function()
         v, g = objective.value_and_grad(p)
+        if self.single:  # a batch (a sweep of starts) flags such runs diverged at step 0
+            problem = _start_problem(objective, p[0], float(v[0]), g[0])
+            if problem is not None:
+                raise ValueError(problem)
         self._accept_row(v, g)
 
     # ------------------------------------------------------------------ properties

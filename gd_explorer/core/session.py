@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
-from gd_explorer.core.engine import Descent
+from gd_explorer.core.engine import Descent, check_start
 from gd_explorer.core.export import atomic_write_text
 from gd_explorer.core.functions import FUNCTIONS, get_function
 from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay importable
@@ -289,7 +289,9 @@ class Session:
         Raises
         ------
         ValueError
-            When ``start`` has the wrong number of coordinates or is not finite.
+            When ``start`` has the wrong number of coordinates or is not finite, or the
+            objective's loss or gradient is not finite there (a descent could not begin:
+            :func:`~gd_explorer.core.engine.check_start` says why in one line).
         """
         start = objective.start if self.start is None else self.start
         p = np.array(start, dtype=np.float64)
@@ -298,7 +300,7 @@ class Session:
                              f"({', '.join(objective.names)}), got {p.size}")
         if not np.all(np.isfinite(p)):
             raise ValueError("start must be finite")
-        return p
+        return check_start(objective, p)
 
     def descent(self, index: int, objective: Objective | None = None) -> Descent:
         """A ready :class:`~gd_explorer.core.engine.Descent` for run ``index``.

@@ -23,7 +23,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from gd_explorer.core.datasets import DatasetObjective
-from gd_explorer.core.engine import Descent
+from gd_explorer.core.engine import Descent, check_start
 from gd_explorer.core.engine_process import EngineProcessError, shared_engine
 from gd_explorer.core.export import write_trajectory_csv
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
@@ -312,6 +312,7 @@ class ExplorerModel(QObject):
         if spec == self._problem:
             return
         objective = spec.build()  # raises ValueError with a message; nothing changed yet
+        check_start(objective, objective.start)  # a descent must be able to begin there
         maximize = spec.maximize_for(objective)
         for entry in self._runs:
             entry.spec.build(maximize)
@@ -356,6 +357,7 @@ class ExplorerModel(QObject):
             raise ValueError("the start must be finite")
         if np.array_equal(p, self._start):
             return
+        check_start(self.objective, p)  # refused before anything changes
         self._halt()
         self._start = p
         self._rebuild_descents()

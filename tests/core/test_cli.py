@@ -131,3 +131,31 @@ def test_python_dash_m_entry_point(tmp_path):
                            "--steps", "10"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "status:" in proc.stdout
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--function", "log(x)", "--start", "-1"],
+     "gd-explorer: error: log(x) is not finite at the start (x = -1): f = nan\n"),
+    (["--function", "sqrt(x)", "--start", "0"],
+     "gd-explorer: error: sqrt(x) is not finite at the start (x = 0): df/dx = inf\n"),
+    (["--function", "1/x", "--start", "0"],
+     "gd-explorer: error: 1/x is not finite at the start (x = 0): f = inf, df/dx = -inf\n"),
+    (["--function", "x**2", "--start", "1e308"],
+     "gd-explorer: error: x**2 is not finite at the start (x = 1e+308): f = inf, df/dx = inf\n"),
+])
+def test_a_start_where_the_function_is_not_finite_exits_2_and_writes_nothing(
+        capsys, tmp_path, argv, message):
+    out = tmp_path / "never.csv"
+    code, stdout, err = run_cli(capsys, "run", *argv, "--out", str(out))
+    assert (code, err, stdout) == (2, message, "")
+    assert not out.exists()
+
+
+def test_csv_data_too_large_for_float64_exits_2_at_its_default_start(capsys, tmp_path):
+    data = tmp_path / "huge.csv"
+    data.write_text("x,y\n1,1e308\n2,-1e308\n3,1e308\n")
+    out = tmp_path / "never.csv"
+    code, stdout, err = run_cli(capsys, "run", "--dataset", str(data), "--out", str(out))
+    assert code == 2 and stdout == "" and err.count("\n") == 1
+    assert "is not finite at the start (w = 0, b = 0): f = inf" in err
+    assert not out.exists() and "Traceback" not in err

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from gd_explorer.core.datasets import dataset_objective
-from gd_explorer.core.engine import Descent, Trajectory, run_descent
+from gd_explorer.core.engine import Descent, Trajectory, check_start, run_descent
 from gd_explorer.core.functions import get_function
 from gd_explorer.core.objectives import expression_objective
 from gd_explorer.core.optimizers import make_optimizer
@@ -176,3 +176,57 @@ def test_stop_marks_runs_stopped():
     d.advance(10)
     d.stop()
     assert d.status == "stopped" and d.advance(10) == 0 and d.trajectory().steps == 10
+
+
+# ------------------------------------------------------------------ the start point
+@pytest.mark.parametrize(("formula", "start", "message"), [
+    ("log(x)", [-1.0], "log(x) is not finite at the start (x = -1): f = nan"),
+    ("sqrt(x)", [0.0], "sqrt(x) is not finite at the start (x = 0): df/dx = inf"),
+    ("1/x", [0.0], "1/x is not finite at the start (x = 0): f = inf, df/dx = -inf"),
+    ("x**2", [1e308], "x**2 is not finite at the start (x = 1e+308): f = inf, df/dx = inf"),
+    ("x**2", [1e60], "x**2 is too large at the start (x = 1e+60): f = 1e+120 (the limit is 1e100)"),
+    ("x + y", [1e101, 0.0], "the start (x = 1e+101, y = 0) must be between -1e100 and 1e100"),
+])
+def test_a_single_run_refuses_a_start_where_it_cannot_begin(formula, start, message):
+    f = expression_objective(formula)
+    with pytest.raises(ValueError) as info:
+        Descent(f, make_optimizer("sgd"), start)
+    assert str(info.value) == message
+    with pytest.raises(ValueError) as again:
+        check_start(f, start)
+    assert str(again.value) == message
+
+
+def test_a_batch_flags_a_bad_start_per_run_and_the_others_go_on():
+    f = expression_objective("log(x)")
+    runs = run_descent(f, make_optimizer("sgd", lr=0.1), [[2.0], [-1.0]], steps=5)
+    assert runs[0].status == "max_steps" and runs[0].steps == 5
+    assert runs[1].status == "diverged" and runs[1].diverged_step == 0
+    assert len(runs[1].loss) == 0
+
+
+def test_a_dataset_too_large_for_float64_is_refused_at_its_default_start(tmp_path):
+    data = tmp_path / "huge.csv"
+    data.write_text("x,y\n1,1e308\n2,-1e308\n3,1e308\n")
+    obj = dataset_objective(str(data), "linear", "mse")
+    with pytest.raises(ValueError, match=r"^mse of linear on .*huge.csv is not finite at the "
+                                         r"start \(w = 0, b = 0\): f = inf"):
+        Descent(obj, make_optimizer("sgd"), obj.start)
+
+
+def test_the_final_point_of_an_empty_trajectory_is_nan_not_an_index_error():
+    f = expression_objective("log(x)")
+    runs = run_descent(f, make_optimizer("sgd"), [[-1.0], [1.0]], steps=5)
+    assert np.isnan(runs[0].final).all() and runs[0].final.shape == (1,)
+    d = Descent(f, make_optimizer("sgd"), [[-1.0], [1.0]], record=False)
+    assert np.isnan(d.trajectory(0).final).all()
+
+
+@pytest.mark.parametrize(("formula", "start"), [
+    ("log(x - 2)", (2.2,)), ("sqrt(-x)", (-0.2,)), ("log(y - x)", (0.8, 1.0)),
+    ("x^2", (1.0,)), ("x*y", (1.0, 1.0)),
+])
+def test_a_typed_formula_starts_at_1_or_the_nearest_grid_point_where_it_is_finite(formula, start):
+    f = expression_objective(formula)
+    assert f.start == start
+    check_start(f, f.start)  # a descent can begin there

@@ -529,6 +529,19 @@ def test_start_for_and_descent_match_run_descent():
         Session(start=(1.0,)).start_for(get_function("rosenbrock"))
 
 
+def test_a_session_whose_start_is_not_finite_for_its_function_is_refused_with_a_message():
+    s = Session(problem=ProblemSpec(function="log(x)"), start=(-1.0,))
+    d = session_from_dict(session_to_dict(s))  # the file is well-formed ...
+    obj = d.problem.build()
+    message = "log(x) is not finite at the start (x = -1): f = nan"
+    with pytest.raises(ValueError) as info:  # ... but no descent can begin there
+        d.start_for(obj)
+    assert str(info.value) == message
+    with pytest.raises(ValueError) as info:
+        d.descent(0, obj)
+    assert str(info.value) == message
+
+
 def test_batch_size_is_ignored_for_functions():
     s = Session(problem=ProblemSpec(function="bowl", batch_size=4), max_steps=5)
     assert s.descent(0).run().steps == 5
