@@ -151,11 +151,18 @@ def _check_out(path: str) -> None:
 def _build_run(args):
     """Objective, optimizer, schedule and start from parsed arguments (may raise ValueError)."""
     if args.function is not None:
-        if args.batch_size is not None:
-            raise UsageError("--batch-size applies to --dataset only")
+        for flag, value in (("--batch-size", args.batch_size), ("--x-column", args.x_column),
+                            ("--y-column", args.y_column)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to --dataset only")
         name = args.function.strip()
         objective = get_function(name) if name in FUNCTIONS else expression_objective(name)
     else:
+        if args.dataset in DATASETS:
+            for flag, value in (("--x-column", args.x_column), ("--y-column", args.y_column)):
+                if value is not None:
+                    raise UsageError(f"{flag} applies to a CSV file; {args.dataset!r} is a "
+                                     "built-in dataset")
         objective = dataset_objective(args.dataset, args.model, args.loss,
                                       _column(args.x_column), _column(args.y_column))
     if args.optimizer not in OPTIMIZERS:

@@ -90,9 +90,14 @@ def get_dataset(name_or_path: str, x: str | int | None = None, y: str | int | No
     Raises
     ------
     ValueError
-        ``DataError`` (a ValueError) for a bad file, naming the file and line.
+        ``DataError`` (a ValueError) for a bad file, naming the file and line; a
+        ValueError when columns are given for a built-in dataset (it has no columns to
+        choose: they would be silently ignored).
     """
     if name_or_path in DATASETS:
+        if x is not None or y is not None:
+            raise ValueError(f"x and y columns apply to CSV files only; {name_or_path!r} "
+                             "is a built-in dataset")
         return DATASETS[name_or_path]()
     xs, ys, (xn, yn) = read_xy(name_or_path, x, y)
     return Dataset(str(name_or_path), xs, ys, f"CSV file {name_or_path}", xn, yn)

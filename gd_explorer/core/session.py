@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
+from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS, dataset_objective
 from gd_explorer.core.engine import Descent, check_start
 from gd_explorer.core.export import atomic_write_text
 from gd_explorer.core.functions import FUNCTIONS, get_function
@@ -577,6 +577,11 @@ def _problem_from(path: str, value: Any) -> tuple[ProblemSpec, tuple[str, ...]]:
         else:
             raise _fail(_join(path, key), "must be a column name, a 0-based column index "
                                           f"or null, got {_describe(v)}")
+    if kind == "dataset" and dataset in DATASETS:
+        for key, column in zip(("x_column", "y_column"), columns):
+            if column is not None:
+                raise _fail(_join(path, key), f"applies to a CSV file; {dataset!r} is a "
+                                              "built-in dataset (use null)")
     model = _choice(_join(path, "model"), d["model"], MODELS, "model")
     loss = _choice(_join(path, "loss"), d["loss"], LOSSES, "loss")
     batch = d["batch_size"]

@@ -94,6 +94,14 @@ def test_csv_dataset_by_path(tmp_path):
     assert obj.value([-1.0, 100.0]) == 0.0
 
 
+def test_columns_for_a_built_in_dataset_are_refused_not_ignored():
+    with pytest.raises(ValueError, match="^x and y columns apply to CSV files only; 'fence' is "
+                                         "a built-in dataset$"):
+        dataset_objective("fence", "linear", "mse", x=3)
+    with pytest.raises(ValueError, match="apply to CSV files only"):
+        dataset_objective("one-point", "slope", "mae", y="y")
+
+
 def test_unknown_names_are_refused():
     with pytest.raises(ValueError, match="unknown model 'cubic'; choose one of: linear"):
         dataset_objective("fence", "cubic", "mse")

@@ -238,6 +238,8 @@ BAD = [
     (_set(("problem", "seed"), -1), "problem.seed: must be between 0"),
     (_set(("problem", "seed"), False), "problem.seed: must be a whole number, got false"),
     (_set(("problem", "maximize"), "yes"), "problem.maximize: must be true or false"),
+    (lambda d: _set(("problem", "x_column"), "length")(_set(("problem", "kind"), "dataset")(d)),
+     "problem.x_column: applies to a CSV file; 'fence' is a built-in dataset (use null)"),
     (_set(("problem", "maximize"), 0), "problem.maximize: must be true or false, got 0"),
     # start and axes
     (_set(("start",), [1.0, 2.0, 3.0]), "start: needs 2 values (x, y), got 3"),
