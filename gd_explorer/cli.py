@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a built-in dataset (see 'list') or a CSV file to fit")
     run.add_argument("--model", default="linear", help="model for --dataset (default linear)")
     run.add_argument("--loss", default="mse", help="loss for --dataset (default mse)")
+    run.add_argument("--delta", type=float, metavar="D",
+                     help="Huber's delta for --loss huber (default 1, torch.nn.HuberLoss)")
     run.add_argument("--x-column", help="CSV column (name or 0-based index) for x")
     run.add_argument("--y-column", help="CSV column (name or 0-based index) for y")
     run.add_argument("--optimizer", default="sgd", help="optimizer (default sgd)")
@@ -109,7 +111,8 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
     out: list[str] = []
     it = iter(argv)
     for tok in it:
-        if tok in ("--start", "--lr", "--eta-min", "--gamma", "--momentum", "--weight-decay"):
+        if tok in ("--start", "--lr", "--eta-min", "--gamma", "--momentum", "--weight-decay",
+                   "--delta"):
             nxt = next(it, None)
             if nxt is None:
                 out.append(tok)
@@ -152,7 +155,7 @@ def _build_run(args):
     """Objective, optimizer, schedule and start from parsed arguments (may raise ValueError)."""
     if args.function is not None:
         for flag, value in (("--batch-size", args.batch_size), ("--x-column", args.x_column),
-                            ("--y-column", args.y_column)):
+                            ("--y-column", args.y_column), ("--delta", args.delta)):
             if value is not None:
                 raise UsageError(f"{flag} applies to --dataset only")
         name = args.function.strip()
@@ -163,8 +166,11 @@ def _build_run(args):
                 if value is not None:
                     raise UsageError(f"{flag} applies to a CSV file; {args.dataset!r} is a "
                                      "built-in dataset")
+        if args.delta is not None and args.loss != "huber":
+            raise UsageError(f"--delta applies to --loss huber only, not --loss {args.loss}")
         objective = dataset_objective(args.dataset, args.model, args.loss,
-                                      _column(args.x_column), _column(args.y_column))
+                                      _column(args.x_column), _column(args.y_column),
+                                      huber_delta=args.delta)
     if args.optimizer not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer {args.optimizer!r}; choose one of: "
                          f"{', '.join(OPTIMIZERS)}")

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from gd_explorer.cli import main
+from gd_explorer.core.datasets import dataset_objective
 from gd_explorer.core.engine import run_descent
 from gd_explorer.core.export import read_trajectory_csv, trajectory_csv_text
 from gd_explorer.core.functions import get_function
@@ -110,6 +111,13 @@ def test_list_shows_every_registry(capsys):
         (["run", "--dataset", "noisy-line", "--y-column", "y"],
          "--y-column applies to a CSV file; 'noisy-line' is a built-in dataset"),
         (["run", "--function", "bowl", "--x-column", "0"], "--x-column applies to --dataset only"),
+        (["run", "--dataset", "fence", "--delta", "0.5"],
+         "--delta applies to --loss huber only, not --loss mse"),
+        (["run", "--function", "bowl", "--delta", "0.5"], "--delta applies to --dataset only"),
+        (["run", "--dataset", "fence", "--loss", "huber", "--delta", "-1"],
+         "Huber delta must be a positive number, got -1.0"),
+        (["run", "--dataset", "fence", "--loss", "huber", "--delta", "inf"],
+         "Huber delta must be a positive number, got inf"),
         (["run", "--dataset", "missing.csv"], "missing.csv"),
         (["run", "--dataset", "fence", "--model", "cubic"], "unknown model"),
         (["run"], "one of the arguments --function --dataset is required"),
@@ -164,3 +172,18 @@ def test_csv_data_too_large_for_float64_exits_2_at_its_default_start(capsys, tmp
     assert code == 2 and stdout == "" and err.count("\n") == 1
     assert "is not finite at the start (w = 0, b = 0): f = inf" in err
     assert not out.exists() and "Traceback" not in err
+
+
+def test_huber_delta_flag_gives_the_library_trajectory(capsys, tmp_path):
+    out = tmp_path / "h.csv"
+    code, stdout, err = run_cli(capsys, "run", "--dataset", "noisy-line", "--loss", "huber",
+                                "--delta", "0.5", "--lr", "0.05", "--steps", "300",
+                                "--out", str(out))
+    assert code == 0, err
+    assert "huber (δ = 0.5) of linear on noisy-line" in stdout
+    obj = dataset_objective("noisy-line", "linear", "huber", huber_delta=0.5)
+    traj = run_descent(obj, make_optimizer("sgd", lr=0.05), obj.start, steps=300, grad_tol=1e-8)
+    assert out.read_text() == trajectory_csv_text(traj)
+    one = run_descent(dataset_objective("noisy-line", "linear", "huber"),
+                      make_optimizer("sgd", lr=0.05), obj.start, steps=300, grad_tol=1e-8)
+    assert out.read_text() != trajectory_csv_text(one)
