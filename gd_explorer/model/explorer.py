@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import math
 import os
-import re
 import sys
 import threading
 import weakref
@@ -25,7 +24,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from gd_explorer.core.datasets import DatasetObjective
 from gd_explorer.core.engine import Descent, check_start
 from gd_explorer.core.engine_process import EngineProcessError, shared_engine
-from gd_explorer.core.export import write_trajectory_csv
+from gd_explorer.core.export import csv_file_name, write_trajectory_csv
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
 from gd_explorer.core.objectives import Objective
 from gd_explorer.core.session import ProblemSpec, RunSpec, Session, make_descent
@@ -788,8 +787,7 @@ class ExplorerModel(QObject):
         self._halt()
         written = []
         for i, r in enumerate(self._runs, 1):
-            stem = re.sub(r"[^A-Za-z0-9._=-]+", "_", r.spec.display_label()).strip("_")
-            path = os.path.join(folder, f"run{i}-{stem or 'run'}.csv")
+            path = os.path.join(folder, csv_file_name(i, r.spec.display_label()))
             write_trajectory_csv(path, r.descent.trajectory())
             written.append(path)
         return written
