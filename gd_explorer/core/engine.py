@@ -35,7 +35,8 @@ Divergence: running away
 
     The factors are far beyond anything a converging or wandering run does (over 784
     built-in, dataset and typed configurations at 0.1 to 10 times the default rates, the
-    largest excursion of a run that did not run away was 470 spreads and 240 widths)
+    largest excursion of a run that did not run away was 470 spreads and 240 widths:
+    ``tests/benchmarks/calibrate_runaway.py``)
     and small enough that an exploding run is caught within a few dozen steps:
     ``x**2`` from 2.5 with lr 1.1 (``f_k = 6.25 * 1.44**k``) diverges at step 32, not
     at step 627 where the values pass 1e100.  The row where a run diverges is not kept
