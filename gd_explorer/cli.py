@@ -1,13 +1,16 @@
 """Command-line front door.
 
 ``gd-explorer`` opens the desktop app; ``gd-explorer run ...`` descends headless and
-can write the trajectory CSV; ``gd-explorer list`` shows the built-ins.  Every bad input
-exits with status 2 and one line on stderr, before anything runs or is written.
+can write the trajectory CSV; ``gd-explorer run --session FILE`` runs every run of a
+saved session (the app's trajectories, bit for bit) and can write one CSV per run;
+``gd-explorer list`` shows the built-ins.  Every bad input exits with status 2 and one
+line on stderr, before anything runs or is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -17,14 +20,21 @@ import numpy as np
 
 from gd_explorer import __version__
 from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS, dataset_objective
-from gd_explorer.core.engine import run_descent
-from gd_explorer.core.export import ExportError, write_trajectory_csv
+from gd_explorer.core.engine import Descent, grad_norms
+from gd_explorer.core.export import ExportError, csv_file_name, write_trajectory_csv
 from gd_explorer.core.functions import FUNCTIONS, get_function
+from gd_explorer.core.limits import MAX_COUNT, MAX_STEPS
 from gd_explorer.core.objectives import expression_objective
 from gd_explorer.core.optimizers import OPTIMIZERS, make_optimizer
 from gd_explorer.core.schedules import SCHEDULES, make_schedule
+from gd_explorer.core.session import load_session
 
 EXIT_USAGE = 2
+#: defaults of flags that a session sets itself (None in the parser, to see what was given)
+_DEFAULTS = {"model": "linear", "loss": "mse", "optimizer": "sgd", "schedule": "constant",
+             "steps": 1000, "tol": 1e-8, "loss_tol": 0.0, "seed": 0}
+#: flags a session may override: its stop rules (and where to write the files)
+_SESSION_OVERRIDES = ("steps", "tol", "loss_tol", "out_dir")
 
 # optimizer flags: torch keyword -> (flag, argparse kwargs)
 _OPT_FLAGS = {
@@ -73,29 +83,41 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a built-in function (see 'list') or a formula in x and y")
     what.add_argument("--dataset", metavar="NAME|CSV",
                       help="a built-in dataset (see 'list') or a CSV file to fit")
-    run.add_argument("--model", default="linear", help="model for --dataset (default linear)")
-    run.add_argument("--loss", default="mse", help="loss for --dataset (default mse)")
+    what.add_argument("--session", metavar="FILE",
+                      help="run every run of a saved session (as the app does); with "
+                           "--out-dir, one CSV per run")
+    run.add_argument("--model", help="model for --dataset (default linear)")
+    run.add_argument("--loss", help="loss for --dataset (default mse)")
+    run.add_argument("--delta", type=float, metavar="D",
+                     help="Huber's delta for --loss huber (default 1, torch.nn.HuberLoss)")
     run.add_argument("--x-column", help="CSV column (name or 0-based index) for x")
     run.add_argument("--y-column", help="CSV column (name or 0-based index) for y")
-    run.add_argument("--optimizer", default="sgd", help="optimizer (default sgd)")
+    run.add_argument("--optimizer", help="optimizer (default sgd)")
     run.add_argument("--lr", type=float, help="learning rate (default: the objective's)")
     for name, kw in _OPT_FLAGS.items():
         run.add_argument(_kebab(name), dest=name, **kw)
     run.add_argument("--maximize", action=argparse.BooleanOptionalAction, default=None,
                      help="gradient ascent (default: the function's own direction)")
-    run.add_argument("--schedule", default="constant",
-                     help=f"learning-rate schedule: {', '.join(SCHEDULES)}")
+    run.add_argument("--schedule",
+                     help=f"learning-rate schedule: {', '.join(SCHEDULES)} (default constant)")
     for name, kw in _SCHEDULE_FLAGS.items():
         run.add_argument(_kebab(name), dest=name, **kw)
-    run.add_argument("--steps", type=int, default=1000, help="maximum updates (default 1000)")
-    run.add_argument("--tol", type=float, default=1e-8,
-                     help="stop when the gradient norm is <= TOL (default 1e-8; 0: never)")
-    run.add_argument("--loss-tol", type=float, default=0.0,
-                     help="stop when the loss changes by <= LOSS_TOL (default 0: never)")
+    run.add_argument("--steps", type=int,
+                     help=f"maximum updates (default 1000, at most {MAX_STEPS:,}; with "
+                          "--session: instead of the session's)")
+    run.add_argument("--tol", type=float,
+                     help="stop when the gradient norm is <= TOL (default 1e-8; 0: never; "
+                          "with --session: instead of the session's)")
+    run.add_argument("--loss-tol", type=float,
+                     help="stop when the loss changes by <= LOSS_TOL (default 0: never; "
+                          "with --session: instead of the session's)")
     run.add_argument("--batch-size", type=int, help="mini-batch size (default: full batch)")
-    run.add_argument("--seed", type=int, default=0, help="mini-batch shuffling seed")
+    run.add_argument("--seed", type=int, help="mini-batch shuffling seed (default 0)")
     run.add_argument("--start", metavar="X[,Y]", help="start point, comma-separated")
     run.add_argument("--out", metavar="CSV", help="write the trajectory CSV here")
+    run.add_argument("--out-dir", metavar="DIR",
+                     help="with --session: write run<i>-<label>.csv per run into DIR "
+                          "(the app's 'Export all' names)")
 
     sub.add_parser("list", help="show the built-in functions, datasets, models, losses, "
                    "optimizers and schedules")
@@ -107,7 +129,8 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
     out: list[str] = []
     it = iter(argv)
     for tok in it:
-        if tok in ("--start", "--lr", "--eta-min", "--gamma", "--momentum", "--weight-decay"):
+        if tok in ("--start", "--lr", "--eta-min", "--gamma", "--momentum", "--weight-decay",
+                   "--delta"):
             nxt = next(it, None)
             if nxt is None:
                 out.append(tok)
@@ -146,16 +169,50 @@ def _check_out(path: str) -> None:
         raise UsageError(f"--out {path}: folder {folder} is not writable")
 
 
+def _check_out_dir(folder: str) -> None:
+    if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.exists(folder) else "folder does not exist"
+        raise UsageError(f"--out-dir {folder}: {what}")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--out-dir {folder}: folder is not writable")
+
+
+def _check_common(args) -> None:
+    """Checks of the flags both kinds of run share (given ones only, with --session)."""
+    if args.steps is not None:
+        if args.steps < 0:
+            raise UsageError(f"--steps must be zero or positive, got {args.steps}")
+        if args.steps > MAX_STEPS:
+            raise UsageError(f"--steps must be at most {MAX_STEPS:,}, got {args.steps:,}")
+    for flag, value in (("--batch-size", args.batch_size), ("--step-size", args.step_size),
+                        ("--t-max", args.t_max)):
+        if value is not None and value > MAX_COUNT:
+            raise UsageError(f"{flag} must be at most {MAX_COUNT:,}, got {value:,}")
+    for flag, value in (("--tol", args.tol), ("--loss-tol", args.loss_tol)):
+        if value is not None and not (np.isfinite(value) and value >= 0):
+            raise UsageError(f"{flag} must be zero or positive, got {value}")
+
+
 def _build_run(args):
     """Objective, optimizer, schedule and start from parsed arguments (may raise ValueError)."""
     if args.function is not None:
-        if args.batch_size is not None:
-            raise UsageError("--batch-size applies to --dataset only")
+        for flag, value in (("--batch-size", args.batch_size), ("--x-column", args.x_column),
+                            ("--y-column", args.y_column), ("--delta", args.delta)):
+            if value is not None:
+                raise UsageError(f"{flag} applies to --dataset only")
         name = args.function.strip()
         objective = get_function(name) if name in FUNCTIONS else expression_objective(name)
     else:
+        if args.dataset in DATASETS:
+            for flag, value in (("--x-column", args.x_column), ("--y-column", args.y_column)):
+                if value is not None:
+                    raise UsageError(f"{flag} applies to a CSV file; {args.dataset!r} is a "
+                                     "built-in dataset")
+        if args.delta is not None and args.loss != "huber":
+            raise UsageError(f"--delta applies to --loss huber only, not --loss {args.loss}")
         objective = dataset_objective(args.dataset, args.model, args.loss,
-                                      _column(args.x_column), _column(args.y_column))
+                                      _column(args.x_column), _column(args.y_column),
+                                      huber_delta=args.delta)
     if args.optimizer not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer {args.optimizer!r}; choose one of: "
                          f"{', '.join(OPTIMIZERS)}")
@@ -176,19 +233,11 @@ def _fmt_point(names, values) -> str:
     return ", ".join(f"{n} = {float(v):.10g}" for n, v in zip(names, values))
 
 
-def cmd_run(args) -> int:
-    """Run headless, print a summary, write --out if given."""
-    if args.steps < 0:
-        raise UsageError(f"--steps must be zero or positive, got {args.steps}")
-    if not np.isfinite(args.tol) or args.tol < 0:
-        raise UsageError(f"--tol must be zero or positive, got {args.tol}")
-    if args.out is not None:
-        _check_out(args.out)
-    objective, optimizer, schedule, start = _build_run(args)
+def _run_and_report(descent: Descent):
+    """Advance ``descent`` to the end, print its summary; the trajectory as views."""
+    objective, optimizer, schedule = descent.objective, descent.optimizer, descent.schedule
     t0 = time.perf_counter()
-    traj = run_descent(objective, optimizer, start, steps=args.steps, schedule=schedule,
-                       grad_tol=args.tol, loss_tol=args.loss_tol,
-                       batch_size=args.batch_size, seed=args.seed)
+    traj = descent.run(copy=False)  # views: the CSV streams them, 10 M rows copy nothing
     elapsed = time.perf_counter() - t0
     direction = "ascent" if optimizer.maximize else "descent"
     print(f"objective: {objective.name}  [{objective.formula}]")
@@ -196,12 +245,82 @@ def cmd_run(args) -> int:
     print(f"status:    {traj.message}")
     print(f"steps:     {traj.steps}")
     print(f"final:     {_fmt_point(objective.names, traj.final)}")
-    print(f"loss:      {float(traj.loss[-1]):.10g}   |grad|: {float(traj.grad_norm[-1]):.4g}")
+    if len(traj.loss):
+        gn = float(grad_norms(traj.grad[-1:])[0])  # the last row only, not all of them
+        print(f"loss:      {float(traj.loss[-1]):.10g}   |grad|: {gn:.4g}")
     rate = traj.steps / elapsed if elapsed > 0 else float("inf")
     print(f"time:      {elapsed:.3f} s ({rate:,.0f} steps/s)")
+    return traj
+
+
+def cmd_run(args) -> int:
+    """Run headless, print a summary, write --out if given."""
+    if args.session is not None:
+        return cmd_run_session(args)
+    if args.out_dir is not None:
+        raise UsageError("--out-dir applies to --session (use --out CSV for one run)")
+    for name, value in _DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    _check_common(args)
+    if args.out is not None:
+        _check_out(args.out)
+    objective, optimizer, schedule, start = _build_run(args)
+    descent = Descent(objective, optimizer, start, schedule=schedule, max_steps=args.steps,
+                      grad_tol=args.tol, loss_tol=args.loss_tol, batch_size=args.batch_size,
+                      seed=args.seed)
+    traj = _run_and_report(descent)
     if args.out is not None:
         write_trajectory_csv(args.out, traj)
         print(f"wrote {len(traj.loss)} rows to {args.out}")
+    return 0
+
+
+def _session_conflicts(args) -> None:
+    """Refuse flags that a session sets itself (only its stop rules may be overridden)."""
+    if args.out is not None:
+        raise UsageError("--out writes one run; with --session use --out-dir DIR")
+    for dest, value in vars(args).items():  # every run flag's dest is its kebab name
+        if dest in ("command", "session", *_SESSION_OVERRIDES) or value is None:
+            continue
+        raise UsageError(f"{_kebab(dest)} cannot be combined with --session (the session "
+                         "sets it; only --steps, --tol and --loss-tol may override it)")
+
+
+def cmd_run_session(args) -> int:
+    """Run every run of a session file; with --out-dir write one CSV per run."""
+    _session_conflicts(args)
+    _check_common(args)
+    if args.out_dir is not None:
+        _check_out_dir(args.out_dir)
+    session = load_session(args.session)  # SessionError (a ValueError): one line, exit 2
+    overrides = {k: v for k, v in (("max_steps", args.steps), ("tol", args.tol),
+                                   ("loss_tol", args.loss_tol)) if v is not None}
+    if overrides:
+        session = dataclasses.replace(session, **overrides)
+    if not session.runs:
+        raise UsageError(f"{args.session}: the session has no runs")
+    objective = session.problem.build()
+    # every run is built (optimizer, schedule, start) before any of them runs
+    descents = [session.descent(i, objective) for i in range(len(session.runs))]
+    title = f" — {session.title}" if session.title else ""
+    print(f"session:   {args.session}{title} ({len(descents)} run{'s' * (len(descents) > 1)})")
+    written = 0
+    try:
+        for i, spec in enumerate(session.runs):
+            label = spec.display_label()
+            print(f"\nrun {i + 1}:     {label}")
+            traj = _run_and_report(descents[i])
+            if args.out_dir is not None:
+                path = os.path.join(args.out_dir, csv_file_name(i + 1, label))
+                write_trajectory_csv(path, traj)
+                written += 1
+                print(f"wrote {len(traj.loss)} rows to {path}")
+            descents[i] = None  # its rows are written: let them go
+    except KeyboardInterrupt:
+        print(f"gd-explorer: interrupted; {written} of {len(session.runs)} files written",
+              file=sys.stderr)
+        return 130
     return 0
 
 

@@ -7,14 +7,15 @@ sufficient statistics and the gradient is exact for every loss:
 
 * ``mse``   = mean(r²),                     dℓ/dr = 2r
 * ``mae``   = mean(|r|),                    dℓ/dr = sign(r)  (subgradient, 0 at r = 0)
-* ``huber`` = mean(½r² if |r| < δ else δ(|r| − ½δ)), δ = 1,  dℓ/dr = clip(r, −δ, δ)
-  (torch.nn.HuberLoss)
+* ``huber`` = mean(½r² if |r| < δ else δ(|r| − ½δ)),  dℓ/dr = clip(r, −δ, δ)
+  (torch.nn.HuberLoss(delta=δ); δ > 0, default 1: :func:`huber_loss`)
 
 with residuals ``r = F(x) − y``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -90,9 +91,14 @@ def get_dataset(name_or_path: str, x: str | int | None = None, y: str | int | No
     Raises
     ------
     ValueError
-        ``DataError`` (a ValueError) for a bad file, naming the file and line.
+        ``DataError`` (a ValueError) for a bad file, naming the file and line; a
+        ValueError when columns are given for a built-in dataset (it has no columns to
+        choose: they would be silently ignored).
     """
     if name_or_path in DATASETS:
+        if x is not None or y is not None:
+            raise ValueError(f"x and y columns apply to CSV files only; {name_or_path!r} "
+                             "is a built-in dataset")
         return DATASETS[name_or_path]()
     xs, ys, (xn, yn) = read_xy(name_or_path, x, y)
     return Dataset(str(name_or_path), xs, ys, f"CSV file {name_or_path}", xn, yn)
@@ -147,17 +153,32 @@ MODELS: dict[str, Model] = {
 
 @dataclass(frozen=True)
 class Loss:
-    """A pointwise loss ℓ(r) of residuals r, averaged over the data, with dℓ/dr."""
+    """A pointwise loss ℓ(r) of residuals r, averaged over the data, with dℓ/dr.
+
+    Attributes
+    ----------
+    pieces : (kinks, polys) or None
+        For an even loss that is a polynomial of degree <= 2 between kinks of r: the
+        increasing kinks and ``(p0, p1, p2)`` per region (``p0 + p1 r + p2 r²``; left of
+        the first kink, between kinks, right of the last).  Surfaces then sum the pieces
+        row by row instead of evaluating every sample at every grid point.
+    delta : float or None
+        Huber's δ (None for the other losses).
+    """
 
     name: str
     title: str
     value: Callable[[np.ndarray], np.ndarray]
     derivative: Callable[[np.ndarray], np.ndarray]
     description: str
+    pieces: tuple | None = None
+    delta: float | None = None
 
     def __reduce__(self):
         if LOSSES.get(self.name) is self:  # by name, as models
             return _loss_named, (self.name,)
+        if self.name == "huber" and _HUBERS.get(self.delta) is self:
+            return huber_loss, (self.delta,)  # δ travels (to the engine process)
         return super().__reduce__()
 
 
@@ -165,12 +186,53 @@ def _loss_named(name: str) -> Loss:
     return LOSSES[name]
 
 
+#: Huber's δ when none is given (torch.nn.HuberLoss's default)
 HUBER_DELTA = 1.0
 
 
-def _huber(r):
-    a = np.abs(r)
-    return np.where(a < HUBER_DELTA, 0.5 * r * r, HUBER_DELTA * (a - 0.5 * HUBER_DELTA))
+def check_huber_delta(delta) -> float:
+    """δ as a float if it is a positive finite number; else a ValueError saying so."""
+    if isinstance(delta, bool) or not isinstance(delta, (int, float, np.integer, np.floating)):
+        raise ValueError(f"Huber delta must be a positive number, got {delta!r}")
+    d = float(delta)
+    if not (math.isfinite(d) and d > 0):
+        raise ValueError(f"Huber delta must be a positive number, got {d!r}")
+    return d
+
+
+def _make_huber(delta: float) -> Loss:
+    def value(r):
+        a = np.abs(r)
+        return np.where(a < delta, 0.5 * r * r, delta * (a - 0.5 * delta))
+
+    def derivative(r):
+        return np.clip(r, -delta, delta)
+
+    tail = (-0.5 * delta * delta, delta, 0.0)
+    pieces = ((-delta, delta), ((tail[0], -delta, 0.0), (0.0, 0.0, 0.5), tail))
+    d = f"{delta:g}"
+    return Loss("huber", f"Huber (δ = {d})", value, derivative,
+                f"½r² for |r| < {d}, {d}·(|r| − ½·{d}) beyond: quadratic near 0, linear in "
+                f"the tails (torch.nn.HuberLoss, delta = {d}).", pieces, delta)
+
+
+#: one Loss per δ, so that equal settings share one object (and pickle to it)
+_HUBERS: dict[float, Loss] = {HUBER_DELTA: _make_huber(HUBER_DELTA)}
+
+
+def huber_loss(delta: float = HUBER_DELTA) -> Loss:
+    """The Huber loss with threshold ``delta`` (torch.nn.HuberLoss(delta=delta)).
+
+    Raises
+    ------
+    ValueError
+        When ``delta`` is not a positive finite number.
+    """
+    d = check_huber_delta(delta)
+    loss = _HUBERS.get(d)
+    if loss is None:
+        loss = _HUBERS.setdefault(d, _make_huber(d))
+    return loss
 
 
 LOSSES: dict[str, Loss] = {
@@ -179,10 +241,9 @@ LOSSES: dict[str, Loss] = {
         Loss("mse", "mean squared error", lambda r: r * r, lambda r: 2.0 * r,
              "mean(r²); gradient 2·mean(r·∂F/∂θ)."),
         Loss("mae", "mean absolute error", np.abs, np.sign,
-             "mean(|r|); subgradient mean(sign(r)·∂F/∂θ), with sign(0) = 0."),
-        Loss("huber", "Huber (δ = 1)", _huber, lambda r: np.clip(r, -HUBER_DELTA, HUBER_DELTA),
-             "½r² for |r| < 1, |r| − ½ beyond: quadratic near 0, linear in the tails "
-             "(torch.nn.HuberLoss, delta = 1)."),
+             "mean(|r|); subgradient mean(sign(r)·∂F/∂θ), with sign(0) = 0.",
+             ((0.0,), ((0.0, -1.0, 0.0), (0.0, 1.0, 0.0)))),
+        _HUBERS[HUBER_DELTA],
     )
 }
 
@@ -200,10 +261,19 @@ def _lookup(table: dict, kind: str, name: str):
 
 
 class DatasetObjective(Objective):
-    """The loss of ``model`` on ``dataset`` as a function of the model's parameters."""
+    """The loss of ``model`` on ``dataset`` as a function of the model's parameters.
 
-    def __init__(self, dataset: Dataset, model: Model | str, loss: Loss | str):
+    ``huber_delta`` sets Huber's δ when ``loss`` is ``"huber"`` (default 1); it is refused
+    with any other loss.
+    """
+
+    def __init__(self, dataset: Dataset, model: Model | str, loss: Loss | str,
+                 huber_delta: float | None = None):
         model = _lookup(MODELS, "model", model) if isinstance(model, str) else model
+        if huber_delta is not None and loss != "huber":
+            raise ValueError("a Huber delta applies to the huber loss only")
+        if loss == "huber":
+            loss = huber_loss(HUBER_DELTA if huber_delta is None else huber_delta)
         loss = _lookup(LOSSES, "loss", loss) if isinstance(loss, str) else loss
         self.dataset, self.model, self.loss = dataset, model, loss
         self.x, self.y = dataset.x, dataset.y
@@ -223,8 +293,11 @@ class DatasetObjective(Objective):
         optima = ()
         if loss.name == "mse" and np.all(np.isfinite(theta_ls)):
             optima = (Optimum(tuple(float(t) for t in theta_ls), float("nan"), "least squares"),)
+        loss_name = loss.name
+        if loss.delta not in (None, HUBER_DELTA):
+            loss_name = f"{loss.name} (δ = {loss.delta:g})"
         super().__init__(
-            name=f"{loss.name} of {model.name} on {dataset.name}",
+            name=f"{loss_name} of {model.name} on {dataset.name}",
             names=model.params,
             formula=f"{loss.name}({model.formula} - y)",
             description=f"{loss.title} of F(x) = {model.formula} on {dataset.name} "
@@ -277,7 +350,15 @@ class DatasetObjective(Objective):
 
 
 def dataset_objective(dataset: str | Dataset, model: str = "linear", loss: str = "mse",
-                      x: str | int | None = None, y: str | int | None = None) -> DatasetObjective:
-    """Build the objective for a dataset (built-in name, CSV path or Dataset), model and loss."""
+                      x: str | int | None = None, y: str | int | None = None, *,
+                      huber_delta: float | None = None) -> DatasetObjective:
+    """Build the objective for a dataset (built-in name, CSV path or Dataset), model and loss.
+
+    ``huber_delta`` is Huber's δ (``loss="huber"`` only; default 1).
+    """
+    if huber_delta is not None:
+        if loss != "huber":
+            raise ValueError("a Huber delta applies to the huber loss only")
+        check_huber_delta(huber_delta)  # before a CSV file is read
     ds = dataset if isinstance(dataset, Dataset) else get_dataset(dataset, x, y)
-    return DatasetObjective(ds, model, loss)
+    return DatasetObjective(ds, model, loss, huber_delta)

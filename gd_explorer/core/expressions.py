@@ -53,6 +53,8 @@ import sympy
 from sympy.core.function import ArgumentIndexError
 from sympy.printing.str import StrPrinter
 
+from gd_explorer.core.limits import MAX_TEXT_LENGTH
+
 __all__ = [
     "FUNCTIONS",
     "MAX_CONSTANT_DIGITS",
@@ -150,8 +152,8 @@ FUNCTIONS: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "acos": sympy.acos,
 }
 
-#: Longest accepted text, checked before anything else looks at it.
-MAX_TEXT_LENGTH = 2000
+# MAX_TEXT_LENGTH (longest accepted text, checked before anything else looks at it) is
+# the one text limit of gd_explorer.core.limits.
 #: Most numbers, names, operators and calls in one expression.
 MAX_NODES = 400
 #: Deepest nesting of parentheses, calls, powers and unary signs. A run of ``+``/``-`` (or

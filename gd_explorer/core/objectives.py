@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-#: a value, gradient or parameter beyond this magnitude counts as divergence
-DIVERGENCE_LIMIT = 1e100
+from gd_explorer.core.limits import DIVERGENCE_LIMIT  # also re-exported from here
 
 
 @dataclass(frozen=True)
@@ -179,6 +178,9 @@ class SymbolicObjective(FormulaObjective):
         vector = sympy.lambdify(syms, (expression.expr, *grads), modules="numpy", cse=True)
         scalar = sympy.lambdify(syms, (expression.expr, *grads), modules="math", cse=True)
         values = sympy.lambdify(syms, expression.expr, modules="numpy", cse=True)
+        if "start" not in meta:
+            window = meta.get("window", ((-3.0, 3.0),) * len(variables))
+            meta["start"] = _finite_start(vector, window, (1.0,) * len(variables))
         super().__init__(variables, vector, values, scalar, **meta)
         self._expression = expression
         self._meta = meta
@@ -187,6 +189,27 @@ class SymbolicObjective(FormulaObjective):
     def __reduce__(self):
         # the lambdified code cannot be pickled; the text parses to the same expression
         return _symbolic_from_text, (self._expression.text, self._meta)
+
+
+def _finite_start(vector, window, preferred: tuple[float, ...]) -> tuple[float, ...]:
+    """``preferred``, or if the formula is not finite there (``log(x - 2)`` at 1) the grid
+    point of ``window`` nearest to it where value and gradient are finite and below
+    ``DIVERGENCE_LIMIT``; ``preferred`` again when there is none (the descent then says
+    why it cannot start)."""
+    axes = [np.linspace(lo, hi, 31) for lo, hi in window]
+    grid = np.stack([a.ravel() for a in np.meshgrid(*axes, indexing="ij")], axis=1)
+    points = np.vstack([np.asarray(preferred, dtype=np.float64)[None, :], grid])
+    with np.errstate(all="ignore"):
+        out = vector(*(points[:, i] for i in range(points.shape[1])))
+        ok = np.ones(len(points), dtype=bool)
+        for part in out:
+            ok &= np.abs(np.broadcast_to(np.asarray(part, dtype=np.float64), ok.shape)) \
+                < DIVERGENCE_LIMIT
+    if ok[0] or not ok.any():
+        return tuple(preferred)
+    dist = np.where(ok, np.hypot.reduce(points - points[0], axis=1), np.inf)
+    # "-0.2", not linspace's "-0.19999999999999973": a start people can read and type
+    return tuple(float(f"{c:.12g}") for c in points[int(np.argmin(dist))])
 
 
 def _symbolic_from_text(text: str, meta: dict) -> SymbolicObjective:

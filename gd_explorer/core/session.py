@@ -1,9 +1,9 @@
 """Sessions: everything a user set up, as versioned, validated JSON.
 
 A :class:`Session` is the problem (a built-in function, a typed formula or a dataset fit),
-up to :data:`MAX_RUNS` optimizer runs sharing one start point, the stopping rules and a few
-display settings.  The desktop app saves and opens sessions, the presets are sessions, and
-the CLI can run them.
+up to :data:`~gd_explorer.core.limits.MAX_RUNS` (8) optimizer runs sharing one start point,
+the stopping rules and a few display settings.  The desktop app saves and opens sessions,
+the presets are sessions, and the CLI runs them (``gd-explorer run --session FILE``).
 
 Session files are shared between people, so :func:`load_session` treats them as hostile:
 size, encoding, JSON syntax, nesting depth, every key, type and range are checked before
@@ -19,15 +19,17 @@ File format (``version`` 1)::
     {"format": "gd-explorer-session", "version": 1, "title": "", "description": "",
      "problem": {"kind": "function", "function": "rosenbrock", "dataset": "fence",
                  "x_column": null, "y_column": null, "model": "linear", "loss": "mse",
-                 "batch_size": null, "seed": 0, "maximize": null},
+                 "huber_delta": 1.0, "batch_size": null, "seed": 0, "maximize": null},
      "runs": [{"optimizer": "adam", "lr": 0.01, "hyper": {"betas": [0.9, 0.99]},
                "schedule": "constant", "schedule_params": {}, "label": "",
                "color": "", "visible": true}],
      "start": [-1.5, 2.0], "max_steps": 1000, "tol": 1e-08, "loss_tol": 0.0,
      "surface_axes": [0, 1]}
 
-Every key is required and no other key is accepted; floats are written with ``repr`` and
-read back bit for bit.
+Every key is required and no other key is accepted, with one exception:
+``problem.huber_delta`` (Huber's δ) came later within version 1, so a file without it
+reads as δ = 1 (what those files meant); it is always written.  Floats are written with
+``repr`` and read back bit for bit.
 """
 
 from __future__ import annotations
@@ -43,15 +45,33 @@ from typing import Any
 
 import numpy as np
 
-from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
-from gd_explorer.core.engine import Descent
+from gd_explorer.core.datasets import (
+    DATASETS,
+    HUBER_DELTA,
+    LOSSES,
+    MODELS,
+    check_huber_delta,
+    dataset_objective,
+)
+from gd_explorer.core.engine import Descent, check_start
 from gd_explorer.core.export import atomic_write_text
 from gd_explorer.core.functions import FUNCTIONS, get_function
-from gd_explorer.core.objectives import DIVERGENCE_LIMIT, Objective, SymbolicObjective
+from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay importable
+    DIVERGENCE_LIMIT,
+    MAX_COUNT,
+    MAX_DIM,
+    MAX_RUNS,
+    MAX_SESSION_BYTES,
+    MAX_STEPS,
+    MAX_TEXT_LENGTH,
+)
+from gd_explorer.core.objectives import Objective, SymbolicObjective
 from gd_explorer.core.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from gd_explorer.core.schedules import SCHEDULES, Schedule, make_schedule
 
 __all__ = [
+    "MAX_COUNT",
+    "MAX_DIM",
     "MAX_RUNS",
     "MAX_SESSION_BYTES",
     "MAX_STEPS",
@@ -70,18 +90,6 @@ __all__ = [
 
 SESSION_FORMAT = "gd-explorer-session"
 SESSION_VERSION = 1
-#: largest session file :func:`load_session` reads (1 MiB; a real session is a few KiB)
-MAX_SESSION_BYTES = 1024 * 1024
-#: most runs in one session (the plots stay readable, the worker stays quick)
-MAX_RUNS = 16
-#: largest ``max_steps``: 10 million recorded steps of a 2-D run are 400 MB
-MAX_STEPS = 10_000_000
-#: longest accepted string (titles, descriptions, formulas, paths, labels)
-MAX_TEXT_LENGTH = 2000
-#: largest mini-batch size, column index and schedule period accepted
-MAX_COUNT = 10_000_000
-#: most parameters any problem has (the 3-parameter dataset models)
-MAX_DIM = 3
 
 PROBLEM_KINDS = ("function", "dataset")
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -186,6 +194,8 @@ class ProblemSpec:
         CSV columns by name or 0-based index (``None``: the first two).
     model, loss : str
         Keys of ``MODELS`` and ``LOSSES``.
+    huber_delta : float
+        Huber's δ (positive, default 1), used when ``loss`` is ``"huber"``; kept otherwise.
     batch_size : int or None
         Mini-batch size for dataset fits (``None``: full batch); ignored for functions.
     seed : int
@@ -201,6 +211,7 @@ class ProblemSpec:
     y_column: str | int | None = None
     model: str = "linear"
     loss: str = "mse"
+    huber_delta: float = HUBER_DELTA
     batch_size: int | None = None
     seed: int = 0
     maximize: bool | None = None
@@ -220,8 +231,9 @@ class ProblemSpec:
                 return get_function(name)
             return SymbolicObjective(_checked_formula(name))
         if self.kind == "dataset":
+            delta = self.huber_delta if self.loss == "huber" else None
             return dataset_objective(self.dataset, self.model, self.loss,
-                                     self.x_column, self.y_column)
+                                     self.x_column, self.y_column, huber_delta=delta)
         raise ValueError(f"problem kind must be one of {PROBLEM_KINDS}, got {self.kind!r}")
 
     def param_names(self) -> tuple[str, ...]:
@@ -290,7 +302,9 @@ class Session:
         Raises
         ------
         ValueError
-            When ``start`` has the wrong number of coordinates or is not finite.
+            When ``start`` has the wrong number of coordinates or is not finite, or the
+            objective's loss or gradient is not finite there (a descent could not begin:
+            :func:`~gd_explorer.core.engine.check_start` says why in one line).
         """
         start = objective.start if self.start is None else self.start
         p = np.array(start, dtype=np.float64)
@@ -299,7 +313,7 @@ class Session:
                              f"({', '.join(objective.names)}), got {p.size}")
         if not np.all(np.isfinite(p)):
             raise ValueError("start must be finite")
-        return p
+        return check_start(objective, p)
 
     def descent(self, index: int, objective: Objective | None = None) -> Descent:
         """A ready :class:`~gd_explorer.core.engine.Descent` for run ``index``.
@@ -389,6 +403,7 @@ def session_to_dict(s: Session) -> dict:
             "y_column": _int(p.y_column),
             "model": p.model,
             "loss": p.loss,
+            "huber_delta": _float(p.huber_delta),
             "batch_size": _int(p.batch_size),
             "seed": _int(p.seed),
             "maximize": None if p.maximize is None else _int(p.maximize),
@@ -418,7 +433,9 @@ def session_to_dict(s: Session) -> dict:
 _TOP_KEYS = ("format", "version", "title", "description", "problem", "runs", "start",
              "max_steps", "tol", "loss_tol", "surface_axes")
 _PROBLEM_KEYS = ("kind", "function", "dataset", "x_column", "y_column", "model", "loss",
-                 "batch_size", "seed", "maximize")
+                 "huber_delta", "batch_size", "seed", "maximize")
+#: keys a version-1 file may lack, with the value such a file meant
+_PROBLEM_OPTIONAL = {"huber_delta": HUBER_DELTA}
 _RUN_KEYS = ("optimizer", "lr", "hyper", "schedule", "schedule_params", "label", "color",
              "visible")
 
@@ -451,8 +468,9 @@ def _key_text(key: Any) -> str:
     return _describe(key) if isinstance(key, str) else f"non-text key {_describe(key)}"
 
 
-def _object(path: str, value: Any, keys: tuple[str, ...]) -> dict:
-    """Check that ``value`` is a mapping with exactly ``keys``."""
+def _object(path: str, value: Any, keys: tuple[str, ...], optional: dict | None = None) -> dict:
+    """Check that ``value`` is a mapping with exactly ``keys`` (those in ``optional`` may be
+    missing: the result then has their default)."""
     if not isinstance(value, dict):
         raise _fail(path, f"must be an object {{...}}, got {_describe(value)}")
     for key in value:
@@ -465,8 +483,10 @@ def _object(path: str, value: Any, keys: tuple[str, ...]) -> dict:
             raise _fail(path, f"unknown key {_key_text(key)}{hint}; "
                               f"expected: {', '.join(keys)}")
     for key in keys:
-        if key not in value:
+        if key not in value and key not in (optional or {}):
             raise _fail(path, f"missing key {key!r}")
+    if optional and any(key not in value for key in optional):
+        value = {**optional, **value}
     return value
 
 
@@ -552,7 +572,7 @@ def _function_names(function: str) -> tuple[str, ...]:
 
 
 def _problem_from(path: str, value: Any) -> tuple[ProblemSpec, tuple[str, ...]]:
-    d = _object(path, value, _PROBLEM_KEYS)
+    d = _object(path, value, _PROBLEM_KEYS, _PROBLEM_OPTIONAL)
     kind = _text(_join(path, "kind"), d["kind"])
     if kind not in PROBLEM_KINDS:
         raise _fail(_join(path, "kind"),
@@ -576,16 +596,27 @@ def _problem_from(path: str, value: Any) -> tuple[ProblemSpec, tuple[str, ...]]:
         else:
             raise _fail(_join(path, key), "must be a column name, a 0-based column index "
                                           f"or null, got {_describe(v)}")
+    if kind == "dataset" and dataset in DATASETS:
+        for key, column in zip(("x_column", "y_column"), columns):
+            if column is not None:
+                raise _fail(_join(path, key), f"applies to a CSV file; {dataset!r} is a "
+                                              "built-in dataset (use null)")
     model = _choice(_join(path, "model"), d["model"], MODELS, "model")
     loss = _choice(_join(path, "loss"), d["loss"], LOSSES, "loss")
+    try:
+        huber_delta = check_huber_delta(_real(_join(path, "huber_delta"), d["huber_delta"]))
+    except SessionError:
+        raise
+    except ValueError as exc:
+        raise _fail(_join(path, "huber_delta"), str(exc)) from None
     batch = d["batch_size"]
     batch = None if batch is None else _whole(_join(path, "batch_size"), batch, 1, MAX_COUNT)
     seed = _whole(_join(path, "seed"), d["seed"], 0, 2**63 - 1)
     maximize = d["maximize"]
     maximize = None if maximize is None else _flag(_join(path, "maximize"), maximize)
     spec = ProblemSpec(kind=kind, function=function, dataset=dataset, x_column=columns[0],
-                       y_column=columns[1], model=model, loss=loss, batch_size=batch,
-                       seed=seed, maximize=maximize)
+                       y_column=columns[1], model=model, loss=loss, huber_delta=huber_delta,
+                       batch_size=batch, seed=seed, maximize=maximize)
     names = f_names if kind == "function" else MODELS[model].params
     return spec, names
 
@@ -744,7 +775,8 @@ def session_from_dict(d: object) -> Session:
         start = tuple(_real(f"start[{i}]", v) for i, v in enumerate(start_value))
         for i, v in enumerate(start):
             if abs(v) >= DIVERGENCE_LIMIT:
-                raise _fail(f"start[{i}]", f"must be between -1e100 and 1e100, got {v!r}")
+                limit = f"{DIVERGENCE_LIMIT:.0e}".replace("e+", "e")  # "1e100"
+                raise _fail(f"start[{i}]", f"must be between -{limit} and {limit}, got {v!r}")
 
     max_steps = _whole("max_steps", d["max_steps"], 0, MAX_STEPS)
     tol = _non_negative("tol", d["tol"])

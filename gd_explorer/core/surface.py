@@ -18,10 +18,10 @@ How each kind of objective is evaluated
   then O(nx·ny) per grid, whatever the number of samples.
 * Dataset fits with MAE or Huber: per grid row, the residuals are ``r_k = c_k + φ_k x``
   and the loss is a sum of pieces that are polynomials of degree <= 2 in ``x`` between
-  kinks (``r = 0`` for MAE, ``r = ±1`` for Huber).  Each sample changes the summed
-  coefficients only where its residual crosses a kink; those changes are binned to the
-  grid and accumulated (``bincount`` + ``cumsum``), so a row costs O(n) instead of
-  O(n·nx) and needs O(n) memory.  Exact up to rounding.
+  kinks (``r = 0`` for MAE, ``r = ±δ`` for Huber: the loss declares them in
+  ``Loss.pieces``).  Each sample changes the summed coefficients only where its residual
+  crosses a kink; those changes are binned to the grid and accumulated (``bincount`` +
+  ``cumsum``), so a row costs O(n) instead of O(n·nx) and needs O(n) memory.  Exact up to rounding.
 * Any other loss: direct evaluation in chunks of at most :data:`CHUNK` residuals, so
   memory stays bounded for 100,000 samples.
 
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gd_explorer.core.datasets import HUBER_DELTA, LOSSES, DatasetObjective
+from gd_explorer.core.datasets import LOSSES, DatasetObjective
 from gd_explorer.core.objectives import Objective
 
 __all__ = [
@@ -220,19 +220,10 @@ class _Piecewise:
     polys: tuple[tuple[float, float, float], ...]
 
 
-_D = HUBER_DELTA
-_PIECEWISE = {
-    "mae": _Piecewise((0.0,), ((0.0, -1.0, 0.0), (0.0, 1.0, 0.0))),
-    "huber": _Piecewise((-_D, _D), ((-0.5 * _D * _D, -_D, 0.0), (0.0, 0.0, 0.5),
-                                    (-0.5 * _D * _D, _D, 0.0))),
-}
-
-
 def _piecewise_for(objective: Objective) -> _Piecewise | None:
-    for name, pw in _PIECEWISE.items():
-        if _is_loss(objective, name):
-            return pw
-    return None
+    # the loss says whether it is piecewise (MAE, Huber with any δ): Loss.pieces
+    pieces = objective.loss.pieces if isinstance(objective, DatasetObjective) else None
+    return _Piecewise(*pieces) if pieces else None
 
 
 def _bins(u: np.ndarray, at: np.ndarray) -> np.ndarray:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import math
 import os
-import re
 import sys
 import threading
 import weakref
@@ -23,9 +22,10 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from gd_explorer.core.datasets import DatasetObjective
-from gd_explorer.core.engine import Descent
+from gd_explorer.core.engine import Descent, check_start
 from gd_explorer.core.engine_process import EngineProcessError, shared_engine
-from gd_explorer.core.export import write_trajectory_csv
+from gd_explorer.core.export import csv_file_name, write_trajectory_csv
+from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
 from gd_explorer.core.objectives import Objective
 from gd_explorer.core.session import ProblemSpec, RunSpec, Session, make_descent
 from gd_explorer.core.surface import (
@@ -42,7 +42,6 @@ from gd_explorer.model.worker import DescentWorker, RawSnapshot, engine_mode, ra
 #: Okabe–Ito colours that stay visible on viridis (dark low values, where paths end)
 PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#FFFFFF", "#009E73", "#F0E442",
            "#0072B2")
-MAX_RUNS = 8
 SWITCH_INTERVAL = 0.0005
 #: datasets larger than this answer hover queries from the surface grid
 HOVER_EXACT_MAX_POINTS = 20_000
@@ -322,6 +321,7 @@ class ExplorerModel(QObject):
         if spec == self._problem:
             return
         objective = spec.build()  # raises ValueError with a message; nothing changed yet
+        check_start(objective, objective.start)  # a descent must be able to begin there
         maximize = spec.maximize_for(objective)
         for entry in self._runs:
             entry.spec.build(maximize)
@@ -366,6 +366,7 @@ class ExplorerModel(QObject):
             raise ValueError("the start must be finite")
         if np.array_equal(p, self._start):
             return
+        check_start(self.objective, p)  # refused before anything changes
         self._halt()
         self._start = p
         self._rebuild_descents()
@@ -479,8 +480,8 @@ class ExplorerModel(QObject):
         m = self.max_steps if max_steps is None else max_steps
         t = self.tol if tol is None else tol
         lt = self.loss_tol if loss_tol is None else loss_tol
-        if isinstance(m, bool) or int(m) != m or not 0 <= m <= 10_000_000:
-            raise ValueError(f"max steps must be a whole number from 0 to 10,000,000, got {m}")
+        if isinstance(m, bool) or int(m) != m or not 0 <= m <= MAX_STEPS:
+            raise ValueError(f"max steps must be a whole number from 0 to {MAX_STEPS:,}, got {m}")
         for name, v in (("tolerance", t), ("loss tolerance", lt)):
             if not (math.isfinite(v) and v >= 0):
                 raise ValueError(f"{name} must be zero or positive, got {v}")
@@ -809,8 +810,7 @@ class ExplorerModel(QObject):
         self._halt()
         written = []
         for i, r in enumerate(self._runs, 1):
-            stem = re.sub(r"[^A-Za-z0-9._=-]+", "_", r.spec.display_label()).strip("_")
-            path = os.path.join(folder, f"run{i}-{stem or 'run'}.csv")
+            path = os.path.join(folder, csv_file_name(i, r.spec.display_label()))
             write_trajectory_csv(path, r.descent.trajectory())
             written.append(path)
         return written

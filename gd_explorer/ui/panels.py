@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS
 from gd_explorer.core.functions import FUNCTIONS
+from gd_explorer.core.limits import MAX_COUNT, MAX_RUNS, MAX_STEPS
 from gd_explorer.core.optimizers import OPTIMIZERS
 from gd_explorer.core.pretty import pretty_formula
 from gd_explorer.core.schedules import SCHEDULES
@@ -126,7 +127,7 @@ class ProblemPanel(QWidget):
         stop_box, stop_form = _group("Stop rules")
         self.max_steps = QSpinBox()
         self.max_steps.setObjectName("maxSteps")
-        self.max_steps.setRange(0, 10_000_000)
+        self.max_steps.setRange(0, MAX_STEPS)
         self.max_steps.setSingleStep(100)
         self.max_steps.setGroupSeparatorShown(True)
         self.max_steps.setToolTip("Each run stops after this many updates")
@@ -236,7 +237,7 @@ class ProblemPanel(QWidget):
         self.loss_picker.setToolTip("How the residuals r = F(x) − y are scored")
         self.batch_size = QSpinBox()
         self.batch_size.setObjectName("batchSize")
-        self.batch_size.setRange(0, 10_000_000)
+        self.batch_size.setRange(0, MAX_COUNT)
         self.batch_size.setSpecialValueText("full batch")
         self.batch_size.setToolTip("Mini-batch size for each update (0: the full data; 1: SGD "
                                    "one sample at a time). The loss shown is always the "

@@ -1,5 +1,7 @@
 """The command line: the issue's examples, list, bad inputs exit 2 with one line."""
 
+import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -7,10 +9,21 @@ import sys
 import pytest
 
 from gd_explorer.cli import main
+from gd_explorer.core.datasets import dataset_objective
 from gd_explorer.core.engine import run_descent
-from gd_explorer.core.export import read_trajectory_csv, trajectory_csv_text
+from gd_explorer.core.export import csv_file_name, read_trajectory_csv, trajectory_csv_text
 from gd_explorer.core.functions import get_function
 from gd_explorer.core.optimizers import make_optimizer
+from gd_explorer.core.presets import PRESETS
+from gd_explorer.core.session import (
+    ProblemSpec,
+    RunSpec,
+    Session,
+    SessionError,
+    load_session,
+    save_session,
+    session_to_dict,
+)
 
 
 def run_cli(capsys, *argv):
@@ -97,11 +110,29 @@ def test_list_shows_every_registry(capsys):
         (["run", "--function", "bowl", "--start", "a,b"], "--start must be numbers"),
         (["run", "--function", "bowl", "--steps", "-3"], "--steps must be zero or positive"),
         (["run", "--function", "bowl", "--steps", "many"], "invalid int value"),
+        (["run", "--function", "bowl", "--steps", "10000001"],
+         "--steps must be at most 10,000,000, got 10,000,001"),
+        (["run", "--dataset", "fence", "--batch-size", "20000000"],
+         "--batch-size must be at most 10,000,000"),
+        (["run", "--function", "bowl", "--schedule", "cosine", "--t-max", "99999999999"],
+         "--t-max must be at most 10,000,000"),
         (["run", "--function", "bowl", "--schedule", "warm"], "unknown schedule"),
         (["run", "--function", "bowl", "--batch-size", "4"], "--batch-size applies to"),
+        (["run", "--dataset", "fence", "--x-column", "3"],
+         "--x-column applies to a CSV file; 'fence' is a built-in dataset"),
+        (["run", "--dataset", "noisy-line", "--y-column", "y"],
+         "--y-column applies to a CSV file; 'noisy-line' is a built-in dataset"),
+        (["run", "--function", "bowl", "--x-column", "0"], "--x-column applies to --dataset only"),
+        (["run", "--dataset", "fence", "--delta", "0.5"],
+         "--delta applies to --loss huber only, not --loss mse"),
+        (["run", "--function", "bowl", "--delta", "0.5"], "--delta applies to --dataset only"),
+        (["run", "--dataset", "fence", "--loss", "huber", "--delta", "-1"],
+         "Huber delta must be a positive number, got -1.0"),
+        (["run", "--dataset", "fence", "--loss", "huber", "--delta", "inf"],
+         "Huber delta must be a positive number, got inf"),
         (["run", "--dataset", "missing.csv"], "missing.csv"),
         (["run", "--dataset", "fence", "--model", "cubic"], "unknown model"),
-        (["run"], "one of the arguments --function --dataset is required"),
+        (["run"], "one of the arguments --function --dataset --session is required"),
         (["run", "--function", "bowl", "--out", "/nonexistent-dir/t.csv"], "does not exist"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -125,3 +156,164 @@ def test_python_dash_m_entry_point(tmp_path):
                            "--steps", "10"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "status:" in proc.stdout
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--function", "log(x)", "--start", "-1"],
+     "gd-explorer: error: log(x) is not finite at the start (x = -1): f = nan\n"),
+    (["--function", "sqrt(x)", "--start", "0"],
+     "gd-explorer: error: sqrt(x) is not finite at the start (x = 0): df/dx = inf\n"),
+    (["--function", "1/x", "--start", "0"],
+     "gd-explorer: error: 1/x is not finite at the start (x = 0): f = inf, df/dx = -inf\n"),
+    (["--function", "x**2", "--start", "1e308"],
+     "gd-explorer: error: x**2 is not finite at the start (x = 1e+308): f = inf, df/dx = inf\n"),
+])
+def test_a_start_where_the_function_is_not_finite_exits_2_and_writes_nothing(
+        capsys, tmp_path, argv, message):
+    out = tmp_path / "never.csv"
+    code, stdout, err = run_cli(capsys, "run", *argv, "--out", str(out))
+    assert (code, err, stdout) == (2, message, "")
+    assert not out.exists()
+
+
+def test_csv_data_too_large_for_float64_exits_2_at_its_default_start(capsys, tmp_path):
+    data = tmp_path / "huge.csv"
+    data.write_text("x,y\n1,1e308\n2,-1e308\n3,1e308\n")
+    out = tmp_path / "never.csv"
+    code, stdout, err = run_cli(capsys, "run", "--dataset", str(data), "--out", str(out))
+    assert code == 2 and stdout == "" and err.count("\n") == 1
+    assert "is not finite at the start (w = 0, b = 0): f = inf" in err
+    assert not out.exists() and "Traceback" not in err
+
+
+def test_huber_delta_flag_gives_the_library_trajectory(capsys, tmp_path):
+    out = tmp_path / "h.csv"
+    code, stdout, err = run_cli(capsys, "run", "--dataset", "noisy-line", "--loss", "huber",
+                                "--delta", "0.5", "--lr", "0.05", "--steps", "300",
+                                "--out", str(out))
+    assert code == 0, err
+    assert "huber (δ = 0.5) of linear on noisy-line" in stdout
+    obj = dataset_objective("noisy-line", "linear", "huber", huber_delta=0.5)
+    traj = run_descent(obj, make_optimizer("sgd", lr=0.05), obj.start, steps=300, grad_tol=1e-8)
+    assert out.read_text() == trajectory_csv_text(traj)
+    one = run_descent(dataset_objective("noisy-line", "linear", "huber"),
+                      make_optimizer("sgd", lr=0.05), obj.start, steps=300, grad_tol=1e-8)
+    assert out.read_text() != trajectory_csv_text(one)
+
+
+# ------------------------------------------------------------------ --session
+def _race_session(tmp_path, **changes):
+    s = dataclasses.replace(PRESETS["rosenbrock-race"].session, max_steps=400, **changes)
+    path = tmp_path / "race.json"
+    save_session(path, s)
+    return path, s
+
+
+def test_session_runs_every_run_like_the_app_and_writes_one_csv_each(capsys, tmp_path):
+    path, s = _race_session(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, stdout, err = run_cli(capsys, "run", "--session", str(path), "--out-dir", str(out))
+    assert code == 0, err
+    obj = s.problem.build()
+    names = [csv_file_name(i + 1, r.display_label()) for i, r in enumerate(s.runs)]
+    assert sorted(os.listdir(out)) == sorted(names) and len(names) == 3
+    for i, name in enumerate(names):
+        # the app's trajectory: Session.descent, as ExplorerModel builds its runs
+        assert (out / name).read_text() == trajectory_csv_text(s.descent(i, obj).run())
+        assert f"run {i + 1}:     {s.runs[i].display_label()}" in stdout
+    assert stdout.count("status:") == 3 and stdout.count("wrote ") == 3
+
+
+def test_session_without_out_dir_only_prints(capsys, tmp_path):
+    path, s = _race_session(tmp_path)
+    code, stdout, err = run_cli(capsys, "run", "--session", str(path))
+    assert code == 0, err
+    assert stdout.count("status:") == 3 and "wrote" not in stdout
+    assert os.listdir(tmp_path) == ["race.json"]
+
+
+def test_steps_tol_and_loss_tol_override_the_sessions_stop_rules(capsys, tmp_path):
+    path, s = _race_session(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, stdout, err = run_cli(capsys, "run", "--session", str(path), "--steps", "25",
+                                "--tol", "0", "--out-dir", str(out))
+    assert code == 0, err
+    assert stdout.count("reached max steps (25)") == 3
+    for name in os.listdir(out):
+        assert len((out / name).read_text().splitlines()) == 27  # header + rows 0..25
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--function", "bowl"], "argument --function: not allowed with argument --session"),
+    (["--dataset", "fence"], "not allowed with argument --session"),
+    (["--lr", "0.1"], "--lr cannot be combined with --session"),
+    (["--optimizer", "adam"], "--optimizer cannot be combined with --session"),
+    (["--momentum", "0.9"], "--momentum cannot be combined with --session"),
+    (["--no-maximize"], "--maximize cannot be combined with --session"),
+    (["--start", "1,1"], "--start cannot be combined with --session"),
+    (["--schedule", "cosine"], "--schedule cannot be combined with --session"),
+    (["--seed", "3"], "--seed cannot be combined with --session"),
+    (["--out", "x.csv"], "--out writes one run; with --session use --out-dir DIR"),
+    (["--out-dir", "no-such-folder"], "--out-dir no-such-folder: folder does not exist"),
+    (["--steps", "-1"], "--steps must be zero or positive"),
+])
+def test_session_refuses_flags_it_sets_itself(capsys, tmp_path, extra, message):
+    path, _ = _race_session(tmp_path)
+    code, stdout, err = run_cli(capsys, "run", "--session", str(path), *extra)
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert stdout == "" and os.listdir(tmp_path) == ["race.json"]
+
+
+def test_out_dir_without_session_is_refused(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "run", "--function", "bowl", "--out-dir", str(tmp_path))
+    assert code == 2 and "--out-dir applies to --session" in err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"{not json", "not valid JSON: Expecting property name enclosed in double quotes"),
+    (b"[]", "a session must be a JSON object"),
+    (None, "no such file"),
+])
+def test_a_broken_session_file_exits_2_with_load_sessions_message(capsys, tmp_path, content,
+                                                                  message):
+    path = tmp_path / "s.json"
+    if content is not None:
+        path.write_bytes(content)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, stdout, err = run_cli(capsys, "run", "--session", str(path), "--out-dir", str(out))
+    with pytest.raises(SessionError) as info:
+        load_session(path)
+    assert (code, stdout, err) == (2, "", f"gd-explorer: error: {info.value}\n")
+    assert message in err and os.listdir(out) == []
+
+
+def test_a_hostile_formula_in_a_session_exits_2(capsys, tmp_path):
+    d = session_to_dict(PRESETS["saddle"].session)
+    d["problem"]["function"] = "__import__('os').system('echo hi')"
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(d))
+    code, stdout, err = run_cli(capsys, "run", "--session", str(path))
+    assert code == 2 and stdout == "" and "problem.function:" in err and err.count("\n") == 1
+
+
+def test_a_session_whose_start_is_not_finite_exits_2_before_anything_runs(capsys, tmp_path):
+    s = Session(problem=ProblemSpec(function="log(x)"), start=(-1.0,),
+                runs=(RunSpec("sgd", 0.1), RunSpec("adam", 0.1)))
+    path = tmp_path / "s.json"
+    save_session(path, s)
+    out = tmp_path / "out"
+    out.mkdir()
+    code, stdout, err = run_cli(capsys, "run", "--session", str(path), "--out-dir", str(out))
+    assert (code, stdout) == (2, "")
+    assert err == "gd-explorer: error: log(x) is not finite at the start (x = -1): f = nan\n"
+    assert os.listdir(out) == []
+
+
+def test_a_session_with_no_runs_exits_2(capsys, tmp_path):
+    path = tmp_path / "s.json"
+    save_session(path, Session(runs=()))
+    code, _, err = run_cli(capsys, "run", "--session", str(path))
+    assert code == 2 and "the session has no runs" in err

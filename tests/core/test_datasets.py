@@ -11,6 +11,7 @@ from gd_explorer.core.datasets import (
     DatasetObjective,
     dataset_objective,
     get_dataset,
+    huber_loss,
 )
 from gd_explorer.core.engine import run_descent
 from gd_explorer.core.optimizers import make_optimizer
@@ -94,6 +95,14 @@ def test_csv_dataset_by_path(tmp_path):
     assert obj.value([-1.0, 100.0]) == 0.0
 
 
+def test_columns_for_a_built_in_dataset_are_refused_not_ignored():
+    with pytest.raises(ValueError, match="^x and y columns apply to CSV files only; 'fence' is "
+                                         "a built-in dataset$"):
+        dataset_objective("fence", "linear", "mse", x=3)
+    with pytest.raises(ValueError, match="apply to CSV files only"):
+        dataset_objective("one-point", "slope", "mae", y="y")
+
+
 def test_unknown_names_are_refused():
     with pytest.raises(ValueError, match="unknown model 'cubic'; choose one of: linear"):
         dataset_objective("fence", "cubic", "mse")
@@ -111,3 +120,65 @@ def test_default_learning_rate_is_stable_for_plain_gd():
                                steps=200)
             assert traj.status != "diverged", (name, model)
             assert traj.loss[-1] <= traj.loss[0]
+
+
+# ------------------------------------------------------------------ Huber's delta
+def torch_huber(r, delta):
+    """torch.nn.HuberLoss(delta=delta) per residual, written out (its documented formula)."""
+    a = abs(r)
+    return 0.5 * r * r if a < delta else delta * (a - 0.5 * delta)
+
+
+@pytest.mark.parametrize(("delta", "cases"), [
+    # (residual, loss) worked by hand from 0.5 r² (|r| < δ) and δ (|r| - δ/2)
+    (0.5, [(0.25, 0.03125), (0.5, 0.125), (-1.0, 0.375), (2.0, 0.875)]),
+    (2.0, [(1.0, 0.5), (-2.0, 2.0), (3.0, 4.0), (-0.5, 0.125)]),
+    (1.0, [(0.5, 0.125), (3.0, 2.5), (-2.0, 1.5)]),
+])
+def test_huber_values_for_a_chosen_delta_match_torch_by_hand(delta, cases):
+    ds = Dataset("t", np.array([0.0, 1.0, 2.0, 3.0]), np.zeros(4))
+    obj = dataset_objective(ds, "linear", "huber", huber_delta=delta)
+    for r, expected in cases:
+        assert torch_huber(r, delta) == expected  # the hand value is torch's formula
+        # w = 0, b = r: residual r at every point
+        assert obj.value([0.0, r]) == expected
+        assert obj.grad([0.0, r])[1] == max(-delta, min(delta, r))  # clip(r, -δ, δ)
+
+
+def test_huber_with_delta_on_mixed_residuals_by_hand():
+    # x = 0..3, y = 0, (w, b) = (1, -1): residuals -1, 0, 1, 2.  δ = 0.5:
+    # losses 0.375, 0, 0.375, 0.875 -> mean 0.40625; clipped residuals -0.5, 0, 0.5, 0.5
+    # -> d/dw = mean(clip * x) = (0 + 0 + 1 + 1.5) / 4, d/db = mean(clip) = 0.5 / 4
+    ds = Dataset("t", np.array([0.0, 1.0, 2.0, 3.0]), np.zeros(4))
+    obj = dataset_objective(ds, "linear", "huber", huber_delta=0.5)
+    assert obj.value([1.0, -1.0]) == 0.40625
+    np.testing.assert_array_equal(obj.grad([1.0, -1.0]), [0.625, 0.125])
+
+
+@pytest.mark.parametrize("delta", [0.3, 2.5])
+@pytest.mark.parametrize("model", list(MODELS))
+def test_huber_gradient_with_delta_matches_central_differences(model, delta):
+    obj = dataset_objective("noisy-parabola", model, "huber", huber_delta=delta)
+    rng = np.random.default_rng(7)
+    for p in rng.normal(0.0, 2.0, size=(10, obj.dim)):
+        np.testing.assert_allclose(obj.grad(p), central_difference(obj.value, p),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_huber_delta_shows_in_the_title_and_equal_deltas_share_one_loss():
+    assert huber_loss().title == "Huber (δ = 1)" and huber_loss() is LOSSES["huber"]
+    assert huber_loss(0.5).title == "Huber (δ = 0.5)"
+    assert huber_loss(0.5) is huber_loss(0.5) and huber_loss(0.5).delta == 0.5
+    obj = dataset_objective("fence", "linear", "huber", huber_delta=0.5)
+    assert obj.loss.title in obj.description and "δ = 0.5" in obj.name
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), True, "1"])
+def test_a_bad_huber_delta_is_refused(bad):
+    with pytest.raises(ValueError, match="Huber delta must be a positive number"):
+        dataset_objective("fence", "linear", "huber", huber_delta=bad)
+
+
+def test_a_huber_delta_with_another_loss_is_refused():
+    with pytest.raises(ValueError, match="a Huber delta applies to the huber loss only"):
+        dataset_objective("fence", "linear", "mse", huber_delta=0.5)

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from gd_explorer.core.datasets import dataset_objective
-from gd_explorer.core.engine import Descent, Trajectory, run_descent
+from gd_explorer.core.engine import (
+    RUNAWAY_FACTOR,
+    RUNAWAY_WIDTHS,
+    Descent,
+    Trajectory,
+    check_start,
+    run_descent,
+)
 from gd_explorer.core.functions import get_function
 from gd_explorer.core.objectives import expression_objective
 from gd_explorer.core.optimizers import make_optimizer
@@ -42,17 +49,125 @@ def test_tol_zero_runs_all_steps_even_at_a_stationary_point():
     assert traj.status == "max_steps" and traj.steps == 25
 
 
+def first_step(predicate, limit=10_000):
+    """The first k >= 0 for which predicate(k) holds (closed forms below)."""
+    return next(k for k in range(limit) if predicate(k))
+
+
 @pytest.mark.parametrize("start", [[2.5], [[2.5], [1.0]]])
 def test_divergence_is_a_status_with_the_step_and_earlier_rows_kept(start):
-    # lr = 1.5 on x**2 multiplies x by -2 each step: 2.5 * 2**k passes 1e100 at k = 332
+    # lr = 1.5 on x**2 multiplies x by -2 each step, f_k = 6.25 * 4**k.  The window
+    # [-3, 3] holds losses 0 to 9, so from f = 6.25 the spread is 6.25 and the run has
+    # run away at the first k with f_k - 6.25 > RUNAWAY_FACTOR * 6.25 (k = 9).
     f = get_function("parabola")
     result = run_descent(f, make_optimizer("sgd", lr=1.5), start, steps=10_000)
     traj = result if isinstance(result, Trajectory) else result[0]
-    assert traj.status == "diverged"
-    assert traj.message == f"diverged at step {traj.diverged_step}"
-    assert traj.steps == traj.diverged_step - 1
+    k = first_step(lambda k: 6.25 * 4.0**k - 6.25 > RUNAWAY_FACTOR * 6.25)
+    assert traj.status == "diverged" and traj.diverged_step == k == 9
+    assert traj.message == f"diverged at step 9 (loss rose to {6.25 * 4.0**9:.3g} from 6.25)"
+    assert traj.steps == traj.diverged_step - 1  # the runaway row is not kept
     assert np.all(np.isfinite(traj.params)) and np.all(np.isfinite(traj.loss))
     np.testing.assert_array_equal(traj.params[:, 0], 2.5 * (-2.0) ** np.arange(traj.steps + 1))
+
+
+def test_the_lecture_example_diverges_at_step_32_not_627():
+    # seed lesson "lr too large": x**2 from 2.5 with lr 1.1, x_k = 2.5 * (-1.2)**k,
+    # f_k = 6.25 * 1.44**k; 1.44**k - 1 > 1e5 first at k = 32 (f_32 = 7.3e5).  The old
+    # rule waited for 1e100: step 627.
+    traj = run_descent(get_function("parabola"), make_optimizer("sgd", lr=1.1), [2.5],
+                       steps=1000)
+    k = first_step(lambda k: 6.25 * 1.44**k - 6.25 > RUNAWAY_FACTOR * 6.25)
+    assert k == 32
+    assert traj.message == f"diverged at step 32 (loss rose to {6.25 * 1.44**32:.3g} from 6.25)"
+    assert traj.message == "diverged at step 32 (loss rose to 7.3e+05 from 6.25)"
+    np.testing.assert_allclose(traj.params[:, 0], 2.5 * (-1.2) ** np.arange(32), rtol=1e-12)
+
+
+def test_a_saddle_running_to_minus_infinity_diverges_and_says_the_loss_fell():
+    # x**2 - y**2 from (-2.5, 0.001), SGD lr 0.1: x_k = -2.5 * 0.8**k, y_k = 0.001 * 1.2**k.
+    # The window [-3, 3]^2 holds losses between -9 and 9: the spread from 6.25 is
+    # between 6.25 and 15.25, so the step lies between these two closed-form steps.
+    traj = run_descent(get_function("saddle"), make_optimizer("sgd", lr=0.1), [-2.5, 0.001],
+                       steps=1000)
+
+    def f(k):
+        return (2.5 * 0.8**k) ** 2 - (0.001 * 1.2**k) ** 2
+
+    f0 = f(0)
+    earliest = first_step(lambda k: f0 - f(k) > RUNAWAY_FACTOR * 6.25)
+    latest = first_step(lambda k: f0 - f(k) > RUNAWAY_FACTOR * 15.25)
+    assert traj.status == "diverged" and earliest <= traj.diverged_step <= latest
+    assert traj.message.startswith(f"diverged at step {traj.diverged_step} (loss fell to -")
+    assert traj.message.endswith(" from 6.25)")
+
+
+def test_maximizing_an_unbounded_function_runs_away_upwards():
+    # gradient ascent on x**2 from 1 with lr 0.5: x_k = 2**k, f_k = 4**k; the window's
+    # losses are 0 to 9, so the spread from f = 1 is 8 and k = 11 is the first step
+    # with 4**k - 1 > 8e5
+    traj = run_descent(get_function("parabola"), make_optimizer("sgd", lr=0.5, maximize=True),
+                       [1.0], steps=1000)
+    assert traj.diverged_step == first_step(lambda k: 4.0**k - 1 > RUNAWAY_FACTOR * 8) == 10
+    assert traj.message == f"diverged at step 10 (loss rose to {4.0**10:.3g} from 1)"
+
+
+def test_a_bounded_loss_whose_parameter_flies_off_diverges_by_the_parameter_rule():
+    # sin(x**2) stays in [-1, 1], but SGD with lr 10 multiplies x by about 20 per step;
+    # the window [-3, 3] (width 6, centre 0) allows |x| up to RUNAWAY_WIDTHS * 6
+    f = expression_objective("sin(x^2)")
+    traj = run_descent(f, make_optimizer("sgd", lr=10.0), [1.0], steps=1000)
+    assert traj.status == "diverged"
+    assert np.all(np.abs(traj.params) < RUNAWAY_WIDTHS * 6)
+    x_next = traj.params[-1, 0] - 10.0 * traj.grad[-1, 0]  # the update the rule stopped
+    assert abs(x_next) > RUNAWAY_WIDTHS * 6
+    assert traj.message == f"diverged at step {traj.steps + 1} (x ran off to {x_next:.3g})"
+
+
+@pytest.mark.parametrize("formula", ["sin(pi*x)", "sin(pi*x)*sin(pi*y)", "exp(-x^2-y^2)",
+                                     "tanh(x)", "1e6 + x^2", "1e-9*x^2"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_no_false_alarm_on_bounded_periodic_or_offset_losses(formula, optimizer):
+    # the window's corners and centre alone see sin(pi*x) = 0 (to rounding) and would
+    # make a loss change of 1e-11 a "runaway"; the spread comes from points inside too
+    f = expression_objective(formula)
+    traj = run_descent(f, make_optimizer(optimizer, lr=0.05), f.start, steps=3000)
+    assert traj.status != "diverged", traj.message
+
+
+@pytest.mark.parametrize("case", ["parabola-lr1.1", "saddle", "x2siny-adam", "log-nan",
+                                  "sin-x2-param", "bowl-lr10"])
+def test_the_scalar_and_the_array_path_stop_at_the_same_row_for_the_same_reason(case):
+    f, opt, start = {
+        "parabola-lr1.1": (get_function("parabola"), ("sgd", 1.1), [2.5]),
+        "saddle": (get_function("saddle"), ("sgd", 0.1), [-2.5, 0.001]),
+        "x2siny-adam": (get_function("x2siny"), ("adam", 0.5), [1.0, 1.0]),
+        "log-nan": (expression_objective("log(x) + y**2"), ("sgd", 10.0), [0.5, 1.0]),
+        "sin-x2-param": (expression_objective("sin(x^2)"), ("sgd", 10.0), [1.0]),
+        "bowl-lr10": (get_function("bowl"), ("sgd", 10.0), [1.0, 1.0]),
+    }[case]
+    single = Descent(f, make_optimizer(opt[0], lr=opt[1]), start, max_steps=5000)
+    assert single._scalar is not None  # the fast path on floats
+    single.run()
+    batch = Descent(f, make_optimizer(opt[0], lr=opt[1]), [start, start], max_steps=5000)
+    batch.run()  # numpy arrays, one rule per run
+    assert single.statuses[0] == "diverged"
+    for j in range(2):
+        assert batch.message(j) == single.message(0)
+        a, b = single.trajectory(), batch.trajectory(j)
+        assert len(a.loss) == len(b.loss)  # the same rows kept (rounding may differ a little)
+        np.testing.assert_allclose(a.params, b.params, rtol=1e-12)
+
+
+def test_batched_runs_get_their_own_bounds_and_flag_per_run():
+    # lr 1.1 on x**2: run 0 from 2.5 (f = 6.25, spread 6.25), run 1 from 0.5 (f = 0.25,
+    # spread 9 - 0.25 = 8.75), run 2 from 0 stays at the minimum
+    runs = run_descent(get_function("parabola"), make_optimizer("sgd", lr=1.1),
+                       [[2.5], [0.5], [0.0]], steps=200, grad_tol=0)
+    k0 = first_step(lambda k: 6.25 * 1.44**k - 6.25 > RUNAWAY_FACTOR * 6.25)
+    k1 = first_step(lambda k: 0.25 * 1.44**k - 0.25 > RUNAWAY_FACTOR * 8.75)
+    assert (runs[0].diverged_step, runs[1].diverged_step) == (k0, k1) == (32, 42)
+    assert runs[1].message.endswith(f"(loss rose to {0.25 * 1.44**42:.3g} from 0.25)")
+    assert runs[2].status == "max_steps" and runs[2].steps == 200
 
 
 def test_non_finite_values_diverge_instead_of_raising():
@@ -176,3 +291,57 @@ def test_stop_marks_runs_stopped():
     d.advance(10)
     d.stop()
     assert d.status == "stopped" and d.advance(10) == 0 and d.trajectory().steps == 10
+
+
+# ------------------------------------------------------------------ the start point
+@pytest.mark.parametrize(("formula", "start", "message"), [
+    ("log(x)", [-1.0], "log(x) is not finite at the start (x = -1): f = nan"),
+    ("sqrt(x)", [0.0], "sqrt(x) is not finite at the start (x = 0): df/dx = inf"),
+    ("1/x", [0.0], "1/x is not finite at the start (x = 0): f = inf, df/dx = -inf"),
+    ("x**2", [1e308], "x**2 is not finite at the start (x = 1e+308): f = inf, df/dx = inf"),
+    ("x**2", [1e60], "x**2 is too large at the start (x = 1e+60): f = 1e+120 (the limit is 1e100)"),
+    ("x + y", [1e101, 0.0], "the start (x = 1e+101, y = 0) must be between -1e100 and 1e100"),
+])
+def test_a_single_run_refuses_a_start_where_it_cannot_begin(formula, start, message):
+    f = expression_objective(formula)
+    with pytest.raises(ValueError) as info:
+        Descent(f, make_optimizer("sgd"), start)
+    assert str(info.value) == message
+    with pytest.raises(ValueError) as again:
+        check_start(f, start)
+    assert str(again.value) == message
+
+
+def test_a_batch_flags_a_bad_start_per_run_and_the_others_go_on():
+    f = expression_objective("log(x)")
+    runs = run_descent(f, make_optimizer("sgd", lr=0.1), [[2.0], [-1.0]], steps=5)
+    assert runs[0].status == "max_steps" and runs[0].steps == 5
+    assert runs[1].status == "diverged" and runs[1].diverged_step == 0
+    assert len(runs[1].loss) == 0
+
+
+def test_a_dataset_too_large_for_float64_is_refused_at_its_default_start(tmp_path):
+    data = tmp_path / "huge.csv"
+    data.write_text("x,y\n1,1e308\n2,-1e308\n3,1e308\n")
+    obj = dataset_objective(str(data), "linear", "mse")
+    with pytest.raises(ValueError, match=r"^mse of linear on .*huge.csv is not finite at the "
+                                         r"start \(w = 0, b = 0\): f = inf"):
+        Descent(obj, make_optimizer("sgd"), obj.start)
+
+
+def test_the_final_point_of_an_empty_trajectory_is_nan_not_an_index_error():
+    f = expression_objective("log(x)")
+    runs = run_descent(f, make_optimizer("sgd"), [[-1.0], [1.0]], steps=5)
+    assert np.isnan(runs[0].final).all() and runs[0].final.shape == (1,)
+    d = Descent(f, make_optimizer("sgd"), [[-1.0], [1.0]], record=False)
+    assert np.isnan(d.trajectory(0).final).all()
+
+
+@pytest.mark.parametrize(("formula", "start"), [
+    ("log(x - 2)", (2.2,)), ("sqrt(-x)", (-0.2,)), ("log(y - x)", (0.8, 1.0)),
+    ("x^2", (1.0,)), ("x*y", (1.0, 1.0)),
+])
+def test_a_typed_formula_starts_at_1_or_the_nearest_grid_point_where_it_is_finite(formula, start):
+    f = expression_objective(formula)
+    assert f.start == start
+    check_start(f, f.start)  # a descent can begin there

@@ -20,6 +20,7 @@ def _objectives():
     out = [get_function(name) for name in FUNCTIONS]
     out.append(expression_objective("x^2*sin(y) + tanh(x*y)"))
     out += [dataset_objective("fence", m, loss) for m in MODELS for loss in LOSSES]
+    out.append(dataset_objective("noisy-line", "linear", "huber", huber_delta=0.25))
     return out
 
 
@@ -167,9 +168,21 @@ def test_the_engine_process_gives_the_same_runs_bit_for_bit(engine):
         _same(a, b)
 
 
+def test_a_huber_delta_travels_with_the_pickled_objective():
+    obj = dataset_objective("noisy-line", "linear", "huber", huber_delta=0.25)
+    copy = pickle.loads(pickle.dumps(obj))
+    assert copy.loss.delta == 0.25 and copy.loss.title == "Huber (δ = 0.25)"
+    p = np.array([[0.3, 2.0], [4.0, -1.0]])  # residuals on both sides of ±0.25
+    np.testing.assert_array_equal(copy.value_and_grad(p)[0], obj.value_and_grad(p)[0])
+    default = dataset_objective("noisy-line", "linear", "huber")
+    assert not np.array_equal(default.value_and_grad(p)[0], obj.value_and_grad(p)[0])
+
+
 def test_the_engine_process_runs_typed_formulas_and_datasets(engine):
     for objective, batch in ((expression_objective("x^2*sin(y) + y^2/10"), None),
-                             (dataset_objective("fence", "quadratic", "huber"), 3)):
+                             (dataset_objective("fence", "quadratic", "huber"), 3),
+                             (dataset_objective("fence", "quadratic", "huber",
+                                                huber_delta=40.0), None)):
         direct, away = (Descent(objective, make_optimizer("adam", lr=0.05), [1.0, 1.0],
                                 max_steps=3000, batch_size=batch, seed=2) for _ in range(2))
         direct.run()

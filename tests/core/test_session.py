@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import sympy
 
-from gd_explorer.core.datasets import DatasetObjective
+from gd_explorer.core.datasets import LOSSES, DatasetObjective
 from gd_explorer.core.engine import run_descent
 from gd_explorer.core.export import ExportError
 from gd_explorer.core.functions import get_function
@@ -38,7 +38,7 @@ from gd_explorer.core.session import (
 RICH = Session(
     problem=ProblemSpec(kind="dataset", function="x^2*sin(y) + 0.1*x", dataset="data/my file.csv",
                         x_column="length", y_column=2, model="quadratic-full", loss="huber",
-                        batch_size=7, seed=12345, maximize=False),
+                        huber_delta=0.1 + 0.2, batch_size=7, seed=12345, maximize=False),
     runs=(
         RunSpec("adam", 0.1 + 0.2, {"betas": (0.8, 0.995), "amsgrad": True, "eps": 1e-10},
                 "cosine", {"t_max": 500, "eta_min": 1e-5}, "Adam ∂ tuned", "#A0b1C2", False),
@@ -170,7 +170,7 @@ BAD = [
     (_set(("loss_tol",), "0"), "loss_tol: must be a number, got '0'"),
     (_set(("loss_tol",), 10**400), "loss_tol: number too large"),
     # runs
-    (_set(("runs",), [{}] * 10_000), "runs: at most 16 runs, got 10,000"),
+    (_set(("runs",), [{}] * 10_000), "runs: at most 8 runs, got 10,000"),
     (_set(("runs",), {"0": {}}), "runs: must be a list"),
     (_set(("runs", 1), "adam"), "runs[1]: must be an object"),
     (_set(("runs", 1, "lr"), "NaN"), "runs[1].lr: must be a number, got 'NaN'"),
@@ -238,6 +238,13 @@ BAD = [
     (_set(("problem", "seed"), -1), "problem.seed: must be between 0"),
     (_set(("problem", "seed"), False), "problem.seed: must be a whole number, got false"),
     (_set(("problem", "maximize"), "yes"), "problem.maximize: must be true or false"),
+    (_set(("problem", "huber_delta"), 0.0),
+     "problem.huber_delta: Huber delta must be a positive number, got 0.0"),
+    (_set(("problem", "huber_delta"), -2), "problem.huber_delta: Huber delta must be a positive"),
+    (_set(("problem", "huber_delta"), True), "problem.huber_delta: must be a number, got true"),
+    (_set(("problem", "huber_delta"), "1"), "problem.huber_delta: must be a number, got '1'"),
+    (lambda d: _set(("problem", "x_column"), "length")(_set(("problem", "kind"), "dataset")(d)),
+     "problem.x_column: applies to a CSV file; 'fence' is a built-in dataset (use null)"),
     (_set(("problem", "maximize"), 0), "problem.maximize: must be true or false, got 0"),
     # start and axes
     (_set(("start",), [1.0, 2.0, 3.0]), "start: needs 2 values (x, y), got 3"),
@@ -278,10 +285,13 @@ def test_error_messages_stay_short_for_huge_values():
     assert "a list of 100000 items" in str(info.value)
 
 
-def test_exactly_sixteen_runs_and_empty_runs_are_accepted():
+def test_exactly_max_runs_and_empty_runs_are_accepted():
     d = base_dict()
     d["runs"] = [d["runs"][0]] * MAX_RUNS
     assert len(session_from_dict(d).runs) == MAX_RUNS
+    d["runs"] = [d["runs"][0]] * (MAX_RUNS + 1)
+    with pytest.raises(SessionError, match="^runs: at most 8 runs, got 9$"):
+        session_from_dict(d)
     d["runs"] = []
     assert session_from_dict(d).runs == ()
 
@@ -524,6 +534,41 @@ def test_start_for_and_descent_match_run_descent():
     assert Session().start_for(get_function("rosenbrock")).tolist() == [-1.5, 2.0]
     with pytest.raises(ValueError, match="start needs 2 value"):
         Session(start=(1.0,)).start_for(get_function("rosenbrock"))
+
+
+def test_a_session_whose_start_is_not_finite_for_its_function_is_refused_with_a_message():
+    s = Session(problem=ProblemSpec(function="log(x)"), start=(-1.0,))
+    d = session_from_dict(session_to_dict(s))  # the file is well-formed ...
+    obj = d.problem.build()
+    message = "log(x) is not finite at the start (x = -1): f = nan"
+    with pytest.raises(ValueError) as info:  # ... but no descent can begin there
+        d.start_for(obj)
+    assert str(info.value) == message
+    with pytest.raises(ValueError) as info:
+        d.descent(0, obj)
+    assert str(info.value) == message
+
+
+def test_huber_delta_is_saved_and_a_file_without_it_reads_delta_1():
+    s = Session(problem=ProblemSpec(kind="dataset", dataset="noisy-line", loss="huber",
+                                    huber_delta=0.25))
+    d = session_to_dict(s)
+    assert d["problem"]["huber_delta"] == 0.25  # always written
+    back = session_from_dict(d)
+    assert back == s and back.problem.build().loss.delta == 0.25
+    del d["problem"]["huber_delta"]  # a file from before δ could be set
+    old = session_from_dict(d)
+    assert old.problem.huber_delta == 1.0 and old.problem.build().loss.delta == 1.0
+    # every other key is still required
+    del d["problem"]["loss"]
+    with pytest.raises(SessionError, match="^problem: missing key 'loss'$"):
+        session_from_dict(d)
+
+
+def test_huber_delta_is_kept_but_unused_with_another_loss():
+    s = Session(problem=ProblemSpec(kind="dataset", dataset="fence", loss="mse", huber_delta=3.0))
+    assert session_from_dict(session_to_dict(s)).problem.huber_delta == 3.0
+    assert s.problem.build().loss is LOSSES["mse"]
 
 
 def test_batch_size_is_ignored_for_functions():

@@ -162,6 +162,24 @@ def test_piecewise_losses_match_direct_evaluation(loss, model):
         np.testing.assert_allclose(z, ref, rtol=1e-9, atol=1e-12 * np.abs(ref).max())
 
 
+@pytest.mark.parametrize("delta", [0.2, 3.0])
+def test_huber_with_another_delta_takes_the_piecewise_path_and_matches(delta, monkeypatch):
+    obj = DatasetObjective(random_dataset(400, seed=4, x_zero=True), "quadratic-full", "huber",
+                           huber_delta=delta)
+    assert surface._piecewise_for(obj) is not None
+    fixed = np.array(obj.window)[:, 0] * 0.3 + 0.1
+    for axes in axes_pairs(obj.dim):
+        xs, ys = grid_axes(obj.window, axes, 13)
+        z = surface_grid(obj, axes, fixed, xs, ys)
+        np.testing.assert_allclose(z, direct_surface(obj, axes, fixed, xs, ys), rtol=1e-9,
+                                   atol=1e-12 * np.abs(z).max())
+    # and it is not δ = 1's surface
+    one = DatasetObjective(obj.dataset, "quadratic-full", "huber")
+    xs, ys = grid_axes(obj.window, (0, 1), 13)
+    assert not np.allclose(surface_grid(one, (0, 1), fixed, xs, ys),
+                           surface_grid(obj, (0, 1), fixed, xs, ys))
+
+
 @pytest.mark.parametrize("loss", ["mae", "huber"])
 def test_piecewise_losses_on_an_uneven_unsorted_grid(loss):
     obj = dataset_objective("noisy-parabola", "quadratic-full", loss)
@@ -187,9 +205,9 @@ def test_mae_on_a_grid_through_the_kinks():
 @pytest.mark.parametrize("chunk", [surface.CHUNK, 500, 10])
 @pytest.mark.parametrize("loss", ["mae", "huber"])
 def test_generic_chunked_path_matches_direct(monkeypatch, chunk, loss):
-    # an equal but distinct Loss object is not recognised as piecewise: generic path
+    # a loss that does not declare its pieces takes the generic path
     obj = DatasetObjective(random_dataset(120, seed=2), "quadratic-full",
-                           dataclasses.replace(LOSSES[loss]))
+                           dataclasses.replace(LOSSES[loss], pieces=None))
     monkeypatch.setattr(surface, "CHUNK", chunk)  # several rows / one row / split columns
     xs, ys = grid_axes(obj.window, (1, 2), 9)
     fixed = [0.2, 0.0, 0.0]
@@ -220,7 +238,8 @@ def test_progress_is_reported_per_row_and_cancels():
 
 
 def test_progress_on_the_chunked_path_cancels(monkeypatch):
-    obj = DatasetObjective(random_dataset(200), "linear", dataclasses.replace(LOSSES["huber"]))
+    obj = DatasetObjective(random_dataset(200), "linear",
+                           dataclasses.replace(LOSSES["huber"], pieces=None))
     monkeypatch.setattr(surface, "CHUNK", 1000)
     xs, ys = grid_axes(obj.window, (0, 1), 10)
     seen = []

@@ -1,0 +1,47 @@
+"""Every limit gd-explorer enforces on what people give it, defined once.
+
+The CLI, session files, the app's model and its widgets all read these, so a limit
+changed here changes everywhere and the messages quote the same numbers.  Limits that
+only one parser knows about (the expression parser's node and depth bounds in
+:mod:`gd_explorer.core.expressions`, the CSV reader's size and row bounds in
+:mod:`gd_explorer.core.tabular`, the surface resolution in :mod:`gd_explorer.core.surface`)
+stay next to that parser.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DIVERGENCE_LIMIT",
+    "MAX_COUNT",
+    "MAX_DIM",
+    "MAX_RUNS",
+    "MAX_SESSION_BYTES",
+    "MAX_STEPS",
+    "MAX_TEXT_LENGTH",
+]
+
+#: Most runs in one session or window: the app's palette has 8 colour-blind-safe colours
+#: (Okabe–Ito), and more paths than that on one surface are not readable anyway.
+MAX_RUNS = 8
+
+#: Largest step limit (``max_steps``, ``--steps``): 10 million recorded steps of a 2-D run
+#: are 400 MB of float64 rows, about what a laptop can hold next to the app.
+MAX_STEPS = 10_000_000
+
+#: Largest mini-batch size, CSV column index and schedule period (``step_size``,
+#: ``t_max``) accepted: far beyond any real dataset (the CSV reader takes 2 million rows),
+#: small enough that no arithmetic on it overflows.
+MAX_COUNT = 10_000_000
+
+#: Largest session file read (1 MiB; a real session is a few KiB).
+MAX_SESSION_BYTES = 1024 * 1024
+
+#: Longest accepted string: titles, descriptions, formulas, paths, labels.
+MAX_TEXT_LENGTH = 2000
+
+#: Most parameters any problem has (the 3-parameter dataset models).
+MAX_DIM = 3
+
+#: A value, gradient or parameter beyond this magnitude counts as divergence, and a
+#: start point beyond it is refused.
+DIVERGENCE_LIMIT = 1e100
