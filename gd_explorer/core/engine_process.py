@@ -16,7 +16,10 @@ gd_explorer.core.engine_process``, on another core:
 Messages are pickled tuples with an 8-byte length prefix on the child's stdin and stdout
 (both ends are this module: nothing else is ever unpickled).  Descents refer to the
 objective by name rather than carrying a copy each.  The child exits when its stdin
-closes, so it never outlives the app.
+closes, so it never outlives the app.  A frame on its stdin that breaks the protocol (not
+one of the commands below, a truncated frame, bytes that do not unpickle) ends it at once
+with exit status :data:`EXIT_PROTOCOL_ERROR` and one line on stderr: a child that guessed
+at what its parent meant could only run on in a state the parent no longer knows.
 
 Parent to child::
 
@@ -37,9 +40,11 @@ from __future__ import annotations
 import atexit
 import functools
 import io
+import math
 import os
 import pickle
 import queue
+import reprlib
 import struct
 import subprocess
 import sys
@@ -54,6 +59,11 @@ from gd_explorer.core.engine import Descent
 ROUND_SECONDS = 0.01
 #: compute this long between two frames (published rows) at full speed
 FRAME_SECONDS = 0.022
+
+#: the child's exit status after a protocol error on its stdin
+EXIT_PROTOCOL_ERROR = 2
+#: no message is larger (a dataset objective of ten million rows pickles to ~200 MB)
+MAX_MESSAGE_BYTES = 1 << 31
 
 _HEADER = struct.Struct("<Q")
 _OBJECTIVE_ID = "objective"
@@ -147,20 +157,40 @@ def _framed(message) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def _read_exactly(stream, n: int) -> bytes:
+class ProtocolError(Exception):
+    """A frame that does not follow the protocol (framing, pickle or command shape)."""
+
+
+def _read_upto(stream, n: int) -> bytes:
+    """Up to ``n`` bytes: fewer only when the stream ends."""
     parts, got = [], 0
     while got < n:
         part = stream.read(n - got)
         if not part:
-            raise EOFError("the engine process closed its end")
+            break
         parts.append(part)
         got += len(part)
     return b"".join(parts)
 
 
-def _read(stream):
-    (n,) = _HEADER.unpack(_read_exactly(stream, _HEADER.size))
-    return pickle.loads(_read_exactly(stream, n))
+def _read(stream, loads=pickle.loads):
+    """The next message; EOFError when the stream ends between two messages.
+
+    ProtocolError when it ends inside one or announces an impossible size; whatever
+    ``loads`` raises for bytes that do not unpickle.
+    """
+    header = _read_upto(stream, _HEADER.size)
+    if not header:
+        raise EOFError("the other end closed the stream")
+    if len(header) < _HEADER.size:
+        raise ProtocolError(f"the stream ended inside a frame header ({len(header)} bytes)")
+    (n,) = _HEADER.unpack(header)
+    if n > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"a frame announces {n} bytes (at most {MAX_MESSAGE_BYTES})")
+    data = _read_upto(stream, n)
+    if len(data) < n:
+        raise ProtocolError(f"the stream ended inside a frame ({len(data)} of {n} bytes)")
+    return loads(data)
 
 
 # ============================================================================ child side
@@ -172,8 +202,68 @@ def _frame_of(runs: list[tuple[int, Descent]], final: bool = False) -> list[tupl
     return out
 
 
-def serve(inp, out) -> None:
-    """The child's main loop: read commands from ``inp``, write frames to ``out``."""
+class _CommandUnpickler(pickle.Unpickler):
+    """Commands are tuples of str, int, float and bytes: refuse anything that names a
+    global (a class, a function), so garbage cannot build objects or call anything."""
+
+    def find_class(self, module, name):
+        raise ProtocolError(f"a command refers to {module}.{name}")
+
+
+def _command_loads(data: bytes):
+    try:
+        return _CommandUnpickler(io.BytesIO(data)).load()
+    except ProtocolError:
+        raise
+    except Exception as exc:  # anything garbage makes the unpickler raise
+        raise ProtocolError(f"a frame does not unpickle ({type(exc).__name__}: {exc})") from None
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: command -> checks of its fields, in order
+_COMMANDS = {
+    "objective": (lambda v: isinstance(v, bytes),),
+    "run": (lambda v: isinstance(v, int) and not isinstance(v, bool),
+            lambda v: _is_number(v) and v >= 0, lambda v: isinstance(v, bytes)),
+    "speed": (lambda v: _is_number(v) and v >= 0,),
+    "pause": (),
+    "exit": (),
+}
+
+
+def _checked_command(msg) -> tuple:
+    """``msg`` if it is one of the commands with well-formed fields; else ProtocolError."""
+    if not isinstance(msg, tuple) or not msg or not isinstance(msg[0], str):
+        raise ProtocolError(f"not a command: {reprlib.repr(msg)}")
+    checks = _COMMANDS.get(msg[0])
+    if checks is None:
+        raise ProtocolError(f"unknown command {reprlib.repr(msg[0])}")
+    if len(msg) != 1 + len(checks) or not all(ok(v) for ok, v in zip(checks, msg[1:])):
+        raise ProtocolError(f"malformed {msg[0]!r} command: {reprlib.repr(msg)}")
+    return msg
+
+
+def _exit_now(reason: str, status: int) -> None:
+    """End the child at once (from any thread), with ``reason`` on stderr if it failed."""
+    if status and sys.stderr is not None:
+        try:
+            sys.stderr.write(f"gd-explorer engine process: {reason}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # pragma: no cover - stderr gone as well
+            pass
+    os._exit(status)
+
+
+def serve(inp, out, *, fatal: Callable[[str, int], None] = _exit_now) -> None:
+    """The child's main loop: read commands from ``inp``, write frames to ``out``.
+
+    Returns when ``inp`` ends (or on ``exit``).  A protocol error on ``inp`` calls
+    ``fatal(reason, EXIT_PROTOCOL_ERROR)``, which must not return: the default ends the
+    process at once, whatever the main loop is doing.
+    """
     jobs: queue.Queue = queue.Queue()
     halt = threading.Event()
     speed = [0.0]
@@ -189,9 +279,12 @@ def serve(inp, out) -> None:
         objective, objective_error = None, None
         while True:
             try:
-                msg = _read(inp)
+                msg = _checked_command(_read(inp, _command_loads))
             except EOFError:
                 break
+            except Exception as exc:  # ProtocolError, or the stream failing under us
+                fatal(f"protocol error, stopping: {exc}", EXIT_PROTOCOL_ERROR)
+                return
             kind = msg[0]
             if kind == "objective":
                 try:
@@ -336,7 +429,7 @@ class EngineProcess:
             raise EngineProcessError("the engine process is not running")
         try:
             return _read(proc.stdout)
-        except (EOFError, OSError, ValueError) as exc:
+        except Exception as exc:  # EOF, a broken pipe, a truncated or garbled frame
             self._proc = None
             raise EngineProcessError("the engine process stopped unexpectedly") from exc
 

@@ -1,7 +1,11 @@
 """Descents advanced elsewhere: pickling, continuation/absorb, and the engine process."""
 
 import dataclasses
+import os
 import pickle
+import struct
+import subprocess
+import sys
 import threading
 import time
 
@@ -212,3 +216,68 @@ def test_unpicklable_runs_are_refused_before_anything_is_sent(engine):
         engine.run(rosen, [(1, d)], 0.0)
     ok = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=100)
     assert _drive(engine, rosen, [(1, ok)])[1] is None
+
+
+# ------------------------------------------------------------------ malformed input
+def _frame_bytes(message) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return struct.pack("<Q", len(data)) + data
+
+
+#: (what is written, whether stdin is then closed); every one must end the child, status != 0
+MALFORMED = {
+    "empty tuple": (_frame_bytes(()), False),
+    "not a tuple": (_frame_bytes("pause"), False),
+    "a list": (_frame_bytes(["pause"]), False),
+    "unknown command": (_frame_bytes(("fly", 1)), False),
+    "command not a string": (_frame_bytes((7,)), False),
+    "run missing fields": (_frame_bytes(("run", 1)), False),
+    "run job not a number": (_frame_bytes(("run", "one", 0.0, b"")), False),
+    "speed not a number": (_frame_bytes(("speed", "fast")), False),
+    "speed not finite": (_frame_bytes(("speed", float("nan"))), False),
+    "pause with arguments": (_frame_bytes(("pause", 1, 2)), False),
+    "objective not bytes": (_frame_bytes(("objective", 3)), False),
+    "a global inside a command": (_frame_bytes(("speed", os.getpid)), False),
+    "garbage after a header": (struct.pack("<Q", 6) + b"\x00junk!", False),
+    "garbage bytes": (b"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8 not a frame", False),
+    "a header announcing 2**60 bytes": (struct.pack("<Q", 1 << 60), False),
+    "truncated length prefix": (b"\x05\x00\x00", True),
+    "truncated message": (struct.pack("<Q", 100) + b"abc", True),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_frame_ends_the_child_at_once_with_a_reason(case):
+    data, close = MALFORMED[case]
+    proc = subprocess.Popen([sys.executable, "-m", "gd_explorer.core.engine_process"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        # a well-formed command first: the stream was fine until the bad frame
+        proc.stdin.write(_frame_bytes(("speed", 10.0)) + data)
+        proc.stdin.flush()
+        if close:
+            proc.stdin.close()
+        status = proc.wait(timeout=20)  # before: the child kept running (TimeoutExpired)
+        err = proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if not stream.closed:
+                stream.close()
+    assert status != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gd-explorer engine process:"), err
+    assert "Traceback" not in err
+
+
+def test_a_closed_stdin_at_a_message_boundary_is_a_clean_exit():
+    proc = subprocess.Popen([sys.executable, "-m", "gd_explorer.core.engine_process"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    out, err = proc.communicate(_frame_bytes(("speed", 10.0)) + _frame_bytes(("pause",)),
+                                timeout=20)
+    assert proc.returncode == 0, err
+    assert err == b""
