@@ -16,7 +16,7 @@ from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
 from gd_explorer.core.engine import Descent
 from gd_explorer.core.engine_process import EngineProcess, EngineProcessError, run_rounds
 from gd_explorer.core.functions import FUNCTIONS, get_function
-from gd_explorer.core.objectives import expression_objective
+from gd_explorer.core.objectives import Objective, expression_objective
 from gd_explorer.core.optimizers import make_optimizer
 
 
@@ -281,3 +281,135 @@ def test_a_closed_stdin_at_a_message_boundary_is_a_clean_exit():
                                 timeout=20)
     assert proc.returncode == 0, err
     assert err == b""
+
+
+# ------------------------------------------------------------------ a silent child
+@dataclasses.dataclass
+class SlowBowl(Objective):
+    """x² + y², each evaluation sleeping ``seconds`` in any process but the one that made it
+    (the engine process): a step slower than the parent's patience."""
+
+    seconds: float = 0.0
+    home: int = dataclasses.field(default_factory=os.getpid)
+
+    def value_and_grad(self, p):
+        if os.getpid() != self.home:
+            time.sleep(self.seconds)
+        p = np.asarray(p, dtype=np.float64)
+        return (p * p).sum(axis=-1), 2 * p
+
+
+def _long_run(engine):
+    rosen = get_function("rosenbrock")
+    d = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=50_000_000)
+    engine.run(rosen, [(1, d)], 0.0)
+    assert engine.receive()[0] == "frame"  # it is running
+    return engine.pid
+
+
+@pytest.fixture
+def stopped(engine):
+    """Stop the engine's child with SIGSTOP; killed (and continued) at the end whatever
+    happens, and also after 15 s, so that a test of the old code fails instead of hanging."""
+    signal = pytest.importorskip("signal")
+    if not hasattr(signal, "SIGSTOP"):
+        pytest.skip("no SIGSTOP here")
+    pids = []
+
+    def stop(pid):
+        pids.append(pid)
+        os.kill(pid, signal.SIGSTOP)
+
+    def end_all():
+        for pid in pids:
+            for sig in (signal.SIGCONT, signal.SIGKILL):
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    guard = threading.Timer(15.0, end_all)
+    guard.start()
+    yield stop
+    guard.cancel()
+    end_all()
+
+
+def _gone(pid) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_stopped_child_is_noticed_within_seconds_and_killed(engine, stopped):
+    from gd_explorer.core.engine_process import SILENCE_SECONDS
+
+    pid = _long_run(engine)
+    stopped(pid)
+    t0 = time.perf_counter()
+    with pytest.raises(EngineProcessError, match="stopped answering"):
+        while True:  # the frames already on their way, then the silence
+            engine.receive()
+    assert time.perf_counter() - t0 < SILENCE_SECONDS + 3  # before: blocked until killed
+    deadline = time.monotonic() + 5
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _gone(pid)  # killed and reaped, not left stopped
+    d = Descent(get_function("bowl"), make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)
+    assert _drive(engine, get_function("bowl"), [(1, d)])[1] is None  # a fresh child
+    assert engine.pid != pid
+
+
+def test_pause_and_speed_never_block_on_a_stopped_child(engine, stopped):
+    stopped(_long_run(engine))
+    t0 = time.perf_counter()
+    for i in range(5000):  # far more than a pipe holds: the writes used to block here
+        engine.set_speed(float(i % 7))
+        engine.pause()
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_a_step_slower_than_the_silence_limit_is_not_taken_for_a_hang(engine):
+    from gd_explorer.core.engine_process import SILENCE_SECONDS
+
+    slow = SlowBowl(name="slow bowl", names=("x", "y"), seconds=SILENCE_SECONDS + 0.5)
+    d = Descent(slow, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=1)
+    frames, error = _drive(engine, slow, [(1, d)])  # the heartbeat keeps it trusted
+    assert error is None and d.t == 1
+
+
+def test_two_threads_starting_the_engine_at_once_start_one_child(monkeypatch):
+    import gd_explorer.core.engine_process as ep
+
+    started = []
+    real = subprocess.Popen
+
+    def slow_popen(*args, **kwargs):  # widens the window between "not alive" and "started"
+        time.sleep(0.05)
+        proc = real(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(ep.subprocess, "Popen", slow_popen)
+    engine = EngineProcess()
+    try:
+        barrier = threading.Barrier(2)
+
+        def start():
+            barrier.wait()
+            engine.start()
+
+        threads = [threading.Thread(target=start) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(started) == 1  # before: two children, the first one orphaned
+    finally:
+        engine.close()
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
