@@ -91,9 +91,11 @@ def run_rounds(descents: list[Descent], *, halt: threading.Event, speed: Callabl
     ``speed()`` is read every round: steps per second per run, 0 for as fast as possible.
     At full speed each round advances every active descent by one chunk, sized so that a
     round takes about :data:`ROUND_SECONDS`; paced, each gets the steps that are due.
-    ``frame()`` is called about every ``frame_seconds`` while anything moves.
+    ``frame()`` is called about every ``frame_seconds`` while anything moves.  The first
+    chunk is one step (then it doubles while rounds are quick), so that a descent whose
+    steps take seconds still sees ``halt`` after each one.
     """
-    chunk = 64
+    chunk = 1
     paced_speed = 0.0
     paced_since, paced_from = 0.0, {}
     last_frame = time.perf_counter()
@@ -441,13 +443,13 @@ class _Child:
             pass
         self.gone = True
         self._outbox.put(None)
+        self.inbox.put(_GONE)
         self.proc.stdout.close()
         try:
             self.proc.wait(5.0)  # reap it (after a kill, or its own exit)
         except subprocess.TimeoutExpired:  # pragma: no cover - stdout closed, still alive
             self.proc.kill()
             self.proc.wait()
-        self.inbox.put(_GONE)
 
     def kill(self) -> None:
         """End the child now (SIGKILL also ends a stopped one); the reader reaps it."""

@@ -16,7 +16,7 @@ from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
 from gd_explorer.core.engine import Descent
 from gd_explorer.core.engine_process import EngineProcess, EngineProcessError, run_rounds
 from gd_explorer.core.functions import FUNCTIONS, get_function
-from gd_explorer.core.objectives import Objective, expression_objective
+from gd_explorer.core.objectives import expression_objective
 from gd_explorer.core.optimizers import make_optimizer
 
 
@@ -284,21 +284,6 @@ def test_a_closed_stdin_at_a_message_boundary_is_a_clean_exit():
 
 
 # ------------------------------------------------------------------ a silent child
-@dataclasses.dataclass
-class SlowBowl(Objective):
-    """x² + y², each evaluation sleeping ``seconds`` in any process but the one that made it
-    (the engine process): a step slower than the parent's patience."""
-
-    seconds: float = 0.0
-    home: int = dataclasses.field(default_factory=os.getpid)
-
-    def value_and_grad(self, p):
-        if os.getpid() != self.home:
-            time.sleep(self.seconds)
-        p = np.asarray(p, dtype=np.float64)
-        return (p * p).sum(axis=-1), 2 * p
-
-
 def _long_run(engine):
     rosen = get_function("rosenbrock")
     d = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=50_000_000)
@@ -371,9 +356,13 @@ def test_pause_and_speed_never_block_on_a_stopped_child(engine, stopped):
     assert time.perf_counter() - t0 < 2.0
 
 
-def test_a_step_slower_than_the_silence_limit_is_not_taken_for_a_hang(engine):
+def test_a_step_slower_than_the_silence_limit_is_not_taken_for_a_hang(engine, monkeypatch):
     from gd_explorer.core.engine_process import SILENCE_SECONDS
+    from tests.core.slow_objective import SlowBowl
 
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [
+        root, os.environ.get("PYTHONPATH")])))  # the child unpickles SlowBowl from here
     slow = SlowBowl(name="slow bowl", names=("x", "y"), seconds=SILENCE_SECONDS + 0.5)
     d = Descent(slow, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=1)
     frames, error = _drive(engine, slow, [(1, d)])  # the heartbeat keeps it trusted
