@@ -8,7 +8,8 @@ Each repeat starts the app in a subprocess (the real start-up path, ``cli.main([
 its settings in a temporary folder), lets the runs advance in the engine process for a
 moment, closes the window from a timer and times close -> process exit.  The child prints
 timestamps at a few points on the way out, so the table also shows where the time goes.
-Prints medians; no assertions.
+A last row times SIGTERM -> exit of ``python -m gd_explorer`` (POSIX).  Prints medians;
+no assertions.
 """
 
 from __future__ import annotations
@@ -96,6 +97,29 @@ SCENARIOS = (
 )
 
 
+def one_sigterm() -> float:
+    """Seconds from SIGTERM to the exit of ``python -m gd_explorer`` once it is up."""
+    import signal
+
+    with tempfile.TemporaryDirectory() as folder:
+        ready = os.path.join(folder, "ready")
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": folder,
+               "GD_EXPLORER_READY_FILE": ready}
+        proc = subprocess.Popen([sys.executable, "-m", "gd_explorer"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while not os.path.exists(ready):
+            if proc.poll() is not None:
+                raise RuntimeError(f"the app exited with {proc.returncode}")
+            time.sleep(0.02)
+        time.sleep(0.5)
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait()
+        took = time.perf_counter() - t0
+        proc.stderr.close()
+    return took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -111,6 +135,11 @@ def main() -> None:
             cells.append(f"{statistics.median(values):.3f} ({min(values):.2f}-{max(values):.2f})"
                          if values else "-")
         print(f"{label:<30}" + "".join(f"{c:>22}" for c in cells))
+    if sys.platform != "win32":
+        values = [one_sigterm() for _ in range(args.repeats)]
+        cell = f"{statistics.median(values):.3f} ({min(values):.2f}-{max(values):.2f})"
+        print(f"{'python -m gd_explorer, SIGTERM':<30}" + f"{'-':>22}" * len(MARKERS)
+              + f"{cell:>22}")
 
 
 if __name__ == "__main__":
