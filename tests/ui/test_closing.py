@@ -1,5 +1,6 @@
-"""Ctrl+C (SIGINT) and SIGTERM close the app like Ctrl+Q: settings saved, status 0, no
-traceback.  The real app in a subprocess, its settings in a temporary folder."""
+"""Closing the app: at once even with a stopped engine process; and Ctrl+C (SIGINT) or
+SIGTERM close it like Ctrl+Q: settings saved, status 0, no traceback (the real app in a
+subprocess, its settings in a temporary folder)."""
 
 import os
 import signal
@@ -9,7 +10,22 @@ import time
 
 import pytest
 
+from tests.model import test_engine_faults as faults
+
+stop_engine = faults.stop_engine  # the fixture
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def test_closing_the_window_with_a_stopped_engine_is_immediate(window, qtbot, stop_engine):
+    window.model.apply_session(faults._race(50_000_000))
+    window.model.start_running()
+    qtbot.waitUntil(lambda: min(s.n for s in window.model.snapshots()) > 1000, timeout=20_000)
+    pid = stop_engine()
+    t0 = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - t0 < 1.0  # before: 5 s, then QThread.terminate
+    qtbot.waitUntil(lambda: faults._gone(pid), timeout=5000)
 
 
 def _launch(tmp_path, *args):
