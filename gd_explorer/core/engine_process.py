@@ -508,7 +508,11 @@ class EngineProcess:
 
     def _started(self) -> _Child:
         with self._lock:  # two threads starting at once start one child
-            if self._child is None or not self._child.alive:
+            child = self._child
+            if child is not None and child.alive and \
+                    time.monotonic() - child.heard >= SILENCE_SECONDS:
+                child.kill()  # stopped or stuck while idle: replace it before it fails a run
+            if child is None or not child.alive:
                 try:
                     self._child = _Child()
                 except OSError as exc:
@@ -564,7 +568,7 @@ class EngineProcess:
                 message = child.inbox.get(timeout=max(wait, 0.0))
             except queue.Empty:
                 now = time.monotonic()
-                if now - child.heard >= SILENCE_SECONDS:
+                if now - child.heard >= SILENCE_SECONDS and not self._heard_after_all(child):
                     child.kill()
                     raise EngineProcessError("the engine process stopped answering") from None
                 if deadline is not None and now >= deadline:
@@ -574,6 +578,14 @@ class EngineProcess:
                 child.inbox.put(_GONE)  # every later receive fails the same way
                 raise EngineProcessError("the engine process stopped unexpectedly")
             return message
+
+    @staticmethod
+    def _heard_after_all(child: _Child) -> bool:
+        # One more heartbeat's grace before a kill: if this process itself was stopped
+        # (or starved), the child's messages are waiting in the pipe, and the reader
+        # thread needs a moment to note them.
+        time.sleep(HEARTBEAT_SECONDS)
+        return time.monotonic() - child.heard < SILENCE_SECONDS or not child.inbox.empty()
 
     def pause(self) -> None:
         """Ask the child to stop advancing (it answers with ``done``); never blocks."""

@@ -402,3 +402,17 @@ def test_two_threads_starting_the_engine_at_once_start_one_child(monkeypatch):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_a_child_stopped_while_idle_is_replaced_by_the_next_run(engine, stopped):
+    from gd_explorer.core.engine_process import SILENCE_SECONDS
+
+    bowl = get_function("bowl")
+    d = Descent(bowl, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)
+    assert _drive(engine, bowl, [(1, d)])[1] is None
+    pid = engine.pid
+    stopped(pid)
+    time.sleep(SILENCE_SECONDS + 0.3)  # idle and silent: nobody was waiting for it
+    d = Descent(bowl, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)
+    assert _drive(engine, bowl, [(1, d)])[1] is None  # before: "stopped answering"
+    assert engine.pid != pid
