@@ -12,11 +12,18 @@ gd_explorer.core.engine_process``, on another core:
   (:meth:`~gd_explorer.core.engine.Descent.absorb`), which so end up exactly as if they
   had advanced themselves (same code, same floats, bit for bit).
 - ``pause`` stops the child between two chunks; it answers with the final state.
+- The child also sends ``alive`` whenever it has sent nothing for
+  :data:`HEARTBEAT_SECONDS` (a slow step, a paced run, loading, idle), so that silence
+  means it is stopped or stuck: :meth:`EngineProcess.receive` gives up on a child silent
+  for :data:`SILENCE_SECONDS`, kills it and raises; the next run starts a fresh one.
 
 Messages are pickled tuples with an 8-byte length prefix on the child's stdin and stdout
 (both ends are this module: nothing else is ever unpickled).  Descents refer to the
 objective by name rather than carrying a copy each.  The child exits when its stdin
-closes, so it never outlives the app.
+closes, so it never outlives the app.  A frame on its stdin that breaks the protocol (not
+one of the commands below, a truncated frame, bytes that do not unpickle) ends it at once
+with exit status :data:`EXIT_PROTOCOL_ERROR` and one line on stderr: a child that guessed
+at what its parent meant could only run on in a state the parent no longer knows.
 
 Parent to child::
 
@@ -30,6 +37,11 @@ Child to parent (every run gets exactly one ``done``)::
 
     ("frame", job, [(run_id, rows, lrs, live), ...])
     ("done", job, [(run_id, rows, lrs, live), ...], error_text_or_None)
+    ("alive",)    the heartbeat; :meth:`EngineProcess.receive` never returns it
+
+In the parent, a reader and a writer thread per child do the pipe I/O: no caller ever
+blocks on a pipe (a stopped child stops reading, and a full pipe would block the writer),
+and a caller waiting for a message can give up.
 """
 
 from __future__ import annotations
@@ -37,9 +49,11 @@ from __future__ import annotations
 import atexit
 import functools
 import io
+import math
 import os
 import pickle
 import queue
+import reprlib
 import struct
 import subprocess
 import sys
@@ -47,13 +61,24 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from gd_explorer.core.engine import Descent
+if TYPE_CHECKING:  # the child imports numpy only once a run arrives: it heartbeats first
+    from gd_explorer.core.engine import Descent
 
 #: seconds one round of chunks should take at full speed (keeps pause responsive)
 ROUND_SECONDS = 0.01
 #: compute this long between two frames (published rows) at full speed
 FRAME_SECONDS = 0.022
+
+#: the child sends a message at least this often (``alive`` when it has nothing else)
+HEARTBEAT_SECONDS = 0.25
+#: a child that sent nothing for this long is taken for stopped or stuck (and killed)
+SILENCE_SECONDS = 2.0
+#: the child's exit status after a protocol error on its stdin
+EXIT_PROTOCOL_ERROR = 2
+#: no message is larger (a dataset objective of ten million rows pickles to ~200 MB)
+MAX_MESSAGE_BYTES = 1 << 31
 
 _HEADER = struct.Struct("<Q")
 _OBJECTIVE_ID = "objective"
@@ -66,9 +91,11 @@ def run_rounds(descents: list[Descent], *, halt: threading.Event, speed: Callabl
     ``speed()`` is read every round: steps per second per run, 0 for as fast as possible.
     At full speed each round advances every active descent by one chunk, sized so that a
     round takes about :data:`ROUND_SECONDS`; paced, each gets the steps that are due.
-    ``frame()`` is called about every ``frame_seconds`` while anything moves.
+    ``frame()`` is called about every ``frame_seconds`` while anything moves.  The first
+    chunk is one step (then it doubles while rounds are quick), so that a descent whose
+    steps take seconds still sees ``halt`` after each one.
     """
-    chunk = 64
+    chunk = 1
     paced_speed = 0.0
     paced_since, paced_from = 0.0, {}
     last_frame = time.perf_counter()
@@ -147,20 +174,40 @@ def _framed(message) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def _read_exactly(stream, n: int) -> bytes:
+class ProtocolError(Exception):
+    """A frame that does not follow the protocol (framing, pickle or command shape)."""
+
+
+def _read_upto(stream, n: int) -> bytes:
+    """Up to ``n`` bytes: fewer only when the stream ends."""
     parts, got = [], 0
     while got < n:
         part = stream.read(n - got)
         if not part:
-            raise EOFError("the engine process closed its end")
+            break
         parts.append(part)
         got += len(part)
     return b"".join(parts)
 
 
-def _read(stream):
-    (n,) = _HEADER.unpack(_read_exactly(stream, _HEADER.size))
-    return pickle.loads(_read_exactly(stream, n))
+def _read(stream, loads=pickle.loads):
+    """The next message; EOFError when the stream ends between two messages.
+
+    ProtocolError when it ends inside one or announces an impossible size; whatever
+    ``loads`` raises for bytes that do not unpickle.
+    """
+    header = _read_upto(stream, _HEADER.size)
+    if not header:
+        raise EOFError("the other end closed the stream")
+    if len(header) < _HEADER.size:
+        raise ProtocolError(f"the stream ended inside a frame header ({len(header)} bytes)")
+    (n,) = _HEADER.unpack(header)
+    if n > MAX_MESSAGE_BYTES:
+        raise ProtocolError(f"a frame announces {n} bytes (at most {MAX_MESSAGE_BYTES})")
+    data = _read_upto(stream, n)
+    if len(data) < n:
+        raise ProtocolError(f"the stream ended inside a frame ({len(data)} of {n} bytes)")
+    return loads(data)
 
 
 # ============================================================================ child side
@@ -172,15 +219,91 @@ def _frame_of(runs: list[tuple[int, Descent]], final: bool = False) -> list[tupl
     return out
 
 
-def serve(inp, out) -> None:
-    """The child's main loop: read commands from ``inp``, write frames to ``out``."""
+class _CommandUnpickler(pickle.Unpickler):
+    """Commands are tuples of str, int, float and bytes: refuse anything that names a
+    global (a class, a function), so garbage cannot build objects or call anything."""
+
+    def find_class(self, module, name):
+        raise ProtocolError(f"a command refers to {module}.{name}")
+
+
+def _command_loads(data: bytes):
+    try:
+        return _CommandUnpickler(io.BytesIO(data)).load()
+    except ProtocolError:
+        raise
+    except Exception as exc:  # anything garbage makes the unpickler raise
+        raise ProtocolError(f"a frame does not unpickle ({type(exc).__name__}: {exc})") from None
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: command -> checks of its fields, in order
+_COMMANDS = {
+    "objective": (lambda v: isinstance(v, bytes),),
+    "run": (lambda v: isinstance(v, int) and not isinstance(v, bool),
+            lambda v: _is_number(v) and v >= 0, lambda v: isinstance(v, bytes)),
+    "speed": (lambda v: _is_number(v) and v >= 0,),
+    "pause": (),
+    "exit": (),
+}
+
+
+def _checked_command(msg) -> tuple:
+    """``msg`` if it is one of the commands with well-formed fields; else ProtocolError."""
+    if not isinstance(msg, tuple) or not msg or not isinstance(msg[0], str):
+        raise ProtocolError(f"not a command: {reprlib.repr(msg)}")
+    checks = _COMMANDS.get(msg[0])
+    if checks is None:
+        raise ProtocolError(f"unknown command {reprlib.repr(msg[0])}")
+    if len(msg) != 1 + len(checks) or not all(ok(v) for ok, v in zip(checks, msg[1:])):
+        raise ProtocolError(f"malformed {msg[0]!r} command: {reprlib.repr(msg)}")
+    return msg
+
+
+def _exit_now(reason: str, status: int) -> None:
+    """End the child at once (from any thread), with ``reason`` on stderr if it failed."""
+    if status and sys.stderr is not None:
+        try:
+            sys.stderr.write(f"gd-explorer engine process: {reason}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # pragma: no cover - stderr gone as well
+            pass
+    os._exit(status)
+
+
+def serve(inp, out, *, fatal: Callable[[str, int], None] = _exit_now) -> None:
+    """The child's main loop: read commands from ``inp``, write frames to ``out``.
+
+    Returns when ``inp`` ends (or on ``exit``).  A protocol error on ``inp`` calls
+    ``fatal(reason, EXIT_PROTOCOL_ERROR)``, which must not return: the default ends the
+    process at once, whatever the main loop is doing.
+    """
     jobs: queue.Queue = queue.Queue()
     halt = threading.Event()
     speed = [0.0]
+    send_lock = threading.Lock()
+    last_sent = [time.monotonic()]
 
     def send(message) -> None:
-        out.write(_framed(message))
-        out.flush()
+        data = _framed(message)
+        with send_lock:
+            try:
+                out.write(data)
+                out.flush()
+            except (OSError, ValueError):  # the parent has gone: nobody to work for
+                fatal("the parent closed its end", 0)
+            last_sent[0] = time.monotonic()
+
+    def heartbeat() -> None:
+        # A thread of its own: it beats through a slow step, a paced run, the unpickling
+        # of a run (which may import sympy) and idleness alike.
+        while True:
+            time.sleep(HEARTBEAT_SECONDS / 2)
+            if time.monotonic() - last_sent[0] >= HEARTBEAT_SECONDS:
+                send(("alive",))
 
     def read_commands() -> None:
         # A thread of its own, so that pause and speed arrive while the runs advance.
@@ -189,9 +312,12 @@ def serve(inp, out) -> None:
         objective, objective_error = None, None
         while True:
             try:
-                msg = _read(inp)
+                msg = _checked_command(_read(inp, _command_loads))
             except EOFError:
                 break
+            except Exception as exc:  # ProtocolError, or the stream failing under us
+                fatal(f"protocol error, stopping: {exc}", EXIT_PROTOCOL_ERROR)
+                return
             kind = msg[0]
             if kind == "objective":
                 try:
@@ -216,6 +342,7 @@ def serve(inp, out) -> None:
         halt.set()
         jobs.put(None)
 
+    threading.Thread(target=heartbeat, name="heartbeat", daemon=True).start()
     threading.Thread(target=read_commands, name="commands", daemon=True).start()
     while True:
         item = jobs.get()
@@ -260,39 +387,138 @@ class EngineProcessError(RuntimeError):
     """The engine process could not be started or went away."""
 
 
+class _Child:
+    """One engine process and the two threads that do its pipe I/O.
+
+    The writer sends what :meth:`send` queues, the reader queues what arrives (all but
+    the heartbeats) and notes when the child was last heard from; neither ever blocks a
+    caller.  When the child's stdout ends the reader reaps it and queues :data:`_GONE`.
+    """
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gd_explorer.core.engine_process"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
+        )
+        self.objective = None  # the last objective sent to this child
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.heard = time.monotonic()  # the child's clock starts at its start
+        self.gone = False  # killed, or its stdout ended
+        threading.Thread(target=self._write_all, name="engine-writer", daemon=True).start()
+        threading.Thread(target=self._read_all, name="engine-reader", daemon=True).start()
+
+    @property
+    def alive(self) -> bool:
+        return not self.gone and self.proc.poll() is None
+
+    def send(self, message) -> None:
+        self._outbox.put(_framed(message))
+
+    def _write_all(self) -> None:
+        stdin = self.proc.stdin
+        while True:
+            data = self._outbox.get()
+            if data is None:
+                break
+            try:
+                view = memoryview(data)
+                while view:  # a raw pipe may take part of a large frame at a time
+                    view = view[stdin.write(view):]
+            except (OSError, ValueError):  # the child went away: the reader reports it
+                break
+        try:
+            stdin.close()
+        except OSError:
+            pass
+
+    def _read_all(self) -> None:
+        try:
+            while True:
+                message = _read(self.proc.stdout)
+                self.heard = time.monotonic()
+                if message[0] != "alive":
+                    self.inbox.put(message)
+        except Exception:  # EOF, a broken pipe, a truncated or garbled frame: gone
+            pass
+        self.gone = True
+        self._outbox.put(None)
+        self.inbox.put(_GONE)
+        self.proc.stdout.close()
+        try:
+            self.proc.wait(5.0)  # reap it (after a kill, or its own exit)
+        except subprocess.TimeoutExpired:  # pragma: no cover - stdout closed, still alive
+            self.proc.kill()
+            self.proc.wait()
+
+    def kill(self) -> None:
+        """End the child now (SIGKILL also ends a stopped one); the reader reaps it."""
+        self.gone = True
+        try:
+            self.proc.kill()
+        except OSError:  # pragma: no cover - already reaped
+            pass
+        self._outbox.put(None)
+
+    def close(self, timeout: float) -> None:
+        """Ask the child to exit, give it ``timeout`` seconds, then kill it."""
+        self.send(("exit",))
+        self._outbox.put(None)  # the writer then closes stdin: the child's EOF
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.proc.wait()
+        self.gone = True
+
+
+_GONE = object()  # queued by a child's reader once its stdout has ended
+
+
 class EngineProcess:
     """The parent's handle on one engine process (started on first use).
 
     One client at a time: :meth:`acquire` / :meth:`release`.  :meth:`run` and
-    :meth:`receive` belong to the client's thread; :meth:`pause` and :meth:`set_speed`
-    may be called from any thread.
+    :meth:`receive` belong to the client's thread; :meth:`pause`, :meth:`set_speed` and
+    :meth:`kill` may be called from any thread and never block.
     """
 
     def __init__(self):
-        self._proc: subprocess.Popen | None = None
-        self._write_lock = threading.Lock()
+        self._lock = threading.Lock()  # guards swapping the child
+        self._child: _Child | None = None  # the current child (started by start())
+        self._job_child: _Child | None = None  # the child the last run went to
         self._owner = threading.Lock()
-        self._objective = None
         self._job = 0
 
     @property
     def alive(self) -> bool:
         """True while the child runs."""
-        return self._proc is not None and self._proc.poll() is None
+        child = self._child
+        return child is not None and child.alive
+
+    @property
+    def pid(self) -> int | None:
+        """The current child's process id (None before the first start)."""
+        child = self._child
+        return None if child is None else child.proc.pid
 
     def start(self) -> None:
         """Start the child if it is not running (returns at once; it loads in parallel)."""
-        if self.alive:
-            return
-        self._objective = None
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "gd_explorer.core.engine_process"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
-            )
-        except OSError as exc:
-            self._proc = None
-            raise EngineProcessError(f"cannot start the engine process: {exc}") from exc
+        self._started()
+
+    def _started(self) -> _Child:
+        with self._lock:  # two threads starting at once start one child
+            child = self._child
+            if child is not None and child.alive and \
+                    time.monotonic() - child.heard >= SILENCE_SECONDS:
+                child.kill()  # stopped or stuck while idle: replace it before it fails a run
+            if child is None or not child.alive:
+                try:
+                    self._child = _Child()
+                except OSError as exc:
+                    self._child = None
+                    raise EngineProcessError(f"cannot start the engine process: {exc}") from exc
+            return self._child
 
     def acquire(self) -> bool:
         """Take the process for one client; False if another client has it."""
@@ -302,83 +528,94 @@ class EngineProcess:
         """Give the process back."""
         self._owner.release()
 
-    def _write(self, data: bytes) -> None:
-        proc = self._proc
-        if proc is None:
-            raise EngineProcessError("the engine process is not running")
-        with self._write_lock:
-            try:
-                proc.stdin.write(data)
-                proc.stdin.flush()
-            except (OSError, ValueError) as exc:
-                raise EngineProcessError("the engine process went away") from exc
-
     def run(self, objective, runs: list[tuple[int, Descent]], speed: float) -> int:
         """Send continuations of ``runs`` (which must all descend ``objective``).
 
         Returns the job number that the answers carry.  Raises ``pickle.PicklingError``,
         ``TypeError`` or ``AttributeError`` (nothing is sent) when something cannot be
-        pickled, :class:`EngineProcessError` when the process cannot be reached.
+        pickled, :class:`EngineProcessError` when the process cannot be started.
         """
-        self.start()
         payload = _pickled([(rid, d.continuation()) for rid, d in runs], objective)
-        if objective is not self._objective:
-            self._write(_framed(("objective", _pickled(objective))))
-            self._objective = objective
+        objective_message = None
+        child = self._started()
+        if objective is not child.objective:
+            objective_message = ("objective", _pickled(objective))
+        if objective_message is not None:
+            child.send(objective_message)
+            child.objective = objective
         self._job += 1
-        self._write(_framed(("run", self._job, float(speed), payload)))
+        self._job_child = child  # receive() reads this child's answers, even if replaced
+        child.send(("run", self._job, float(speed), payload))
         return self._job
 
-    def receive(self):
-        """The next message from the child (blocks); EngineProcessError if it is gone."""
-        proc = self._proc
-        if proc is None:
+    def receive(self, timeout: float | None = None):
+        """The next message of the child the last run went to; None after ``timeout``.
+
+        Raises :class:`EngineProcessError` when that child has gone, or when it has sent
+        nothing (not even a heartbeat) for :data:`SILENCE_SECONDS`: then it is stopped or
+        stuck, and killed here.
+        """
+        child = self._job_child
+        if child is None:
             raise EngineProcessError("the engine process is not running")
-        try:
-            return _read(proc.stdout)
-        except (EOFError, OSError, ValueError) as exc:
-            self._proc = None
-            raise EngineProcessError("the engine process stopped unexpectedly") from exc
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            wait = child.heard + SILENCE_SECONDS - now
+            if deadline is not None:
+                wait = min(wait, deadline - now)
+            try:
+                message = child.inbox.get(timeout=max(wait, 0.0))
+            except queue.Empty:
+                now = time.monotonic()
+                if now - child.heard >= SILENCE_SECONDS and not self._heard_after_all(child):
+                    child.kill()
+                    raise EngineProcessError("the engine process stopped answering") from None
+                if deadline is not None and now >= deadline:
+                    return None
+                continue
+            if message is _GONE:
+                child.inbox.put(_GONE)  # every later receive fails the same way
+                raise EngineProcessError("the engine process stopped unexpectedly")
+            return message
+
+    @staticmethod
+    def _heard_after_all(child: _Child) -> bool:
+        # One more heartbeat's grace before a kill: if this process itself was stopped
+        # (or starved), the child's messages are waiting in the pipe, and the reader
+        # thread needs a moment to note them.
+        time.sleep(HEARTBEAT_SECONDS)
+        return time.monotonic() - child.heard < SILENCE_SECONDS or not child.inbox.empty()
 
     def pause(self) -> None:
-        """Ask the child to stop advancing (it answers with ``done``)."""
-        if self.alive:
-            try:
-                self._write(_framed(("pause",)))
-            except EngineProcessError:
-                pass
+        """Ask the child to stop advancing (it answers with ``done``); never blocks."""
+        child = self._job_child
+        if child is not None and child.alive:
+            child.send(("pause",))
 
     def set_speed(self, speed: float) -> None:
-        """Change the pace of the running job."""
-        if self.alive:
-            try:
-                self._write(_framed(("speed", float(speed))))
-            except EngineProcessError:
-                pass
+        """Change the pace of the running job; never blocks."""
+        child = self._job_child
+        if child is not None and child.alive:
+            child.send(("speed", float(speed)))
 
     def kill(self) -> None:
         """End the child at once (a hung child; the client's receive then fails)."""
-        if self._proc is not None:
-            self._proc.kill()
+        for child in {id(c): c for c in (self._job_child, self._child) if c is not None}.values():
+            child.kill()
 
-    def close(self, timeout: float = 2.0) -> None:
-        """Ask the child to exit and wait for it (kill it if it does not)."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        try:
-            with self._write_lock:
-                proc.stdin.write(_framed(("exit",)))
-                proc.stdin.close()
-        except (OSError, ValueError):
-            pass
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+    def close(self, timeout: float = 0.2) -> None:
+        """Ask the child to exit; kill it if it has not within ``timeout`` seconds.
+
+        It keeps nothing the parent needs (the parent holds every row), so there is no
+        reason to wait long: a stopped or busy child is simply killed.
+        """
+        with self._lock:
+            children = {id(c): c for c in (self._job_child, self._child) if c is not None}
+            self._child = None
+        for child in children.values():
+            if child.alive:
+                child.close(timeout)
 
 
 _shared: EngineProcess | None = None

@@ -37,7 +37,7 @@ from gd_explorer.core.surface import (
 )
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.model.threads import new_thread
-from gd_explorer.model.worker import DescentWorker, RawSnapshot, engine_mode, raw_snapshot
+from gd_explorer.model.worker import DescentWorker, Loop, RawSnapshot, engine_mode, raw_snapshot
 
 #: Okabe–Ito colours that stay visible on viridis (dark low values, where paths end)
 PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#FFFFFF", "#009E73", "#F0E442",
@@ -48,6 +48,12 @@ HOVER_EXACT_MAX_POINTS = 20_000
 POLL_MS = 5  # a cheap version check; frames follow the worker's pace (<= ~45 Hz)
 #: residual evaluations above which a surface is computed off the UI thread
 SLOW_SURFACE = 4_000_000
+#: Pause waits this long for the worker to stop, then takes the descents back anyway
+HALT_WAIT_SECONDS = 0.1
+#: closing waits this long for the runs to pause before it ends the engine process
+SHUTDOWN_WAIT_SECONDS = 0.05
+#: then this long for each thread to return (milliseconds); never QThread.terminate()
+THREAD_JOIN_MS = 2000
 
 
 _LIVE_MODELS: weakref.WeakSet = weakref.WeakSet()
@@ -128,7 +134,6 @@ class ExplorerModel(QObject):
     progressed = Signal()
     failed = Signal(str)
     message = Signal(str)
-    _start_loop = Signal(int)
     _compute_surface = Signal(int, object)
 
     def __init__(self, session: Session | None = None, parent: QObject | None = None):
@@ -139,6 +144,7 @@ class ExplorerModel(QObject):
         self._raw: dict[int, RawSnapshot] = {}
         self._seen_version = -1
         self._running = False
+        self._loop: Loop | None = None  # the loop the descents are lent to while running
         self._generation = 0
         self._speed = 0.0
         self._cursor: int | None = None
@@ -150,9 +156,9 @@ class ExplorerModel(QObject):
         self._worker = DescentWorker()
         self._thread = new_thread("descentThread")
         self._worker.moveToThread(self._thread)
-        self._start_loop.connect(self._worker.run_loop)
         self._worker.loop_finished.connect(self._on_loop_finished)
         self._worker.failed.connect(self.failed)  # signal to signal, across threads
+        self._worker.fell_back.connect(self.message)
         self._thread.start()
 
         self._surface_worker = _SurfaceJob()
@@ -190,20 +196,33 @@ class ExplorerModel(QObject):
 
     # ================================================================== lifetime
     def shutdown(self) -> None:
-        """Stop the worker threads and wait for them (call from closeEvent); idempotent."""
+        """Stop the worker threads and join them (call from closeEvent); idempotent.
+
+        Takes milliseconds even with a stopped engine process: the runs get
+        SHUTDOWN_WAIT_SECONDS to pause, then the engine process they use is killed (it
+        holds nothing the window needs), which ends the worker's loop at once.
+        """
         if self._shut_down:
             return
         self._shut_down = True
         _LIVE_MODELS.discard(self)
         self._timer.stop()
-        self._worker.stop_event.set()
-        self._worker.request_pause()
+        self._worker.stop()
+        if not self._worker.wait_idle(SHUTDOWN_WAIT_SECONDS):
+            self._worker.abandon_engine()
+        if self._loop is not None:
+            self._worker.revoke(self._loop)
+            self._loop = None
+        self._running = False
         self._surface_cancel.set()
         for thread in (self._thread, self._surface_thread):
             thread.quit()
-            if not thread.wait(5000):  # pragma: no cover - a hung worker
-                thread.terminate()
-                thread.wait(1000)
+            if not thread.wait(THREAD_JOIN_MS):  # pragma: no cover - a step of seconds
+                # never terminate(): a thread killed inside Python or Qt code can take
+                # the process down with it; a step in the window's own process ends
+                sys.stderr.write(f"gd-explorer: waiting for {thread.objectName()} to "
+                                 "finish a step in progress\n")
+                thread.wait()
 
     # ================================================================== properties
     @property
@@ -525,21 +544,20 @@ class ExplorerModel(QObject):
         if all(r.descent.finished for r in self._runs):
             self.message.emit("every run has stopped: reset, or raise max steps")
             return
-        self._worker.set_descents([(r.run_id, r.descent) for r in self._runs], self.objective)
         self._worker.speed = self._speed
-        self._worker.pause_event.clear()
-        self._worker.stop_event.clear()
-        self._worker.idle.clear()
+        self._generation += 1
+        # the descents are the loop's until _halt (or the loop's end) revokes it
+        self._loop = self._worker.begin(self._generation,
+                                        [(r.run_id, r.descent) for r in self._runs],
+                                        self.objective)
         self._running = True
         self._cursor = None
         self.cursor_changed.emit(None)
         self._timer.start()
-        self._generation += 1
-        self._start_loop.emit(self._generation)
         self.running_changed.emit(True)
 
     def pause(self) -> None:
-        """Pause the worker (returns once it is idle)."""
+        """Pause the runs; returns within ~0.1 s whatever the worker is doing."""
         if not self._running:
             return
         self._halt()
@@ -589,14 +607,23 @@ class ExplorerModel(QObject):
 
     # ================================================================== worker plumbing
     def _halt(self) -> None:
-        """Pause the worker and wait until it no longer touches the descents."""
+        """Pause the runs and take the descents back; returns within HALT_WAIT_SECONDS.
+
+        A pause normally ends the loop within a chunk (~10 ms, or a round trip to the
+        engine process) and its last rows are kept.  If it has not ended by then (a
+        stopped engine process, a step that takes seconds) it is revoked all the same:
+        it drops whatever it still computes, so the descents are this thread's at once
+        and stay as they were after the last absorbed frame (the worker's docstring has
+        the whole rule).  A stuck engine process is then found by the worker (silence,
+        or no answer to the pause) and reported through ``failed``.
+        """
         if not self._running:
             return
+        loop = self._loop
         self._worker.request_pause()
-        if not self._worker.idle.wait(5.0):  # pragma: no cover - chunks take ~10 ms
-            self._worker.abandon_engine()  # a hung engine process: end it
-            if not self._worker.idle.wait(2.0):
-                self.failed.emit("the worker did not pause in time")
+        loop.done.wait(HALT_WAIT_SECONDS)
+        self._worker.revoke(loop)  # from here on the worker never touches the descents
+        self._loop = None
         self._running = False
         self._timer.stop()
         self._poll()
@@ -606,6 +633,8 @@ class ExplorerModel(QObject):
     @Slot(int)
     def _on_loop_finished(self, generation: int) -> None:
         if self._running and generation == self._generation:
+            self._worker.revoke(self._loop)  # it has ended; the descents are ours again
+            self._loop = None
             self._running = False
             self._timer.stop()
             self._poll()

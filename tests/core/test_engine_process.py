@@ -1,7 +1,11 @@
 """Descents advanced elsewhere: pickling, continuation/absorb, and the engine process."""
 
 import dataclasses
+import os
 import pickle
+import struct
+import subprocess
+import sys
 import threading
 import time
 
@@ -225,3 +229,203 @@ def test_unpicklable_runs_are_refused_before_anything_is_sent(engine):
         engine.run(rosen, [(1, d)], 0.0)
     ok = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=100)
     assert _drive(engine, rosen, [(1, ok)])[1] is None
+
+
+# ------------------------------------------------------------------ malformed input
+def _frame_bytes(message) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return struct.pack("<Q", len(data)) + data
+
+
+#: (what is written, whether stdin is then closed); every one must end the child, status != 0
+MALFORMED = {
+    "empty tuple": (_frame_bytes(()), False),
+    "not a tuple": (_frame_bytes("pause"), False),
+    "a list": (_frame_bytes(["pause"]), False),
+    "unknown command": (_frame_bytes(("fly", 1)), False),
+    "command not a string": (_frame_bytes((7,)), False),
+    "run missing fields": (_frame_bytes(("run", 1)), False),
+    "run job not a number": (_frame_bytes(("run", "one", 0.0, b"")), False),
+    "speed not a number": (_frame_bytes(("speed", "fast")), False),
+    "speed not finite": (_frame_bytes(("speed", float("nan"))), False),
+    "pause with arguments": (_frame_bytes(("pause", 1, 2)), False),
+    "objective not bytes": (_frame_bytes(("objective", 3)), False),
+    "a global inside a command": (_frame_bytes(("speed", os.getpid)), False),
+    "garbage after a header": (struct.pack("<Q", 6) + b"\x00junk!", False),
+    "garbage bytes": (b"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8 not a frame", False),
+    "a header announcing 2**60 bytes": (struct.pack("<Q", 1 << 60), False),
+    "truncated length prefix": (b"\x05\x00\x00", True),
+    "truncated message": (struct.pack("<Q", 100) + b"abc", True),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_frame_ends_the_child_at_once_with_a_reason(case):
+    data, close = MALFORMED[case]
+    proc = subprocess.Popen([sys.executable, "-m", "gd_explorer.core.engine_process"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        # a well-formed command first: the stream was fine until the bad frame
+        proc.stdin.write(_frame_bytes(("speed", 10.0)) + data)
+        proc.stdin.flush()
+        if close:
+            proc.stdin.close()
+        status = proc.wait(timeout=20)  # before: the child kept running (TimeoutExpired)
+        err = proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            if not stream.closed:
+                stream.close()
+    assert status != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gd-explorer engine process:"), err
+    assert "Traceback" not in err
+
+
+def test_a_closed_stdin_at_a_message_boundary_is_a_clean_exit():
+    proc = subprocess.Popen([sys.executable, "-m", "gd_explorer.core.engine_process"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    out, err = proc.communicate(_frame_bytes(("speed", 10.0)) + _frame_bytes(("pause",)),
+                                timeout=20)
+    assert proc.returncode == 0, err
+    assert err == b""
+
+
+# ------------------------------------------------------------------ a silent child
+def _long_run(engine):
+    rosen = get_function("rosenbrock")
+    d = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=50_000_000)
+    engine.run(rosen, [(1, d)], 0.0)
+    assert engine.receive()[0] == "frame"  # it is running
+    return engine.pid
+
+
+@pytest.fixture
+def stopped(engine):
+    """Stop the engine's child with SIGSTOP; killed (and continued) at the end whatever
+    happens, and also after 15 s, so that a test of the old code fails instead of hanging."""
+    signal = pytest.importorskip("signal")
+    if not hasattr(signal, "SIGSTOP"):
+        pytest.skip("no SIGSTOP here")
+    pids = []
+
+    def stop(pid):
+        pids.append(pid)
+        os.kill(pid, signal.SIGSTOP)
+
+    def end_all():
+        for pid in pids:
+            for sig in (signal.SIGCONT, signal.SIGKILL):
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+
+    guard = threading.Timer(15.0, end_all)
+    guard.start()
+    yield stop
+    guard.cancel()
+    end_all()
+
+
+def _gone(pid) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_stopped_child_is_noticed_within_seconds_and_killed(engine, stopped):
+    from gd_explorer.core.engine_process import SILENCE_SECONDS
+
+    pid = _long_run(engine)
+    stopped(pid)
+    t0 = time.perf_counter()
+    with pytest.raises(EngineProcessError, match="stopped answering"):
+        while True:  # the frames already on their way, then the silence
+            engine.receive()
+    assert time.perf_counter() - t0 < SILENCE_SECONDS + 3  # before: blocked until killed
+    deadline = time.monotonic() + 5
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _gone(pid)  # killed and reaped, not left stopped
+    d = Descent(get_function("bowl"), make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)
+    assert _drive(engine, get_function("bowl"), [(1, d)])[1] is None  # a fresh child
+    assert engine.pid != pid
+
+
+def test_pause_and_speed_never_block_on_a_stopped_child(engine, stopped):
+    stopped(_long_run(engine))
+    t0 = time.perf_counter()
+    for i in range(5000):  # far more than a pipe holds: the writes used to block here
+        engine.set_speed(float(i % 7))
+        engine.pause()
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_a_step_slower_than_the_silence_limit_is_not_taken_for_a_hang(engine, monkeypatch):
+    from gd_explorer.core.engine_process import SILENCE_SECONDS
+    from tests.core.slow_objective import SlowBowl
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [
+        root, os.environ.get("PYTHONPATH")])))  # the child unpickles SlowBowl from here
+    slow = SlowBowl(name="slow bowl", names=("x", "y"), seconds=SILENCE_SECONDS + 0.5)
+    d = Descent(slow, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=1)
+    frames, error = _drive(engine, slow, [(1, d)])  # the heartbeat keeps it trusted
+    assert error is None and d.t == 1
+
+
+def test_two_threads_starting_the_engine_at_once_start_one_child(monkeypatch):
+    import gd_explorer.core.engine_process as ep
+
+    started = []
+    real = subprocess.Popen
+
+    def slow_popen(*args, **kwargs):  # widens the window between "not alive" and "started"
+        time.sleep(0.05)
+        proc = real(*args, **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(ep.subprocess, "Popen", slow_popen)
+    engine = EngineProcess()
+    try:
+        barrier = threading.Barrier(2)
+
+        def start():
+            barrier.wait()
+            engine.start()
+
+        threads = [threading.Thread(target=start) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(started) == 1  # before: two children, the first one orphaned
+    finally:
+        engine.close()
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def test_a_child_stopped_while_idle_is_replaced_by_the_next_run(engine, stopped):
+    from gd_explorer.core.engine_process import SILENCE_SECONDS
+
+    bowl = get_function("bowl")
+    d = Descent(bowl, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)
+    assert _drive(engine, bowl, [(1, d)])[1] is None
+    pid = engine.pid
+    stopped(pid)
+    time.sleep(SILENCE_SECONDS + 0.3)  # idle and silent: nobody was waiting for it
+    d = Descent(bowl, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)
+    assert _drive(engine, bowl, [(1, d)])[1] is None  # before: "stopped answering"
+    assert engine.pid != pid

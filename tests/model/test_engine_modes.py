@@ -98,3 +98,47 @@ def test_paced_runs_advance_in_either_mode(model, qtbot, monkeypatch, mode):
     qtbot.waitUntil(lambda: min(s.n for s in model.snapshots()) > 5, timeout=10_000)
     model.pause()
     assert model._worker.used_process == (mode == "process")
+
+
+def _messages(model):
+    seen = []
+    model.message.connect(seen.append)
+    return seen
+
+
+def test_a_busy_engine_process_falls_back_with_a_message_once(model, qtbot):
+    from gd_explorer.core.engine_process import shared_engine
+
+    seen = _messages(model)
+    engine = shared_engine()
+    assert engine.acquire()  # another window's runs are over there
+    try:
+        for _ in range(2):
+            model.start_running()
+            qtbot.waitUntil(lambda: min(s.n for s in model.snapshots()) > 5, timeout=10_000)
+            model.pause()
+            assert not model._worker.used_process
+    finally:
+        engine.release()
+    qtbot.wait(20)
+    fallbacks = [m for m in seen if m.startswith("runs advance in the window's process")]
+    assert fallbacks == ["runs advance in the window's process: another window's runs are "
+                         "using the engine process"]  # before: nothing said
+
+
+def test_an_engine_process_that_cannot_start_falls_back_with_the_reason(
+        model, qtbot, monkeypatch):
+    import gd_explorer.core.engine_process as ep
+
+    engine = ep.shared_engine()
+    engine.kill()
+    qtbot.waitUntil(lambda: not engine.alive, timeout=5000)
+    monkeypatch.setattr(ep.sys, "executable", "/nonexistent/python")
+    seen = _messages(model)
+    model.start_running()
+    qtbot.waitUntil(lambda: min(s.n for s in model.snapshots()) > 5, timeout=10_000)
+    model.pause()
+    assert not model._worker.used_process
+    qtbot.wait(20)
+    assert any(m.startswith("runs advance in the window's process: cannot start the engine "
+                            "process") for m in seen), seen
