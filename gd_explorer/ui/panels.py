@@ -38,8 +38,7 @@ from gd_explorer.core.limits import MAX_COUNT, MAX_RUNS, MAX_STEPS
 from gd_explorer.core.optimizers import OPTIMIZERS
 from gd_explorer.core.pretty import pretty_formula
 from gd_explorer.core.schedules import SCHEDULES
-from gd_explorer.core.session import MAX_COUNT
-from gd_explorer.model.explorer import MAX_RUNS, ExplorerModel
+from gd_explorer.model.explorer import ExplorerModel
 from gd_explorer.ui.support import error_html, plain_tip, weak_slot
 from gd_explorer.ui.widgets import LearningRateEdit, NumberEdit
 
