@@ -35,6 +35,7 @@ from gd_explorer.core.surface import (
     grid_axes,
     surface_grid,
 )
+from gd_explorer.model.exporter import ExportRequest, ExportResult, ExportWorker
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.model.threads import new_thread
 from gd_explorer.model.worker import DescentWorker, Loop, RawSnapshot, engine_mode, raw_snapshot
@@ -135,6 +136,13 @@ class ExplorerModel(QObject):
     failed = Signal(str)
     message = Signal(str)
     _compute_surface = Signal(int, object)
+    #: an export started (True) or ended (False)
+    exporting_changed = Signal(bool)
+    #: fraction of the running export written
+    export_progress = Signal(float)
+    #: an export ended well: what it wrote (an :class:`ExportResult`)
+    export_finished = Signal(object)
+    _write_export = Signal(object)
 
     def __init__(self, session: Session | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -169,6 +177,18 @@ class ExplorerModel(QObject):
         self._surface_worker.progress.connect(self._on_surface_progress)
         self._surface_worker.failed.connect(self._on_surface_failed)
         self._surface_thread.start()
+
+        self._export_job = 0
+        self._export: ExportRequest | None = None  # the export being written
+        self._export_worker = ExportWorker()
+        self._export_thread = new_thread("exportThread")
+        self._export_worker.moveToThread(self._export_thread)
+        self._write_export.connect(self._export_worker.write)
+        self._export_worker.progress.connect(self._on_export_progress)
+        self._export_worker.finished.connect(self._on_export_finished)
+        self._export_worker.cancelled.connect(self._on_export_cancelled)
+        self._export_worker.failed.connect(self._on_export_failed)
+        self._export_thread.start()
 
         _LIVE_MODELS.add(self)
         # The worker is pure Python and holds the GIL; every return of the UI thread from
@@ -215,7 +235,9 @@ class ExplorerModel(QObject):
             self._loop = None
         self._running = False
         self._surface_cancel.set()
-        for thread in (self._thread, self._surface_thread):
+        if self._export is not None:  # the file being written is removed, never left half
+            self._export.cancel.set()
+        for thread in (self._thread, self._surface_thread, self._export_thread):
             thread.quit()
             if not thread.wait(THREAD_JOIN_MS):  # pragma: no cover - a step of seconds
                 # never terminate(): a thread killed inside Python or Qt code can take
@@ -826,20 +848,93 @@ class ExplorerModel(QObject):
 
     # ================================================================== export
     def export_run_csv(self, run_id: int, path: str) -> int:
-        """Write one run's trajectory CSV (atomically); returns rows written."""
+        """Write one run's trajectory CSV now, on this thread (scripts); returns the rows.
+
+        The window exports with :meth:`export_runs` instead (off the UI thread).
+        """
         self._halt()
-        traj = self.run(run_id).descent.trajectory()
-        write_trajectory_csv(path, traj)
-        return len(traj.loss)
+        return write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False))
+
+    def export_files(self, run_ids=None, folder: str | None = None) -> list[tuple[int, str]]:
+        """``(run_id, path)`` for "Export all": every run (or ``run_ids``) into ``folder``
+        as ``run<n>-<label>.csv`` (n: its place in the run list)."""
+        if folder is None or not os.path.isdir(folder):
+            raise ValueError(f"{folder} is not a folder")
+        wanted = None if run_ids is None else set(run_ids)
+        return [(r.run_id, os.path.join(folder, csv_file_name(i, r.spec.display_label())))
+                for i, r in enumerate(self._runs, 1) if wanted is None or r.run_id in wanted]
 
     def export_all_csv(self, folder: str) -> list[str]:
-        """Write every run's trajectory into ``folder`` as ``<n>-<label>.csv``."""
-        if not os.path.isdir(folder):
-            raise ValueError(f"{folder} is not a folder")
+        """Write every run's trajectory into ``folder`` now, on this thread (scripts)."""
+        files = self.export_files(folder=folder)
         self._halt()
-        written = []
-        for i, r in enumerate(self._runs, 1):
-            path = os.path.join(folder, csv_file_name(i, r.spec.display_label()))
-            write_trajectory_csv(path, r.descent.trajectory())
-            written.append(path)
-        return written
+        for run_id, path in files:
+            write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False))
+        return [path for _, path in files]
+
+    @property
+    def exporting(self) -> bool:
+        """True while an export is being written."""
+        return self._export is not None
+
+    def export_runs(self, files: list[tuple[int, str]]) -> int:
+        """Write ``(run_id, path)`` trajectory CSVs off the UI thread; returns the job id.
+
+        Pauses the runs first (the file holds what the runs reached). Progress arrives as
+        ``export_progress``; the end as ``export_finished`` (an :class:`ExportResult`),
+        ``message`` (cancelled) or ``failed``; ``exporting_changed`` brackets it all.
+
+        Raises
+        ------
+        ValueError
+            While another export is being written, or for an unknown run.
+        """
+        if self._export is not None:
+            raise ValueError("an export is being written: wait for it or cancel it")
+        try:
+            trajs = [(path, self.run(run_id)) for run_id, path in files]
+        except KeyError as exc:
+            raise ValueError(f"there is no run {exc.args[0]}") from None
+        self._halt()
+        self._export_job += 1
+        # views of the recorded rows: recording only appends, so they stay as they are
+        # while the runs go on; nothing is copied
+        request = ExportRequest(self._export_job, tuple(
+            (str(path), entry.descent.trajectory(copy=False)) for path, entry in trajs))
+        self._export = request
+        self.exporting_changed.emit(True)
+        self.export_progress.emit(0.0)
+        self._write_export.emit(request)
+        return request.job
+
+    def cancel_export(self) -> None:
+        """Stop the export being written (its file is not kept)."""
+        if self._export is not None:
+            self._export.cancel.set()
+
+    def _end_export(self, job: int) -> bool:
+        if self._export is None or job != self._export.job:
+            return False
+        self._export = None
+        self.exporting_changed.emit(False)
+        return True
+
+    @Slot(int, float)
+    def _on_export_progress(self, job: int, fraction: float) -> None:
+        if self._export is not None and job == self._export.job:
+            self.export_progress.emit(fraction)
+
+    @Slot(object)
+    def _on_export_finished(self, result: ExportResult) -> None:
+        if self._end_export(result.job):
+            self.export_finished.emit(result)
+
+    @Slot(int, str)
+    def _on_export_cancelled(self, job: int, text: str) -> None:
+        if self._end_export(job):
+            self.message.emit(text)
+
+    @Slot(int, str)
+    def _on_export_failed(self, job: int, text: str) -> None:
+        if self._end_export(job):
+            self.failed.emit(f"cannot export: {text}")

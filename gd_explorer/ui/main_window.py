@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from gd_explorer import __version__
 from gd_explorer.core.datasets import DatasetObjective
+from gd_explorer.core.export import csv_file_name
 from gd_explorer.core.presets import PRESETS
 from gd_explorer.core.session import (
     Session,
@@ -461,6 +462,20 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.cancel_surface)
         self.surface_progress.hide()
         self.cancel_surface.hide()
+        self.export_progress = QProgressBar()
+        self.export_progress.setObjectName("exportProgress")
+        self.export_progress.setRange(0, 100)
+        self.export_progress.setMaximumWidth(160)
+        self.export_progress.setFormat("export %p%")
+        self.export_progress.setToolTip("Writing the CSV file(s)")
+        self.cancel_export = QPushButton("Cancel export")
+        self.cancel_export.setObjectName("cancelExportButton")
+        self.cancel_export.setToolTip("Stop writing; a file not finished is not kept")
+        self.cancel_export.clicked.connect(self.model.cancel_export)
+        sb.addPermanentWidget(self.export_progress)
+        sb.addPermanentWidget(self.cancel_export)
+        self.export_progress.hide()
+        self.cancel_export.hide()
 
     def _bind_model(self) -> None:
         m = self.model
@@ -476,6 +491,9 @@ class MainWindow(QMainWindow):
         m.selected_run_changed.connect(self._refresh_slow)
         m.surface_axes_changed.connect(self._refresh_slow)
         m.failed.connect(self._on_failed)
+        m.exporting_changed.connect(self._on_exporting_changed)
+        m.export_progress.connect(self._on_export_progress)
+        m.export_finished.connect(self._on_export_finished)
         m.message.connect(self._on_message)
         self.surface_view.start_clicked.connect(self._on_surface_clicked)
         self.surface_view.hovered.connect(self._on_hover)
@@ -802,37 +820,55 @@ class MainWindow(QMainWindow):
         return path or None
 
     def export_csv(self, path: str | None = None) -> bool:
-        """Export the selected run's trajectory (asks for a path when none is given)."""
+        """Export the selected run's trajectory (asks for a path when none is given).
+
+        The file is written off the UI thread with progress and Cancel in the status bar;
+        True when the export started.
+        """
         run_id = self.model.selected_run_id
         if run_id is None:
             return False
         if path is None:
             label = self.model.run(run_id).spec.display_label()
             path = self._ask_path("Export trajectory", "CSV files (*.csv)", True,
-                                  f"{label.replace(' ', '_')}.csv")
+                                  csv_file_name(self.model.runs.index(
+                                      self.model.run(run_id)) + 1, label))
             if path is None:
                 return False
-        try:
-            rows = self.model.export_run_csv(run_id, path)
-        except (OSError, ValueError) as exc:
-            self._on_failed(str(exc))
-            return False
-        self.statusBar().showMessage(f"wrote {rows:,} rows to {path}", 8000)
-        return True
+        return self._start_export([(run_id, path)])
 
     def export_all_csv(self, folder: str | None = None) -> bool:
-        """Export every run into a folder."""
+        """Export every run into a folder (asks for one when none is given)."""
         if folder is None:
             folder = QFileDialog.getExistingDirectory(self, "Export all runs into folder")
             if not folder:
                 return False
         try:
-            paths = self.model.export_all_csv(folder)
-        except (OSError, ValueError) as exc:
+            files = self.model.export_files(folder=folder)
+        except ValueError as exc:
+            self._on_failed(f"cannot export: {exc}")
+            return False
+        return self._start_export(files)
+
+    def _start_export(self, files) -> bool:
+        try:
+            self.model.export_runs(files)
+        except ValueError as exc:
             self._on_failed(str(exc))
             return False
-        self.statusBar().showMessage(f"wrote {len(paths)} files to {folder}", 8000)
         return True
+
+    def _on_exporting_changed(self, busy: bool) -> None:
+        self.export_progress.setVisible(busy)
+        self.cancel_export.setVisible(busy)
+
+    def _on_export_progress(self, fraction: float) -> None:
+        self.export_progress.setValue(int(fraction * 100))
+
+    def _on_export_finished(self, result) -> None:
+        where = result.paths[0] if len(result.paths) == 1 else \
+            f"{len(result.paths)} files in {os.path.dirname(result.paths[0])}"
+        self.statusBar().showMessage(f"wrote {result.rows:,} rows to {where}", 8000)
 
     def export_plot(self, path: str | None = None) -> bool:
         """Save the visible main plot as PNG or SVG."""

@@ -146,6 +146,7 @@ class ProblemPanel(QWidget):
         self.dataset_picker.activated.connect(self._on_dataset_picked)
         self.model_picker.activated.connect(self._on_dataset_settings)
         self.loss_picker.activated.connect(self._on_dataset_settings)
+        self.huber_delta.value_edited.connect(self._on_dataset_settings)
         self.batch_size.editingFinished.connect(self._on_dataset_settings)
         self.seed.editingFinished.connect(self._on_dataset_settings)
         self.axis_x.activated.connect(self._on_axes)
@@ -230,10 +231,16 @@ class ProblemPanel(QWidget):
         self.loss_picker = QComboBox()
         self.loss_picker.setObjectName("lossPicker")
         for loss in LOSSES.values():
-            self.loss_picker.addItem(loss.title, loss.name)
+            self.loss_picker.addItem(loss.title.split(" (")[0], loss.name)  # δ: its field
             self.loss_picker.setItemData(self.loss_picker.count() - 1, loss.description,
                                          Qt.ItemDataRole.ToolTipRole)
         self.loss_picker.setToolTip("How the residuals r = F(x) − y are scored")
+        self.huber_delta = NumberEdit(1.0, positive=True)
+        self.huber_delta.setObjectName("huberDelta")
+        self.huber_delta.setToolTip("Huber's δ: residuals |r| < δ count as ½r², larger ones "
+                                    "as δ(|r| − ½δ), so outliers pull linearly "
+                                    "(torch.nn.HuberLoss's delta)")
+        self.huber_label = QLabel("Huber δ")
         self.batch_size = QSpinBox()
         self.batch_size.setObjectName("batchSize")
         self.batch_size.setRange(0, MAX_COUNT)
@@ -260,6 +267,7 @@ class ProblemPanel(QWidget):
         form.addRow("Data", self.dataset_picker)
         form.addRow("Model", self.model_picker)
         form.addRow("Loss", self.loss_picker)
+        form.addRow(self.huber_label, self.huber_delta)
         form.addRow("Batch size", self.batch_size)
         form.addRow("Seed", self.seed)
         form.addRow(self.axes_label, axes_row)
@@ -297,6 +305,10 @@ class ProblemPanel(QWidget):
             self.dataset_picker.setCurrentIndex(j)
             self.model_picker.setCurrentIndex(self.model_picker.findData(p.model))
             self.loss_picker.setCurrentIndex(self.loss_picker.findData(p.loss))
+            self.huber_delta.set_value(p.huber_delta)
+            huber = p.loss == "huber"
+            self.huber_label.setVisible(huber)
+            self.huber_delta.setVisible(huber)
             self.batch_size.setValue(p.batch_size or 0)
             self.seed.setValue(p.seed)
             self.maximize_check.setChecked(m.maximize)
@@ -428,11 +440,12 @@ class ProblemPanel(QWidget):
         self._apply(replace(self.model.problem, kind="dataset", dataset=name,
                             x_column=None, y_column=None, maximize=None))
 
-    def _on_dataset_settings(self) -> None:
+    def _on_dataset_settings(self, *_ignored) -> None:
         bs = self.batch_size.value()
         self._apply(replace(self.model.problem, kind="dataset",
                             model=self.model_picker.currentData(),
                             loss=self.loss_picker.currentData(),
+                            huber_delta=self.huber_delta.value(),
                             batch_size=bs if bs > 0 else None, seed=self.seed.value()))
 
     def _on_axes(self) -> None:

@@ -361,3 +361,76 @@ def test_formulas_read_as_math(window):
     text = window.problem_panel.formula_label.text()
     assert "**" not in text and "∂f/∂x" in text and "∂f/∂y" in text
     assert "(1.5 − x + x·y)²" in text
+
+
+# ------------------------------------------------------------------ exports
+@pytest.fixture
+def long_run(qapp, qtbot):
+    """A window with one run of 300,000 recorded steps."""
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow(Session(problem=ProblemSpec(kind="function", function="bowl"),
+                           runs=(RunSpec(optimizer="sgd", lr=1e-7),), max_steps=300_000,
+                           tol=0.0))
+    qtbot.addWidget(w)
+    w.show()
+    w.speed_slider.setValue(w.speed_slider.maximum())
+    w.run_button.click()
+    qtbot.waitUntil(lambda: not w.model.running, timeout=60_000)
+    assert w.model.max_rows() == 300_001
+    yield w
+    w.close()
+
+
+def test_a_long_export_runs_off_the_ui_thread_with_progress(long_run, qtbot, tmp_path,
+                                                           monkeypatch):
+    from PySide6.QtCore import QTimer
+
+    w = long_run
+    out = tmp_path / "long.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "")))
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(w.export_progress.value()))
+    timer.start(0)
+    with qtbot.waitSignal(w.model.export_finished, timeout=60_000):
+        w.actions_by_name["actionExportCsv"].trigger()
+        assert w.export_progress.isVisible() and w.cancel_export.isVisible()
+    timer.stop()
+    # the event loop ran while the file was written (a synchronous export: no ticks)
+    assert len(ticks) > 5 and max(ticks) > 0
+    assert not w.export_progress.isVisible()
+    with open(out) as fh:
+        assert sum(1 for _ in fh) == 300_002
+    assert "wrote 300,001 rows" in w.statusBar().currentMessage()
+
+
+def test_a_cancelled_export_leaves_no_file(long_run, qtbot, tmp_path, monkeypatch):
+    w = long_run
+    out = tmp_path / "cancelled.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "")))
+    with qtbot.waitSignal(w.model.exporting_changed, timeout=10_000,
+                          check_params_cb=lambda busy: not busy):
+        w.actions_by_name["actionExportCsv"].trigger()
+        qtbot.mouseClick(w.cancel_export, Qt.MouseButton.LeftButton)
+    assert not out.exists()
+    assert not list(tmp_path.iterdir())  # no .gdx-*.tmp left behind
+    assert "cancelled" in w.statusBar().currentMessage()
+
+
+def test_hubers_delta_is_set_in_the_problem_panel(window, qtbot):
+    panel = window.problem_panel
+    qtbot.mouseClick(panel.dataset_radio, Qt.MouseButton.LeftButton)
+    assert window.model.problem.kind == "dataset"
+    assert not panel.huber_delta.isVisibleTo(panel)
+    i = panel.loss_picker.findData("huber")
+    panel.loss_picker.setCurrentIndex(i)
+    panel.loss_picker.activated.emit(i)
+    assert panel.huber_delta.isVisibleTo(panel)
+    _type_into(qtbot, panel.huber_delta, "0.5")
+    assert window.model.problem.huber_delta == 0.5
+    assert "δ = 0.5" in window.model.objective.loss.title
+    _type_into(qtbot, panel.huber_delta, "-1")
+    assert window.model.problem.huber_delta == 0.5  # refused, unchanged

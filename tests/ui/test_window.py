@@ -194,7 +194,8 @@ def test_exported_csv_equals_gd_explorer_run(window, qtbot, tmp_path):
     window.model.start_running()
     qtbot.waitUntil(lambda: not window.model.running, timeout=15_000)
     app_csv = tmp_path / "app.csv"
-    assert window.export_csv(str(app_csv))
+    with qtbot.waitSignal(window.model.export_finished, timeout=10_000):
+        assert window.export_csv(str(app_csv))
     cli_csv = tmp_path / "cli.csv"
     assert cli_main(["run", "--dataset", "fence", "--model", "quadratic", "--loss", "mae",
                      "--optimizer", "sgd", "--lr", "2e-6", "--start", "-2,30", "--steps", "500",
@@ -202,9 +203,10 @@ def test_exported_csv_equals_gd_explorer_run(window, qtbot, tmp_path):
     assert app_csv.read_bytes() == cli_csv.read_bytes()
 
 
-def test_export_all_and_plot(window, tmp_path):
+def test_export_all_and_plot(window, qtbot, tmp_path):
     window.model.step()
-    assert window.export_all_csv(str(tmp_path))
+    with qtbot.waitSignal(window.model.export_finished, timeout=10_000):
+        assert window.export_all_csv(str(tmp_path))
     assert len(list(tmp_path.glob("*.csv"))) == len(window.model.runs)
     assert window.export_plot(str(tmp_path / "plot.png"))
     assert (tmp_path / "plot.png").stat().st_size > 1000
