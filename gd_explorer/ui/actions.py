@@ -119,11 +119,26 @@ def shortcut_rows() -> list[tuple[str, str]]:
     return [(a.shortcut, a.help_text) for a in ACTIONS if a.shortcut]
 
 
+_KEY_NAMES = {"Right": "→", "Left": "←"}
+
+
+def key_text(shortcut: str) -> str:
+    """A shortcut as the README and the help write it ("→" for Right)."""
+    return "+".join(_KEY_NAMES.get(part, part) for part in shortcut.split("+"))
+
+
+def readme_shortcut_table() -> str:
+    """The README's shortcut table (Markdown), one row per shortcut."""
+    rows = ["| key | action |", "|---|---|"]
+    rows += [f"| {key_text(k)} | {text} |" for k, text in shortcut_rows()]
+    return "\n".join(rows)
+
+
 def shortcuts_text() -> str:
     """The F1 help: one line per shortcut."""
     rows = shortcut_rows()
     width = max(len(k) for k, _ in rows)
-    lines = [f"{k.ljust(width)}   {text}" for k, text in rows]
+    lines = [f"{key_text(k).ljust(width)}   {text}" for k, text in rows]
     lines.append("")
     lines.append("Keys typed into a field, or arrows on a focused slider or list, go to "
                  "that control.")

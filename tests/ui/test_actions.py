@@ -417,3 +417,12 @@ def test_space_on_a_focused_slider_moves_the_slider_not_the_runs(shown, qtbot):
     QTest.keyClick(slider, Qt.Key.Key_Right)
     assert w.model.max_rows() == rows  # the runs did not step
     assert slider.value() != before
+
+
+def test_the_readme_shortcut_table_is_the_action_table():
+    from pathlib import Path
+
+    from gd_explorer.ui.actions import readme_shortcut_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert readme_shortcut_table() in readme
