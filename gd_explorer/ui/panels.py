@@ -177,7 +177,8 @@ class ProblemPanel(QWidget):
             self._disable_last(self.function_picker)
             for spec in FUNCTIONS.values():
                 if spec.dim == dim:
-                    self.function_picker.addItem(f"{spec.title}   ({spec.formula})", spec.name)
+                    self.function_picker.addItem(
+                        f"{spec.title}   {pretty_formula(spec.formula)}", spec.name)
                     self.function_picker.setItemData(self.function_picker.count() - 1,
                                                      spec.description, Qt.ItemDataRole.ToolTipRole)
         self.function_picker.addItem("Typed formula…", CUSTOM)
@@ -226,7 +227,7 @@ class ProblemPanel(QWidget):
         self.model_picker = QComboBox()
         self.model_picker.setObjectName("modelPicker")
         for m in MODELS.values():
-            self.model_picker.addItem(f"{m.name}: {m.formula}", m.name)
+            self.model_picker.addItem(f"{m.name}: {pretty_formula(m.formula)}", m.name)
         self.model_picker.setToolTip("The model F(x) whose parameters are fitted")
         self.loss_picker = QComboBox()
         self.loss_picker.setObjectName("lossPicker")

@@ -319,6 +319,13 @@ def test_a_preset_lesson_stays_in_view(window, qtbot):
     assert window.model.description in window.lesson_note.text.text()
     window.statusBar().clearMessage()
     assert window.lesson_note.isVisible()  # not a 15-second status message any more
+    note = window.lesson_note
+    QApplication.processEvents()
+    short = note.text.height()
+    assert short <= 3 * note.text.fontMetrics().lineSpacing()  # the plots keep their room
+    note.more_button.click()
+    QApplication.processEvents()
+    assert note.text.height() > short and note.more_button.text() == "Less"
     window.lesson_note.close_button.click()
     assert not window.lesson_note.isVisible()
     window.model.set_problem(ProblemSpec(kind="function", function="booth"))
