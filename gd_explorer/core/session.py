@@ -306,14 +306,7 @@ class Session:
             objective's loss or gradient is not finite there (a descent could not begin:
             :func:`~gd_explorer.core.engine.check_start` says why in one line).
         """
-        start = objective.start if self.start is None else self.start
-        p = np.array(start, dtype=np.float64)
-        if p.shape != (objective.dim,):
-            raise ValueError(f"start needs {objective.dim} value(s) "
-                             f"({', '.join(objective.names)}), got {p.size}")
-        if not np.all(np.isfinite(p)):
-            raise ValueError("start must be finite")
-        return check_start(objective, p)
+        return check_start(objective, objective.start if self.start is None else self.start)
 
     def descent(self, index: int, objective: Objective | None = None) -> Descent:
         """A ready :class:`~gd_explorer.core.engine.Descent` for run ``index``.

@@ -3,6 +3,7 @@
 import dataclasses
 import os
 import pickle
+import signal
 import struct
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from gd_explorer.core.engine_process import EngineProcess, EngineProcessError, r
 from gd_explorer.core.functions import FUNCTIONS, get_function
 from gd_explorer.core.objectives import expression_objective
 from gd_explorer.core.optimizers import make_optimizer
+from tests.processes import gone, stopping
 
 
 def _objectives():
@@ -307,38 +309,11 @@ def _long_run(engine):
 
 @pytest.fixture
 def stopped(engine):
-    """Stop the engine's child with SIGSTOP; killed (and continued) at the end whatever
-    happens, and also after 15 s, so that a test of the old code fails instead of hanging."""
-    signal = pytest.importorskip("signal")
+    """SIGSTOP the engine's child; continued and killed at the end, or after 15 s."""
     if not hasattr(signal, "SIGSTOP"):
         pytest.skip("no SIGSTOP here")
-    pids = []
-
-    def stop(pid):
-        pids.append(pid)
-        os.kill(pid, signal.SIGSTOP)
-
-    def end_all():
-        for pid in pids:
-            for sig in (signal.SIGCONT, signal.SIGKILL):
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-
-    guard = threading.Timer(15.0, end_all)
-    guard.start()
-    yield stop
-    guard.cancel()
-    end_all()
-
-
-def _gone(pid) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+    with stopping(15.0) as stop:
+        yield stop
 
 
 def test_a_stopped_child_is_noticed_within_seconds_and_killed(engine, stopped):
@@ -352,9 +327,9 @@ def test_a_stopped_child_is_noticed_within_seconds_and_killed(engine, stopped):
             engine.receive()
     assert time.perf_counter() - t0 < SILENCE_SECONDS + 3  # before: blocked until killed
     deadline = time.monotonic() + 5
-    while not _gone(pid) and time.monotonic() < deadline:
+    while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert _gone(pid)  # killed and reaped, not left stopped
+    assert gone(pid)  # killed and reaped, not left stopped
     d = Descent(get_function("bowl"), make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)
     assert _drive(engine, get_function("bowl"), [(1, d)])[1] is None  # a fresh child
     assert engine.pid != pid

@@ -532,7 +532,7 @@ def test_start_for_and_descent_match_run_descent():
                                            batch_size=5, seed=4))
     assert not np.array_equal(other.descent(0).run().params, traj.params)
     assert Session().start_for(get_function("rosenbrock")).tolist() == [-1.5, 2.0]
-    with pytest.raises(ValueError, match="start needs 2 value"):
+    with pytest.raises(ValueError, match="start must have 2 coordinate"):
         Session(start=(1.0,)).start_for(get_function("rosenbrock"))
 
 

@@ -15,6 +15,7 @@ from gd_explorer.core.engine_process import SILENCE_SECONDS, shared_engine
 from gd_explorer.core.objectives import Objective
 from gd_explorer.core.session import ProblemSpec, RunSpec, Session
 from gd_explorer.model.worker import ENGINE_ENV
+from tests.processes import gone, stopping
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="no SIGSTOP here")
 
@@ -27,39 +28,11 @@ def _race(max_steps):
                    start=(-1.5, 2.0), max_steps=max_steps, tol=0.0)
 
 
-def _gone(pid) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
 @pytest.fixture
 def stop_engine():
-    """SIGSTOP the engine process; it is continued and killed at the end in any case, and
-    after 20 s, so that a test of code that waits for it fails instead of hanging."""
-    pids = []
-
-    def stop():
-        pid = shared_engine().pid
-        pids.append(pid)
-        os.kill(pid, signal.SIGSTOP)
-        return pid
-
-    def end_all():
-        for pid in pids:
-            for sig in (signal.SIGCONT, signal.SIGKILL):
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-
-    guard = threading.Timer(20.0, end_all)
-    guard.start()
-    yield stop
-    guard.cancel()
-    end_all()
+    """SIGSTOP the engine process; continued and killed at the end, or after 20 s."""
+    with stopping(20.0) as stop:
+        yield lambda: stop(shared_engine().pid)
 
 
 def _running_far(model, qtbot, rows=1000):
@@ -89,7 +62,7 @@ def test_pause_with_a_stopped_engine_returns_at_once_and_the_hang_is_reported(
     assert "stopped answering" in blocker.args[0]
     assert "keep what they had reached" in blocker.args[0]
     assert time.perf_counter() - stopped_at < SILENCE_SECONDS + 4
-    qtbot.waitUntil(lambda: _gone(pid), timeout=5000)  # killed and reaped
+    qtbot.waitUntil(lambda: gone(pid), timeout=5000)  # killed and reaped
     assert _consistent(model)
     kept = [s.n for s in model.snapshots()]
     assert min(kept) > 1000
@@ -116,7 +89,7 @@ def test_shutdown_with_a_stopped_engine_returns_at_once(qapp, qtbot, stop_engine
         m.shutdown()
     assert took < 1.0  # before: 5 s, then QThread.terminate
     assert running_threads() == []
-    qtbot.waitUntil(lambda: _gone(pid), timeout=5000)
+    qtbot.waitUntil(lambda: gone(pid), timeout=5000)
 
 
 def test_an_answer_arriving_after_the_pause_gave_up_waiting_is_dropped(
