@@ -6,7 +6,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6 import QtCore, QtWidgets  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from gd_explorer.core.engine import run_descent  # noqa: E402
 from gd_explorer.core.functions import get_function  # noqa: E402
@@ -476,7 +476,12 @@ def test_loss_million_rows_peak_decimated(qtbot):
     assert len(x) <= 200_000
     assert y.max() == 50.0 and y.min() == 1e-6
     assert x[-1] == n - 1 and v.cursor_line.value() == 500_000
-    assert v.view_box.viewRange()[1][1] >= 50.0
+    # the spike is drawn, but a linear axis does not follow a loss 50 times the start's
+    # (LossView's runaway rule): it would flatten everything else; a log axis does
+    assert 1.0 < v.view_box.viewRange()[1][1] < 50.0
+    v.set_log_y(True)
+    v.set_runs([big], 500_000)
+    assert v.view_box.viewRange()[1][1] >= np.log10(50.0)
 
 
 def test_loss_growing_and_restarted_run_under_same_id(qtbot):
@@ -669,3 +674,276 @@ def test_step_log_edge_cases(qtbot):
                            optimizer_title="SGD (momentum, Nesterov)")
     v.set_entry(nan, None, ("x", "y"), False)
     assert "nan" in v.toPlainText()
+
+
+# ------------------------------------------------------------------------------ runaway paths
+
+
+def image_of(widget) -> np.ndarray:
+    """The widget rendered (grab) as an (h, w, 3) RGB array."""
+    img = widget.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    a = np.array(img.constBits(), dtype=np.uint8).reshape(img.height(), img.width(), 4)
+    return a[..., 2::-1].astype(int)
+
+
+def largest_blob(img: np.ndarray, color: str, tol: int = 12, size: int = 15) -> int:
+    """How many ``size`` x ``size`` squares of the image are filled with ``color``: 0 for
+    lines a few pixels wide (and the 12-pixel head of a runaway arrow), thousands for a
+    filled area."""
+    c = QtGui.QColor(color)
+    mask = (np.abs(img - (c.red(), c.green(), c.blue())) <= tol).all(axis=2).astype(int)
+    s = np.pad(mask.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    box = s[size:, size:] - s[:-size, size:] - s[size:, :-size] + s[:-size, :-size]
+    return int((box == size * size).sum())
+
+
+def bowl_grid(n=120):
+    f = get_function("bowl")
+    (x0, x1), (y0, y1) = f.window
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, f.values(np.column_stack([gx.ravel(), gy.ravel()])).reshape(n, n)
+
+
+@pytest.fixture(scope="module")
+def runaway():
+    """The bug report's run: the bowl, SGD with momentum 0.9 and lr 2.5, to ~6e49."""
+    f = get_function("bowl")
+    return snap_of(1, f, "sgd", (2.5, -2.0), 300, color="#D55E00", lr=2.5, momentum=0.9)
+
+
+def grown_to(snap, n, visible=True):
+    return RunSnapshot.make(snap.run_id, snap.label, snap.color, visible, snap.params[:n],
+                            snap.loss[:n], snap.grad[:n], snap.lr[:n], status=snap.status)
+
+
+def drawn_points(path):
+    """Every point the parts of a CachedPrefixCurve hand to Qt."""
+    pts = [np.column_stack(part.getData()) for part in (*path.chunks, path.tail)
+           if part.getData()[0] is not None and len(part.getData()[0])]
+    return np.concatenate(pts) if pts else np.empty((0, 2))
+
+
+def test_clip_polyline_cuts_at_the_box_in_the_segments_direction():
+    from gd_explorer.ui.views._common import clip_polyline
+
+    box_lo, box_hi = (-1.0, -1.0), (1.0, 1.0)
+    inside = np.array([[0.0, 0.0], [0.5, 0.25], [-0.5, 0.9]])
+    out, src = clip_polyline(inside, box_lo, box_hi)
+    assert out is inside and src is None  # nothing to cut: the same array, no copy
+    p = np.array([[0.0, 0.0], [0.5, 0.5], [4.5e47, 6.8e45], [0.2, 0.1], [np.nan, 1.0],
+                  [0.3, 0.3], [-3.0, 0.3]])
+    out, src = clip_polyline(p, box_lo, box_hi)
+    # the vertices that stay are the input's own, bit for bit
+    assert list(src[:2]) == [0, 1] and np.array_equal(out[:2], p[:2])
+    # the segment towards 4.5e47 ends on the box edge x = 1, pointing the way it went
+    exit_pt = out[2]
+    assert src[2] == -1 and exit_pt[0] == 1.0
+    d_true = p[2] - p[1]
+    d_cut = exit_pt - p[1]
+    assert d_cut[1] / d_cut[0] == pytest.approx(d_true[1] / d_true[0])
+    assert np.isnan(out[3]).all() and src[3] == -2  # broken there
+    # the way back enters through the edge and reaches 0.2, 0.1; the NaN breaks the line
+    assert src[4] == -1 and out[4][0] == 1.0 and src[5] == 3
+    assert np.isnan(out[6]).all()
+    assert list(src[7:]) == [5, -1] and out[8][0] == -1.0 and out[8][1] == pytest.approx(0.3)
+    assert np.abs(out[np.isfinite(out).all(axis=1)]).max() <= 1.0
+    # a segment from outside to outside that crosses the box is drawn between its walls
+    out, src = clip_polyline(np.array([[-5.0, 0.0], [5.0, 0.1]]), box_lo, box_hi)
+    assert out[:, 0].tolist() == [-1.0, 1.0] and list(src) == [-1, -1]
+    assert clip_polyline(np.array([[5.0, 5.0]]), box_lo, box_hi)[0].shape == (0, 2)
+
+
+def test_clip_box_changes_rarely_and_stays_sane():
+    from gd_explorer.ui.views._common import CLIP_MAX_SPANS, ClipBox
+
+    box = ClipBox()
+    assert box.update(((0.0, 1.0), (0.0, 1.0)))
+    x0, x1, y0, y1 = box.box
+    assert x0 <= -9 and x1 >= 10  # ten view spans on every side
+    assert not box.update(((0.5, 1.5), (0.2, 1.2)))  # a small pan keeps it
+    assert not box.update(((-1.0, 2.0), (-1.0, 2.0)))  # zoomed out 3x: still enough margin
+    assert box.update(((0.0, 0.01), (0.0, 0.01)))  # zoomed in 100x: a tighter box
+    assert box.box[1] - box.box[0] <= CLIP_MAX_SPANS * 0.01
+    box.update(((-1e300, 1e300), (0.0, 1.0)))
+    assert box.box[0] >= -1e150 and box.box[1] <= 1e150
+
+
+def test_surface_runaway_path_is_cut_near_the_view_and_marked(qtbot, runaway):
+    """Task 1: no coordinate far outside the view reaches pyqtgraph; an arrow says where."""
+    v = shown(qtbot, SurfaceView())
+    v.set_surface(*bowl_grid(), ("w", "b"))
+    assert abs(runaway.params[-1]).max() > 1e49  # the run went far away
+    for n in (5, 20, 60, 112):  # as it grows
+        v.set_runs([grown_to(runaway, n)], None, (0, 1))
+        (vx0, vx1), (vy0, vy1) = v.view_box.viewRange()
+        span = max(vx1 - vx0, vy1 - vy0)
+        path, point = v.run_items(1)
+        pts = drawn_points(path)
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        assert len(pts) and np.abs(pts).max() <= 12 * span, n
+        for item in (path, *path.chunks, path.tail):
+            r = item.boundingRect()
+            assert max(abs(r.left()), abs(r.right()), abs(r.top()), abs(r.bottom())) < 1e3
+    assert not point.isVisible()  # the current point is at 6e49: not drawn ...
+    marker = v._runs[1].runaway
+    assert marker.arrow.isVisible()  # ... an arrow at the edge says where it went
+    text = marker.text()
+    k = runaway.n - 1
+    assert text.startswith("→ w ≈ ") and f"{runaway.params[k, 0]:.1e}".split("e")[0] in text
+    ax, ay = marker.arrow.pos().x(), marker.arrow.pos().y()
+    assert vx0 <= ax <= vx1 and vy0 <= ay <= vy1
+    # a run that stays in view has neither cut nor marker
+    calm = snap_of(2, get_function("bowl"), "sgd", (2.5, -2.0), 50, lr=0.1)
+    v.set_runs([calm], None, (0, 1))
+    assert not v._runs[2].runaway.arrow.isVisible()
+    x, y = v.run_items(2)[0].getData()
+    assert np.array_equal(x, calm.params[:, 0]) and np.array_equal(y, calm.params[:, 1])
+    # step arrows at a point far away are not drawn either
+    v.set_step_arrows(tuple(runaway.params[k]), tuple(runaway.grad[k]), None, None, "#D55E00")
+    assert not v.arrow_grad.isVisible()
+
+
+def test_surface_runaway_paints_no_filled_area_and_leaves_none_behind(qtbot, runaway):
+    """Task 2: a diverging path painted a filled rectangle of its colour (offscreen too:
+    Qt's antialiased stroke of a 1e49-pixel segment), or vanished once cached; hidden or
+    reset, nothing may remain."""
+    v = shown(qtbot, SurfaceView(), size=(640, 520))
+    v.set_surface(*bowl_grid(), ("x", "y"))
+    for n in range(2, runaway.n + 1, 3):
+        v.set_runs([grown_to(runaway, n)], None, (0, 1))
+    assert largest_blob(image_of(v), "#D55E00") == 0
+    path = v.run_items(1)[0]
+    assert len(drawn_points(path)) > 10 and path.isVisible()  # drawn, not vanished
+    v.set_runs([grown_to(runaway, runaway.n, visible=False)], None, (0, 1))  # hidden
+    assert largest_blob(image_of(v), "#D55E00") == 0 and not path.isVisible()
+    v.set_runs([grown_to(runaway, 1)], None, (0, 1))  # Reset: the start only
+    assert largest_blob(image_of(v), "#D55E00") == 0
+    pts = drawn_points(path)
+    assert len(pts) == 1 and tuple(pts[0]) == (2.5, -2.0)
+
+
+def test_surface_growing_paths_keep_their_chunks_with_the_clip_box(qtbot, runaway):
+    """Cutting must not cost the prefix cache: a normal run's frame redraws its tail only,
+    and so does a run whose path has been cut."""
+    v = shown(qtbot, SurfaceView())
+    v.set_surface(*rosenbrock_grid(), ("x", "y"))
+    f = get_function("rosenbrock")
+    calm = snap_of(1, f, "adam", (-1.5, 2.0), 3000, lr=0.05)
+    k = np.arange(3000.0)
+    spiral = np.column_stack([np.cos(k / 10), np.sin(k / 10)]) * 1.005 ** k[:, None]
+    wild = RunSnapshot.make(2, "spiral", "#56B4E9", True, spiral, 1.005 ** k, spiral,
+                            np.full(3000, 0.1))  # leaves the clip box at about step 750
+    redrawn = []
+    for n in range(100, 3000, 50):
+        v.set_runs([grown_to(calm, n), grown_to(wild, n)], None, (0, 1))
+        if n == 1500:  # from here on, count what the chunks redraw
+            for rid in (1, 2):
+                for part in v.run_items(rid)[0].chunks:
+                    part.sigPlotChanged.connect(lambda item, r=rid: redrawn.append(r))
+        if n == 2000:
+            v.view_box.translateBy(x=0.05)  # a small pan: the box holds
+    body = v.run_items(1)[0].body
+    assert len(body.getData()[0]) > 1000  # most of the calm path sits in a cached chunk
+    assert len(v.run_items(2)[0].body.getData()[0]) > 100  # and of the cut one
+    # of 30 frames, chunks are drawn into now and then (a new chunk, a merge), as without
+    # cutting (10 for the calm run), never at every frame
+    assert redrawn.count(1) <= 12 and redrawn.count(2) <= 12
+
+
+def test_curve_view_cuts_runaway_iterates_and_tangent(qtbot):
+    f = get_function("parabola")
+    run = snap_of(1, f, "sgd", (1.5,), 200, lr=1.5)  # |x| triples every step
+    assert abs(run.params[-1, 0]) > 1e40
+    v = shown(qtbot, CurveView())
+    xs = np.linspace(-3, 3, 200)
+    v.set_curve(xs, xs**2, "w")
+    v.set_runs([run], None)
+    (x0, x1), (y0, y1) = v.view_box.viewRange()
+    px, py = v.run_items(1)[0].getData()
+    ok = np.isfinite(px) & np.isfinite(py)
+    assert np.abs(px[ok]).max() <= 12 * (x1 - x0) and np.abs(py[ok]).max() <= 12 * (y1 - y0)
+    tx, _ = v.run_items(1)[1].getData()
+    assert tx is None or len(tx) == 0 or np.abs(tx).max() < 1e3
+    assert v._runs[1].runaway.text().startswith("→ w ≈ ")
+
+
+def test_fit_view_with_1e308_data_and_infinite_fits_draws_without_tracebacks(qtbot,
+                                                                             monkeypatch):
+    """Task 3: finite, sane data is drawn and sets the range; nothing warns or raises
+    (pyqtgraph reported "Not setting range to [nan, nan]" through sys.excepthook)."""
+    import sys
+    import warnings
+
+    hooked = []
+    monkeypatch.setattr(sys, "excepthook", lambda *a: hooked.append(a))
+    v = shown(qtbot, FitView())
+    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    y = np.array([1.0, 1e308, 3.0, -1e308, 5.0, np.inf])
+    line = np.linspace(0, 5, 60)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        v.set_data(x, y, ("x", "y"))
+        v.set_fits([(1, "#D55E00", True, line, 1e300 * line),
+                    (2, "#56B4E9", True, line, np.where(line > 2, np.inf, line)),
+                    (3, "#E69F00", True, line, np.full_like(line, 4.5e47))])
+        v.set_batch(np.arange(6))
+        image_of(v)
+        QtWidgets.QApplication.processEvents()
+    assert not hooked and not [str(w.message) for w in caught]
+    (vx0, vx1), (vy0, vy1) = v.view_box.viewRange()
+    assert vx0 < 0 and vx1 > 4 and vy0 < 1 and 5 < vy1 < 10  # from 1, 3, 5 only
+    sx, sy = v.scatter.getData()
+    assert sorted(sy) == [1.0, 3.0, 5.0]
+    assert "3 non-finite or beyond" in v.plot_item.titleLabel.text
+    bx, by = v.batch.getData()
+    assert sorted(by) == [1.0, 3.0, 5.0]
+    for rid in (1, 2, 3):
+        fx, fy = v.fit_item(rid).getData()
+        ok = np.isfinite(fy)
+        assert not ok.any() or np.abs(fy[ok]).max() <= 12 * (vy1 - vy0)
+    assert v.fit_item(2).getData()[1][0] == 0.0  # the finite part is drawn as it is
+    assert v.runaway_marker(3).text() == "→ y ≈ 4.5e47"  # all of it far above: an arrow
+    assert not v.runaway_marker(2).arrow.isVisible()
+
+
+def test_loss_axis_ignores_runaways_and_never_shows_si_multipliers(qtbot, runaway):
+    """Task 7: a divergence to 1e99 gave ticks 1e-27 .. 1e73 and "(x1e+27)"."""
+    f = get_function("bowl")
+    calm = snap_of(2, f, "adam", (2.5, -2.0), 300, color="#56B4E9", lr=0.05)
+    v = shown(qtbot, LossView())
+    v.set_log_y(True)
+    v.set_runs([runaway, calm], None)
+    (_, _), (y0, y1) = v.view_box.viewRange()
+    assert y1 <= np.log10(runaway.loss[0]) + 4 + 1  # 3 decades above the start, rounded
+    assert y0 <= np.log10(calm.loss.min()) + 0.5  # and down to the best loss
+    left = v.plot_item.getAxis("left")
+    assert left.autoSIPrefix is False and left.labelString().count("x1e") == 0
+    marker = v._runs[1].runaway
+    assert marker.text().startswith("→ loss ≈ ") and "e99" in marker.text()
+    # the drawn curve stops near the view instead of reaching 1e99
+    cy = v.run_item(1).curve.getData()[1]
+    assert np.nanmax(cy) < 1e10
+    # linear axis: no multiplier text either
+    v.set_log_y(False)
+    v.set_runs([runaway, calm], None)
+    assert "x1e" not in left.labelString()
+    (_, _), (y0, y1) = v.view_box.viewRange()
+    assert y1 <= 12 * runaway.loss[0]
+
+
+def test_loss_saddle_plateau_is_visible_on_a_linear_axis(qtbot):
+    """x² − y² from (−2.5, 0.001): SGD slows near the saddle (f ≈ 0), then escapes to −∞;
+    the axis must keep the values around the plateau, not ±1e100."""
+    f = get_function("saddle")
+    sgd = snap_of(1, f, "sgd", (-2.5, 0.001), 1000, lr=0.1)
+    adam = snap_of(2, f, "adam", (-2.5, 0.001), 1000, color="#56B4E9", lr=0.05)
+    assert sgd.status == "diverged" or sgd.loss[np.isfinite(sgd.loss)].min() < -1e50
+    v = shown(qtbot, LossView())
+    v.set_log_y(True)  # loss <= 0: falls back to linear
+    v.set_runs([sgd, adam], None)
+    (_, _), (y0, y1) = v.view_box.viewRange()
+    assert y1 >= 6.25 and -100 < y0 < 0  # the start (6.25), the plateau at ~0, and below
+    # the plateau takes a visible share of the height: at least 5 %
+    assert (6.25 - 0.0) / (y1 - y0) > 0.05
+

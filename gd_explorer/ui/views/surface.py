@@ -15,14 +15,23 @@ from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import (
     COLORMAP_NAME,
     CachedPrefixCurve,
+    ClipBox,
     PlotView,
     PointMarker,
+    RunawayMarker,
+    approx,
     arrow_segments,
+    clip_xy,
     common_prefix,
     finite_bounds,
     fmt,
+    inside,
+    pixel_size,
+    plain,
     qcolor,
+    runaway_of,
     stable_stride_indices,
+    view_rect,
 )
 
 #: number of contour levels drawn
@@ -140,7 +149,7 @@ def contour_paths(xs: np.ndarray, ys: np.ndarray, c: np.ndarray,
 class _RunItems:
     """The items of one run (created once per run_id)."""
 
-    def __init__(self, color: str):
+    def __init__(self, color: str, plot_item):
         self.color = color
         # the path's leading points stay put while a run grows (stable_stride_indices):
         # drawn as cached chunks plus a short live tail
@@ -153,12 +162,15 @@ class _RunItems:
         self.path.setZValue(20)
         self.point.setZValue(30)
         self.label = None  # text currently in the legend, None: not in it
+        self.raw = (_EMPTY, _EMPTY)  # the drawn samples before cutting, current point last
+        self.runaway = RunawayMarker(plot_item, color)
 
     def set_color(self, color: str) -> None:
         if color != self.color:
             self.color = color
             self.path.setPen(pg.mkPen(color, width=2))
             self.point.set_brush(pg.mkBrush(color))
+            self.runaway.set_color(color)
 
 
 class SurfaceView(PlotView):
@@ -252,6 +264,9 @@ class SurfaceView(PlotView):
         self._extent = None  # (x0, x1, y0, y1) of the heat map
         self._log = True
         self._names = ("x", "y")
+        # paths are cut to a box around the view (huge coordinates crash Qt's rasteriser)
+        self._clip = ClipBox()
+        self.view_box.sigRangeChanged.connect(self._on_range_changed)
 
     # ----------------------------------------------------------------- surface
     def set_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
@@ -274,8 +289,8 @@ class SurfaceView(PlotView):
             raise ValueError(f"z must have shape (len(ys), len(xs)) = ({len(ys)}, {len(xs)}), "
                              f"got {z.shape}")
         self._names = (str(names[0]), str(names[1]))
-        self.plot_item.setLabel("bottom", self._names[0])
-        self.plot_item.setLabel("left", self._names[1])
+        self.plot_item.setLabel("bottom", plain(self._names[0]))
+        self.plot_item.setLabel("left", plain(self._names[1]))
         self._grid = (xs, ys, z)
         self._redraw_surface()
         if self._extent is not None:
@@ -341,12 +356,13 @@ class SurfaceView(PlotView):
             return
         seen = set()
         a0, a1 = int(axes[0]), int(axes[1])
+        self._clip.update(self.view_box.viewRange())
         for snap in snaps:
             rid = snap.run_id
             seen.add(rid)
             items = self._runs.get(rid)
             if items is None:
-                items = _RunItems(snap.color)
+                items = _RunItems(snap.color, self.plot_item)
                 self.plot_item.addItem(items.path)
                 self.plot_item.addItem(items.point, ignoreBounds=True)
                 self._runs[rid] = items
@@ -356,9 +372,11 @@ class SurfaceView(PlotView):
             d = snap.params.shape[1] if snap.params.ndim == 2 else 0
             show = snap.visible and k >= 0 and max(a0, a1) < d
             items.path.setVisible(show)
-            items.point.setVisible(show)
             self._legend_entry(items, snap.label if show else None, items.path)
             if not show:
+                items.point.setVisible(False)
+                items.raw = (_EMPTY, _EMPTY)
+                items.runaway.hide()
                 continue
             idx = stable_stride_indices(k + 1)
             # a dark outline keeps short paths readable on bright colours; long ones would
@@ -367,18 +385,54 @@ class SurfaceView(PlotView):
             if shadow != items.shadow:
                 items.path.setShadowPen(pg.mkPen(0, 0, 0, 150, width=4) if shadow else None)
                 items.shadow = shadow
-            x = np.asarray(snap.params[idx, a0], dtype=np.float64)
-            y = np.asarray(snap.params[idx, a1], dtype=np.float64)
-            ox, oy = items.path.getData()
-            # (a paused or finished run has the same points: nothing to redraw)
-            if ox is None or len(ox) != len(x) or common_prefix(x, y, ox, oy) != len(x):
-                items.path.setData(x, y)
-            items.point.set_point(float(snap.params[k, a0]), float(snap.params[k, a1]))
+            items.raw = (np.asarray(snap.params[idx, a0], dtype=np.float64),
+                         np.asarray(snap.params[idx, a1], dtype=np.float64))
+            self._draw_path(items)
+            px, py = float(snap.params[k, a0]), float(snap.params[k, a1])
+            if inside(self._clip.box, px, py):
+                items.point.set_point(px, py)
+            else:  # far away: the runaway marker says where
+                items.point.set_point(None)
         for rid in [r for r in self._runs if r not in seen]:
             items = self._runs.pop(rid)
             self._legend_entry(items, None, items.path)
             self.plot_item.removeItem(items.path)
             self.plot_item.removeItem(items.point)
+            for item in items.runaway.items():
+                self.plot_item.removeItem(item)
+        self._place_runaways()
+
+    def _draw_path(self, items: _RunItems) -> None:
+        """Hand the run's samples, cut to the clip box, to its path item (if they changed)."""
+        x, y, _ = clip_xy(*items.raw, self._clip.box)
+        ox, oy = items.path.getData()
+        # (a paused or finished run has the same points: nothing to redraw)
+        if ox is None or len(ox) != len(x) or common_prefix(x, y, ox, oy) != len(x):
+            items.path.setData(x, y)
+
+    def _place_runaways(self) -> None:
+        """Arrows at the view's edge for runs whose current point is out of sight."""
+        view = pixel = None
+        for items in self._runs.values():
+            x, y = items.raw
+            where = runaway_of(x, y, view_rect(self.view_box)) if len(x) else None
+            if where is None:
+                items.runaway.hide()
+                continue
+            if view is None:
+                view, pixel = view_rect(self.view_box), pixel_size(self.view_box)
+            frm, to, (ex, ey) = where
+            n0, n1 = self._names
+            items.runaway.place(view, pixel, frm, to, f"→ {n0} ≈ {approx(ex)}, "
+                                f"{n1} ≈ {approx(ey)}")
+
+    def _on_range_changed(self, *_) -> None:
+        """Panned or zoomed: cut the paths to a new box if needed, move the markers."""
+        if self._clip.update(self.view_box.viewRange()):
+            for items in self._runs.values():
+                if items.path.isVisible():
+                    self._draw_path(items)
+        self._place_runaways()
 
     def run_items(self, run_id: int) -> tuple[CachedPrefixCurve, PointMarker] | None:
         """The (path, current point) items of a run, for tests and automation."""
@@ -493,7 +547,7 @@ class SurfaceView(PlotView):
         vecs = {"grad": gradient, "update": update, "mom": momentum}
         want = {}  # key -> (x, y, label text, label position), all in data coordinates
         px, py = self._pixel_size()
-        if origin is not None and all(np.isfinite(origin)):
+        if origin is not None and inside(self._clip.box, float(origin[0]), float(origin[1])):
             color = color or "w"
             if color != self._arrow_color:
                 self._arrow_color = color
