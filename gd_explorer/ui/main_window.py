@@ -476,7 +476,7 @@ class MainWindow(QMainWindow):
             return
         xs, ys, z, names = surf
         self.surface_view.set_surface(xs, ys, z, names)
-        self.surface3d.set_surface(xs, ys, z)
+        self.surface3d.set_surface(xs, ys, z, names)
         self._set_optima()
         self._on_start_changed()
         if self.action_arrows.isChecked():
@@ -653,6 +653,7 @@ class MainWindow(QMainWindow):
 
     def _on_log_colour(self, on: bool) -> None:
         self.surface_view.set_log_scale(on)
+        self.surface3d.set_log_scale(on)  # the 3-D height follows the same scale
 
     def _on_arrows(self, on: bool) -> None:
         field = self.model.arrow_field() if on else None

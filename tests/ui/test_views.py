@@ -947,3 +947,132 @@ def test_loss_saddle_plateau_is_visible_on_a_linear_axis(qtbot):
     # the plateau takes a visible share of the height: at least 5 %
     assert (6.25 - 0.0) / (y1 - y0) > 0.05
 
+
+# ------------------------------------------------------------------------------ 3-D without GL
+
+
+class _FakeGLItem:
+    def __init__(self, **kwargs):
+        self.kwargs = dict(kwargs)
+        self.data = {}
+        self.shown = True
+
+    def setData(self, **kwargs):  # noqa: N802 - as pyqtgraph
+        self.data.update(kwargs)
+
+    def setSize(self, *a):  # noqa: N802
+        pass
+
+    def setSpacing(self, *a):  # noqa: N802
+        pass
+
+    def setColor(self, *a):  # noqa: N802
+        pass
+
+    def show(self):
+        self.shown = True
+
+    def hide(self):
+        self.shown = False
+
+
+class _FakeGLView(QtWidgets.QWidget):
+    def __init__(self):
+        super().__init__()
+        self.items = []
+
+    def addItem(self, item):  # noqa: N802
+        self.items.append(item)
+
+    def removeItem(self, item):  # noqa: N802
+        self.items.remove(item)
+
+    def setBackgroundColor(self, *a):  # noqa: N802
+        pass
+
+    def setCameraPosition(self, **kw):  # noqa: N802
+        pass
+
+
+@pytest.fixture
+def fake_gl(monkeypatch):
+    """pyqtgraph.opengl stand-ins that record what the 3-D view hands them (no OpenGL
+    offscreen); the view itself is the real one."""
+    import sys
+    import types
+
+    import pyqtgraph
+
+    import gd_explorer.ui.views.surface3d as s3d
+
+    gl = types.ModuleType("pyqtgraph.opengl")
+    gl.GLViewWidget = _FakeGLView
+    for name in ("GLGridItem", "GLSurfacePlotItem", "GLLinePlotItem", "GLTextItem"):
+        setattr(gl, name, type(name, (_FakeGLItem,), {}))
+    monkeypatch.setitem(sys.modules, "pyqtgraph.opengl", gl)
+    monkeypatch.setattr(pyqtgraph, "opengl", gl, raising=False)
+    monkeypatch.setattr(s3d, "_opengl_ruled_out", lambda: False)
+    monkeypatch.setattr(s3d, "opengl_available", lambda: True)
+    return gl
+
+
+def test_surface3d_height_follows_the_log_toggle_and_axes_are_named(qtbot, fake_gl, runaway):
+    """Task 6: the 3-D height was always log10(f − min + ε) (the bowl drawn as a spike)."""
+    from gd_explorer.ui.views.surface3d import Z_HEIGHT
+
+    v = Surface3DView()
+    qtbot.addWidget(v)
+    xs, ys, z = bowl_grid(61)
+    v.set_surface(xs, ys, z, ("w", "b"))
+    assert not v.is_placeholder
+    mesh = v._surface
+    v.set_log_scale(False)
+    h = mesh.data["z"].T  # GLSurfacePlotItem gets z[i, j] at (x[i], y[j])
+    # linear: height proportional to f, from 0 at the minimum to Z_HEIGHT at the corners
+    np.testing.assert_allclose(h, (z - z.min()) / (z.max() - z.min()) * Z_HEIGHT, rtol=1e-5,
+                               atol=1e-6)
+    mid = h[30, 15]  # halfway to the edge: f is a quarter of the edge's f
+    assert mid == pytest.approx(h[30, 0] / 4, rel=0.02)
+    labels = {item.kwargs["text"]: item for item in v.gl_widget.items
+              if isinstance(item, fake_gl.GLTextItem)}
+    texts = sorted(item.data.get("text", key) for key, item in labels.items())
+    assert texts == ["b", "f", "w"]
+    v.set_log_scale(True)
+    hl = mesh.data["z"].T
+    assert hl[30, 15] > 0.8 * Z_HEIGHT  # the log scale lifts the flanks (the "spike")
+    assert "f (log scale)" in [item.data.get("text") for item in labels.values()]
+    # paths: cut to a box, drawn as segments; a diverged run leaves in its own direction
+    v.set_runs([runaway], None, (0, 1))
+    line = [item for item in v.gl_widget.items if isinstance(item, fake_gl.GLLinePlotItem)][0]
+    pos = line.data["pos"]
+    assert line.kwargs["mode"] == "lines" and len(pos) % 2 == 0 and len(pos) > 4
+    assert np.isfinite(pos).all() and np.abs(pos).max() <= 3 * Z_HEIGHT
+    in_box = [(2.5 - xs[0]) / (xs[-1] - xs[0]) * 2 - 1, (-2 - ys[0]) / (ys[-1] - ys[0]) * 2 - 1]
+    assert pos[0][:2] == pytest.approx(in_box, abs=1e-6)  # from the start, (2.5, -2)
+    end = pos[-1]  # ... and out of the box, cut on its wall
+    assert np.isclose(np.abs(end[:2]).max(), 3.0) or np.isclose(end[2], 3 * Z_HEIGHT)
+
+
+def test_window_log_colour_toggle_reaches_the_3d_view(qtbot, fake_gl):
+    """View ▸ Log colour scale (L) changed the 2-D colours only; the 3-D stayed a log spike."""
+    from gd_explorer.core.session import ProblemSpec
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    try:
+        w.model.set_problem(ProblemSpec(kind="function", function="bowl"))
+        mesh = w.surface3d.gl_widget and w.surface3d._surface
+        xs, ys, z, _ = w.model.surface
+        assert w.action_log_colour.isChecked()
+        w.action_log_colour.trigger()  # off: linear colours and linear height
+        assert not w.action_log_colour.isChecked()
+        h = mesh.data["z"].T
+        sx, sy = -(-len(xs) // 200), -(-len(ys) // 200)
+        zz = z[::sy, ::sx]
+        np.testing.assert_allclose(h / h.max(), (zz - zz.min()) / (zz.max() - zz.min()),
+                                   atol=1e-5)
+        w.action_log_colour.trigger()
+        assert mesh.data["z"].T[len(h) // 2, len(h) // 4] > 0.6 * h.max()  # log again
+    finally:
+        w.close()
