@@ -39,8 +39,10 @@ from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.model.threads import new_thread
 from gd_explorer.model.worker import DescentWorker, RawSnapshot, engine_mode, raw_snapshot
 
-#: Okabe–Ito colours that stay visible on viridis (dark low values, where paths end)
-PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#FFFFFF", "#009E73", "#F0E442",
+#: Run colours: Okabe–Ito's, told apart with colour-vision deficiencies, except its white
+#: and yellow, which vanished on viridis' bright high values where paths start (Paul Tol's
+#: rose and a violet instead); each differs in lightness from both ends of viridis
+PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#EE6677", "#009E73", "#7733FF",
            "#0072B2")
 MAX_RUNS = 8
 SWITCH_INTERVAL = 0.0005
