@@ -1076,3 +1076,41 @@ def test_window_log_colour_toggle_reaches_the_3d_view(qtbot, fake_gl):
         assert mesh.data["z"].T[len(h) // 2, len(h) // 4] > 0.6 * h.max()  # log again
     finally:
         w.close()
+
+
+# ------------------------------------------------------------------------------ user text
+
+
+HOSTILE = "<h1>X</h1><a href='http://e'>l</a>"
+
+
+def test_user_text_is_shown_as_plain_text_in_legends_titles_and_axes(qtbot, runs):
+    """Run labels, dataset/column names, parameter names from a shared session or a CSV
+    reached pyqtgraph's HTML labels: a heading and a live link instead of the text."""
+    hostile = RunSnapshot.make(1, HOSTILE, "#D55E00", True, runs[0].params, runs[0].loss,
+                               runs[0].grad, runs[0].lr)
+    surface, loss, curve, fit, slice_ = (SurfaceView(), LossView(), CurveView(), FitView(),
+                                        SliceView())
+    for v in (surface, loss, curve, fit, slice_):
+        qtbot.addWidget(v)
+    surface.set_surface(*rosenbrock_grid(), (HOSTILE, "b"))
+    surface.set_runs([hostile], None, (0, 1))
+    loss.set_runs([hostile], None)
+    one_d = RunSnapshot.make(1, HOSTILE, "#D55E00", True, runs[0].params[:, :1],
+                             runs[0].loss, runs[0].grad[:, :1], runs[0].lr)
+    xs = np.linspace(-2, 2, 50)
+    curve.set_curve(xs, xs**2, HOSTILE)
+    curve.set_runs([one_d], None)
+    fit.set_data(xs, xs, (HOSTILE, HOSTILE))
+    slice_.set_slice(HOSTILE, xs, xs**2, (0.0, 0.0), "#D55E00")
+    labels = [surface.legend.items[0][1], loss.legend.items[0][1], curve.legend.items[0][1],
+              surface.plot_item.getAxis("bottom").label, curve.plot_item.getAxis("bottom").label,
+              curve.plot_item.titleLabel, fit.plot_item.getAxis("bottom").label,
+              fit.plot_item.getAxis("left").label, slice_.plot_item.titleLabel,
+              slice_.plot_item.getAxis("bottom").label]
+    for label in labels:
+        shown = label.item.toPlainText() if hasattr(label, "item") else label.toPlainText()
+        assert "<h1>X</h1>" in shown, shown  # the tags are shown, not obeyed
+        html = label.item.toHtml() if hasattr(label, "item") else label.toHtml()
+        assert "<a " not in html and "<h1" not in html  # no link, no heading
+    assert "&lt;h1&gt;" in surface.legend.items[0][1].text
