@@ -348,6 +348,9 @@ class MainWindow(QMainWindow):
                                           "actionArrows", "Show −∇f on a grid", True)
         self.action_log_y = self._action(v, "Log-scale &loss axis", self.loss_view.set_log_y,
                                          "Y", "actionLogY", None, True)
+        self._action(v, "Fit surface to &paths", self.model.fit_surface_to_paths, "F",
+                     "actionFitToPaths", "Show the surface around the visible runs' paths and "
+                     "the start (right-click → View All: the problem's own window)")
         v.addSeparator()
         v.addAction(self.problemDock.toggleViewAction())
         v.addAction(self.runsDock.toggleViewAction())
@@ -448,6 +451,12 @@ class MainWindow(QMainWindow):
             self._fit_xs = np.linspace(lo - pad, hi + pad, 200)  # fitted curves drawn here
         self._set_optima()
         self._on_start_changed()
+        # a function's x and y share a unit: one scale for both (circles look round);
+        # zooming or panning asks the model for the surface there
+        self.surface_view.set_equal_aspect(m.equal_aspect)
+        self.surface_view.window_requested.connect(m.set_surface_window,
+                                                   Qt.ConnectionType.UniqueConnection)
+        self.surface_view.set_hover_text("")  # the f under the mouse was the old problem's
         self._on_surface_changed()
         self.setWindowTitle(f"gd-explorer — {m.objective.name}")
         self._on_progressed()
@@ -475,7 +484,7 @@ class MainWindow(QMainWindow):
         if surf is None or surf[2] is None:
             return
         xs, ys, z, names = surf
-        self.surface_view.set_surface(xs, ys, z, names)
+        self.surface_view.set_surface(xs, ys, z, names, home=self.model.default_surface_window)
         self.surface3d.set_surface(xs, ys, z, names)
         self._set_optima()
         self._on_start_changed()

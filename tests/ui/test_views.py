@@ -1114,3 +1114,124 @@ def test_user_text_is_shown_as_plain_text_in_legends_titles_and_axes(qtbot, runs
         html = label.item.toHtml() if hasattr(label, "item") else label.toHtml()
         assert "<a " not in html and "<h1" not in html  # no link, no heading
     assert "&lt;h1&gt;" in surface.legend.items[0][1].text
+
+
+# ------------------------------------------------------------------------------ in the window
+
+
+@pytest.fixture
+def shown_window(qtbot):
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1440, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def wheel(qtbot, view, steps: int, at=None):
+    """Real mouse-wheel events on a PlotView's viewport (negative: zoom out)."""
+    vp = view.plot_widget.viewport()
+    pos = QtCore.QPointF(vp.rect().center()) if at is None else QtCore.QPointF(at)
+    for _ in range(abs(steps)):
+        ev = QtGui.QWheelEvent(pos, QtCore.QPointF(vp.mapToGlobal(pos.toPoint())),
+                               QtCore.QPoint(0, 0), QtCore.QPoint(0, 120 if steps > 0 else -120),
+                               QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier,
+                               QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+        QtWidgets.QApplication.sendEvent(vp, ev)
+
+
+def grid_covers(model, view) -> bool:
+    (x0, x1), (y0, y1) = view.view_box.viewRange()
+    xs, ys, z, _ = model.surface
+    return z is not None and xs[0] <= x0 and xs[-1] >= x1 and ys[0] <= y0 and ys[-1] >= y1
+
+
+def test_surface_axes_are_equal_for_functions_and_free_for_datasets(shown_window, qtbot):
+    """Task 4: x² + y² was drawn as tall ellipses."""
+    from gd_explorer.core.session import ProblemSpec
+
+    w, m = shown_window, shown_window.model
+    m.set_problem(ProblemSpec(kind="function", function="bowl"))
+    px, py = w.surface_view.view_box.viewPixelSize()
+    assert px == pytest.approx(py, rel=1e-6)  # one unit is as long across as up
+    assert m.equal_aspect  # the model says so, the view does not guess
+    qtbot.waitUntil(lambda: grid_covers(m, w.surface_view), timeout=3000)
+    QtWidgets.QApplication.processEvents()
+    # a contour of x² + y² is round on screen: as wide as high in pixels
+    cx, cy = w.surface_view.contours.getData()
+    ring = np.hypot(cx, cy)
+    r = np.median(ring)
+    near = np.abs(ring - r) < 0.02 * r
+    assert (cx[near].max() - cx[near].min()) / px == pytest.approx(
+        (cy[near].max() - cy[near].min()) / py, rel=0.03)
+    qtbot.mouseClick(w.problem_panel.dataset_radio, QtCore.Qt.MouseButton.LeftButton)
+    assert m.problem.kind == "dataset" and not m.equal_aspect
+    assert w.surface_view.view_box.state["aspectLocked"] is False
+    (x0, x1), (y0, y1) = w.surface_view.view_box.viewRange()
+    xs, ys, _, _ = m.surface
+    assert x0 == pytest.approx(xs[0], abs=0.02 * (xs[-1] - xs[0]))  # the grid fills it
+    assert y1 == pytest.approx(ys[-1], abs=0.02 * (ys[-1] - ys[0]))
+
+
+def test_zooming_out_and_panning_recompute_the_surface_where_the_view_is(shown_window, qtbot):
+    """Task 5: zooming out showed black around the grid; runs that left it vanished."""
+    from gd_explorer.core.session import ProblemSpec
+
+    w, m = shown_window, shown_window.model
+    m.set_problem(ProblemSpec(kind="function", function="rosenbrock"))
+    view = w.surface_view
+    qtbot.waitUntil(lambda: grid_covers(m, view), timeout=3000)
+    first = m.surface_window
+    wheel(qtbot, view, -6)  # real wheel events: zoom out
+    (x0, x1), _ = view.view_box.viewRange()
+    assert x1 - x0 > 1.5 * (first[0][1] - first[0][0])  # zoomed out
+    qtbot.waitUntil(lambda: grid_covers(m, view), timeout=3000)  # after the debounce
+    assert m.surface[0].size == 200  # as fine as before, over the larger range
+    # the image covers the view: no black margin
+    rect = view.image.mapRectToParent(view.image.boundingRect())
+    (x0, x1), (y0, y1) = view.view_box.viewRange()
+    assert rect.left() <= x0 and rect.right() >= x1 and rect.top() <= y0 and rect.bottom() >= y1
+    # a drag pans: the surface follows again
+    vp = view.plot_widget.viewport()
+    a = vp.rect().center()
+    qtbot.mousePress(vp, QtCore.Qt.MouseButton.LeftButton, pos=a)
+    for t in range(1, 7):
+        qtbot.mouseMove(vp, a + QtCore.QPoint(40 * t, 25 * t), delay=5)
+    qtbot.mouseRelease(vp, QtCore.Qt.MouseButton.LeftButton, pos=a + QtCore.QPoint(240, 150))
+    assert view.view_box.viewRange()[0][0] < x0  # panned left-wards (dragged right)
+    qtbot.waitUntil(lambda: grid_covers(m, view), timeout=3000)
+    # right-click → View All goes back to the problem's own window
+    view.view_box.autoRange()
+    (x0, x1), _ = view.view_box.viewRange()
+    d = m.default_surface_window
+    assert x0 <= d[0][0] + 1e-9 and x1 >= d[0][1] - 1e-9 and x1 - x0 < 1.5 * (d[0][1] - d[0][0])
+
+
+def test_fit_to_paths_shows_the_runs_and_the_start(shown_window, qtbot):
+    """Task 5: View ▸ Fit surface to paths (F) sets the model's surface window."""
+    from PySide6.QtGui import QAction
+
+    from gd_explorer.core.session import ProblemSpec, RunSpec
+
+    w, m = shown_window, shown_window.model
+    m.set_problem(ProblemSpec(kind="function", function="bowl"))
+    m.update_run(m.runs[0].run_id, RunSpec("sgd", 0.99, hyper={"momentum": 0.5}))
+    m.set_limits(max_steps=60)
+    qtbot.mouseClick(w.run_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not m.running, timeout=10_000)
+    act = w.findChild(QAction, "actionFitToPaths")
+    assert act.shortcut().toString() == "F" and act in w.findChild(QtWidgets.QMenuBar)\
+        .actions()[2].menu().actions()
+    act.trigger()
+    (x0, x1), (y0, y1) = m.surface_window
+    pts = np.concatenate([s.params for s in m.snapshots()])
+    assert x0 <= pts[:, 0].min() and x1 >= pts[:, 0].max()
+    assert y0 <= pts[:, 1].min() and y1 >= pts[:, 1].max()
+    assert x1 - x0 < 1.3 * (pts[:, 0].max() - pts[:, 0].min()) + 0.2
+    (vx0, vx1), (vy0, vy1) = w.surface_view.view_box.viewRange()
+    assert vx0 <= pts[:, 0].min() and vx1 >= pts[:, 0].max()  # the view shows them
+    assert vy0 <= pts[:, 1].min() and vy1 >= pts[:, 1].max()

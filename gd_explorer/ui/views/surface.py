@@ -45,6 +45,13 @@ MIN_UPDATE_PX = 14.0
 
 #: paths with at most this many drawn points get a dark outline
 SHADOW_MAX_POINTS = 500
+#: the visible range is asked for this long after it last changed (a drag or wheel settles)
+SETTLE_MS = 150
+#: ... when the grid does not cover it, or covers it this much more coarsely than it could
+#: (its span exceeds the view's by more than 1 / REGRID_ZOOM along an axis)
+REGRID_ZOOM = 0.6
+#: a requested window reaches this fraction of the view's span beyond it on every side
+REQUEST_PAD = 0.05
 
 _EMPTY = np.empty(0)
 
@@ -146,6 +153,14 @@ def contour_paths(xs: np.ndarray, ys: np.ndarray, c: np.ndarray,
     return pts[:, 0].copy(), pts[:, 1].copy(), np.concatenate(conn_all)
 
 
+def _same_window(a, b) -> bool:
+    """Two windows ``(x0, x1, y0, y1)`` equal up to rounding (None never equals)."""
+    if a is None or b is None:
+        return False
+    tol = 1e-9 * max(abs(a[1] - a[0]), abs(a[3] - a[2]), 1e-300)
+    return all(abs(p - q) <= tol for p, q in zip(a, b, strict=True))
+
+
 class _RunItems:
     """The items of one run (created once per run_id)."""
 
@@ -182,10 +197,16 @@ class SurfaceView(PlotView):
         A plain left click in the plot, in data coordinates (not on drags or pans).
     hovered(float, float)
         The mouse moved over the plot, in data coordinates.
+    window_requested(object)
+        ``((x0, x1), (y0, y1))``: the range the user panned or zoomed to, once it has
+        settled (``SETTLE_MS``), when the grid shown does not cover it or is too coarse
+        for it. Whoever owns the surface computes it there and calls :meth:`set_surface`;
+        a grid for the requested window does not move the view.
     """
 
     start_clicked = QtCore.Signal(float, float)
     hovered = QtCore.Signal(float, float)
+    window_requested = QtCore.Signal(object)
 
     def __init__(self, parent=None):
         super().__init__("surfacePlot", "Loss surface", parent)
@@ -267,11 +288,19 @@ class SurfaceView(PlotView):
         # paths are cut to a box around the view (huge coordinates crash Qt's rasteriser)
         self._clip = ClipBox()
         self.view_box.sigRangeChanged.connect(self._on_range_changed)
+        self._grid_window = None  # (x0, x1, y0, y1) of the grid points shown
+        self._requested = None  # the last window asked for
+        self._home = None  # where View All goes: (x0, x1, y0, y1)
+        self._settle = QtCore.QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_range_settled)
 
     # ----------------------------------------------------------------- surface
     def set_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
-                    names: tuple[str, str]) -> None:
-        """Show the loss ``z`` on the grid ``xs`` × ``ys`` and fit the view to it.
+                    names: tuple[str, str], home=None) -> None:
+        """Show the loss ``z`` on the grid ``xs`` × ``ys``; fit the view to it unless it is
+        the grid shown before (new values) or the one :attr:`window_requested` asked for.
 
         Parameters
         ----------
@@ -281,6 +310,9 @@ class SurfaceView(PlotView):
             Loss values, shape ``(ny, nx)`` (row ``j`` is ``y = ys[j]``); NaN/inf allowed.
         names
             The two parameter names, for the axis labels.
+        home
+            ``((x0, x1), (y0, y1))`` that View All (right-click) shows, e.g. the problem's
+            own window; None: the grid.
         """
         xs = np.asarray(xs, dtype=np.float64).ravel()
         ys = np.asarray(ys, dtype=np.float64).ravel()
@@ -293,7 +325,13 @@ class SurfaceView(PlotView):
         self.plot_item.setLabel("left", plain(self._names[1]))
         self._grid = (xs, ys, z)
         self._redraw_surface()
-        if self._extent is not None:
+        window = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])) if len(xs) and \
+            len(ys) else None
+        follow = window is not None and (_same_window(window, self._grid_window)
+                                         or _same_window(window, self._requested))
+        self._grid_window = window
+        self._home = None if home is None else (*map(float, home[0]), *map(float, home[1]))
+        if self._extent is not None and not follow:
             self.fit_view()
 
     def _redraw_surface(self) -> None:
@@ -336,7 +374,34 @@ class SurfaceView(PlotView):
             self._redraw_surface()
 
     def _fit_rect(self):
-        return self._extent
+        return self._home or self._extent
+
+    def set_equal_aspect(self, on: bool) -> None:
+        """Draw both axes to one scale (for parameters in the same unit, e.g. a function's
+        x and y) or let each fill the plot (a weight and a bias)."""
+        on = bool(on)
+        locked = self.view_box.state["aspectLocked"] is not False
+        if on != locked:
+            self.view_box.setAspectLocked(on, ratio=1.0)
+            if self._extent is not None:
+                self.fit_view()
+
+    def _on_range_settled(self) -> None:
+        """Ask for a grid over the visible range if the one shown does not do for it."""
+        if self._extent is None:
+            return
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        e0, e1, f0, f1 = self._extent
+        covered = e0 <= x0 and x1 <= e1 and f0 <= y0 and y1 <= f1
+        fine = (x1 - x0) >= REGRID_ZOOM * (e1 - e0) and (y1 - y0) >= REGRID_ZOOM * (f1 - f0)
+        if covered and fine:
+            return
+        px, py = REQUEST_PAD * (x1 - x0), REQUEST_PAD * (y1 - y0)
+        window = ((x0 - px, x1 + px), (y0 - py, y1 + py))
+        if not all(math.isfinite(v) for pair in window for v in pair):
+            return
+        self._requested = (*window[0], *window[1])
+        self.window_requested.emit(window)
 
     # ----------------------------------------------------------------- runs
     def set_runs(self, snaps: Sequence[RunSnapshot], cursor: int | None,
@@ -427,7 +492,10 @@ class SurfaceView(PlotView):
                                 f"{n1} ≈ {approx(ey)}")
 
     def _on_range_changed(self, *_) -> None:
-        """Panned or zoomed: cut the paths to a new box if needed, move the markers."""
+        """Panned or zoomed: cut the paths to a new box if needed, move the markers, and
+        once the range settles ask for a surface there."""
+        if self._grid is not None:
+            self._settle.start()
         if self._clip.update(self.view_box.viewRange()):
             for items in self._runs.values():
                 if items.path.isVisible():
