@@ -554,8 +554,8 @@ class MainWindow(QMainWindow):
 
     def _update_step_arrows(self, sel, cursor) -> None:
         m = self.model
-        if m.dim < 2 or sel is None or sel.n == 0:
-            self.surface_view.set_step_arrows((0.0, 0.0), None, None, None, "#ffffff")
+        if m.dim < 2 or sel is None or sel.n == 0 or not sel.visible:  # hidden: no arrows
+            self.surface_view.set_step_arrows(None, None, None, None, "#ffffff")
             return
         a = m.surface_axes
         k = sel.index(cursor)

@@ -1235,3 +1235,39 @@ def test_fit_to_paths_shows_the_runs_and_the_start(shown_window, qtbot):
     (vx0, vx1), (vy0, vy1) = w.surface_view.view_box.viewRange()
     assert vx0 <= pts[:, 0].min() and vx1 >= pts[:, 0].max()  # the view shows them
     assert vy0 <= pts[:, 1].min() and vy1 >= pts[:, 1].max()
+
+
+def test_hidden_selected_run_draws_no_step_arrows(shown_window, qtbot):
+    w, m = shown_window, shown_window.model
+    qtbot.mouseClick(w.step_button, QtCore.Qt.MouseButton.LeftButton)
+    sel = m.selected_run_id
+    assert w.surface_view.arrow_grad.isVisible()  # the selected run's −∇f
+    row = [r.run_id for r in m.runs].index(sel)
+    w.runs_panel.run_list.item(row).setCheckState(QtCore.Qt.CheckState.Unchecked)  # hide it
+    assert m.selected_run_id == sel and not m.selected_snapshot().visible
+    arrows = (w.surface_view.arrow_grad, w.surface_view.arrow_update, w.surface_view.arrow_mom)
+    assert not any(a.isVisible() for a in arrows)
+    assert not any(label.isVisible() for label in w.surface_view.arrow_labels.values())
+    qtbot.mouseClick(w.step_button, QtCore.Qt.MouseButton.LeftButton)
+    assert not any(a.isVisible() for a in arrows)  # and stays hidden while it moves on
+    w.runs_panel.run_list.item(row).setCheckState(QtCore.Qt.CheckState.Checked)
+    assert w.surface_view.arrow_grad.isVisible()
+
+
+def test_hover_text_does_not_outlive_the_function(shown_window, qtbot):
+    """The corner kept the old function's f after switching functions."""
+    from gd_explorer.core.session import ProblemSpec
+
+    w, m = shown_window, shown_window.model
+    view = w.surface_view
+    scene_pos = view.view_box.mapViewToScene(QtCore.QPointF(0.5, 0.5))
+    view.plot_widget.scene().sigMouseMoved.emit(scene_pos)  # what a mouse move emits
+    text = view.corner_label.toPlainText()
+    assert view.corner_label.isVisible() and f"f = {(1 - 0.5)**2 + 100 * 0.25**2:.6g}" in text
+    i = w.problem_panel.function_picker.findData("bowl")
+    w.problem_panel.function_picker.setCurrentIndex(i)
+    w.problem_panel.function_picker.activated.emit(i)  # as a user's pick
+    assert m.objective.name == "bowl"
+    assert not view.corner_label.isVisible() or "f = 0.5" in view.corner_label.toPlainText()
+    m.set_problem(ProblemSpec(kind="function", function="rosenbrock"))
+    assert not view.corner_label.isVisible()
