@@ -1271,3 +1271,28 @@ def test_hover_text_does_not_outlive_the_function(shown_window, qtbot):
     assert not view.corner_label.isVisible() or "f = 0.5" in view.corner_label.toPlainText()
     m.set_problem(ProblemSpec(kind="function", function="rosenbrock"))
     assert not view.corner_label.isVisible()
+
+
+def test_curve_tangent_labels_of_several_runs_do_not_overlap(qtbot):
+    """Runs from one start share their first tangent: the labels were drawn on top of each
+    other."""
+    f = get_function("fence-area")
+    runs3 = [snap_of(i, f, "sgd", (57.0,), 30, color=c, lr=lr, maximize=True)
+             for i, (lr, c) in enumerate(((0.1, "#D55E00"), (0.3, "#56B4E9"),
+                                          (0.05, "#E69F00")), 1)]
+    v = shown(qtbot, CurveView())
+    xs = np.linspace(0, 100, 201)
+    v.set_curve(xs, 100 * xs - xs**2, "x")
+    for cursor in (0, 1, 5):
+        v.set_runs(runs3, cursor)
+        QtWidgets.QApplication.processEvents()
+        rects = [v._runs[i].slope_label.sceneBoundingRect() for i in (1, 2, 3)]
+        assert all(r.width() > 10 for r in rects)
+        for a in range(3):
+            for b in range(a + 1, 3):
+                assert not rects[a].intersects(rects[b]), (cursor, a, b)
+    # each still starts at its own tangent's end: the first label did not move
+    k = runs3[0].index(5)
+    lx = v._runs[1].slope_label.pos().x()
+    x0 = runs3[0].params[k, 0]
+    assert abs(lx - x0) == pytest.approx(0.12 * (v._rect[1] - v._rect[0]))

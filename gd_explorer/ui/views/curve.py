@@ -243,25 +243,26 @@ class CurveView(PlotView):
         set_curve_data(items.path, x, y)
 
     def _stack_labels(self) -> None:
-        """Put the slope labels where they belong, moved down (in pixels) past any label
-        of another run they would cover: runs from one start share a tangent at first."""
-        x0, _, _, y1 = view_rect(self.view_box)
-        px, py = pixel_size(self.view_box)
+        """Put the slope labels where they belong, moved down past any label of another
+        run they would cover: runs from one start share a tangent at first."""
+        py = pixel_size(self.view_box)[1]
+        top = self.view_box.sceneBoundingRect().top()
         placed: list[QtCore.QRectF] = []
         for items in self._runs.values():
             if items.label_at is None:
                 continue
             lx, ly = items.label_at
-            br = items.slope_label.textItem.boundingRect()
-            w, h = br.width(), br.height()
-            ax, ay = items.slope_label.anchor.x(), items.slope_label.anchor.y()
-            # the label's rectangle in pixels from the view's top-left corner (y down)
-            rect = QtCore.QRectF((lx - x0) / px - ax * w, (y1 - ly) / py - ay * h, w, h)
-            shift = 0.0
+            label = items.slope_label
+            # in scene pixels: the label keeps its pixel size whatever the zoom (its own
+            # rectangle is in pixels, anchored at its position)
+            at = self.view_box.mapViewToScene(QtCore.QPointF(lx, ly))
+            rect = label.boundingRect().translated(at).adjusted(0, -LABEL_GAP_PX, 0,
+                                                               LABEL_GAP_PX)
+            shift = max(0.0, top - rect.top())  # not above the plot (a tangent near its top)
             while any(rect.translated(0, shift).intersects(r) for r in placed):
-                shift += 0.5 * h  # a few steps at most: there are at most 8 runs
+                shift += 0.5 * rect.height()  # a few steps at most: 8 runs at most
             placed.append(rect.translated(0, shift))
-            items.slope_label.setPos(lx, ly - shift * py)
+            label.setPos(lx, ly - shift * py)
 
     def _place_runaways(self) -> None:
         view = view_rect(self.view_box)
