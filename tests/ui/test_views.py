@@ -1296,3 +1296,65 @@ def test_curve_tangent_labels_of_several_runs_do_not_overlap(qtbot):
     lx = v._runs[1].slope_label.pos().x()
     x0 = runs3[0].params[k, 0]
     assert abs(lx - x0) == pytest.approx(0.12 * (v._rect[1] - v._rect[0]))
+
+
+def test_legends_go_where_they_cover_neither_the_start_nor_the_runs(qtbot):
+    """The legend sat in the top-right corner whatever was there: over the start ★ and
+    the paths of a run that started there, over a loss curve that rose."""
+    f = get_function("bowl")
+    runs2 = [snap_of(1, f, "sgd", (2.6, 2.6), 60, color="#D55E00", lr=0.05, label="SGD"),
+             snap_of(2, f, "adam", (2.6, 2.6), 60, color="#56B4E9", lr=0.05, label="Adam")]
+    v = shown(qtbot, SurfaceView(), size=(640, 520))
+    v.set_surface(*bowl_grid(), ("x", "y"))
+    v.set_start((2.6, 2.6))  # in the top-right corner
+    v.set_runs(runs2, None, (0, 1))
+    QtWidgets.QApplication.processEvents()
+    box = v.legend.sceneBoundingRect()
+    star = v.view_box.mapViewToScene(QtCore.QPointF(2.6, 2.6))
+    assert not box.contains(star)
+    for s in runs2:
+        for x, y in s.params[::3]:
+            assert not box.contains(v.view_box.mapViewToScene(QtCore.QPointF(x, y)))
+    # the loss: a run that climbs to the top-right corner
+    up = synthetic(3, 300, loss=np.linspace(1.0, 50.0, 300))
+    down = synthetic(4, 300, loss=np.linspace(1.0, 0.5, 300))
+    lv = shown(qtbot, LossView(), size=(640, 400))
+    lv.set_runs([up, down], None)
+    QtWidgets.QApplication.processEvents()
+    box = lv.legend.sceneBoundingRect()
+    for y_data, s in ((up.loss, up), (down.loss, down)):
+        for k in range(0, 300, 10):
+            p = lv.view_box.mapViewToScene(QtCore.QPointF(k, y_data[k]))
+            assert not box.contains(p), (s.label, k)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_colour_bar_shows_numbers(qtbot, log):
+    """With f up to 2.6e7 (the fence fit, linear colours) the bar showed no number at all:
+    pyqtgraph dropped every label wider than the bar's axis."""
+    xs, ys = np.linspace(-1, 3, 50), np.linspace(-800, 4000, 60)
+    z = 1e6 + (xs[None, :] * 1000) ** 2 + ys[:, None] ** 2
+    v = shown(qtbot, SurfaceView(), size=(500, 400))
+    v.set_log_scale(log)
+    v.set_surface(xs, ys, z, ("w", "b"))
+    QtWidgets.QApplication.processEvents()
+    axis = v.colorbar.axis
+    img = image_of(v)
+    bar = axis.sceneBoundingRect().toRect()
+    region = img[bar.top():bar.bottom(), bar.left() + 8:bar.right()]  # right of the ticks
+    assert (region.max(axis=2) > 120).sum() > 50  # light text on the dark background
+    ticks = axis._tickLevels[0]
+    assert len(ticks) >= 3
+    metrics = QtGui.QFontMetrics(axis.style["tickFont"] or QtGui.QFont())
+    assert all(metrics.horizontalAdvance(text) + 8 < axis.width() for _, text in ticks)
+    title = v.colorbar.getAxis("left").labelText
+    if log:
+        assert title.startswith("f − min") and "1e6" in title  # the minimum is 1e6
+        assert [text for _, text in ticks][:2] == ["1", "10"] or len(ticks) >= 4
+    else:
+        assert title == "f" and {text for _, text in ticks} >= {"1e7", "2e7"}
+    from gd_explorer.ui.views.surface import colorbar_ticks, short_number
+
+    assert [short_number(v) for v in (0.25, 1500, 2.5e7, 1e-4, 1000)] == \
+        ["0.25", "1500", "2.5e7", "1e-4", "1000"]
+    assert colorbar_ticks(0.0, 1.0, {"log": False})[0][0] == (0.0, "0")

@@ -27,6 +27,9 @@ COLORMAP_NAME = "viridis"
 MIN_SIZE = (320, 240)
 #: below this size the legends are hidden (they would cover the data)
 LEGEND_MIN_SIZE = (440, 300)
+#: where a legend may sit: the plot's corners, as pyqtgraph legend offsets (pixels)
+LEGEND_CORNERS = {"top-right": (-6, 6), "top-left": (6, 6), "bottom-right": (-6, -6),
+                  "bottom-left": (6, -6)}
 NUMBER_FORMAT = "{:.6g}"
 #: room (KiB) for the views' cached pixmaps in QPixmapCache
 PIXMAP_CACHE_KB = 128 * 1024
@@ -356,10 +359,10 @@ def approx(v: float) -> str:
     v = float(v)
     if not math.isfinite(v):
         return str(v)
-    if v != 0 and not 1e-3 <= abs(v) < 1e5:
+    if v != 0 and not 1e-3 <= abs(v) < 1e4:
         mant, exp = f"{v:.1e}".split("e")
         return f"{mant}e{int(exp)}"
-    return f"{v:.3g}"
+    return f"{v:.4g}"
 
 
 def runaway_of(x: np.ndarray, y: np.ndarray, view) -> tuple | None:
@@ -485,6 +488,30 @@ class RunawayMarker:
             self.label.setText(text)
         self.arrow.show()
         self.label.show()
+
+
+def unstack(view_box, labels) -> None:
+    """Move shown TextItems apart: each one that would cover a label before it moves down
+    (up, near the plot's bottom) by half its height until it covers none. Several runs
+    leaving the view at one place would otherwise write their labels on top of each other.
+    """
+    py = pixel_size(view_box)[1]
+    plot = view_box.sceneBoundingRect()
+    placed: list[QtCore.QRectF] = []
+    for label in labels:
+        if not label.isVisible():
+            continue
+        at = view_box.mapViewToScene(label.pos())
+        rect = label.boundingRect().translated(at)  # pixels: the label ignores the zoom
+        down = 1.0 if rect.bottom() + 3 * rect.height() < plot.bottom() else -1.0
+        shift = 0.0
+        while any(rect.translated(0, shift).intersects(r) for r in placed) \
+                and abs(shift) < 20 * rect.height():
+            shift += down * 0.5 * rect.height()
+        placed.append(rect.translated(0, shift))
+        if shift:
+            p = label.pos()
+            label.setPos(p.x(), p.y() - shift * py)
 
 
 def view_rect(view_box) -> tuple[float, float, float, float]:
@@ -811,14 +838,79 @@ class PlotView(QtWidgets.QWidget):
             # text from a pixmap instead of laying it out again each time
             self.legend.items[-1][1].item.setCacheMode(_CACHE)
         run.label = label
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        """The legend is shown when it has entries and the plot is large enough for it
+        (an empty one is a small dark square)."""
+        size = self.size()
+        self.legend.setVisible(bool(self.legend.items) and size.width() >= LEGEND_MIN_SIZE[0]
+                               and size.height() >= LEGEND_MIN_SIZE[1])
 
     def add_legend(self):
-        """The plot's legend (top right); hidden while the view is too small for it."""
-        self.legend = self.plot_item.addLegend(offset=(-6, 6), labelTextSize="9pt",
-                                               labelTextColor="#e6e6e6")
+        """The plot's legend, in the corner where it covers least (:meth:`place_legend`);
+        hidden while the view is too small for it."""
+        self.legend = self.plot_item.addLegend(offset=LEGEND_CORNERS["top-right"],
+                                               labelTextSize="9pt", labelTextColor="#e6e6e6")
         self.legend.setBrush(pg.mkBrush(0, 0, 0, 150))
-        self.legend.setToolTip("Runs by colour (hidden when the plot is small)")
+        self.legend.setToolTip("Runs by colour (in the corner where it covers least; "
+                               "hidden when the plot is small)")
+        self.legend_corner = "top-right"
+        self._legend_key = None
+        self._show_legend()  # hidden until it has entries
         return self.legend
+
+    def place_legend(self, points, key=None) -> str:
+        """Move the legend to the corner of the plot where it covers least.
+
+        Parameters
+        ----------
+        points
+            Callable returning ``[(x, y, weight), …]``: arrays of data points (in plotted
+            coordinates) and how much covering each costs (the start ★ a lot, a current
+            point some, a path sample 1). Only called when ``key`` changed.
+        key
+            Anything that changes when the answer may (entries, sizes, the view range);
+            None: always evaluate.
+
+        Returns
+        -------
+        str
+            The corner, e.g. ``"bottom-left"``; it only changes for a cheaper one.
+        """
+        legend = self.legend
+        if legend is None or not legend.items:
+            return getattr(self, "legend_corner", "top-right")
+        key = None if key is None else (key, view_rect(self.view_box), len(legend.items))
+        if key is not None and key == self._legend_key:
+            return self.legend_corner
+        self._legend_key = key
+        w, h = legend.boundingRect().width(), legend.boundingRect().height()
+        width, height = self.view_box.width(), self.view_box.height()
+        if not (w > 0 and h > 0 and width > w and height > h):
+            return self.legend_corner
+        x0, _, _, y1 = view_rect(self.view_box)
+        px, py = pixel_size(self.view_box)
+        rects = {}  # corner -> (left, top) of the legend there, in view pixels
+        for corner, (ox, oy) in LEGEND_CORNERS.items():
+            rects[corner] = (ox if ox > 0 else width + ox - w, oy if oy > 0 else height + oy - h)
+        totals = dict.fromkeys(rects, 0.0)
+        for x, y, weight in points():
+            x = np.asarray(x, dtype=np.float64)
+            y = np.asarray(y, dtype=np.float64)
+            if x.size == 0:
+                continue
+            with np.errstate(all="ignore"):
+                u, v = (x - x0) / px, (y1 - y) / py
+            for corner, (left, top) in rects.items():
+                with np.errstate(invalid="ignore"):
+                    inside = (u >= left) & (u <= left + w) & (v >= top) & (v <= top + h)
+                totals[corner] += weight * int(np.count_nonzero(inside))
+        best = min(totals, key=lambda c: (totals[c], list(LEGEND_CORNERS).index(c)))
+        if totals[best] < totals[self.legend_corner]:
+            self.legend_corner = best
+            legend.setOffset(LEGEND_CORNERS[best])
+        return self.legend_corner
 
     # -- hidden views do no work ------------------------------------------------------------
     def _defer_while_hidden(self, name: str, *args) -> bool:
@@ -841,9 +933,7 @@ class PlotView(QtWidgets.QWidget):
         """Hide the legend when it would cover most of a small plot."""
         super().resizeEvent(ev)
         if self.legend is not None:
-            size = ev.size()
-            self.legend.setVisible(size.width() >= LEGEND_MIN_SIZE[0]
-                                   and size.height() >= LEGEND_MIN_SIZE[1])
+            self._show_legend()
 
     # -- range handling -------------------------------------------------------------
     def _fit_rect(self) -> tuple[float, float, float, float] | None:

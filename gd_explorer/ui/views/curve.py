@@ -24,6 +24,7 @@ from gd_explorer.ui.views._common import (
     runaway_of,
     set_curve_data,
     stride_indices,
+    unstack,
     view_rect,
 )
 
@@ -237,6 +238,22 @@ class CurveView(PlotView):
                 self.plot_item.removeItem(it)
         self._stack_labels()
         self._place_runaways()
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        """The legend to the corner that covers least of the curve, start and iterates."""
+        key = (tuple((rid, items.path.isVisible(), len(items.raw[0]) // 50)
+                     for rid, items in self._runs.items()), self._xs.size)
+
+        def points():
+            pts = [(self._xs, self._fs, 1.0), (*self.start_marker.getData(), 1000.0)]
+            for items in self._runs.values():
+                x, y = items.raw
+                if items.path.isVisible() and len(x):
+                    pts += [(x, y, 3.0), (x[-1:], y[-1:], 50.0)]
+            return pts
+
+        self.place_legend(points, key)
 
     def _draw_path(self, items: _CurveRunItems) -> None:
         x, y, _ = clip_xy(*items.raw, self._clip.box)
@@ -275,6 +292,7 @@ class CurveView(PlotView):
             frm, to, (ex, ey) = where
             items.runaway.place(view, pixel_size(self.view_box), frm, to,
                                 f"→ {self._name} ≈ {approx(ex)}, f ≈ {approx(ey)}")
+        unstack(self.view_box, [r.runaway.label for r in self._runs.values()])
 
     def _on_range_changed(self, *_) -> None:
         if self._clip.update(self.view_box.viewRange()):
@@ -283,6 +301,7 @@ class CurveView(PlotView):
                     self._draw_path(items)
         self._stack_labels()
         self._place_runaways()
+        self._update_legend()
 
     def run_items(self, run_id: int):
         """``(path, tangent, point)`` items of a run (None if absent), for tests."""

@@ -19,6 +19,7 @@ from gd_explorer.ui.views._common import (
     pixel_size,
     plain,
     set_curve_data,
+    unstack,
     view_rect,
 )
 
@@ -178,6 +179,7 @@ class FitView(PlotView):
             fit.runaway.place(view, pixel_size(self.view_box), mid,
                               (float(x[j]), float(y[j])),
                               f"→ {self._y_name} ≈ {approx(y[j])}")
+        unstack(self.view_box, [r.runaway.label for r in self._fits.values()])
 
     def _on_range_changed(self, *_) -> None:
         if self._clip.update(self.view_box.viewRange()):

@@ -22,6 +22,7 @@ from gd_explorer.ui.views._common import (
     inside,
     padded,
     pixel_size,
+    unstack,
     view_rect,
 )
 
@@ -387,6 +388,24 @@ class LossView(PlotView):
                 self._cursor_at = c
                 self.cursor_line.setToolTip(f"cursor at step {c}")
         self._place_runaways()
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        """The legend to the corner that covers least of the curves and current points."""
+        runs = [r for r in self._runs.values() if r.item.isVisible()]
+        key = (tuple((id(r), r.shown) for r in runs), self._points_key)
+
+        def points():
+            pts = []
+            for r in runs:
+                x, y = r.item.curve.getData()  # as plotted (log10 on a log axis)
+                if x is not None:
+                    pts.append((x, y, 1.0))
+                if r.current is not None:
+                    pts.append(([r.current[0]], [r.current[1]], 50.0))
+            return pts
+
+        self.place_legend(points, key)
 
     def _followed_rect(self, visible, use_log: bool):
         """``(x0, x1, y0, y1)`` the view follows: the finite losses, runaways left out."""
@@ -423,6 +442,7 @@ class LossView(PlotView):
             # straight up or down from the middle of the view, above the point's step
             run.runaway.place(view, pixel, (x, 0.5 * (view[2] + view[3])), cur[:2],
                               f"→ loss ≈ {approx(cur[2])}")
+        unstack(self.view_box, [r.runaway.label for r in self._runs.values()])
 
     def _on_range_changed(self, *_) -> None:
         if self._clip.update(self.view_box.viewRange()):
@@ -431,6 +451,7 @@ class LossView(PlotView):
             self._refresh_curves()
             self._points_key = None
         self._place_runaways()
+        self._update_legend()
 
     def _coarse_points(self) -> int:
         """Points of a curve that spans the view: a power of two >= LOSS_POINTS_PER_PIXEL

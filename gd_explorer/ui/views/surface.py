@@ -31,6 +31,7 @@ from gd_explorer.ui.views._common import (
     qcolor,
     runaway_of,
     stable_stride_indices,
+    unstack,
     view_rect,
 )
 
@@ -52,6 +53,51 @@ SETTLE_MS = 150
 REGRID_ZOOM = 0.6
 #: a requested window reaches this fraction of the view's span beyond it on every side
 REQUEST_PAD = 0.05
+#: width of the colour bar's tick-label column
+COLORBAR_AXIS_PX = 48
+
+
+def short_number(v: float) -> str:
+    """A tick label of at most ~6 characters: ``0.25``, ``1500``, ``2.5e7``, ``1e-4``."""
+    v = float(v)
+    if v == 0 or not math.isfinite(v):
+        return "0" if v == 0 else str(v)
+    if 1e-3 <= abs(v) < 1e4:
+        return f"{v:.4g}"
+    mant, exp = f"{v:.1e}".split("e")
+    mant = mant.rstrip("0").rstrip(".")
+    return f"{mant}e{int(exp)}"
+
+
+def colorbar_ticks(lo: float, hi: float, info: dict) -> tuple[list, str]:
+    """Ticks ``[(position, label), …]`` and the title of the colour bar.
+
+    On the linear scale the positions are round values of f; on the log scale they are
+    whole decades of ``f − min`` (the colour is ``log10(f − min + ε)``), labelled with
+    that difference (``1e-3``, ``0.1``, ``10``), and the title gives the minimum when it
+    is not negligible.
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+        return [], "f"
+    if not info["log"]:
+        raw = (hi - lo) / 5
+        mag = 10.0 ** math.floor(math.log10(raw))
+        step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+        first = math.ceil(lo / step) * step
+        vals = [first + i * step for i in range(int((hi - first) / step) + 1)]
+        return [(v, short_number(v)) for v in vals if lo <= v <= hi], "f"
+    span = hi - lo
+    every = max(1, math.ceil(span / 7))  # at most ~7 labelled decades
+    ks = [k for k in range(math.ceil(lo), math.floor(hi) + 1) if k % every == 0]
+    if len(ks) < 3:  # a narrow range: thirds of decades too
+        ks = sorted(set(ks) | {k + d for k in range(math.floor(lo) - 1, math.ceil(hi) + 1)
+                               for d in (math.log10(2), math.log10(5))})
+        ks = [k for k in ks if lo <= k <= hi]
+    ticks = [(k, short_number(10.0 ** k)) for k in ks]
+    zmin = info["zmin"]
+    if zmin == 0 or abs(zmin) < 10.0 ** lo:
+        return ticks, "f  (log scale)"
+    return ticks, f"f − min  (log scale; min = {short_number(zmin)})"
 
 _EMPTY = np.empty(0)
 
@@ -222,10 +268,14 @@ class SurfaceView(PlotView):
         pi.addItem(self.image)
         self.colorbar = pg.ColorBarItem(
             colorMap=COLORMAP_NAME, interactive=False, colorMapMenu=False, width=14,
-            label="log10(f − min + ε)",
+            label="f  (log scale)",
         )
         self.colorbar.setToolTip("Colour scale of the loss surface")
         self.colorbar.setImageItem(self.image, insert_in=pi)
+        # our own short tick labels (values of f, or of f − min in decades): pyqtgraph's
+        # own drop every label wider than the bar's axis ("10000000") and show no number
+        self.colorbar.axis.enableAutoSIPrefix(False)
+        self.colorbar.axis.setWidth(COLORBAR_AXIS_PX)
         self.contours = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 110, width=1),
                                          antialias=True)
         self.contours.setZValue(5)
@@ -343,7 +393,7 @@ class SurfaceView(PlotView):
             self.contours.setData(_EMPTY, _EMPTY)
             self._extent = None
             return
-        c, _ = surface_transform(z, self._log)
+        c, info = surface_transform(z, self._log)
         b = finite_bounds(c)
         lo, hi = b if b is not None else (0.0, 1.0)
         if hi <= lo:
@@ -359,7 +409,9 @@ class SurfaceView(PlotView):
         w, h = xb[1] - xb[0] + dx, yb[1] - yb[0] + dy
         self.image.setRect(QtCore.QRectF(x0, y0, w, h))
         self._extent = (x0, x0 + w, y0, y0 + h)
-        self.colorbar.getAxis("left").setLabel("log10(f − min + ε)" if self._log else "f")
+        ticks, title = colorbar_ticks(lo, hi, info)
+        self.colorbar.axis.setTicks([ticks])
+        self.colorbar.getAxis("left").setLabel(title)
         x, y, conn = contour_paths(xs, ys, c, contour_levels(c, self._log))
         if x.size:
             self.contours.setData(x, y, connect=conn)
@@ -466,6 +518,23 @@ class SurfaceView(PlotView):
             for item in items.runaway.items():
                 self.plot_item.removeItem(item)
         self._place_runaways()
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        """The legend to the corner that covers least of the start, paths and points."""
+        key = (tuple((rid, items.path.isVisible(), len(items.raw[0]) // 100)
+                     for rid, items in self._runs.items()), self.start_marker.data.size)
+
+        def points():
+            pts = [(*self.start_marker.getData(), 1000.0),
+                   (*self.optima_marker.getData(), 200.0)]
+            for items in self._runs.values():
+                x, y = items.raw
+                if items.path.isVisible() and len(x):
+                    pts += [(x, y, 1.0), (x[-1:], y[-1:], 50.0)]
+            return pts
+
+        self.place_legend(points, key)
 
     def _draw_path(self, items: _RunItems) -> None:
         """Hand the run's samples, cut to the clip box, to its path item (if they changed)."""
@@ -490,6 +559,7 @@ class SurfaceView(PlotView):
             n0, n1 = self._names
             items.runaway.place(view, pixel, frm, to, f"→ {n0} ≈ {approx(ex)}, "
                                 f"{n1} ≈ {approx(ey)}")
+        unstack(self.view_box, [r.runaway.label for r in self._runs.values()])
 
     def _on_range_changed(self, *_) -> None:
         """Panned or zoomed: cut the paths to a new box if needed, move the markers, and
@@ -501,6 +571,7 @@ class SurfaceView(PlotView):
                 if items.path.isVisible():
                     self._draw_path(items)
         self._place_runaways()
+        self._update_legend()
 
     def run_items(self, run_id: int) -> tuple[CachedPrefixCurve, PointMarker] | None:
         """The (path, current point) items of a run, for tests and automation."""
@@ -515,6 +586,8 @@ class SurfaceView(PlotView):
             return
         self.start_marker.setData(pos=[(float(point[0]), float(point[1]))])
         self.start_marker.setToolTip(f"start ({fmt(point[0])}, {fmt(point[1])})")
+        self._legend_key = None  # the start moved: look again
+        self._update_legend()
 
     def set_optima(self, points: Sequence[tuple[float, float]]) -> None:
         """Mark known optima with small crosses."""
