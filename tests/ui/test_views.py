@@ -1358,3 +1358,14 @@ def test_colour_bar_shows_numbers(qtbot, log):
     assert [short_number(v) for v in (0.25, 1500, 2.5e7, 1e-4, 1000)] == \
         ["0.25", "1500", "2.5e7", "1e-4", "1000"]
     assert colorbar_ticks(0.0, 1.0, {"log": False})[0][0] == (0.0, "0")
+
+
+def test_loss_log_axis_over_hundreds_of_decades(qtbot):
+    v = shown(qtbot, LossView())
+    v.set_log_y(True)
+    tiny = synthetic(1, 400, loss=np.logspace(0, -300, 400))  # the box spans ±3000 decades
+    v.set_runs([tiny], None)
+    x, y = v.run_item(1).getOriginalDataset()
+    assert np.array_equal(y, tiny.loss)
+    (_, _), (y0, y1) = v.view_box.viewRange()
+    assert y0 <= -300 and y1 >= 0

@@ -928,6 +928,10 @@ class PlotView(QtWidgets.QWidget):
         pending, self._pending = self._pending, {}
         for name, args in pending.items():
             getattr(self, name)(*args)
+        self._on_range_changed()  # what moved while hidden (cut box, markers, legend)
+
+    def _on_range_changed(self, *_) -> None:
+        """The view range changed (override; views skip the work while hidden)."""
 
     def resizeEvent(self, ev):  # noqa: N802 - Qt override
         """Hide the legend when it would cover most of a small plot."""

@@ -295,6 +295,8 @@ class CurveView(PlotView):
         unstack(self.view_box, [r.runaway.label for r in self._runs.values()])
 
     def _on_range_changed(self, *_) -> None:
+        if not self.isVisible():  # hidden (or being torn down): showEvent catches up
+            return
         if self._clip.update(self.view_box.viewRange()):
             for items in self._runs.values():
                 if items.path.isVisible():

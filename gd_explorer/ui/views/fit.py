@@ -182,6 +182,8 @@ class FitView(PlotView):
         unstack(self.view_box, [r.runaway.label for r in self._fits.values()])
 
     def _on_range_changed(self, *_) -> None:
+        if not self.isVisible():  # hidden (or being torn down): showEvent catches up
+            return
         if self._clip.update(self.view_box.viewRange()):
             for fit in self._fits.values():
                 if fit.item.isVisible():

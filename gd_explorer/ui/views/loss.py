@@ -445,6 +445,8 @@ class LossView(PlotView):
         unstack(self.view_box, [r.runaway.label for r in self._runs.values()])
 
     def _on_range_changed(self, *_) -> None:
+        if not self.isVisible():  # hidden (or being torn down): showEvent catches up
+            return
         if self._clip.update(self.view_box.viewRange()):
             for run in self._runs.values():
                 run.shown = None
@@ -494,9 +496,11 @@ class LossView(PlotView):
         if box is None or len(x) == 0:
             return x, y
         with np.errstate(all="ignore"):
-            yp = np.log10(y) if self._log_active else y
-            if bool(np.all((yp >= box[2]) & (yp <= box[3]) & (x >= box[0]) & (x <= box[1]))):
+            # the usual case, without a log10 of every point: the box in losses
+            y0, y1 = np.power(10.0, box[2:]) if self._log_active else box[2:]  # inf, no raise
+            if bool(np.all((y >= y0) & (y <= y1) & (x >= box[0]) & (x <= box[1]))):
                 return x, y
+            yp = np.log10(y) if self._log_active else y
             out, src = clip_polyline(np.column_stack([x, yp]), (box[0], box[2]),
                                      (box[1], box[3]))
             if src is None:

@@ -564,6 +564,8 @@ class SurfaceView(PlotView):
     def _on_range_changed(self, *_) -> None:
         """Panned or zoomed: cut the paths to a new box if needed, move the markers, and
         once the range settles ask for a surface there."""
+        if not self.isVisible():  # hidden (or being torn down): showEvent catches up
+            return
         if self._grid is not None:
             self._settle.start()
         if self._clip.update(self.view_box.viewRange()):
