@@ -495,12 +495,13 @@ def unstack(view_box, labels) -> None:
     (up, near the plot's bottom) by half its height until it covers none. Several runs
     leaving the view at one place would otherwise write their labels on top of each other.
     """
+    labels = [label for label in labels if label.isVisible()]
+    if len(labels) < 2:
+        return  # the usual case: nothing to keep apart
     py = pixel_size(view_box)[1]
     plot = view_box.sceneBoundingRect()
     placed: list[QtCore.QRectF] = []
     for label in labels:
-        if not label.isVisible():
-            continue
         at = view_box.mapViewToScene(label.pos())
         rect = label.boundingRect().translated(at)  # pixels: the label ignores the zoom
         down = 1.0 if rect.bottom() + 3 * rect.height() < plot.bottom() else -1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -242,7 +243,7 @@ class CurveView(PlotView):
 
     def _update_legend(self) -> None:
         """The legend to the corner that covers least of the curve, start and iterates."""
-        key = (tuple((rid, items.path.isVisible(), len(items.raw[0]) // 50)
+        key = (tuple((rid, items.path.isVisible(), int(8 * math.log2(len(items.raw[0]) + 1)))
                      for rid, items in self._runs.items()), self._xs.size)
 
         def points():

@@ -393,7 +393,9 @@ class LossView(PlotView):
     def _update_legend(self) -> None:
         """The legend to the corner that covers least of the curves and current points."""
         runs = [r for r in self._runs.values() if r.item.isVisible()]
-        key = (tuple((id(r), r.shown) for r in runs), self._points_key)
+        # looked at again when a run has grown by a fifth or so (not at every frame), the
+        # axis changed or the range moved (place_legend adds the range)
+        key = (tuple((id(r), int(8 * math.log2(r.dec.n + 1))) for r in runs), self._log_active)
 
         def points():
             pts = []

@@ -335,6 +335,8 @@ class SurfaceView(PlotView):
         self._extent = None  # (x0, x1, y0, y1) of the heat map
         self._log = True
         self._names = ("x", "y")
+        self._labelled = False
+        self._bar = None  # (ticks, title) of the colour bar
         # paths are cut to a box around the view (huge coordinates crash Qt's rasteriser)
         self._clip = ClipBox()
         self.view_box.sigRangeChanged.connect(self._on_range_changed)
@@ -370,9 +372,12 @@ class SurfaceView(PlotView):
         if z.shape != (len(ys), len(xs)):
             raise ValueError(f"z must have shape (len(ys), len(xs)) = ({len(ys)}, {len(xs)}), "
                              f"got {z.shape}")
-        self._names = (str(names[0]), str(names[1]))
-        self.plot_item.setLabel("bottom", plain(self._names[0]))
-        self.plot_item.setLabel("left", plain(self._names[1]))
+        names = (str(names[0]), str(names[1]))
+        if names != self._names or not self._labelled:
+            # (only when they change: a label re-lays out its axis, a costly repaint)
+            self._names, self._labelled = names, True
+            self.plot_item.setLabel("bottom", plain(names[0]))
+            self.plot_item.setLabel("left", plain(names[1]))
         self._grid = (xs, ys, z)
         self._redraw_surface()
         window = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])) if len(xs) and \
@@ -409,9 +414,11 @@ class SurfaceView(PlotView):
         w, h = xb[1] - xb[0] + dx, yb[1] - yb[0] + dy
         self.image.setRect(QtCore.QRectF(x0, y0, w, h))
         self._extent = (x0, x0 + w, y0, y0 + h)
-        ticks, title = colorbar_ticks(lo, hi, info)
-        self.colorbar.axis.setTicks([ticks])
-        self.colorbar.getAxis("left").setLabel(title)
+        bar = colorbar_ticks(lo, hi, info)
+        if bar != self._bar:
+            self._bar = bar
+            self.colorbar.axis.setTicks([bar[0]])
+            self.colorbar.getAxis("left").setLabel(bar[1])
         x, y, conn = contour_paths(xs, ys, c, contour_levels(c, self._log))
         if x.size:
             self.contours.setData(x, y, connect=conn)
@@ -522,7 +529,8 @@ class SurfaceView(PlotView):
 
     def _update_legend(self) -> None:
         """The legend to the corner that covers least of the start, paths and points."""
-        key = (tuple((rid, items.path.isVisible(), len(items.raw[0]) // 100)
+        # looked at again when a path has grown by a tenth or so, not at every frame
+        key = (tuple((rid, items.path.isVisible(), int(8 * math.log2(len(items.raw[0]) + 1)))
                      for rid, items in self._runs.items()), self.start_marker.data.size)
 
         def points():
@@ -546,15 +554,14 @@ class SurfaceView(PlotView):
 
     def _place_runaways(self) -> None:
         """Arrows at the view's edge for runs whose current point is out of sight."""
-        view = pixel = None
+        view, pixel = view_rect(self.view_box), None
         for items in self._runs.values():
             x, y = items.raw
-            where = runaway_of(x, y, view_rect(self.view_box)) if len(x) else None
+            where = runaway_of(x, y, view) if len(x) else None
             if where is None:
                 items.runaway.hide()
                 continue
-            if view is None:
-                view, pixel = view_rect(self.view_box), pixel_size(self.view_box)
+            pixel = pixel or pixel_size(self.view_box)
             frm, to, (ex, ey) = where
             n0, n1 = self._names
             items.runaway.place(view, pixel, frm, to, f"→ {n0} ≈ {approx(ex)}, "
@@ -586,6 +593,9 @@ class SurfaceView(PlotView):
         if point is None or not all(np.isfinite(point)):
             self.start_marker.setData(pos=np.empty((0, 2)))
             return
+        x, y = self.start_marker.getData()
+        if len(x) == 1 and (x[0], y[0]) == (float(point[0]), float(point[1])):
+            return  # unchanged (the window re-sends it with every new surface)
         self.start_marker.setData(pos=[(float(point[0]), float(point[1]))])
         self.start_marker.setToolTip(f"start ({fmt(point[0])}, {fmt(point[1])})")
         self._legend_key = None  # the start moved: look again
@@ -595,6 +605,9 @@ class SurfaceView(PlotView):
         """Mark known optima with small crosses."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         pts = pts[np.isfinite(pts).all(axis=1)]
+        x, y = self.optima_marker.getData()
+        if len(x) == len(pts) and np.array_equal(np.column_stack([x, y]), pts):
+            return  # unchanged
         self.optima_marker.setData(pos=pts)
         self.optima_marker.setToolTip(
             "known optima: " + "; ".join(f"({fmt(a)}, {fmt(b)})" for a, b in pts[:6])
