@@ -1369,3 +1369,31 @@ def test_loss_log_axis_over_hundreds_of_decades(qtbot):
     assert np.array_equal(y, tiny.loss)
     (_, _), (y0, y1) = v.view_box.viewRange()
     assert y0 <= -300 and y1 >= 0
+
+
+def test_window_fits_a_csv_with_1e308_without_warnings(shown_window, qtbot, tmp_path,
+                                                       monkeypatch):
+    """Task 3 through the window: a CSV with ±1e308 opened, run, the Fit tab shown."""
+    import sys
+    import warnings
+
+    hooked = []
+    monkeypatch.setattr(sys, "excepthook", lambda *a: hooked.append(a))
+    w = shown_window
+    path = tmp_path / "big.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(20))
+                    + "20,1e308\n21,-1e308\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert w.open_csv(str(path))
+        qtbot.mouseClick(w.run_button, QtCore.Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not w.model.running, timeout=10_000)
+        w.main_tabs.setCurrentWidget(w.fit_view)
+        for view in (w.fit_view, w.surface_view, w.loss_view):
+            image_of(view)
+        QtWidgets.QApplication.processEvents()
+    assert not hooked and not [str(c.message) for c in caught]
+    sx, sy = w.fit_view.scatter.getData()
+    assert len(sy) == 20 and np.abs(sy).max() < 100
+    (_, _), (y0, y1) = w.fit_view.view_box.viewRange()
+    assert -10 < y0 < 1 and 39 < y1 < 50
