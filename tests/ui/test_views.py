@@ -1051,6 +1051,13 @@ def test_surface3d_height_follows_the_log_toggle_and_axes_are_named(qtbot, fake_
     assert pos[0][:2] == pytest.approx(in_box, abs=1e-6)  # from the start, (2.5, -2)
     end = pos[-1]  # ... and out of the box, cut on its wall
     assert np.isclose(np.abs(end[:2]).max(), 3.0) or np.isclose(end[2], 3 * Z_HEIGHT)
+    away = [item for item in v.gl_widget.items if isinstance(item, fake_gl.GLTextItem)
+            and item.kwargs.get("text") == ""][0]  # a run's label, not an axis name
+    assert away.shown and away.data["text"].startswith("→ w ≈ -6.2e49, b ≈ 4.9e49")
+    lo, hi = np.array([-1.0, -1.0, -0.2]), np.array([1.0, 1.0, Z_HEIGHT + 0.3])
+    at = np.array(away.data["pos"])  # where it leaves the part the camera sees
+    assert (at >= lo - 1e-6).all() and (at <= hi + 1e-6).all()
+    assert np.isclose(at, lo).any() or np.isclose(at, hi).any()
 
 
 def test_window_log_colour_toggle_reaches_the_3d_view(qtbot, fake_gl):

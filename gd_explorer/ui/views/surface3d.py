@@ -12,6 +12,7 @@ from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import (
     COLORMAP_NAME,
     MIN_SIZE,
+    approx,
     clip_polyline,
     finite_bounds,
     stride_indices,
@@ -31,6 +32,8 @@ MAX_GRID = 200
 #: paths are cut to this box (in the scene's units): a diverged run leaves it in its own
 #: direction instead of being squashed onto its walls
 PATH_BOX = ((-3.0, -3.0, -1.0), (3.0, 3.0, 3 * Z_HEIGHT))
+#: a runaway's label goes where its path leaves this smaller box, which the camera sees
+LABEL_BOX = ((-1.0, -1.0, -0.2), (1.0, 1.0, Z_HEIGHT + 0.3))
 
 
 def mesh_heights(z: np.ndarray, log: bool):
@@ -310,16 +313,23 @@ class Surface3DView(QtWidgets.QWidget):
         for snap in snaps:
             rid = snap.run_id
             seen.add(rid)
-            item = self._paths.get(rid)
-            if item is None:
-                item = self._gl.GLLinePlotItem(width=2.5, antialias=True, mode="lines",
+            if rid not in self._paths:
+                line = self._gl.GLLinePlotItem(width=2.5, antialias=True, mode="lines",
                                                glOptions="translucent")
-                self._gl_widget.addItem(item)
-                self._paths[rid] = item
+                # where a run that left the box went, at the point it left
+                away = self._gl.GLTextItem(
+                    pos=(0.0, 0.0, 0.0), text="", font=QtGui.QFont("Sans", 10),
+                    alignment=QtCore.Qt.AlignmentFlag.AlignHCenter
+                    | QtCore.Qt.AlignmentFlag.AlignBottom)
+                for it in (line, away):
+                    self._gl_widget.addItem(it)
+                self._paths[rid] = (line, away)
+            item, away = self._paths[rid]
             k = snap.index(cursor)
             d = snap.params.shape[1] if snap.params.ndim == 2 else 0
             if not (snap.visible and k >= 0 and max(a0, a1) < d and self._norm is not None):
                 item.hide()
+                away.hide()
                 continue
             idx = stride_indices(k + 1)
             pts = snap.params[idx][:, [a0, a1]]
@@ -342,5 +352,27 @@ class Surface3DView(QtWidgets.QWidget):
             col = pg.mkColor(snap.color)
             item.setData(pos=seg, color=(col.redF(), col.greenF(), col.blueF(), 1.0))
             item.show()
+            self._mark_runaway(away, pos, cut, pts, col)
         for rid in [r for r in self._paths if r not in seen]:
-            self._gl_widget.removeItem(self._paths.pop(rid))
+            for it in self._paths.pop(rid):
+                self._gl_widget.removeItem(it)
+
+    def _mark_runaway(self, away, pos, cut, pts, color) -> None:
+        """Label where a path whose current point is out of the box went, where it leaves
+        the part of the scene the camera shows."""
+        lo, hi = (np.asarray(b) for b in PATH_BOX)
+        end = pos[-1]
+        if len(cut) == 0 or (np.isfinite(end).all() and (end >= lo).all() and (end <= hi).all()):
+            away.hide()
+            return
+        near, _ = clip_polyline(cut, *LABEL_BOX)  # (cut first: no huge values left)
+        shown = np.flatnonzero(np.isfinite(near).all(axis=1))
+        real = np.flatnonzero(np.isfinite(pts).all(axis=1))
+        if shown.size == 0 or real.size == 0:
+            away.hide()
+            return
+        px, py = pts[real[-1]]
+        away.setData(pos=tuple(float(v) for v in near[shown[-1]]),
+                     text=f"→ {self._names[0]} ≈ {approx(px)}, {self._names[1]} ≈ {approx(py)}",
+                     color=color)
+        away.show()
