@@ -192,11 +192,11 @@ def _mse_surface(s: _MseStats, axes, fixed, xs, ys) -> np.ndarray:
     A, g = s.gram, s.slope
     r0 = fixed - s.center  # offset of the fixed parameters from θ*
     r0[[a, b]] = 0.0
-    ar0 = A @ r0
-    const = float(r0 @ ar0 + 2.0 * (r0 @ g) + s.floor)
-    dx = xs - s.center[a]
-    dy = ys - s.center[b]
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # data like 1e308 makes these inf/NaN: drawn as gaps
+        ar0 = A @ r0
+        const = float(r0 @ ar0 + 2.0 * (r0 @ g) + s.floor)
+        dx = xs - s.center[a]
+        dy = ys - s.center[b]
         px = A[a, a] * dx * dx + 2.0 * dx * (ar0[a] + g[a])
         py = A[b, b] * dy * dy + 2.0 * dy * (ar0[b] + g[b]) + const
         z = np.multiply.outer(dy, (2.0 * A[a, b]) * dx)

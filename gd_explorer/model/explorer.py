@@ -32,7 +32,6 @@ from gd_explorer.core.surface import (
     SurfaceCancelled,
     curve_1d,
     gradient_field,
-    grid_axes,
     surface_grid,
 )
 from gd_explorer.model.exporter import ExportRequest, ExportResult, ExportWorker
@@ -40,8 +39,10 @@ from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.model.threads import new_thread
 from gd_explorer.model.worker import DescentWorker, Loop, RawSnapshot, engine_mode, raw_snapshot
 
-#: Okabe–Ito colours that stay visible on viridis (dark low values, where paths end)
-PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#FFFFFF", "#009E73", "#F0E442",
+#: Run colours: Okabe–Ito's, told apart with colour-vision deficiencies, except its white
+#: and yellow, which vanished on viridis' bright high values where paths start (Paul Tol's
+#: rose and a violet instead); each differs in lightness from both ends of viridis
+PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#EE6677", "#009E73", "#7733FF",
            "#0072B2")
 SWITCH_INTERVAL = 0.0005
 #: datasets larger than this answer hover queries from the surface grid
@@ -55,6 +56,13 @@ HALT_WAIT_SECONDS = 0.1
 SHUTDOWN_WAIT_SECONDS = 0.05
 #: then this long for each thread to return (milliseconds); never QThread.terminate()
 THREAD_JOIN_MS = 2000
+#: grid points per axis of the surface
+SURFACE_RESOLUTION = 200
+#: a surface window reaches at most this many spans of the default window from its centre
+MAX_WINDOW_SPANS = 1e6
+#: "Fit to paths" looks at the points within the default window widened by this many of its
+#: spans on every side (what a diverged run does beyond is not worth a surface)
+PATHS_WINDOW_SPANS = 10.0
 
 
 _LIVE_MODELS: weakref.WeakSet = weakref.WeakSet()
@@ -158,6 +166,7 @@ class ExplorerModel(QObject):
         self._cursor: int | None = None
         self._selected: int | None = None
         self.surface: tuple | None = None  # (xs, ys, z, names)
+        self._surface_window = None  # ((x0, x1), (y0, y1)); None: the objective's window
         self._surface_token = 0
         self._surface_cancel = threading.Event()
 
@@ -301,6 +310,27 @@ class ExplorerModel(QObject):
     def surface_axes(self) -> tuple[int, ...]:
         return self._surface_axes
 
+    @property
+    def equal_aspect(self) -> bool:
+        """Whether the surface's two axes share one unit and should be drawn to the same
+        scale (a bowl round, −∇f at right angles to the contours): the parameters of a
+        function do; a model's weight and bias (or a, b, c) do not."""
+        return self._problem.kind == "function"
+
+    @property
+    def default_surface_window(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The objective's own window of the two surface parameters (None below 2-D)."""
+        if self.dim < 2:
+            return None
+        a, b = self._surface_axes
+        win = self.objective.window
+        return (float(win[a][0]), float(win[a][1])), (float(win[b][0]), float(win[b][1]))
+
+    @property
+    def surface_window(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The ranges of the two surface parameters the surface grid covers."""
+        return self._surface_window or self.default_surface_window
+
     def run(self, run_id: int) -> RunEntry:
         """The run with ``run_id`` (KeyError if absent)."""
         for r in self._runs:
@@ -348,6 +378,7 @@ class ExplorerModel(QObject):
             self._surface_axes = axes
         else:
             self._surface_axes = _default_axes(objective)
+        self._surface_window = None
         self._runs = []
         for spec in session.runs:
             self._runs.append(self._make_entry(spec, spec.color or None))
@@ -372,6 +403,7 @@ class ExplorerModel(QObject):
         self._title = self._description = ""  # a preset's text no longer applies
         self._start = np.array(objective.start, dtype=np.float64)
         self._surface_axes = _default_axes(objective)
+        self._surface_window = None
         self._rebuild_descents()
         self._recompute_surface()
         self.problem_changed.emit()
@@ -394,6 +426,7 @@ class ExplorerModel(QObject):
         if len(axes) != 2 or axes[0] == axes[1] or not all(0 <= a < self.dim for a in axes):
             raise ValueError(f"choose two different parameters out of {', '.join(self.names)}")
         self._surface_axes = axes
+        self._surface_window = None
         self._recompute_surface()
         self.surface_axes_changed.emit()
 
@@ -745,6 +778,75 @@ class ExplorerModel(QObject):
             return np.array(snap.params[snap.index(self._cursor)], dtype=np.float64)
         return self._start.copy()
 
+    def set_surface_window(self, window) -> None:
+        """Compute the surface over ``window = ((x0, x1), (y0, y1))`` of the two surface
+        parameters (None: the objective's own window), e.g. the range the user zoomed or
+        panned to. A window beyond ``MAX_WINDOW_SPANS`` default spans is cut to that.
+        Fast surfaces are computed at once, slow ones on the surface thread."""
+        if self.dim < 2:
+            return
+        if window is not None:
+            window = self._sane_window(window)
+            if window == self.default_surface_window:
+                window = None
+        if window == self._surface_window:
+            return
+        self._surface_window = window
+        self._recompute_surface()
+
+    def _sane_window(self, window) -> tuple[tuple[float, float], tuple[float, float]]:
+        try:
+            (x0, x1), (y0, y1) = ((float(a), float(b)) for a, b in window)
+        except (TypeError, ValueError):
+            raise ValueError(f"a surface window is ((x0, x1), (y0, y1)), got {window!r}") \
+                from None
+        out = []
+        for (lo, hi), (d0, d1) in zip(((x0, x1), (y0, y1)), self.default_surface_window,
+                                      strict=True):
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise ValueError(f"a surface window needs finite ranges with lo < hi, "
+                                 f"got ({lo}, {hi})")
+            c, span = 0.5 * (d0 + d1), d1 - d0
+            lo = max(lo, c - MAX_WINDOW_SPANS * span)
+            hi = min(hi, c + MAX_WINDOW_SPANS * span)
+            least = max(1e-9 * span, 1e-12 * max(abs(lo), abs(hi)))  # linspace stays exact
+            if hi - lo < least:
+                mid = 0.5 * (lo + hi)
+                lo, hi = mid - least / 2, mid + least / 2
+            out.append((lo, hi))
+        return out[0], out[1]
+
+    def paths_window(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """A window around the visible runs' finite paths and the start, on the surface
+        parameters; points beyond ``PATHS_WINDOW_SPANS`` default spans (a runaway) are
+        left out. None below 2-D."""
+        if self.dim < 2:
+            return None
+        a, b = self._surface_axes
+        (d0, d1), (e0, e1) = self.default_surface_window
+        pad = PATHS_WINDOW_SPANS
+        lo = np.array([d0 - pad * (d1 - d0), e0 - pad * (e1 - e0)])
+        hi = np.array([d1 + pad * (d1 - d0), e1 + pad * (e1 - e0)])
+        pts = [self._start[[a, b]][None, :]]
+        for snap in self.snapshots():
+            if snap.visible and snap.n:
+                pts.append(np.asarray(snap.params[:, [a, b]], dtype=np.float64))
+        p = np.concatenate(pts)
+        with np.errstate(invalid="ignore"):
+            p = p[np.isfinite(p).all(axis=1) & (p >= lo).all(axis=1) & (p <= hi).all(axis=1)]
+        out = []
+        for k, (w0, w1) in enumerate(((d0, d1), (e0, e1))):
+            v0, v1 = float(p[:, k].min()), float(p[:, k].max())
+            margin = max(0.08 * (v1 - v0), 0.02 * (w1 - w0))  # a single point: some room
+            out.append((v0 - margin, v1 + margin))
+        return out[0], out[1]
+
+    def fit_surface_to_paths(self) -> None:
+        """Show the surface around the visible runs' paths (:meth:`paths_window`)."""
+        window = self.paths_window()
+        if window is not None:
+            self.set_surface_window(window)
+
     def _recompute_surface(self) -> None:
         obj = self.objective
         self._surface_token += 1
@@ -754,7 +856,9 @@ class ExplorerModel(QObject):
             self.surface_changed.emit()
             return
         axes = self._surface_axes
-        xs, ys = grid_axes(obj.window, axes, 200)
+        (x0, x1), (y0, y1) = self.surface_window
+        xs = np.linspace(x0, x1, SURFACE_RESOLUTION)
+        ys = np.linspace(y0, y1, SURFACE_RESOLUTION)
         fixed = self.fixed_point() if self._raw else self._start.copy()
         names = (obj.names[axes[0]], obj.names[axes[1]])
         slow = isinstance(obj, DatasetObjective) and obj.loss.name != "mse" and \
@@ -816,10 +920,11 @@ class ExplorerModel(QObject):
         return xs, values, (float(point[index]), f0)
 
     def arrow_field(self, n: int = 18):
-        """−∇f on a coarse grid over the surface window: xs, ys, U, V."""
+        """−∇f on a coarse grid over the surface window (what the surface shows): xs, ys, U, V."""
         if self.dim < 2:
             return None
-        xs, ys = grid_axes(self.objective.window, self._surface_axes, n)
+        (x0, x1), (y0, y1) = self.surface_window
+        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
         gx, gy = gradient_field(self.objective, self._surface_axes, self.fixed_point(), xs, ys)
         sign = 1.0 if self.maximize else -1.0
         return xs, ys, sign * gx, sign * gy

@@ -108,6 +108,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionLogY", "View", "Log-scale &loss axis", "set_log_loss", "Y",
                "Loss axis on a log scale (linear when a loss is ≤ 0)", checkable=True,
                default=True, setting="view/log_loss", help="Log loss axis"),
+    ActionSpec("actionFitToPaths", "View", "Fit surface to &paths", "fit_surface_to_paths",
+               "F", "Show the surface around the visible runs' paths and the start "
+               "(right-click → View All: the problem's own window)", group=1,
+               help="Fit the surface to the paths"),
     ActionSpec("actionShortcuts", "Help", "&Keyboard shortcuts", "show_shortcuts", "F1",
                "List the keyboard shortcuts", help="This list of shortcuts"),
     ActionSpec("actionAbout", "Help", "&About gd-explorer", "show_about"),

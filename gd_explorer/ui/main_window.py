@@ -560,6 +560,12 @@ class MainWindow(QMainWindow):
             self._fit_xs = np.linspace(lo - pad, hi + pad, 200)  # fitted curves drawn here
         self._set_optima()
         self._on_start_changed()
+        # a function's x and y share a unit: one scale for both (circles look round);
+        # zooming or panning asks the model for the surface there
+        self.surface_view.set_equal_aspect(m.equal_aspect)
+        self.surface_view.window_requested.connect(m.set_surface_window,
+                                                   Qt.ConnectionType.UniqueConnection)
+        self.surface_view.set_hover_text("")  # the f under the mouse was the old problem's
         self._on_surface_changed()
         self.setWindowTitle(f"gd-explorer — {m.objective.name}")
         self._on_progressed()
@@ -587,8 +593,8 @@ class MainWindow(QMainWindow):
         if surf is None or surf[2] is None:
             return
         xs, ys, z, names = surf
-        self.surface_view.set_surface(xs, ys, z, names)
-        self.surface3d.set_surface(xs, ys, z)
+        self.surface_view.set_surface(xs, ys, z, names, home=self.model.default_surface_window)
+        self.surface3d.set_surface(xs, ys, z, names)
         self._set_optima()
         self._on_start_changed()
         if self.action_arrows.isChecked():
@@ -658,8 +664,8 @@ class MainWindow(QMainWindow):
 
     def _update_step_arrows(self, sel, cursor) -> None:
         m = self.model
-        if m.dim < 2 or sel is None or sel.n == 0:
-            self.surface_view.set_step_arrows((0.0, 0.0), None, None, None, "#ffffff")
+        if m.dim < 2 or sel is None or sel.n == 0 or not sel.visible:  # hidden: no arrows
+            self.surface_view.set_step_arrows(None, None, None, None, "#ffffff")
             return
         a = m.surface_axes
         k = sel.index(cursor)
@@ -781,6 +787,10 @@ class MainWindow(QMainWindow):
         self.loss_view.set_log_y(on)
         self._remember_toggle("actionLogY", on)
 
+    def fit_surface_to_paths(self) -> None:
+        """Show the surface around the visible runs' paths and the start."""
+        self.model.fit_surface_to_paths()
+
     def _on_speed_slider(self, index: int) -> None:
         self.model.set_speed(SPEEDS[index])
 
@@ -808,6 +818,7 @@ class MainWindow(QMainWindow):
 
     def _on_log_colour(self, on: bool) -> None:
         self.surface_view.set_log_scale(on)
+        self.surface3d.set_log_scale(on)  # the 3-D height follows the same scale
 
     def _on_arrows(self, on: bool) -> None:
         field = self.model.arrow_field() if on else None

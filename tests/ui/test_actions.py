@@ -246,6 +246,22 @@ def _check_log_y(w, d, qtbot, _):
         w.loss_view._log is w.action_log_y.isChecked()
 
 
+def _prep_fit_paths(w, d, qtbot):
+    w.model.set_problem(ProblemSpec(kind="function", function="bowl"))
+    w.model.update_run(w.model.runs[0].run_id, RunSpec("sgd", 0.99))
+    for _ in range(20):
+        w.model.step()
+
+
+def _check_fit_paths(w, d, qtbot, _):
+    (x0, x1), (y0, y1) = w.model.surface_window
+    pts = [s.params for s in w.model.snapshots() if s.visible]
+    lo = min(p[:, 0].min() for p in pts), min(p[:, 1].min() for p in pts)
+    hi = max(p[:, 0].max() for p in pts), max(p[:, 1].max() for p in pts)
+    assert x0 <= lo[0] and x1 >= hi[0] and y0 <= lo[1] and y1 >= hi[1]
+    assert w.model.surface_window != w.model.default_surface_window
+
+
 def _dock_check(name):
     def check(w, d, qtbot, _):
         dock = getattr(w, name)
@@ -277,6 +293,7 @@ EFFECTS: dict[str, Effect] = {
     "actionLogColour": Effect(_prep_toggle, _check_log_colour),
     "actionArrows": Effect(_prep_toggle, _check_arrows),
     "actionLogY": Effect(_prep_toggle, _check_log_y),
+    "actionFitToPaths": Effect(_prep_fit_paths, _check_fit_paths),
     "actionShowProblemDock": Effect(_prep_toggle, _dock_check("problemDock")),
     "actionShowRunsDock": Effect(_prep_toggle, _dock_check("runsDock")),
     "actionShortcuts": Effect(_nothing, _check_box("information", "Run / pause")),
@@ -356,7 +373,7 @@ SHORTCUT_ACTIONS = sorted(
     if n in {"actionOpenSession", "actionSaveSession", "actionSaveSessionAs", "actionOpenCsv",
              "actionExportCsv", "actionExportAllCsv", "actionExportPlot", "actionQuit",
              "actionRun", "actionStep", "actionReset", "actionAddRun", "actionLogColour",
-             "actionArrows", "actionLogY", "actionShortcuts"}
+             "actionArrows", "actionLogY", "actionFitToPaths", "actionShortcuts"}
 )
 
 

@@ -6,7 +6,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6 import QtCore, QtWidgets  # noqa: E402
+from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
 from gd_explorer.core.engine import run_descent  # noqa: E402
 from gd_explorer.core.functions import get_function  # noqa: E402
@@ -476,7 +476,12 @@ def test_loss_million_rows_peak_decimated(qtbot):
     assert len(x) <= 200_000
     assert y.max() == 50.0 and y.min() == 1e-6
     assert x[-1] == n - 1 and v.cursor_line.value() == 500_000
-    assert v.view_box.viewRange()[1][1] >= 50.0
+    # the spike is drawn, but a linear axis does not follow a loss 50 times the start's
+    # (LossView's runaway rule): it would flatten everything else; a log axis does
+    assert 1.0 < v.view_box.viewRange()[1][1] < 50.0
+    v.set_log_y(True)
+    v.set_runs([big], 500_000)
+    assert v.view_box.viewRange()[1][1] >= np.log10(50.0)
 
 
 def test_loss_growing_and_restarted_run_under_same_id(qtbot):
@@ -669,3 +674,733 @@ def test_step_log_edge_cases(qtbot):
                            optimizer_title="SGD (momentum, Nesterov)")
     v.set_entry(nan, None, ("x", "y"), False)
     assert "nan" in v.toPlainText()
+
+
+# ------------------------------------------------------------------------------ runaway paths
+
+
+def image_of(widget) -> np.ndarray:
+    """The widget rendered (grab) as an (h, w, 3) RGB array."""
+    img = widget.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    a = np.array(img.constBits(), dtype=np.uint8).reshape(img.height(), img.width(), 4)
+    return a[..., 2::-1].astype(int)
+
+
+def largest_blob(img: np.ndarray, color: str, tol: int = 12, size: int = 15) -> int:
+    """How many ``size`` x ``size`` squares of the image are filled with ``color``: 0 for
+    lines a few pixels wide (and the 12-pixel head of a runaway arrow), thousands for a
+    filled area."""
+    c = QtGui.QColor(color)
+    mask = (np.abs(img - (c.red(), c.green(), c.blue())) <= tol).all(axis=2).astype(int)
+    s = np.pad(mask.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    box = s[size:, size:] - s[:-size, size:] - s[size:, :-size] + s[:-size, :-size]
+    return int((box == size * size).sum())
+
+
+def bowl_grid(n=120):
+    f = get_function("bowl")
+    (x0, x1), (y0, y1) = f.window
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    gx, gy = np.meshgrid(xs, ys)
+    return xs, ys, f.values(np.column_stack([gx.ravel(), gy.ravel()])).reshape(n, n)
+
+
+@pytest.fixture(scope="module")
+def runaway():
+    """The bug report's run: the bowl, SGD with momentum 0.9 and lr 2.5, to ~6e49."""
+    f = get_function("bowl")
+    return snap_of(1, f, "sgd", (2.5, -2.0), 300, color="#D55E00", lr=2.5, momentum=0.9)
+
+
+def grown_to(snap, n, visible=True):
+    return RunSnapshot.make(snap.run_id, snap.label, snap.color, visible, snap.params[:n],
+                            snap.loss[:n], snap.grad[:n], snap.lr[:n], status=snap.status)
+
+
+def drawn_points(path):
+    """Every point the parts of a CachedPrefixCurve hand to Qt."""
+    pts = [np.column_stack(part.getData()) for part in (*path.chunks, path.tail)
+           if part.getData()[0] is not None and len(part.getData()[0])]
+    return np.concatenate(pts) if pts else np.empty((0, 2))
+
+
+def test_clip_polyline_cuts_at_the_box_in_the_segments_direction():
+    from gd_explorer.ui.views._common import clip_polyline
+
+    box_lo, box_hi = (-1.0, -1.0), (1.0, 1.0)
+    inside = np.array([[0.0, 0.0], [0.5, 0.25], [-0.5, 0.9]])
+    out, src = clip_polyline(inside, box_lo, box_hi)
+    assert out is inside and src is None  # nothing to cut: the same array, no copy
+    p = np.array([[0.0, 0.0], [0.5, 0.5], [4.5e47, 6.8e45], [0.2, 0.1], [np.nan, 1.0],
+                  [0.3, 0.3], [-3.0, 0.3]])
+    out, src = clip_polyline(p, box_lo, box_hi)
+    # the vertices that stay are the input's own, bit for bit
+    assert list(src[:2]) == [0, 1] and np.array_equal(out[:2], p[:2])
+    # the segment towards 4.5e47 ends on the box edge x = 1, pointing the way it went
+    exit_pt = out[2]
+    assert src[2] == -1 and exit_pt[0] == 1.0
+    d_true = p[2] - p[1]
+    d_cut = exit_pt - p[1]
+    assert d_cut[1] / d_cut[0] == pytest.approx(d_true[1] / d_true[0])
+    assert np.isnan(out[3]).all() and src[3] == -2  # broken there
+    # the way back enters through the edge and reaches 0.2, 0.1; the NaN breaks the line
+    assert src[4] == -1 and out[4][0] == 1.0 and src[5] == 3
+    assert np.isnan(out[6]).all()
+    assert list(src[7:]) == [5, -1] and out[8][0] == -1.0 and out[8][1] == pytest.approx(0.3)
+    assert np.abs(out[np.isfinite(out).all(axis=1)]).max() <= 1.0
+    # a segment from outside to outside that crosses the box is drawn between its walls
+    out, src = clip_polyline(np.array([[-5.0, 0.0], [5.0, 0.1]]), box_lo, box_hi)
+    assert out[:, 0].tolist() == [-1.0, 1.0] and list(src) == [-1, -1]
+    assert clip_polyline(np.array([[5.0, 5.0]]), box_lo, box_hi)[0].shape == (0, 2)
+
+
+def test_clip_box_changes_rarely_and_stays_sane():
+    from gd_explorer.ui.views._common import CLIP_MAX_SPANS, ClipBox
+
+    box = ClipBox()
+    assert box.update(((0.0, 1.0), (0.0, 1.0)))
+    x0, x1, y0, y1 = box.box
+    assert x0 <= -9 and x1 >= 10  # ten view spans on every side
+    assert not box.update(((0.5, 1.5), (0.2, 1.2)))  # a small pan keeps it
+    assert not box.update(((-1.0, 2.0), (-1.0, 2.0)))  # zoomed out 3x: still enough margin
+    assert box.update(((0.0, 0.01), (0.0, 0.01)))  # zoomed in 100x: a tighter box
+    assert box.box[1] - box.box[0] <= CLIP_MAX_SPANS * 0.01
+    box.update(((-1e300, 1e300), (0.0, 1.0)))
+    assert box.box[0] >= -1e150 and box.box[1] <= 1e150
+
+
+def test_surface_runaway_path_is_cut_near_the_view_and_marked(qtbot, runaway):
+    """Task 1: no coordinate far outside the view reaches pyqtgraph; an arrow says where."""
+    v = shown(qtbot, SurfaceView())
+    v.set_surface(*bowl_grid(), ("w", "b"))
+    assert abs(runaway.params[-1]).max() > 1e49  # the run went far away
+    for n in (5, 20, 60, 112):  # as it grows
+        v.set_runs([grown_to(runaway, n)], None, (0, 1))
+        (vx0, vx1), (vy0, vy1) = v.view_box.viewRange()
+        span = max(vx1 - vx0, vy1 - vy0)
+        path, point = v.run_items(1)
+        pts = drawn_points(path)
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        assert len(pts) and np.abs(pts).max() <= 12 * span, n
+        for item in (path, *path.chunks, path.tail):
+            r = item.boundingRect()
+            assert max(abs(r.left()), abs(r.right()), abs(r.top()), abs(r.bottom())) < 1e3
+    assert not point.isVisible()  # the current point is at 6e49: not drawn ...
+    marker = v._runs[1].runaway
+    assert marker.arrow.isVisible()  # ... an arrow at the edge says where it went
+    text = marker.text()
+    k = runaway.n - 1
+    assert text.startswith("→ w ≈ ") and f"{runaway.params[k, 0]:.1e}".split("e")[0] in text
+    ax, ay = marker.arrow.pos().x(), marker.arrow.pos().y()
+    assert vx0 <= ax <= vx1 and vy0 <= ay <= vy1
+    # a run that stays in view has neither cut nor marker
+    calm = snap_of(2, get_function("bowl"), "sgd", (2.5, -2.0), 50, lr=0.1)
+    v.set_runs([calm], None, (0, 1))
+    assert not v._runs[2].runaway.arrow.isVisible()
+    x, y = v.run_items(2)[0].getData()
+    assert np.array_equal(x, calm.params[:, 0]) and np.array_equal(y, calm.params[:, 1])
+    # step arrows at a point far away are not drawn either
+    v.set_step_arrows(tuple(runaway.params[k]), tuple(runaway.grad[k]), None, None, "#D55E00")
+    assert not v.arrow_grad.isVisible()
+
+
+def test_surface_runaway_paints_no_filled_area_and_leaves_none_behind(qtbot, runaway):
+    """Task 2: a diverging path painted a filled rectangle of its colour (offscreen too:
+    Qt's antialiased stroke of a 1e49-pixel segment), or vanished once cached; hidden or
+    reset, nothing may remain."""
+    v = shown(qtbot, SurfaceView(), size=(640, 520))
+    v.set_surface(*bowl_grid(), ("x", "y"))
+    for n in range(2, runaway.n + 1, 3):
+        v.set_runs([grown_to(runaway, n)], None, (0, 1))
+    assert largest_blob(image_of(v), "#D55E00") == 0
+    path = v.run_items(1)[0]
+    assert len(drawn_points(path)) > 10 and path.isVisible()  # drawn, not vanished
+    v.set_runs([grown_to(runaway, runaway.n, visible=False)], None, (0, 1))  # hidden
+    assert largest_blob(image_of(v), "#D55E00") == 0 and not path.isVisible()
+    v.set_runs([grown_to(runaway, 1)], None, (0, 1))  # Reset: the start only
+    assert largest_blob(image_of(v), "#D55E00") == 0
+    pts = drawn_points(path)
+    assert len(pts) == 1 and tuple(pts[0]) == (2.5, -2.0)
+
+
+def test_surface_growing_paths_keep_their_chunks_with_the_clip_box(qtbot, runaway):
+    """Cutting must not cost the prefix cache: a normal run's frame redraws its tail only,
+    and so does a run whose path has been cut."""
+    v = shown(qtbot, SurfaceView())
+    v.set_surface(*rosenbrock_grid(), ("x", "y"))
+    f = get_function("rosenbrock")
+    calm = snap_of(1, f, "adam", (-1.5, 2.0), 3000, lr=0.05)
+    k = np.arange(3000.0)
+    spiral = np.column_stack([np.cos(k / 10), np.sin(k / 10)]) * 1.005 ** k[:, None]
+    wild = RunSnapshot.make(2, "spiral", "#56B4E9", True, spiral, 1.005 ** k, spiral,
+                            np.full(3000, 0.1))  # leaves the clip box at about step 750
+    redrawn = []
+    for n in range(100, 3000, 50):
+        v.set_runs([grown_to(calm, n), grown_to(wild, n)], None, (0, 1))
+        if n == 1500:  # from here on, count what the chunks redraw
+            for rid in (1, 2):
+                for part in v.run_items(rid)[0].chunks:
+                    part.sigPlotChanged.connect(lambda item, r=rid: redrawn.append(r))
+        if n == 2000:
+            v.view_box.translateBy(x=0.05)  # a small pan: the box holds
+    body = v.run_items(1)[0].body
+    assert len(body.getData()[0]) > 1000  # most of the calm path sits in a cached chunk
+    assert len(v.run_items(2)[0].body.getData()[0]) > 100  # and of the cut one
+    # of 30 frames, chunks are drawn into now and then (a new chunk, a merge), as without
+    # cutting (10 for the calm run), never at every frame
+    assert redrawn.count(1) <= 12 and redrawn.count(2) <= 12
+
+
+def test_curve_view_cuts_runaway_iterates_and_tangent(qtbot):
+    f = get_function("parabola")
+    run = snap_of(1, f, "sgd", (1.5,), 200, lr=1.5)  # |x| triples every step
+    assert abs(run.params[-1, 0]) > 1e40
+    v = shown(qtbot, CurveView())
+    xs = np.linspace(-3, 3, 200)
+    v.set_curve(xs, xs**2, "w")
+    v.set_runs([run], None)
+    (x0, x1), (y0, y1) = v.view_box.viewRange()
+    px, py = v.run_items(1)[0].getData()
+    ok = np.isfinite(px) & np.isfinite(py)
+    assert np.abs(px[ok]).max() <= 12 * (x1 - x0) and np.abs(py[ok]).max() <= 12 * (y1 - y0)
+    tx, _ = v.run_items(1)[1].getData()
+    assert tx is None or len(tx) == 0 or np.abs(tx).max() < 1e3
+    assert v._runs[1].runaway.text().startswith("→ w ≈ ")
+
+
+def test_fit_view_with_1e308_data_and_infinite_fits_draws_without_tracebacks(qtbot,
+                                                                             monkeypatch):
+    """Task 3: finite, sane data is drawn and sets the range; nothing warns or raises
+    (pyqtgraph reported "Not setting range to [nan, nan]" through sys.excepthook)."""
+    import sys
+    import warnings
+
+    hooked = []
+    monkeypatch.setattr(sys, "excepthook", lambda *a: hooked.append(a))
+    v = shown(qtbot, FitView())
+    x = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    y = np.array([1.0, 1e308, 3.0, -1e308, 5.0, np.inf])
+    line = np.linspace(0, 5, 60)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        v.set_data(x, y, ("x", "y"))
+        v.set_fits([(1, "#D55E00", True, line, 1e300 * line),
+                    (2, "#56B4E9", True, line, np.where(line > 2, np.inf, line)),
+                    (3, "#E69F00", True, line, np.full_like(line, 4.5e47))])
+        v.set_batch(np.arange(6))
+        image_of(v)
+        QtWidgets.QApplication.processEvents()
+    assert not hooked and not [str(w.message) for w in caught]
+    (vx0, vx1), (vy0, vy1) = v.view_box.viewRange()
+    assert vx0 < 0 and vx1 > 4 and vy0 < 1 and 5 < vy1 < 10  # from 1, 3, 5 only
+    sx, sy = v.scatter.getData()
+    assert sorted(sy) == [1.0, 3.0, 5.0]
+    assert "3 non-finite or beyond" in v.plot_item.titleLabel.text
+    bx, by = v.batch.getData()
+    assert sorted(by) == [1.0, 3.0, 5.0]
+    for rid in (1, 2, 3):
+        fx, fy = v.fit_item(rid).getData()
+        ok = np.isfinite(fy)
+        assert not ok.any() or np.abs(fy[ok]).max() <= 12 * (vy1 - vy0)
+    assert v.fit_item(2).getData()[1][0] == 0.0  # the finite part is drawn as it is
+    assert v.runaway_marker(3).text() == "→ y ≈ 4.5e47"  # all of it far above: an arrow
+    assert not v.runaway_marker(2).arrow.isVisible()
+
+
+def test_loss_axis_ignores_runaways_and_never_shows_si_multipliers(qtbot, runaway):
+    """Task 7: a divergence to 1e99 gave ticks 1e-27 .. 1e73 and "(x1e+27)"."""
+    f = get_function("bowl")
+    calm = snap_of(2, f, "adam", (2.5, -2.0), 300, color="#56B4E9", lr=0.05)
+    v = shown(qtbot, LossView())
+    v.set_log_y(True)
+    v.set_runs([runaway, calm], None)
+    (_, _), (y0, y1) = v.view_box.viewRange()
+    assert y1 <= np.log10(runaway.loss[0]) + 4 + 1  # 3 decades above the start, rounded
+    assert y0 <= np.log10(calm.loss.min()) + 0.5  # and down to the best loss
+    left = v.plot_item.getAxis("left")
+    assert left.autoSIPrefix is False and left.labelString().count("x1e") == 0
+    marker = v._runs[1].runaway
+    assert marker.text().startswith("→ loss ≈ ") and "e99" in marker.text()
+    # the drawn curve stops near the view instead of reaching 1e99
+    cy = v.run_item(1).curve.getData()[1]
+    assert np.nanmax(cy) < 1e10
+    # linear axis: no multiplier text either
+    v.set_log_y(False)
+    v.set_runs([runaway, calm], None)
+    assert "x1e" not in left.labelString()
+    (_, _), (y0, y1) = v.view_box.viewRange()
+    assert y1 <= 12 * runaway.loss[0]
+
+
+def test_loss_saddle_plateau_is_visible_on_a_linear_axis(qtbot):
+    """x² − y² from (−2.5, 0.001): SGD slows near the saddle (f ≈ 0), then escapes to −∞;
+    the axis must keep the values around the plateau, not ±1e100."""
+    f = get_function("saddle")
+    sgd = snap_of(1, f, "sgd", (-2.5, 0.001), 1000, lr=0.1)
+    adam = snap_of(2, f, "adam", (-2.5, 0.001), 1000, color="#56B4E9", lr=0.05)
+    assert sgd.status == "diverged" or sgd.loss[np.isfinite(sgd.loss)].min() < -1e50
+    v = shown(qtbot, LossView())
+    v.set_log_y(True)  # loss <= 0: falls back to linear
+    v.set_runs([sgd, adam], None)
+    (_, _), (y0, y1) = v.view_box.viewRange()
+    assert y1 >= 6.25 and -100 < y0 < 0  # the start (6.25), the plateau at ~0, and below
+    # the plateau takes a visible share of the height: at least 5 %
+    assert (6.25 - 0.0) / (y1 - y0) > 0.05
+
+
+# ------------------------------------------------------------------------------ 3-D without GL
+
+
+class _FakeGLItem:
+    def __init__(self, **kwargs):
+        self.kwargs = dict(kwargs)
+        self.data = {}
+        self.shown = True
+
+    def setData(self, **kwargs):  # noqa: N802 - as pyqtgraph
+        self.data.update(kwargs)
+
+    def setSize(self, *a):  # noqa: N802
+        pass
+
+    def setSpacing(self, *a):  # noqa: N802
+        pass
+
+    def setColor(self, *a):  # noqa: N802
+        pass
+
+    def show(self):
+        self.shown = True
+
+    def hide(self):
+        self.shown = False
+
+
+class _FakeGLView(QtWidgets.QWidget):
+    def __init__(self):
+        super().__init__()
+        self.items = []
+
+    def addItem(self, item):  # noqa: N802
+        self.items.append(item)
+
+    def removeItem(self, item):  # noqa: N802
+        self.items.remove(item)
+
+    def setBackgroundColor(self, *a):  # noqa: N802
+        pass
+
+    def setCameraPosition(self, **kw):  # noqa: N802
+        pass
+
+
+@pytest.fixture
+def fake_gl(monkeypatch):
+    """pyqtgraph.opengl stand-ins that record what the 3-D view hands them (no OpenGL
+    offscreen); the view itself is the real one."""
+    import sys
+    import types
+
+    import pyqtgraph
+
+    import gd_explorer.ui.views.surface3d as s3d
+
+    gl = types.ModuleType("pyqtgraph.opengl")
+    gl.GLViewWidget = _FakeGLView
+    for name in ("GLGridItem", "GLSurfacePlotItem", "GLLinePlotItem", "GLTextItem"):
+        setattr(gl, name, type(name, (_FakeGLItem,), {}))
+    monkeypatch.setitem(sys.modules, "pyqtgraph.opengl", gl)
+    monkeypatch.setattr(pyqtgraph, "opengl", gl, raising=False)
+    monkeypatch.setattr(s3d, "_opengl_ruled_out", lambda: False)
+    monkeypatch.setattr(s3d, "opengl_available", lambda: True)
+    return gl
+
+
+def test_surface3d_height_follows_the_log_toggle_and_axes_are_named(qtbot, fake_gl, runaway):
+    """Task 6: the 3-D height was always log10(f − min + ε) (the bowl drawn as a spike)."""
+    from gd_explorer.ui.views.surface3d import Z_HEIGHT
+
+    v = Surface3DView()
+    qtbot.addWidget(v)
+    xs, ys, z = bowl_grid(61)
+    v.set_surface(xs, ys, z, ("w", "b"))
+    assert not v.is_placeholder
+    mesh = v._surface
+    v.set_log_scale(False)
+    h = mesh.data["z"].T  # GLSurfacePlotItem gets z[i, j] at (x[i], y[j])
+    # linear: height proportional to f, from 0 at the minimum to Z_HEIGHT at the corners
+    np.testing.assert_allclose(h, (z - z.min()) / (z.max() - z.min()) * Z_HEIGHT, rtol=1e-5,
+                               atol=1e-6)
+    mid = h[30, 15]  # halfway to the edge: f is a quarter of the edge's f
+    assert mid == pytest.approx(h[30, 0] / 4, rel=0.02)
+    labels = {item.kwargs["text"]: item for item in v.gl_widget.items
+              if isinstance(item, fake_gl.GLTextItem)}
+    texts = sorted(item.data.get("text", key) for key, item in labels.items())
+    assert texts == ["b", "f", "w"]
+    v.set_log_scale(True)
+    hl = mesh.data["z"].T
+    assert hl[30, 15] > 0.8 * Z_HEIGHT  # the log scale lifts the flanks (the "spike")
+    assert "f (log scale)" in [item.data.get("text") for item in labels.values()]
+    # paths: cut to a box, drawn as segments; a diverged run leaves in its own direction
+    v.set_runs([runaway], None, (0, 1))
+    line = [item for item in v.gl_widget.items if isinstance(item, fake_gl.GLLinePlotItem)][0]
+    pos = line.data["pos"]
+    assert line.kwargs["mode"] == "lines" and len(pos) % 2 == 0 and len(pos) > 4
+    assert np.isfinite(pos).all() and np.abs(pos).max() <= 3 * Z_HEIGHT
+    in_box = [(2.5 - xs[0]) / (xs[-1] - xs[0]) * 2 - 1, (-2 - ys[0]) / (ys[-1] - ys[0]) * 2 - 1]
+    assert pos[0][:2] == pytest.approx(in_box, abs=1e-6)  # from the start, (2.5, -2)
+    end = pos[-1]  # ... and out of the box, cut on its wall
+    assert np.isclose(np.abs(end[:2]).max(), 3.0) or np.isclose(end[2], 3 * Z_HEIGHT)
+    away = [item for item in v.gl_widget.items if isinstance(item, fake_gl.GLTextItem)
+            and item.kwargs.get("text") == ""][0]  # a run's label, not an axis name
+    assert away.shown and away.data["text"].startswith("→ w ≈ -6.2e49, b ≈ 4.9e49")
+    lo, hi = np.array([-1.0, -1.0, -0.2]), np.array([1.0, 1.0, Z_HEIGHT + 0.3])
+    at = np.array(away.data["pos"])  # where it leaves the part the camera sees
+    assert (at >= lo - 1e-6).all() and (at <= hi + 1e-6).all()
+    assert np.isclose(at, lo).any() or np.isclose(at, hi).any()
+
+
+def test_window_log_colour_toggle_reaches_the_3d_view(qtbot, fake_gl):
+    """View ▸ Log colour scale (L) changed the 2-D colours only; the 3-D stayed a log spike."""
+    from gd_explorer.core.session import ProblemSpec
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    try:
+        w.model.set_problem(ProblemSpec(kind="function", function="bowl"))
+        mesh = w.surface3d.gl_widget and w.surface3d._surface
+        xs, ys, z, _ = w.model.surface
+        assert w.action_log_colour.isChecked()
+        w.action_log_colour.trigger()  # off: linear colours and linear height
+        assert not w.action_log_colour.isChecked()
+        h = mesh.data["z"].T
+        sx, sy = -(-len(xs) // 200), -(-len(ys) // 200)
+        zz = z[::sy, ::sx]
+        np.testing.assert_allclose(h / h.max(), (zz - zz.min()) / (zz.max() - zz.min()),
+                                   atol=1e-5)
+        w.action_log_colour.trigger()
+        assert mesh.data["z"].T[len(h) // 2, len(h) // 4] > 0.6 * h.max()  # log again
+    finally:
+        w.close()
+
+
+# ------------------------------------------------------------------------------ user text
+
+
+HOSTILE = "<h1>X</h1><a href='http://e'>l</a>"
+
+
+def test_user_text_is_shown_as_plain_text_in_legends_titles_and_axes(qtbot, runs):
+    """Run labels, dataset/column names, parameter names from a shared session or a CSV
+    reached pyqtgraph's HTML labels: a heading and a live link instead of the text."""
+    hostile = RunSnapshot.make(1, HOSTILE, "#D55E00", True, runs[0].params, runs[0].loss,
+                               runs[0].grad, runs[0].lr)
+    surface, loss, curve, fit, slice_ = (SurfaceView(), LossView(), CurveView(), FitView(),
+                                        SliceView())
+    for v in (surface, loss, curve, fit, slice_):
+        qtbot.addWidget(v)
+    surface.set_surface(*rosenbrock_grid(), (HOSTILE, "b"))
+    surface.set_runs([hostile], None, (0, 1))
+    loss.set_runs([hostile], None)
+    one_d = RunSnapshot.make(1, HOSTILE, "#D55E00", True, runs[0].params[:, :1],
+                             runs[0].loss, runs[0].grad[:, :1], runs[0].lr)
+    xs = np.linspace(-2, 2, 50)
+    curve.set_curve(xs, xs**2, HOSTILE)
+    curve.set_runs([one_d], None)
+    fit.set_data(xs, xs, (HOSTILE, HOSTILE))
+    slice_.set_slice(HOSTILE, xs, xs**2, (0.0, 0.0), "#D55E00")
+    labels = [surface.legend.items[0][1], loss.legend.items[0][1], curve.legend.items[0][1],
+              surface.plot_item.getAxis("bottom").label, curve.plot_item.getAxis("bottom").label,
+              curve.plot_item.titleLabel, fit.plot_item.getAxis("bottom").label,
+              fit.plot_item.getAxis("left").label, slice_.plot_item.titleLabel,
+              slice_.plot_item.getAxis("bottom").label]
+    for label in labels:
+        shown = label.item.toPlainText() if hasattr(label, "item") else label.toPlainText()
+        assert "<h1>X</h1>" in shown, shown  # the tags are shown, not obeyed
+        html = label.item.toHtml() if hasattr(label, "item") else label.toHtml()
+        assert "<a " not in html and "<h1" not in html  # no link, no heading
+    assert "&lt;h1&gt;" in surface.legend.items[0][1].text
+
+
+# ------------------------------------------------------------------------------ in the window
+
+
+@pytest.fixture
+def shown_window(qtbot):
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1440, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
+def wheel(qtbot, view, steps: int, at=None):
+    """Real mouse-wheel events on a PlotView's viewport (negative: zoom out)."""
+    vp = view.plot_widget.viewport()
+    pos = QtCore.QPointF(vp.rect().center()) if at is None else QtCore.QPointF(at)
+    for _ in range(abs(steps)):
+        ev = QtGui.QWheelEvent(pos, QtCore.QPointF(vp.mapToGlobal(pos.toPoint())),
+                               QtCore.QPoint(0, 0), QtCore.QPoint(0, 120 if steps > 0 else -120),
+                               QtCore.Qt.MouseButton.NoButton, QtCore.Qt.KeyboardModifier.NoModifier,
+                               QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+        QtWidgets.QApplication.sendEvent(vp, ev)
+
+
+def grid_covers(model, view) -> bool:
+    (x0, x1), (y0, y1) = view.view_box.viewRange()
+    xs, ys, z, _ = model.surface
+    return z is not None and xs[0] <= x0 and xs[-1] >= x1 and ys[0] <= y0 and ys[-1] >= y1
+
+
+def test_surface_axes_are_equal_for_functions_and_free_for_datasets(shown_window, qtbot):
+    """Task 4: x² + y² was drawn as tall ellipses."""
+    from gd_explorer.core.session import ProblemSpec
+
+    w, m = shown_window, shown_window.model
+    m.set_problem(ProblemSpec(kind="function", function="bowl"))
+    px, py = w.surface_view.view_box.viewPixelSize()
+    assert px == pytest.approx(py, rel=1e-6)  # one unit is as long across as up
+    assert m.equal_aspect  # the model says so, the view does not guess
+    qtbot.waitUntil(lambda: grid_covers(m, w.surface_view), timeout=3000)
+    QtWidgets.QApplication.processEvents()
+    # a contour of x² + y² is round on screen: as wide as high in pixels
+    cx, cy = w.surface_view.contours.getData()
+    ring = np.hypot(cx, cy)
+    r = np.median(ring)
+    near = np.abs(ring - r) < 0.02 * r
+    assert (cx[near].max() - cx[near].min()) / px == pytest.approx(
+        (cy[near].max() - cy[near].min()) / py, rel=0.03)
+    qtbot.mouseClick(w.problem_panel.dataset_radio, QtCore.Qt.MouseButton.LeftButton)
+    assert m.problem.kind == "dataset" and not m.equal_aspect
+    assert w.surface_view.view_box.state["aspectLocked"] is False
+    (x0, x1), (y0, y1) = w.surface_view.view_box.viewRange()
+    xs, ys, _, _ = m.surface
+    assert x0 == pytest.approx(xs[0], abs=0.02 * (xs[-1] - xs[0]))  # the grid fills it
+    assert y1 == pytest.approx(ys[-1], abs=0.02 * (ys[-1] - ys[0]))
+
+
+def test_zooming_out_and_panning_recompute_the_surface_where_the_view_is(shown_window, qtbot):
+    """Task 5: zooming out showed black around the grid; runs that left it vanished."""
+    from gd_explorer.core.session import ProblemSpec
+
+    w, m = shown_window, shown_window.model
+    m.set_problem(ProblemSpec(kind="function", function="rosenbrock"))
+    view = w.surface_view
+    qtbot.waitUntil(lambda: grid_covers(m, view), timeout=3000)
+    first = m.surface_window
+    wheel(qtbot, view, -6)  # real wheel events: zoom out
+    (x0, x1), _ = view.view_box.viewRange()
+    assert x1 - x0 > 1.5 * (first[0][1] - first[0][0])  # zoomed out
+    qtbot.waitUntil(lambda: grid_covers(m, view), timeout=3000)  # after the debounce
+    assert m.surface[0].size == 200  # as fine as before, over the larger range
+    # the image covers the view: no black margin
+    rect = view.image.mapRectToParent(view.image.boundingRect())
+    (x0, x1), (y0, y1) = view.view_box.viewRange()
+    assert rect.left() <= x0 and rect.right() >= x1 and rect.top() <= y0 and rect.bottom() >= y1
+    # a drag pans: the surface follows again
+    vp = view.plot_widget.viewport()
+    a = vp.rect().center()
+    qtbot.mousePress(vp, QtCore.Qt.MouseButton.LeftButton, pos=a)
+    for t in range(1, 7):
+        qtbot.mouseMove(vp, a + QtCore.QPoint(40 * t, 25 * t), delay=5)
+    qtbot.mouseRelease(vp, QtCore.Qt.MouseButton.LeftButton, pos=a + QtCore.QPoint(240, 150))
+    assert view.view_box.viewRange()[0][0] < x0  # panned left-wards (dragged right)
+    qtbot.waitUntil(lambda: grid_covers(m, view), timeout=3000)
+    # right-click → View All goes back to the problem's own window
+    view.view_box.autoRange()
+    (x0, x1), _ = view.view_box.viewRange()
+    d = m.default_surface_window
+    assert x0 <= d[0][0] + 1e-9 and x1 >= d[0][1] - 1e-9 and x1 - x0 < 1.5 * (d[0][1] - d[0][0])
+
+
+def test_fit_to_paths_shows_the_runs_and_the_start(shown_window, qtbot):
+    """Task 5: View ▸ Fit surface to paths (F) sets the model's surface window."""
+    from PySide6.QtGui import QAction
+
+    from gd_explorer.core.session import ProblemSpec, RunSpec
+
+    w, m = shown_window, shown_window.model
+    m.set_problem(ProblemSpec(kind="function", function="bowl"))
+    m.update_run(m.runs[0].run_id, RunSpec("sgd", 0.99, hyper={"momentum": 0.5}))
+    m.set_limits(max_steps=60)
+    qtbot.mouseClick(w.run_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not m.running, timeout=10_000)
+    act = w.findChild(QAction, "actionFitToPaths")
+    assert act.shortcut().toString() == "F" and act in w.findChild(QtWidgets.QMenuBar)\
+        .actions()[2].menu().actions()
+    act.trigger()
+    (x0, x1), (y0, y1) = m.surface_window
+    pts = np.concatenate([s.params for s in m.snapshots()])
+    assert x0 <= pts[:, 0].min() and x1 >= pts[:, 0].max()
+    assert y0 <= pts[:, 1].min() and y1 >= pts[:, 1].max()
+    assert x1 - x0 < 1.3 * (pts[:, 0].max() - pts[:, 0].min()) + 0.2
+    (vx0, vx1), (vy0, vy1) = w.surface_view.view_box.viewRange()
+    assert vx0 <= pts[:, 0].min() and vx1 >= pts[:, 0].max()  # the view shows them
+    assert vy0 <= pts[:, 1].min() and vy1 >= pts[:, 1].max()
+
+
+def test_hidden_selected_run_draws_no_step_arrows(shown_window, qtbot):
+    w, m = shown_window, shown_window.model
+    qtbot.mouseClick(w.step_button, QtCore.Qt.MouseButton.LeftButton)
+    sel = m.selected_run_id
+    assert w.surface_view.arrow_grad.isVisible()  # the selected run's −∇f
+    row = [r.run_id for r in m.runs].index(sel)
+    w.runs_panel.run_list.item(row).setCheckState(QtCore.Qt.CheckState.Unchecked)  # hide it
+    assert m.selected_run_id == sel and not m.selected_snapshot().visible
+    arrows = (w.surface_view.arrow_grad, w.surface_view.arrow_update, w.surface_view.arrow_mom)
+    assert not any(a.isVisible() for a in arrows)
+    assert not any(label.isVisible() for label in w.surface_view.arrow_labels.values())
+    qtbot.mouseClick(w.step_button, QtCore.Qt.MouseButton.LeftButton)
+    assert not any(a.isVisible() for a in arrows)  # and stays hidden while it moves on
+    w.runs_panel.run_list.item(row).setCheckState(QtCore.Qt.CheckState.Checked)
+    assert w.surface_view.arrow_grad.isVisible()
+
+
+def test_hover_text_does_not_outlive_the_function(shown_window, qtbot):
+    """The corner kept the old function's f after switching functions."""
+    from gd_explorer.core.session import ProblemSpec
+
+    w, m = shown_window, shown_window.model
+    view = w.surface_view
+    scene_pos = view.view_box.mapViewToScene(QtCore.QPointF(0.5, 0.5))
+    view.plot_widget.scene().sigMouseMoved.emit(scene_pos)  # what a mouse move emits
+    text = view.corner_label.toPlainText()
+    assert view.corner_label.isVisible() and f"f = {(1 - 0.5)**2 + 100 * 0.25**2:.6g}" in text
+    i = w.problem_panel.function_picker.findData("bowl")
+    w.problem_panel.function_picker.setCurrentIndex(i)
+    w.problem_panel.function_picker.activated.emit(i)  # as a user's pick
+    assert m.objective.name == "bowl"
+    assert not view.corner_label.isVisible() or "f = 0.5" in view.corner_label.toPlainText()
+    m.set_problem(ProblemSpec(kind="function", function="rosenbrock"))
+    assert not view.corner_label.isVisible()
+
+
+def test_curve_tangent_labels_of_several_runs_do_not_overlap(qtbot):
+    """Runs from one start share their first tangent: the labels were drawn on top of each
+    other."""
+    f = get_function("fence-area")
+    runs3 = [snap_of(i, f, "sgd", (57.0,), 30, color=c, lr=lr, maximize=True)
+             for i, (lr, c) in enumerate(((0.1, "#D55E00"), (0.3, "#56B4E9"),
+                                          (0.05, "#E69F00")), 1)]
+    v = shown(qtbot, CurveView())
+    xs = np.linspace(0, 100, 201)
+    v.set_curve(xs, 100 * xs - xs**2, "x")
+    for cursor in (0, 1, 5):
+        v.set_runs(runs3, cursor)
+        QtWidgets.QApplication.processEvents()
+        rects = [v._runs[i].slope_label.sceneBoundingRect() for i in (1, 2, 3)]
+        assert all(r.width() > 10 for r in rects)
+        for a in range(3):
+            for b in range(a + 1, 3):
+                assert not rects[a].intersects(rects[b]), (cursor, a, b)
+    # each still starts at its own tangent's end: the first label did not move
+    k = runs3[0].index(5)
+    lx = v._runs[1].slope_label.pos().x()
+    x0 = runs3[0].params[k, 0]
+    assert abs(lx - x0) == pytest.approx(0.12 * (v._rect[1] - v._rect[0]))
+
+
+def test_legends_go_where_they_cover_neither_the_start_nor_the_runs(qtbot):
+    """The legend sat in the top-right corner whatever was there: over the start ★ and
+    the paths of a run that started there, over a loss curve that rose."""
+    f = get_function("bowl")
+    runs2 = [snap_of(1, f, "sgd", (2.6, 2.6), 60, color="#D55E00", lr=0.05, label="SGD"),
+             snap_of(2, f, "adam", (2.6, 2.6), 60, color="#56B4E9", lr=0.05, label="Adam")]
+    v = shown(qtbot, SurfaceView(), size=(640, 520))
+    v.set_surface(*bowl_grid(), ("x", "y"))
+    v.set_start((2.6, 2.6))  # in the top-right corner
+    v.set_runs(runs2, None, (0, 1))
+    QtWidgets.QApplication.processEvents()
+    box = v.legend.sceneBoundingRect()
+    star = v.view_box.mapViewToScene(QtCore.QPointF(2.6, 2.6))
+    assert not box.contains(star)
+    for s in runs2:
+        for x, y in s.params[::3]:
+            assert not box.contains(v.view_box.mapViewToScene(QtCore.QPointF(x, y)))
+    # the loss: a run that climbs to the top-right corner
+    up = synthetic(3, 300, loss=np.linspace(1.0, 50.0, 300))
+    down = synthetic(4, 300, loss=np.linspace(1.0, 0.5, 300))
+    lv = shown(qtbot, LossView(), size=(640, 400))
+    lv.set_runs([up, down], None)
+    QtWidgets.QApplication.processEvents()
+    box = lv.legend.sceneBoundingRect()
+    for y_data, s in ((up.loss, up), (down.loss, down)):
+        for k in range(0, 300, 10):
+            p = lv.view_box.mapViewToScene(QtCore.QPointF(k, y_data[k]))
+            assert not box.contains(p), (s.label, k)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_colour_bar_shows_numbers(qtbot, log):
+    """With f up to 2.6e7 (the fence fit, linear colours) the bar showed no number at all:
+    pyqtgraph dropped every label wider than the bar's axis."""
+    xs, ys = np.linspace(-1, 3, 50), np.linspace(-800, 4000, 60)
+    z = 1e6 + (xs[None, :] * 1000) ** 2 + ys[:, None] ** 2
+    v = shown(qtbot, SurfaceView(), size=(500, 400))
+    v.set_log_scale(log)
+    v.set_surface(xs, ys, z, ("w", "b"))
+    QtWidgets.QApplication.processEvents()
+    axis = v.colorbar.axis
+    img = image_of(v)
+    bar = axis.sceneBoundingRect().toRect()
+    region = img[bar.top():bar.bottom(), bar.left() + 8:bar.right()]  # right of the ticks
+    assert (region.max(axis=2) > 120).sum() > 50  # light text on the dark background
+    ticks = axis._tickLevels[0]
+    assert len(ticks) >= 3
+    metrics = QtGui.QFontMetrics(axis.style["tickFont"] or QtGui.QFont())
+    assert all(metrics.horizontalAdvance(text) + 8 < axis.width() for _, text in ticks)
+    title = v.colorbar.getAxis("left").labelText
+    if log:
+        assert title.startswith("f − min") and "1e6" in title  # the minimum is 1e6
+        assert [text for _, text in ticks][:2] == ["1", "10"] or len(ticks) >= 4
+    else:
+        assert title == "f" and {text for _, text in ticks} >= {"1e7", "2e7"}
+    from gd_explorer.ui.views.surface import colorbar_ticks, short_number
+
+    assert [short_number(v) for v in (0.25, 1500, 2.5e7, 1e-4, 1000)] == \
+        ["0.25", "1500", "2.5e7", "1e-4", "1000"]
+    assert colorbar_ticks(0.0, 1.0, {"log": False})[0][0] == (0.0, "0")
+
+
+def test_loss_log_axis_over_hundreds_of_decades(qtbot):
+    v = shown(qtbot, LossView())
+    v.set_log_y(True)
+    tiny = synthetic(1, 400, loss=np.logspace(0, -300, 400))  # the box spans ±3000 decades
+    v.set_runs([tiny], None)
+    x, y = v.run_item(1).getOriginalDataset()
+    assert np.array_equal(y, tiny.loss)
+    (_, _), (y0, y1) = v.view_box.viewRange()
+    assert y0 <= -300 and y1 >= 0
+
+
+def test_window_fits_a_csv_with_1e308_without_warnings(shown_window, qtbot, tmp_path,
+                                                       monkeypatch):
+    """Task 3 through the window: a CSV with ±1e308 opened, run, the Fit tab shown."""
+    import sys
+    import warnings
+
+    hooked = []
+    monkeypatch.setattr(sys, "excepthook", lambda *a: hooked.append(a))
+    w = shown_window
+    path = tmp_path / "big.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(20))
+                    + "20,1e308\n21,-1e308\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert w.open_csv(str(path))
+        qtbot.mouseClick(w.run_button, QtCore.Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not w.model.running, timeout=10_000)
+        w.main_tabs.setCurrentWidget(w.fit_view)
+        for view in (w.fit_view, w.surface_view, w.loss_view):
+            image_of(view)
+        QtWidgets.QApplication.processEvents()
+    assert not hooked and not [str(c.message) for c in caught]
+    sx, sy = w.fit_view.scatter.getData()
+    assert len(sy) == 20 and np.abs(sy).max() < 100
+    (_, _), (y0, y1) = w.fit_view.view_box.viewRange()
+    assert -10 < y0 < 1 and 39 < y1 < 50

@@ -7,6 +7,7 @@ autorange button, a corner label, a hover-aware click route).
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -26,13 +27,33 @@ COLORMAP_NAME = "viridis"
 MIN_SIZE = (320, 240)
 #: below this size the legends are hidden (they would cover the data)
 LEGEND_MIN_SIZE = (440, 300)
+#: where a legend may sit: the plot's corners, as pyqtgraph legend offsets (pixels)
+LEGEND_CORNERS = {"top-right": (-6, 6), "top-left": (6, 6), "bottom-right": (-6, -6),
+                  "bottom-left": (6, -6)}
 NUMBER_FORMAT = "{:.6g}"
 #: room (KiB) for the views' cached pixmaps in QPixmapCache
 PIXMAP_CACHE_KB = 128 * 1024
 #: the live (uncached) tail of a CachedPrefixCurve becomes a cached chunk past this size
 TAIL_POINTS = 200
+#: Paths are cut where they leave a box around the view: the view range widened by this many
+#: of its spans on every side (so a cut is never seen, whatever the user pans within reach)
+CLIP_MARGIN_SPANS = 10.0
+#: the box stays put while the view keeps this many of its spans inside it on every side ...
+CLIP_KEEP_SPANS = 2.0
+#: ... and is no wider than this many view spans (zoomed in further: a new, tighter box), so
+#: drawn coordinates stay within about a hundred plot widths of the screen
+CLIP_MAX_SPANS = 100.0
+#: no coordinate beyond this is ever handed to pyqtgraph: squares of larger numbers overflow
+#: float64 in its geometry code, and Qt's rasteriser fails long before (segfaults under xcb)
+SANE_LIMIT = 1e150
 _CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
 _EMPTY = np.empty(0)
+
+
+def plain(text) -> str:
+    """User or file text (a run label, a column name) made safe for pyqtgraph's legends,
+    titles and axis labels, which interpret HTML: ``<h1>`` is shown, not obeyed."""
+    return html.escape(str(text), quote=False)
 
 
 def fmt(v) -> str:
@@ -181,6 +202,332 @@ def common_prefix(x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray) 
     diff |= np.not_equal(y[:m].view(np.int64), py[:m].view(np.int64))
     first = int(np.argmax(diff))
     return first if diff[first] else m
+
+
+def clip_polyline(points, lo, hi) -> tuple[np.ndarray, np.ndarray | None]:
+    """Cut a polyline where it leaves the box ``lo <= p <= hi``.
+
+    Segments that cross the boundary end (or start) exactly on it, in their own direction;
+    what lies beyond is dropped and the line is broken there by a NaN row (draw with
+    ``connect="finite"``). Non-finite points break the line too.
+
+    Parameters
+    ----------
+    points
+        Array ``(n, d)`` of vertices.
+    lo, hi
+        The box's corners, shape ``(d,)``.
+
+    Returns
+    -------
+    out, src
+        The cut polyline ``(m, d)`` and, per row, the input row it is (bit for bit), -1 for
+        a point computed on the boundary and -2 for a break. When every point is finite and
+        inside, ``out`` is ``points`` itself and ``src`` is None: a path that stays in view
+        costs one comparison, and the rows of a cut path that stayed inside are the input's
+        own (a growing path keeps its drawn prefix, see :class:`CachedPrefixCurve`).
+    """
+    p = np.asarray(points, dtype=np.float64)
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    n = len(p)
+    with np.errstate(invalid="ignore"):
+        inside = ((p >= lo) & (p <= hi)).all(axis=1)  # False for NaN
+    if inside.all():
+        return p, None
+    if n < 2:
+        return p[inside], np.flatnonzero(inside)
+    a, b = p[:-1], p[1:]
+    finite = np.isfinite(p).all(axis=1)
+    ok = finite[:-1] & finite[1:]
+    m = n - 1
+    with np.errstate(all="ignore"):
+        d = b - a
+        t0, t1, ok = _slabs(a, d, lo, hi, ok)  # a + t·d, t in [t0, t1], is in the box
+        s0, s1, _ = _slabs(b, -d, lo, hi, ok)  # the same, b - s·d (s = 1 - t)
+        shown = ok & (t0 <= t1)
+        # Boundary points are measured from the nearer end: from 4.5e47, a + t·d cancels
+        # every digit of a point near the box. A vertex inside is kept as it is (t is then
+        # exactly 0 or 1); rounding never puts a computed point outside the box.
+        from_b = (np.abs(b).max(axis=1) < np.abs(a).max(axis=1))[:, None]
+        start = np.where(from_b, b - s1[:, None] * d, a + t0[:, None] * d)
+        end = np.where(from_b, b - s0[:, None] * d, a + t1[:, None] * d)
+        start = np.where((t0 == 0)[:, None], a, np.clip(start, lo, hi))
+        end = np.where((t1 == 1)[:, None], b, np.clip(end, lo, hi))
+    shown &= np.isfinite(start).all(axis=1) & np.isfinite(end).all(axis=1)
+    idx = np.arange(m)
+    # segment i continues segment i-1 when both are drawn and meet at vertex i
+    cont = np.zeros(m, dtype=bool)
+    cont[1:] = shown[1:] & shown[:-1] & (t0[1:] == 0) & (t1[:-1] == 1)
+    brk = np.zeros(m, dtype=bool)
+    brk[:-1] = shown[:-1] & ~cont[1:]
+    rows = np.stack([start, end, np.full_like(start, np.nan)], axis=1)  # (m, 3, d)
+    srcs = np.stack([np.where(t0 == 0, idx, -1), np.where(t1 == 1, idx + 1, -1),
+                     np.full(m, -2)], axis=1)
+    keep = np.stack([shown & ~cont, shown, brk], axis=1)
+    return rows[keep], srcs[keep]
+
+
+def _slabs(a, d, lo, hi, ok):
+    """Liang-Barsky: the interval ``[t0, t1]`` of ``t`` in [0, 1] for which ``a + t·d`` is
+    in the box, per row, and ``ok`` cleared where a segment parallel to a side is outside."""
+    t0, t1 = np.zeros(len(a)), np.ones(len(a))
+    ok = ok.copy()
+    for k in range(a.shape[1]):
+        dk, ak = d[:, k], a[:, k]
+        flat = dk == 0
+        ok &= ~(flat & ((ak < lo[k]) | (ak > hi[k])))
+        tl, th = (lo[k] - ak) / dk, (hi[k] - ak) / dk
+        t0 = np.maximum(t0, np.where(flat, -np.inf, np.minimum(tl, th)))
+        t1 = np.minimum(t1, np.where(flat, np.inf, np.maximum(tl, th)))
+    return t0, t1, ok
+
+
+def clip_xy(x, y, box) -> tuple[np.ndarray, np.ndarray, bool]:
+    """:func:`clip_polyline` for two coordinate arrays and a box ``(x0, x1, y0, y1)``
+    (None: nothing cut). Returns ``(x, y, cut)``; uncut arrays are returned as they are."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if box is None or len(x) == 0:
+        return x, y, False
+    x0, x1, y0, y1 = box
+    with np.errstate(invalid="ignore"):
+        if bool(np.all((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))):
+            return x, y, False  # the usual case, without building an (n, 2) copy
+    out, src = clip_polyline(np.column_stack([x, y]), (x0, y0), (x1, y1))
+    if src is None:
+        return x, y, False
+    return out[:, 0].copy(), out[:, 1].copy(), True
+
+
+class ClipBox:
+    """The box paths are cut to: the view range widened by ``CLIP_MARGIN_SPANS`` spans on
+    every side, made again only when the view gets near its edge or zooms in a lot, so that
+    what a growing path has drawn stays the same from frame to frame (cached chunks hold).
+
+    ``box`` is ``(x0, x1, y0, y1)``, within ``±SANE_LIMIT``; None before the first update.
+    """
+
+    def __init__(self):
+        self.box: tuple[float, float, float, float] | None = None
+
+    def update(self, view_range) -> bool:
+        """Follow the view ``((x0, x1), (y0, y1))``; True when the box changed."""
+        (x0, x1), (y0, y1) = view_range
+        if self.box is not None and self._holds(self.box[:2], x0, x1) \
+                and self._holds(self.box[2:], y0, y1):
+            return False
+        box = (*self._around(x0, x1), *self._around(y0, y1))
+        if box == self.box:
+            return False
+        self.box = box
+        return True
+
+    @staticmethod
+    def _holds(b, v0, v1) -> bool:
+        span = v1 - v0
+        if not (math.isfinite(span) and span > 0):
+            return True  # no usable view yet: keep what there is
+        keep = CLIP_KEEP_SPANS * span
+        return ((b[0] <= v0 - keep or b[0] <= -SANE_LIMIT)
+                and (b[1] >= v1 + keep or b[1] >= SANE_LIMIT)
+                and b[1] - b[0] <= CLIP_MAX_SPANS * span)
+
+    @staticmethod
+    def _around(v0, v1) -> tuple[float, float]:
+        span = v1 - v0
+        if not (math.isfinite(span) and span > 0):
+            c = v0 if math.isfinite(v0) else 0.0
+            span = max(abs(c), 1.0)
+        else:
+            c = 0.5 * (v0 + v1)
+        half = (0.5 + CLIP_MARGIN_SPANS) * span
+        return max(c - half, -SANE_LIMIT), min(c + half, SANE_LIMIT)
+
+
+def inside(box, x: float, y: float) -> bool:
+    """Whether the point is finite and in ``box`` ``(x0, x1, y0, y1)`` (None: no box)."""
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return False
+    if box is None:
+        return abs(x) <= SANE_LIMIT and abs(y) <= SANE_LIMIT
+    return box[0] <= x <= box[1] and box[2] <= y <= box[3]
+
+
+def approx(v: float) -> str:
+    """A far-away coordinate for a label: ``4.5e47``, ``-1.2e9``, ``350``."""
+    v = float(v)
+    if not math.isfinite(v):
+        return str(v)
+    if v != 0 and not 1e-3 <= abs(v) < 1e4:
+        mant, exp = f"{v:.1e}".split("e")
+        return f"{mant}e{int(exp)}"
+    return f"{v:.4g}"
+
+
+def runaway_of(x: np.ndarray, y: np.ndarray, view) -> tuple | None:
+    """Where to mark a path whose end is out of sight, or None when its end is in view.
+
+    Parameters
+    ----------
+    x, y
+        The drawn samples of the path, its current point last.
+    view
+        The visible range ``(x0, x1, y0, y1)``.
+
+    Returns
+    -------
+    (from_xy, to_xy, end_xy) or None
+        ``end_xy`` is the last finite sample (where the run went); the marker goes where
+        the line from ``from_xy`` (the last sample in view before it, or the view's centre
+        when none is) towards ``to_xy`` (the next finite sample) leaves the view.
+    """
+    n = len(x)
+    if n == 0:
+        return None
+    vx0, vx1, vy0, vy1 = view
+    ex, ey = float(x[-1]), float(y[-1])
+    if not (math.isfinite(ex) and math.isfinite(ey)):
+        ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        if ok.size == 0:
+            return None
+        ex, ey = float(x[ok[-1]]), float(y[ok[-1]])
+        x, y = x[:ok[-1] + 1], y[:ok[-1] + 1]
+    if vx0 <= ex <= vx1 and vy0 <= ey <= vy1:
+        return None
+    with np.errstate(invalid="ignore"):
+        seen = np.flatnonzero((x >= vx0) & (x <= vx1) & (y >= vy0) & (y <= vy1))
+    if seen.size == 0:
+        return (0.5 * (vx0 + vx1), 0.5 * (vy0 + vy1)), (ex, ey), (ex, ey)
+    j = int(seen[-1])
+    after = np.flatnonzero(np.isfinite(x[j + 1:]) & np.isfinite(y[j + 1:]))
+    k = j + 1 + int(after[0]) if after.size else len(x) - 1
+    return (float(x[j]), float(y[j])), (float(x[k]), float(y[k])), (ex, ey)
+
+
+class RunawayMarker:
+    """An arrow at the edge of the view, in a run's colour, pointing where its path went off
+    screen, with a label saying where it ended up ("→ w ≈ 4.5e47, b ≈ 6.8e45").
+
+    Both items keep their pixel size (they ignore the view's scale) and are added with
+    ``ignoreBounds``. :meth:`place` puts them; :meth:`hide` takes them away.
+    """
+
+    #: the arrow's tip stays this many pixels inside the view
+    INSET_PX = 6.0
+
+    def __init__(self, plot_item, color: str):
+        self.arrow = pg.ArrowItem(angle=180, headLen=16, headWidth=12, tailLen=14,
+                                  tailWidth=4, pen=pg.mkPen(0, 0, 0, 200, width=1),
+                                  brush=pg.mkBrush(color))
+        self.label = pg.TextItem("", color=color, anchor=(1, 0.5),
+                                 fill=pg.mkBrush(0, 0, 0, 170))
+        for z, item in ((60, self.arrow), (61, self.label)):
+            item.setZValue(z)
+            item.hide()
+            plot_item.addItem(item, ignoreBounds=True)
+        self.color = color
+
+    def items(self):
+        return (self.arrow, self.label)
+
+    def set_color(self, color: str) -> None:
+        if color != self.color:
+            self.color = color
+            self.arrow.setStyle(brush=pg.mkBrush(color))
+            self.label.setColor(qcolor(color))
+
+    def hide(self) -> None:
+        if self.arrow.isVisible():
+            self.arrow.hide()
+            self.label.hide()
+
+    def text(self) -> str:
+        """The label's text ("" while hidden)."""
+        return self.label.toPlainText() if self.arrow.isVisible() else ""
+
+    def place(self, view, pixel, frm, to, text: str) -> None:
+        """Point from ``frm`` towards ``to`` (data coordinates) at the view's edge.
+
+        ``view`` is ``(x0, x1, y0, y1)``, ``pixel`` the data size ``(px, py)`` of a pixel.
+        """
+        x0, x1, y0, y1 = view
+        px, py = pixel
+        # in pixels from the view's top-left corner (y down), where huge values are harmless
+        ax, ay = (frm[0] - x0) / px, (y1 - frm[1]) / py
+        with np.errstate(all="ignore"):
+            dx, dy = (to[0] - frm[0]) / px, (frm[1] - to[1]) / py
+        if not (math.isfinite(dx) and math.isfinite(dy)):  # beyond float range: its signs
+            dx, dy = float(np.sign(dx)) if math.isinf(dx) else 0.0, \
+                float(np.sign(dy)) if math.isinf(dy) else 0.0
+        norm = math.hypot(dx, dy)
+        if not norm > 0:
+            self.hide()
+            return
+        ux, uy = dx / norm, dy / norm
+        w, h = (x1 - x0) / px, (y1 - y0) / py
+        m = self.INSET_PX
+        t = math.inf  # where the ray leaves the view shrunk by the inset
+        for a, u, lo, hi in ((ax, ux, m, w - m), (ay, uy, m, h - m)):
+            if u > 0:
+                t = min(t, (hi - a) / u)
+            elif u < 0:
+                t = min(t, (lo - a) / u)
+        t = max(t, 0.0) if math.isfinite(t) else 0.0
+        tx = min(max(ax + t * ux, m), w - m)
+        ty = min(max(ay + t * uy, m), h - m)
+        self.arrow.setStyle(angle=180.0 + math.degrees(math.atan2(uy, ux)))
+        self.arrow.setPos(x0 + tx * px, y1 - ty * py)
+        # the label sits behind the arrow's tail and reaches into the view: anchored by its
+        # right side near the right edge, its left side near the left edge, and so on
+        back = 34.0
+        lx, ly = tx - back * ux, ty - back * uy
+        self.label.setAnchor((min(max(lx / w, 0.0), 1.0), min(max(ly / h, 0.0), 1.0)))
+        self.label.setPos(x0 + lx * px, y1 - ly * py)
+        if self.label.toPlainText() != text:
+            self.label.setText(text)
+        self.arrow.show()
+        self.label.show()
+
+
+def unstack(view_box, labels) -> None:
+    """Move shown TextItems apart: each one that would cover a label before it moves down
+    (up, near the plot's bottom) by half its height until it covers none. Several runs
+    leaving the view at one place would otherwise write their labels on top of each other.
+    """
+    labels = [label for label in labels if label.isVisible()]
+    if len(labels) < 2:
+        return  # the usual case: nothing to keep apart
+    py = pixel_size(view_box)[1]
+    plot = view_box.sceneBoundingRect()
+    placed: list[QtCore.QRectF] = []
+    for label in labels:
+        at = view_box.mapViewToScene(label.pos())
+        rect = label.boundingRect().translated(at)  # pixels: the label ignores the zoom
+        down = 1.0 if rect.bottom() + 3 * rect.height() < plot.bottom() else -1.0
+        shift = 0.0
+        while any(rect.translated(0, shift).intersects(r) for r in placed) \
+                and abs(shift) < 20 * rect.height():
+            shift += down * 0.5 * rect.height()
+        placed.append(rect.translated(0, shift))
+        if shift:
+            p = label.pos()
+            label.setPos(p.x(), p.y() - shift * py)
+
+
+def view_rect(view_box) -> tuple[float, float, float, float]:
+    """The visible range of a ViewBox as ``(x0, x1, y0, y1)``."""
+    (x0, x1), (y0, y1) = view_box.viewRange()
+    return x0, x1, y0, y1
+
+
+def pixel_size(view_box) -> tuple[float, float]:
+    """Data size of one screen pixel along x and y (a guess before the first layout)."""
+    x0, x1, y0, y1 = view_rect(view_box)
+    w, h = view_box.width(), view_box.height()
+    if not (w > 1 and h > 1):
+        w, h = 400.0, 300.0
+    return abs(x1 - x0) / w or 1.0, abs(y1 - y0) / h or 1.0
 
 
 class CachedPrefixCurve(pg.PlotCurveItem):
@@ -487,19 +834,84 @@ class PlotView(QtWidgets.QWidget):
         if run.label is not None:
             self.legend.removeItem(item)
         if label is not None:
-            self.legend.addItem(item, label)
+            self.legend.addItem(item, plain(label))
             # the legend sits under the moving runs and is repainted with them: draw its
             # text from a pixmap instead of laying it out again each time
             self.legend.items[-1][1].item.setCacheMode(_CACHE)
         run.label = label
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        """The legend is shown when it has entries and the plot is large enough for it
+        (an empty one is a small dark square)."""
+        size = self.size()
+        self.legend.setVisible(bool(self.legend.items) and size.width() >= LEGEND_MIN_SIZE[0]
+                               and size.height() >= LEGEND_MIN_SIZE[1])
 
     def add_legend(self):
-        """The plot's legend (top right); hidden while the view is too small for it."""
-        self.legend = self.plot_item.addLegend(offset=(-6, 6), labelTextSize="9pt",
-                                               labelTextColor="#e6e6e6")
+        """The plot's legend, in the corner where it covers least (:meth:`place_legend`);
+        hidden while the view is too small for it."""
+        self.legend = self.plot_item.addLegend(offset=LEGEND_CORNERS["top-right"],
+                                               labelTextSize="9pt", labelTextColor="#e6e6e6")
         self.legend.setBrush(pg.mkBrush(0, 0, 0, 150))
-        self.legend.setToolTip("Runs by colour (hidden when the plot is small)")
+        self.legend.setToolTip("Runs by colour (in the corner where it covers least; "
+                               "hidden when the plot is small)")
+        self.legend_corner = "top-right"
+        self._legend_key = None
+        self._show_legend()  # hidden until it has entries
         return self.legend
+
+    def place_legend(self, points, key=None) -> str:
+        """Move the legend to the corner of the plot where it covers least.
+
+        Parameters
+        ----------
+        points
+            Callable returning ``[(x, y, weight), …]``: arrays of data points (in plotted
+            coordinates) and how much covering each costs (the start ★ a lot, a current
+            point some, a path sample 1). Only called when ``key`` changed.
+        key
+            Anything that changes when the answer may (entries, sizes, the view range);
+            None: always evaluate.
+
+        Returns
+        -------
+        str
+            The corner, e.g. ``"bottom-left"``; it only changes for a cheaper one.
+        """
+        legend = self.legend
+        if legend is None or not legend.items:
+            return getattr(self, "legend_corner", "top-right")
+        key = None if key is None else (key, view_rect(self.view_box), len(legend.items))
+        if key is not None and key == self._legend_key:
+            return self.legend_corner
+        self._legend_key = key
+        w, h = legend.boundingRect().width(), legend.boundingRect().height()
+        width, height = self.view_box.width(), self.view_box.height()
+        if not (w > 0 and h > 0 and width > w and height > h):
+            return self.legend_corner
+        x0, _, _, y1 = view_rect(self.view_box)
+        px, py = pixel_size(self.view_box)
+        rects = {}  # corner -> (left, top) of the legend there, in view pixels
+        for corner, (ox, oy) in LEGEND_CORNERS.items():
+            rects[corner] = (ox if ox > 0 else width + ox - w, oy if oy > 0 else height + oy - h)
+        totals = dict.fromkeys(rects, 0.0)
+        for x, y, weight in points():
+            x = np.asarray(x, dtype=np.float64)
+            y = np.asarray(y, dtype=np.float64)
+            if x.size == 0:
+                continue
+            with np.errstate(all="ignore"):
+                u, v = (x - x0) / px, (y1 - y) / py
+            for corner, (left, top) in rects.items():
+                with np.errstate(invalid="ignore"):
+                    inside = (u >= left) & (u <= left + w) & (v >= top) & (v <= top + h)
+                totals[corner] += weight * int(np.count_nonzero(inside))
+        best = min(totals, key=lambda c: (totals[c], list(LEGEND_CORNERS).index(c)))
+        if totals[best] < totals[self.legend_corner]:
+            self.legend_corner = best
+            legend.setOffset(LEGEND_CORNERS[best])
+        return self.legend_corner
 
     # -- hidden views do no work ------------------------------------------------------------
     def _defer_while_hidden(self, name: str, *args) -> bool:
@@ -517,14 +929,16 @@ class PlotView(QtWidgets.QWidget):
         pending, self._pending = self._pending, {}
         for name, args in pending.items():
             getattr(self, name)(*args)
+        self._on_range_changed()  # what moved while hidden (cut box, markers, legend)
+
+    def _on_range_changed(self, *_) -> None:
+        """The view range changed (override; views skip the work while hidden)."""
 
     def resizeEvent(self, ev):  # noqa: N802 - Qt override
         """Hide the legend when it would cover most of a small plot."""
         super().resizeEvent(ev)
         if self.legend is not None:
-            size = ev.size()
-            self.legend.setVisible(size.width() >= LEGEND_MIN_SIZE[0]
-                                   and size.height() >= LEGEND_MIN_SIZE[1])
+            self._show_legend()
 
     # -- range handling -------------------------------------------------------------
     def _fit_rect(self) -> tuple[float, float, float, float] | None:

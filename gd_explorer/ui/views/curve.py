@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,25 +11,40 @@ from PySide6 import QtCore
 
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import (
+    ClipBox,
     PlotView,
+    RunawayMarker,
+    approx,
+    clip_xy,
     finite_bounds,
     fmt,
+    inside,
     padded,
+    pixel_size,
+    plain,
+    runaway_of,
     set_curve_data,
     stride_indices,
+    unstack,
+    view_rect,
 )
 
 #: half-width of the tangent segment as a fraction of the curve's x-range
 TANGENT_HALF_SPAN = 0.12
 #: iterates get symbols only up to this many drawn points (a line beyond)
 MAX_SYMBOL_POINTS = 400
+#: tangent labels of different runs are kept this many pixels apart
+LABEL_GAP_PX = 2.0
 
 _EMPTY = np.empty(0)
 
 
 class _CurveRunItems:
-    def __init__(self, color: str):
+    def __init__(self, color: str, plot_item):
         self.color = color
+        self.runaway = RunawayMarker(plot_item, color)
+        self.raw = (_EMPTY, _EMPTY)  # drawn iterates (x, f) before cutting, current last
+        self.label_at = None  # (x, y) where the slope label belongs, before stacking
         self.path = pg.PlotDataItem(pen=pg.mkPen(color, width=1.2), connect="finite",
                                     symbol="o", symbolSize=6, symbolPen=None,
                                     symbolBrush=pg.mkBrush(color))
@@ -55,6 +71,7 @@ class _CurveRunItems:
         self.tangent.setPen(pg.mkPen(color, width=2, style=QtCore.Qt.PenStyle.DashLine))
         self.point.setBrush(pg.mkBrush(color))
         self.slope_label.setColor(color)
+        self.runaway.set_color(color)
 
 
 class CurveView(PlotView):
@@ -95,6 +112,9 @@ class CurveView(PlotView):
         self._xs = _EMPTY
         self._fs = _EMPTY
         self._rect = None
+        self._name = "x"
+        self._clip = ClipBox()
+        self.view_box.sigRangeChanged.connect(self._on_range_changed)
 
     # ----------------------------------------------------------------- curve
     def set_curve(self, xs: np.ndarray, fs: np.ndarray, name: str) -> None:
@@ -113,9 +133,10 @@ class CurveView(PlotView):
             raise ValueError(f"xs and fs differ in length: {xs.shape} vs {fs.shape}")
         self._xs, self._fs = xs, fs
         name = str(name)
-        self.plot_item.setLabel("bottom", name)
-        self.plot_item.setLabel("left", f"f({name})")
-        self.plot_item.setTitle(f"f({name})")
+        self._name = name
+        self.plot_item.setLabel("bottom", plain(name))
+        self.plot_item.setLabel("left", plain(f"f({name})"))
+        self.plot_item.setTitle(plain(f"f({name})"))
         set_curve_data(self.curve, xs, fs)
         ok = np.isfinite(xs) & np.isfinite(fs)
         xb = finite_bounds(xs[ok])
@@ -158,12 +179,14 @@ class CurveView(PlotView):
         seen = set()
         span = (self._rect[1] - self._rect[0]) if self._rect else 2.0
         half = TANGENT_HALF_SPAN * span
+        self._clip.update(self.view_box.viewRange())
+        box = self._clip.box
         for snap in snaps:
             rid = snap.run_id
             seen.add(rid)
             items = self._runs.get(rid)
             if items is None:
-                items = _CurveRunItems(snap.color)
+                items = _CurveRunItems(snap.color, self.plot_item)
                 for it in items.items():
                     self.plot_item.addItem(it)
                 self._runs[rid] = items
@@ -175,37 +198,113 @@ class CurveView(PlotView):
             for it in items.items():
                 it.setVisible(show)
             self._legend_entry(items, snap.label if show else None, items.path)
+            items.label_at = None
             if not show:
+                items.raw = (_EMPTY, _EMPTY)
+                items.runaway.hide()
                 continue
             idx = stride_indices(k + 1)
-            px = snap.params[idx, 0]
-            py = snap.loss[idx]
+            items.raw = (np.asarray(snap.params[idx, 0], dtype=np.float64),
+                         np.asarray(snap.loss[idx], dtype=np.float64))
             symbol = "o" if len(idx) <= MAX_SYMBOL_POINTS else None
             if items.path.opts["symbol"] != symbol:
                 items.path.setSymbol(symbol)
-            set_curve_data(items.path, px, py)
+            self._draw_path(items)
             x0, f0, g0 = float(snap.params[k, 0]), float(snap.loss[k]), float(snap.grad[k, 0])
-            if np.isfinite(x0) and np.isfinite(f0):
+            near = inside(box, x0, f0)
+            if near:
                 items.point.setData(pos=[(x0, f0)])
-            else:
+            else:  # far away (or not finite): the runaway marker says where
                 items.point.setData(pos=np.empty((0, 2)))
-            if np.isfinite(x0) and np.isfinite(f0) and np.isfinite(g0):
+            if near and np.isfinite(g0):
                 tx = np.array([x0 - half, x0 + half])
-                items.tangent.setData(tx, f0 + g0 * (tx - x0))
+                cx, cy, _ = clip_xy(tx, f0 + g0 * (tx - x0), box)  # a steep one is cut
+                set_curve_data(items.tangent, cx, cy)
                 items.slope_label.setText(f"f'({fmt(x0)}) = {fmt(g0)}")
                 # label the tangent's end nearer the middle of the view, so it stays inside
                 mid = 0.5 * (self._rect[0] + self._rect[1]) if self._rect else x0
                 end = -half if x0 > mid else half
                 items.slope_label.setAnchor((1, 1) if end < 0 else (0, 1))
-                items.slope_label.setPos(x0 + end, f0 + g0 * end)
+                if inside(box, x0 + end, f0 + g0 * end):
+                    items.label_at = (x0 + end, f0 + g0 * end)
+                else:
+                    items.label_at = (x0, f0)
             else:
                 items.tangent.setData(_EMPTY, _EMPTY)
                 items.slope_label.setText("")
         for rid in [r for r in self._runs if r not in seen]:
             items = self._runs.pop(rid)
             self._legend_entry(items, None, items.path)
-            for it in items.items():
+            for it in (*items.items(), *items.runaway.items()):
                 self.plot_item.removeItem(it)
+        self._stack_labels()
+        self._place_runaways()
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        """The legend to the corner that covers least of the curve, start and iterates."""
+        key = (tuple((rid, items.path.isVisible(), int(8 * math.log2(len(items.raw[0]) + 1)))
+                     for rid, items in self._runs.items()), self._xs.size)
+
+        def points():
+            pts = [(self._xs, self._fs, 1.0), (*self.start_marker.getData(), 1000.0)]
+            for items in self._runs.values():
+                x, y = items.raw
+                if items.path.isVisible() and len(x):
+                    pts += [(x, y, 3.0), (x[-1:], y[-1:], 50.0)]
+            return pts
+
+        self.place_legend(points, key)
+
+    def _draw_path(self, items: _CurveRunItems) -> None:
+        x, y, _ = clip_xy(*items.raw, self._clip.box)
+        set_curve_data(items.path, x, y)
+
+    def _stack_labels(self) -> None:
+        """Put the slope labels where they belong, moved down past any label of another
+        run they would cover: runs from one start share a tangent at first."""
+        py = pixel_size(self.view_box)[1]
+        top = self.view_box.sceneBoundingRect().top()
+        placed: list[QtCore.QRectF] = []
+        for items in self._runs.values():
+            if items.label_at is None:
+                continue
+            lx, ly = items.label_at
+            label = items.slope_label
+            # in scene pixels: the label keeps its pixel size whatever the zoom (its own
+            # rectangle is in pixels, anchored at its position)
+            at = self.view_box.mapViewToScene(QtCore.QPointF(lx, ly))
+            rect = label.boundingRect().translated(at).adjusted(0, -LABEL_GAP_PX, 0,
+                                                               LABEL_GAP_PX)
+            shift = max(0.0, top - rect.top())  # not above the plot (a tangent near its top)
+            while any(rect.translated(0, shift).intersects(r) for r in placed):
+                shift += 0.5 * rect.height()  # a few steps at most: 8 runs at most
+            placed.append(rect.translated(0, shift))
+            label.setPos(lx, ly - shift * py)
+
+    def _place_runaways(self) -> None:
+        view = view_rect(self.view_box)
+        for items in self._runs.values():
+            x, y = items.raw
+            where = runaway_of(x, y, view) if len(x) else None
+            if where is None:
+                items.runaway.hide()
+                continue
+            frm, to, (ex, ey) = where
+            items.runaway.place(view, pixel_size(self.view_box), frm, to,
+                                f"→ {self._name} ≈ {approx(ex)}, f ≈ {approx(ey)}")
+        unstack(self.view_box, [r.runaway.label for r in self._runs.values()])
+
+    def _on_range_changed(self, *_) -> None:
+        if not self.isVisible():  # hidden (or being torn down): showEvent catches up
+            return
+        if self._clip.update(self.view_box.viewRange()):
+            for items in self._runs.values():
+                if items.path.isVisible():
+                    self._draw_path(items)
+        self._stack_labels()
+        self._place_runaways()
+        self._update_legend()
 
     def run_items(self, run_id: int):
         """``(path, tangent, point)`` items of a run (None if absent), for tests."""

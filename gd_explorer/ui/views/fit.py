@@ -7,7 +7,21 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 
-from gd_explorer.ui.views._common import PlotView, finite_bounds, padded, set_curve_data
+from gd_explorer.ui.views._common import (
+    SANE_LIMIT,  # ±1e150
+    ClipBox,
+    PlotView,
+    RunawayMarker,
+    approx,
+    clip_xy,
+    finite_bounds,
+    padded,
+    pixel_size,
+    plain,
+    set_curve_data,
+    unstack,
+    view_rect,
+)
 
 #: at most this many data points are drawn (evenly strided beyond)
 MAX_SCATTER_POINTS = 50_000
@@ -15,8 +29,35 @@ MAX_SCATTER_POINTS = 50_000
 _EMPTY = np.empty(0)
 
 
+class _Fit:
+    """The items of one run's fitted curve."""
+
+    def __init__(self, plot_item, color: str):
+        self.item = pg.PlotCurveItem(pen=pg.mkPen(color, width=2.5), connect="finite",
+                                     antialias=True)
+        self.item.setZValue(20)
+        plot_item.addItem(self.item)
+        self.runaway = RunawayMarker(plot_item, color)
+        self.color = color
+        self.raw = (_EMPTY, _EMPTY)  # the curve before cutting
+
+    def set_color(self, color: str) -> None:
+        if color != self.color:
+            self.item.setPen(pg.mkPen(color, width=2.5))
+            self.runaway.set_color(color)
+            self.color = color
+
+    def items(self):
+        return (self.item, *self.runaway.items())
+
+
 class FitView(PlotView):
-    """The dataset ``(x, y)`` with the model curve of every visible run at the cursor."""
+    """The dataset ``(x, y)`` with the model curve of every visible run at the cursor.
+
+    Only finite data within ``±SANE_LIMIT`` is drawn and sets the range (the title says
+    how many points were left out); fitted curves are cut to a box around the view, and a
+    curve entirely out of sight gets an arrow at the edge saying where it is.
+    """
 
     def __init__(self, parent=None):
         super().__init__("fitPlot", "Data and fitted model", parent)
@@ -34,8 +75,12 @@ class FitView(PlotView):
         pi.addItem(self.batch)
         self._x = _EMPTY
         self._y = _EMPTY
+        self._sane = np.empty(0, dtype=bool)
         self._rect = None
-        self._fits: dict[object, pg.PlotCurveItem] = {}
+        self._fits: dict[object, _Fit] = {}
+        self._y_name = "y"
+        self._clip = ClipBox()
+        self.view_box.sigRangeChanged.connect(self._on_range_changed)
 
     def set_data(self, x: np.ndarray, y: np.ndarray, names: tuple[str, str]) -> None:
         """Show the dataset and fit the view to its finite points.
@@ -52,16 +97,23 @@ class FitView(PlotView):
         if x.shape != y.shape:
             raise ValueError(f"x and y differ in length: {x.shape} vs {y.shape}")
         self._x, self._y = x, y
-        self.plot_item.setLabel("bottom", str(names[0]))
-        self.plot_item.setLabel("left", str(names[1]))
-        ok = np.isfinite(x) & np.isfinite(y)
+        self._y_name = str(names[1])
+        self.plot_item.setLabel("bottom", plain(names[0]))
+        self.plot_item.setLabel("left", plain(names[1]))
+        with np.errstate(invalid="ignore"):
+            ok = (np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= SANE_LIMIT)
+                  & (np.abs(y) <= SANE_LIMIT))
+        self._sane = ok
         xs, ys = x[ok], y[ok]
+        left_out = len(x) - len(xs)
+        note = f" ({left_out} non-finite or beyond ±1e150 not shown)" if left_out else ""
         if len(xs) > MAX_SCATTER_POINTS:
             step = -(-len(xs) // MAX_SCATTER_POINTS)
             xs, ys = xs[::step], ys[::step]
-            self.plot_item.setTitle(f"Data ({len(xs)} of {ok.sum()} points shown) and fits")
+            self.plot_item.setTitle(f"Data ({len(xs)} of {ok.sum()} points shown) and fits"
+                                    + note)
         else:
-            self.plot_item.setTitle("Data and fitted model")
+            self.plot_item.setTitle("Data and fitted model" + note)
         self.scatter.setData(x=xs, y=ys)
         xb, yb = finite_bounds(xs), finite_bounds(ys)
         if xb is None or yb is None:
@@ -86,28 +138,67 @@ class FitView(PlotView):
         if self._defer_while_hidden("set_fits", curves):
             return
         seen = set()
+        self._clip.update(self.view_box.viewRange())
         for run_id, color, visible, xs, ys in curves:
             seen.add(run_id)
-            item = self._fits.get(run_id)
-            if item is None:
-                item = pg.PlotCurveItem(pen=pg.mkPen(color, width=2.5), connect="finite",
-                                        antialias=True)
-                item.setZValue(20)
-                item.color = color
-                self.plot_item.addItem(item)
-                self._fits[run_id] = item
-            elif item.color != color:
-                item.setPen(pg.mkPen(color, width=2.5))
-                item.color = color
-            item.setVisible(bool(visible))
+            fit = self._fits.get(run_id)
+            if fit is None:
+                fit = self._fits[run_id] = _Fit(self.plot_item, color)
+            else:
+                fit.set_color(color)
+            fit.item.setVisible(bool(visible))
             if visible:
-                set_curve_data(item, xs, ys)
+                fit.raw = (np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
+                self._draw_fit(fit)
+            else:
+                fit.raw = (_EMPTY, _EMPTY)
         for rid in [r for r in self._fits if r not in seen]:
-            self.plot_item.removeItem(self._fits.pop(rid))
+            for item in self._fits.pop(rid).items():
+                self.plot_item.removeItem(item)
+        self._place_runaways()
+
+    def _draw_fit(self, fit: _Fit) -> None:
+        with np.errstate(all="ignore"):
+            x, y, _ = clip_xy(*fit.raw, self._clip.box)
+        set_curve_data(fit.item, x, y)
+
+    def _place_runaways(self) -> None:
+        """An arrow towards each visible fitted curve that has no point in view."""
+        view = view_rect(self.view_box)
+        x0, x1, y0, y1 = view
+        for fit in self._fits.values():
+            x, y = fit.raw
+            with np.errstate(invalid="ignore"):
+                ok = np.isfinite(x) & np.isfinite(y)
+                seen = ok & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+            if not fit.item.isVisible() or seen.any() or not ok.any():
+                fit.runaway.hide()
+                continue
+            j = np.flatnonzero(ok)[ok.sum() // 2]  # the middle of what is finite
+            mid = (0.5 * (x0 + x1), 0.5 * (y0 + y1))
+            fit.runaway.place(view, pixel_size(self.view_box), mid,
+                              (float(x[j]), float(y[j])),
+                              f"→ {self._y_name} ≈ {approx(y[j])}")
+        unstack(self.view_box, [r.runaway.label for r in self._fits.values()])
+
+    def _on_range_changed(self, *_) -> None:
+        if not self.isVisible():  # hidden (or being torn down): showEvent catches up
+            return
+        if self._clip.update(self.view_box.viewRange()):
+            for fit in self._fits.values():
+                if fit.item.isVisible():
+                    self._draw_fit(fit)
+        self._place_runaways()
 
     def fit_item(self, run_id) -> pg.PlotCurveItem | None:
         """The curve item of a run (None if absent), for tests."""
-        return self._fits.get(run_id)
+        fit = self._fits.get(run_id)
+        return None if fit is None else fit.item
+
+    def runaway_marker(self, run_id) -> RunawayMarker | None:
+        """The marker pointing to a run's fitted curve when it is out of sight (tests)."""
+        fit = self._fits.get(run_id)
+        return None if fit is None else fit.runaway
 
     def set_batch(self, indices: np.ndarray | None) -> None:
         """Ring the points of the current mini-batch (None: full batch, nothing ringed)."""
@@ -118,4 +209,5 @@ class FitView(PlotView):
             return
         idx = np.asarray(indices, dtype=np.intp).ravel()
         idx = idx[(idx >= 0) & (idx < len(self._x))]
+        idx = idx[self._sane[idx]]
         self.batch.setData(x=self._x[idx], y=self._y[idx])

@@ -13,9 +13,17 @@ from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import (
     MAX_LOSS_POINTS,
     CachedPrefixCurve,
+    ClipBox,
     PlotView,
     PointMarker,
+    RunawayMarker,
+    approx,
+    clip_polyline,
+    inside,
     padded,
+    pixel_size,
+    unstack,
+    view_rect,
 )
 
 _EMPTY = np.empty(0)
@@ -24,6 +32,10 @@ LOSS_POINTS_PER_PIXEL = 4
 #: step numbers 0..MAX_LOSS_POINTS-1, shared read-only by every undecimated curve
 _STEPS = np.arange(MAX_LOSS_POINTS, dtype=np.float64)
 _STEPS.flags.writeable = False
+#: the followed range reaches at most this many decades above the highest start loss (log y)
+RUNAWAY_DECADES = 3.0
+#: ... or, on a linear axis, this many times the largest |start loss| beyond the starts
+RUNAWAY_FACTOR = 10.0
 
 
 class PeakDecimator:
@@ -156,8 +168,10 @@ class _LossCurve(pg.PlotDataItem):
 
 
 class _LossRun:
-    def __init__(self, color: str):
+    def __init__(self, color: str, plot_item):
         self.color = color
+        self.runaway = RunawayMarker(plot_item, color)
+        self.current = None  # (step, loss) of the current point
         self.item = _LossCurve(pen=pg.mkPen(color, width=1), connect="finite")
         # a few buckets per pixel column, for the whole run in view (sized by LossView);
         # its finite min/max set the range
@@ -171,6 +185,7 @@ class _LossRun:
         if color != self.color:
             self.color = color
             self.item.setPen(pg.mkPen(color, width=1))
+            self.runaway.set_color(color)
 
 
 class _CurrentPoints:
@@ -185,8 +200,9 @@ class _CurrentPoints:
         self._markers: list[PointMarker] = []
         self._x = self._y = _EMPTY
 
-    def set_points(self, xs, ys, colors, log: bool) -> None:
-        """Markers at ``(xs[i], ys[i])`` in ``colors[i]`` (y drawn as log10 when ``log``)."""
+    def set_points(self, xs, ys, colors, log: bool, box=None) -> None:
+        """Markers at ``(xs[i], ys[i])`` in ``colors[i]`` (y drawn as log10 when ``log``);
+        points outside ``box`` (plotted coordinates) are not drawn."""
         while len(self._markers) < len(xs):
             marker = PointMarker(9, pg.mkPen("w", width=1), pg.mkBrush("w"))
             marker.setZValue(60)
@@ -195,7 +211,11 @@ class _CurrentPoints:
         for i, marker in enumerate(self._markers):
             if i < len(xs):
                 marker.set_brush(colors[i])
-                marker.set_point(xs[i], math.log10(ys[i]) if log else ys[i])
+                y = math.log10(ys[i]) if log else ys[i]
+                if inside(box, xs[i], y):
+                    marker.set_point(xs[i], y)
+                else:  # far off: the run's runaway marker says where
+                    marker.set_point(None)
             else:
                 marker.set_point(None)
         self._x = np.array(xs, dtype=np.float64)
@@ -212,6 +232,16 @@ class LossView(PlotView):
     With log y on, a run that has a loss <= 0 (maximization, a negative objective, an
     exact zero) cannot be drawn on a log axis: the view then falls back to a linear axis
     and says so in the corner, rather than plotting |loss| and inventing a curve.
+
+    The followed y range covers the finite losses of the visible runs, except a runaway:
+    on a log axis it reaches at most ``RUNAWAY_DECADES`` decades above the highest start
+    loss (and down to the lowest loss, however many decades that is); on a linear axis at
+    most ``RUNAWAY_FACTOR`` times the largest |start loss| beyond the range of the start
+    losses, on either side. A diverging run (1e99 before it is flagged) or one escaping
+    down an unbounded function (the saddle) then leaves the top or bottom of the plot, cut
+    there, with an arrow at the edge saying where it went ("→ loss ≈ 1.2e99"), while the
+    values that matter (a plateau, the descent of the others) keep the axis. Tick labels
+    never carry an SI multiplier ("(x1e+27)").
     """
 
     def __init__(self, parent=None):
@@ -226,6 +256,8 @@ class LossView(PlotView):
         pi = self.plot_item
         pi.setLabel("bottom", "step")
         pi.setLabel("left", "loss")
+        for side in ("left", "bottom"):  # no "(x1e+27)" next to the axis label
+            pi.getAxis(side).enableAutoSIPrefix(False)
         self.cursor_line = pg.InfiniteLine(
             angle=90, movable=False,
             pen=pg.mkPen("#f5c400", width=1.5, style=QtCore.Qt.PenStyle.DashLine))
@@ -241,7 +273,9 @@ class LossView(PlotView):
         self._follow = True
         self._points_key = None
         self._cursor_at = None
+        self._clip = ClipBox()  # in plotted coordinates (log10 of the loss on a log axis)
         self.view_box.sigRangeChangedManually.connect(self._on_manual_range)
+        self.view_box.sigRangeChanged.connect(self._on_range_changed)
 
     # ----------------------------------------------------------------- public
     def set_log_y(self, on: bool) -> None:
@@ -272,7 +306,7 @@ class LossView(PlotView):
             seen.add(rid)
             run = self._runs.get(rid)
             if run is None:
-                run = _LossRun(snap.color)
+                run = _LossRun(snap.color, self.plot_item)
                 self.plot_item.addItem(run.item)
                 # after addItem: clipToView needs the item's view box
                 run.item.setDownsampling(auto=True, method="peak")
@@ -283,7 +317,10 @@ class LossView(PlotView):
             show = snap.visible and snap.n > 0
             run.item.setVisible(show)
             self._legend_entry(run, snap.label if show else None, run.item)
-            if show:
+            run.current = None
+            if not show:
+                run.runaway.hide()
+            else:
                 run.loss = np.asarray(snap.loss)
                 if run.dec.max_points != coarse:  # resized: summarise afresh
                     run.dec = PeakDecimator(coarse)
@@ -295,6 +332,8 @@ class LossView(PlotView):
             run = self._runs.pop(rid)
             self._legend_entry(run, None, run.item)
             self.plot_item.removeItem(run.item)
+            for item in run.runaway.items():
+                self.plot_item.removeItem(item)
 
         bad = [s.label for s, r in visible if r.dec.lo <= 0]
         use_log = self._log and not bad
@@ -305,6 +344,12 @@ class LossView(PlotView):
             self.set_corner_text("")
         if use_log != self._log_active:
             self._apply_log(use_log)
+
+        # our own, finite range, without runaways (see the class docstring)
+        self._rect = self._followed_rect(visible, use_log)
+        if self._follow and self._rect is not None:
+            self._apply_rect()
+        self._clip.update(self.view_box.viewRange())
 
         for _, run in visible:
             self._show_curve(run)
@@ -320,35 +365,97 @@ class LossView(PlotView):
             self.cursor_line.setPos(c)
             self.cursor_line.show()
             xs, ys, colors = [], [], []
-            for snap, _ in visible:
+            for snap, run in visible:
                 k = snap.index(cursor)
                 v = float(snap.loss[k])
                 if math.isfinite(v) and (not use_log or v > 0):
                     xs.append(float(k))
                     ys.append(v)
                     colors.append(snap.color)
-            key = (tuple(xs), tuple(ys), tuple(colors), use_log)
+                    run.current = (float(k), math.log10(v) if use_log else v, v)
+                elif not math.isfinite(v):  # where it was last seen, for the marker
+                    ok = np.flatnonzero(np.isfinite(snap.loss[:k + 1]))
+                    if ok.size:
+                        j = int(ok[-1])
+                        w = float(snap.loss[j])
+                        if not use_log or w > 0:
+                            run.current = (float(j), math.log10(w) if use_log else w, w)
+            key = (tuple(xs), tuple(ys), tuple(colors), use_log, self._clip.box)
             if key != self._points_key:
                 self._points_key = key
-                self.points.set_points(xs, ys, colors, use_log)
+                self.points.set_points(xs, ys, colors, use_log, self._clip.box)
             if c != self._cursor_at:
                 self._cursor_at = c
                 self.cursor_line.setToolTip(f"cursor at step {c}")
+        self._place_runaways()
+        self._update_legend()
 
-        # our own, finite range
+    def _update_legend(self) -> None:
+        """The legend to the corner that covers least of the curves and current points."""
+        runs = [r for r in self._runs.values() if r.item.isVisible()]
+        # looked at again when a run has grown by a fifth or so (not at every frame), the
+        # axis changed or the range moved (place_legend adds the range)
+        key = (tuple((id(r), int(8 * math.log2(r.dec.n + 1))) for r in runs), self._log_active)
+
+        def points():
+            pts = []
+            for r in runs:
+                x, y = r.item.curve.getData()  # as plotted (log10 on a log axis)
+                if x is not None:
+                    pts.append((x, y, 1.0))
+                if r.current is not None:
+                    pts.append(([r.current[0]], [r.current[1]], 50.0))
+            return pts
+
+        self.place_legend(points, key)
+
+    def _followed_rect(self, visible, use_log: bool):
+        """``(x0, x1, y0, y1)`` the view follows: the finite losses, runaways left out."""
         runs = [r for _, r in visible]
         lo = min((r.dec.lo for r in runs), default=math.inf)
         hi = max((r.dec.hi for r in runs), default=-math.inf)
-        if lo <= hi:
-            if use_log:
-                yb = padded((math.log10(lo), math.log10(hi)), 0.05)
-            else:
-                yb = padded((lo, hi), 0.05)
-            self._rect = (0.0, float(max(n_max - 1, 1)), yb[0], yb[1])
-        else:
-            self._rect = None
-        if self._follow and self._rect is not None:
-            self._apply_rect()
+        if not lo <= hi:
+            return None
+        starts = [float(s.loss[0]) for s, _ in visible if math.isfinite(float(s.loss[0]))]
+        if use_log:
+            lo, hi = math.log10(lo), math.log10(hi)
+            top = max((math.log10(v) for v in starts if v > 0), default=hi)
+            hi = max(lo, min(hi, top + RUNAWAY_DECADES))
+        elif starts:
+            scale = max(abs(v) for v in starts) or max(abs(lo), abs(hi), 1.0)
+            lo = max(lo, min(starts) - RUNAWAY_FACTOR * scale)
+            hi = min(hi, max(starts) + RUNAWAY_FACTOR * scale)
+        yb = padded((lo, hi), 0.05)
+        n_max = max((s.n for s, _ in visible), default=0)
+        return (0.0, float(max(n_max - 1, 1)), yb[0], yb[1])
+
+    def _place_runaways(self) -> None:
+        """An arrow at the top or bottom edge for each current point out of sight."""
+        view = view_rect(self.view_box)
+        pixel = None
+        for run in self._runs.values():
+            cur = run.current
+            if cur is None or not run.item.isVisible() or (
+                    view[0] <= cur[0] <= view[1] and view[2] <= cur[1] <= view[3]):
+                run.runaway.hide()
+                continue
+            pixel = pixel or pixel_size(self.view_box)
+            x = min(max(cur[0], view[0]), view[1])
+            # straight up or down from the middle of the view, above the point's step
+            run.runaway.place(view, pixel, (x, 0.5 * (view[2] + view[3])), cur[:2],
+                              f"→ loss ≈ {approx(cur[2])}")
+        unstack(self.view_box, [r.runaway.label for r in self._runs.values()])
+
+    def _on_range_changed(self, *_) -> None:
+        if not self.isVisible():  # hidden (or being torn down): showEvent catches up
+            return
+        if self._clip.update(self.view_box.viewRange()):
+            for run in self._runs.values():
+                run.shown = None
+            self._refresh_curves()
+            self._points_key = None
+        self._place_runaways()
+        self._update_legend()
 
     def _coarse_points(self) -> int:
         """Points of a curve that spans the view: a power of two >= LOSS_POINTS_PER_PIXEL
@@ -368,7 +475,7 @@ class LossView(PlotView):
             mode = "raw" if n <= run.dec.max_points else "coarse"
         else:  # zoomed in: the finer decimation, clipped and downsampled by pyqtgraph
             mode = "raw" if n <= MAX_LOSS_POINTS else "fine"
-        key = (n, mode)
+        key = (n, mode, self._clip.box)
         if key == run.shown:
             return
         if mode == "raw":
@@ -379,8 +486,32 @@ class LossView(PlotView):
         else:
             run.fine.update(run.loss)
             x, y = run.fine.points()
+        x, y = self._cut(x, y)
         run.item.setData(x, y)
         run.shown = key
+
+    def _cut(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The curve cut to the clip box, which lives in plotted coordinates (log10 y on
+        a log axis): rows that stay are the input's own, bit for bit (cached prefixes hold),
+        boundary points are mapped back to losses."""
+        box = self._clip.box
+        if box is None or len(x) == 0:
+            return x, y
+        with np.errstate(all="ignore"):
+            # the usual case, without a log10 of every point: the box in losses
+            y0, y1 = np.power(10.0, box[2:]) if self._log_active else box[2:]  # inf, no raise
+            if bool(np.all((y >= y0) & (y <= y1) & (x >= box[0]) & (x <= box[1]))):
+                return x, y
+            yp = np.log10(y) if self._log_active else y
+            out, src = clip_polyline(np.column_stack([x, yp]), (box[0], box[2]),
+                                     (box[1], box[3]))
+            if src is None:
+                return x, y
+            exact = src >= 0
+            cx = np.where(exact, x[np.maximum(src, 0)], out[:, 0])
+            boundary = 10.0 ** out[:, 1] if self._log_active else out[:, 1]
+            cy = np.where(exact, y[np.maximum(src, 0)], boundary)
+        return cx, cy
 
     def _refresh_curves(self) -> None:
         for run in self._runs.values():

@@ -6,7 +6,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from gd_explorer.ui.views._common import PlotView, finite_bounds, fmt, padded, set_curve_data
+from gd_explorer.ui.views._common import (
+    PlotView,
+    finite_bounds,
+    fmt,
+    padded,
+    plain,
+    set_curve_data,
+)
 
 _EMPTY = np.empty(0)
 
@@ -56,8 +63,8 @@ class SliceView(PlotView):
         if xs.shape != values.shape:
             raise ValueError(f"xs and values differ in length: {xs.shape} vs {values.shape}")
         name = str(name)
-        self.plot_item.setTitle(f"Loss along {name} (others fixed)")
-        self.plot_item.setLabel("bottom", name)
+        self.plot_item.setTitle(plain(f"Loss along {name} (others fixed)"))
+        self.plot_item.setLabel("bottom", plain(name))
         self.plot_item.setLabel("left", "loss")
         set_curve_data(self.curve, xs, values)
         ok = np.isfinite(xs) & np.isfinite(values)

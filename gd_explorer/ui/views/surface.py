@@ -15,14 +15,24 @@ from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import (
     COLORMAP_NAME,
     CachedPrefixCurve,
+    ClipBox,
     PlotView,
     PointMarker,
+    RunawayMarker,
+    approx,
     arrow_segments,
+    clip_xy,
     common_prefix,
     finite_bounds,
     fmt,
+    inside,
+    pixel_size,
+    plain,
     qcolor,
+    runaway_of,
     stable_stride_indices,
+    unstack,
+    view_rect,
 )
 
 #: number of contour levels drawn
@@ -36,6 +46,58 @@ MIN_UPDATE_PX = 14.0
 
 #: paths with at most this many drawn points get a dark outline
 SHADOW_MAX_POINTS = 500
+#: the visible range is asked for this long after it last changed (a drag or wheel settles)
+SETTLE_MS = 150
+#: ... when the grid does not cover it, or covers it this much more coarsely than it could
+#: (its span exceeds the view's by more than 1 / REGRID_ZOOM along an axis)
+REGRID_ZOOM = 0.6
+#: a requested window reaches this fraction of the view's span beyond it on every side
+REQUEST_PAD = 0.05
+#: width of the colour bar's tick-label column
+COLORBAR_AXIS_PX = 48
+
+
+def short_number(v: float) -> str:
+    """A tick label of at most ~6 characters: ``0.25``, ``1500``, ``2.5e7``, ``1e-4``."""
+    v = float(v)
+    if v == 0 or not math.isfinite(v):
+        return "0" if v == 0 else str(v)
+    if 1e-3 <= abs(v) < 1e4:
+        return f"{v:.4g}"
+    mant, exp = f"{v:.1e}".split("e")
+    mant = mant.rstrip("0").rstrip(".")
+    return f"{mant}e{int(exp)}"
+
+
+def colorbar_ticks(lo: float, hi: float, info: dict) -> tuple[list, str]:
+    """Ticks ``[(position, label), …]`` and the title of the colour bar.
+
+    On the linear scale the positions are round values of f; on the log scale they are
+    whole decades of ``f − min`` (the colour is ``log10(f − min + ε)``), labelled with
+    that difference (``1e-3``, ``0.1``, ``10``), and the title gives the minimum when it
+    is not negligible.
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+        return [], "f"
+    if not info["log"]:
+        raw = (hi - lo) / 5
+        mag = 10.0 ** math.floor(math.log10(raw))
+        step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+        first = math.ceil(lo / step) * step
+        vals = [first + i * step for i in range(int((hi - first) / step) + 1)]
+        return [(v, short_number(v)) for v in vals if lo <= v <= hi], "f"
+    span = hi - lo
+    every = max(1, math.ceil(span / 7))  # at most ~7 labelled decades
+    ks = [k for k in range(math.ceil(lo), math.floor(hi) + 1) if k % every == 0]
+    if len(ks) < 3:  # a narrow range: thirds of decades too
+        ks = sorted(set(ks) | {k + d for k in range(math.floor(lo) - 1, math.ceil(hi) + 1)
+                               for d in (math.log10(2), math.log10(5))})
+        ks = [k for k in ks if lo <= k <= hi]
+    ticks = [(k, short_number(10.0 ** k)) for k in ks]
+    zmin = info["zmin"]
+    if zmin == 0 or abs(zmin) < 10.0 ** lo:
+        return ticks, "f  (log scale)"
+    return ticks, f"f − min  (log scale; min = {short_number(zmin)})"
 
 _EMPTY = np.empty(0)
 
@@ -137,10 +199,18 @@ def contour_paths(xs: np.ndarray, ys: np.ndarray, c: np.ndarray,
     return pts[:, 0].copy(), pts[:, 1].copy(), np.concatenate(conn_all)
 
 
+def _same_window(a, b) -> bool:
+    """Two windows ``(x0, x1, y0, y1)`` equal up to rounding (None never equals)."""
+    if a is None or b is None:
+        return False
+    tol = 1e-9 * max(abs(a[1] - a[0]), abs(a[3] - a[2]), 1e-300)
+    return all(abs(p - q) <= tol for p, q in zip(a, b, strict=True))
+
+
 class _RunItems:
     """The items of one run (created once per run_id)."""
 
-    def __init__(self, color: str):
+    def __init__(self, color: str, plot_item):
         self.color = color
         # the path's leading points stay put while a run grows (stable_stride_indices):
         # drawn as cached chunks plus a short live tail
@@ -153,12 +223,15 @@ class _RunItems:
         self.path.setZValue(20)
         self.point.setZValue(30)
         self.label = None  # text currently in the legend, None: not in it
+        self.raw = (_EMPTY, _EMPTY)  # the drawn samples before cutting, current point last
+        self.runaway = RunawayMarker(plot_item, color)
 
     def set_color(self, color: str) -> None:
         if color != self.color:
             self.color = color
             self.path.setPen(pg.mkPen(color, width=2))
             self.point.set_brush(pg.mkBrush(color))
+            self.runaway.set_color(color)
 
 
 class SurfaceView(PlotView):
@@ -170,10 +243,16 @@ class SurfaceView(PlotView):
         A plain left click in the plot, in data coordinates (not on drags or pans).
     hovered(float, float)
         The mouse moved over the plot, in data coordinates.
+    window_requested(object)
+        ``((x0, x1), (y0, y1))``: the range the user panned or zoomed to, once it has
+        settled (``SETTLE_MS``), when the grid shown does not cover it or is too coarse
+        for it. Whoever owns the surface computes it there and calls :meth:`set_surface`;
+        a grid for the requested window does not move the view.
     """
 
     start_clicked = QtCore.Signal(float, float)
     hovered = QtCore.Signal(float, float)
+    window_requested = QtCore.Signal(object)
 
     def __init__(self, parent=None):
         super().__init__("surfacePlot", "Loss surface", parent)
@@ -189,10 +268,14 @@ class SurfaceView(PlotView):
         pi.addItem(self.image)
         self.colorbar = pg.ColorBarItem(
             colorMap=COLORMAP_NAME, interactive=False, colorMapMenu=False, width=14,
-            label="log10(f − min + ε)",
+            label="f  (log scale)",
         )
         self.colorbar.setToolTip("Colour scale of the loss surface")
         self.colorbar.setImageItem(self.image, insert_in=pi)
+        # our own short tick labels (values of f, or of f − min in decades): pyqtgraph's
+        # own drop every label wider than the bar's axis ("10000000") and show no number
+        self.colorbar.axis.enableAutoSIPrefix(False)
+        self.colorbar.axis.setWidth(COLORBAR_AXIS_PX)
         self.contours = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 110, width=1),
                                          antialias=True)
         self.contours.setZValue(5)
@@ -252,11 +335,24 @@ class SurfaceView(PlotView):
         self._extent = None  # (x0, x1, y0, y1) of the heat map
         self._log = True
         self._names = ("x", "y")
+        self._labelled = False
+        self._bar = None  # (ticks, title) of the colour bar
+        # paths are cut to a box around the view (huge coordinates crash Qt's rasteriser)
+        self._clip = ClipBox()
+        self.view_box.sigRangeChanged.connect(self._on_range_changed)
+        self._grid_window = None  # (x0, x1, y0, y1) of the grid points shown
+        self._requested = None  # the last window asked for
+        self._home = None  # where View All goes: (x0, x1, y0, y1)
+        self._settle = QtCore.QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_range_settled)
 
     # ----------------------------------------------------------------- surface
     def set_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
-                    names: tuple[str, str]) -> None:
-        """Show the loss ``z`` on the grid ``xs`` × ``ys`` and fit the view to it.
+                    names: tuple[str, str], home=None) -> None:
+        """Show the loss ``z`` on the grid ``xs`` × ``ys``; fit the view to it unless it is
+        the grid shown before (new values) or the one :attr:`window_requested` asked for.
 
         Parameters
         ----------
@@ -266,6 +362,9 @@ class SurfaceView(PlotView):
             Loss values, shape ``(ny, nx)`` (row ``j`` is ``y = ys[j]``); NaN/inf allowed.
         names
             The two parameter names, for the axis labels.
+        home
+            ``((x0, x1), (y0, y1))`` that View All (right-click) shows, e.g. the problem's
+            own window; None: the grid.
         """
         xs = np.asarray(xs, dtype=np.float64).ravel()
         ys = np.asarray(ys, dtype=np.float64).ravel()
@@ -273,12 +372,21 @@ class SurfaceView(PlotView):
         if z.shape != (len(ys), len(xs)):
             raise ValueError(f"z must have shape (len(ys), len(xs)) = ({len(ys)}, {len(xs)}), "
                              f"got {z.shape}")
-        self._names = (str(names[0]), str(names[1]))
-        self.plot_item.setLabel("bottom", self._names[0])
-        self.plot_item.setLabel("left", self._names[1])
+        names = (str(names[0]), str(names[1]))
+        if names != self._names or not self._labelled:
+            # (only when they change: a label re-lays out its axis, a costly repaint)
+            self._names, self._labelled = names, True
+            self.plot_item.setLabel("bottom", plain(names[0]))
+            self.plot_item.setLabel("left", plain(names[1]))
         self._grid = (xs, ys, z)
         self._redraw_surface()
-        if self._extent is not None:
+        window = (float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])) if len(xs) and \
+            len(ys) else None
+        follow = window is not None and (_same_window(window, self._grid_window)
+                                         or _same_window(window, self._requested))
+        self._grid_window = window
+        self._home = None if home is None else (*map(float, home[0]), *map(float, home[1]))
+        if self._extent is not None and not follow:
             self.fit_view()
 
     def _redraw_surface(self) -> None:
@@ -290,7 +398,7 @@ class SurfaceView(PlotView):
             self.contours.setData(_EMPTY, _EMPTY)
             self._extent = None
             return
-        c, _ = surface_transform(z, self._log)
+        c, info = surface_transform(z, self._log)
         b = finite_bounds(c)
         lo, hi = b if b is not None else (0.0, 1.0)
         if hi <= lo:
@@ -306,7 +414,11 @@ class SurfaceView(PlotView):
         w, h = xb[1] - xb[0] + dx, yb[1] - yb[0] + dy
         self.image.setRect(QtCore.QRectF(x0, y0, w, h))
         self._extent = (x0, x0 + w, y0, y0 + h)
-        self.colorbar.getAxis("left").setLabel("log10(f − min + ε)" if self._log else "f")
+        bar = colorbar_ticks(lo, hi, info)
+        if bar != self._bar:
+            self._bar = bar
+            self.colorbar.axis.setTicks([bar[0]])
+            self.colorbar.getAxis("left").setLabel(bar[1])
         x, y, conn = contour_paths(xs, ys, c, contour_levels(c, self._log))
         if x.size:
             self.contours.setData(x, y, connect=conn)
@@ -321,7 +433,34 @@ class SurfaceView(PlotView):
             self._redraw_surface()
 
     def _fit_rect(self):
-        return self._extent
+        return self._home or self._extent
+
+    def set_equal_aspect(self, on: bool) -> None:
+        """Draw both axes to one scale (for parameters in the same unit, e.g. a function's
+        x and y) or let each fill the plot (a weight and a bias)."""
+        on = bool(on)
+        locked = self.view_box.state["aspectLocked"] is not False
+        if on != locked:
+            self.view_box.setAspectLocked(on, ratio=1.0)
+            if self._extent is not None:
+                self.fit_view()
+
+    def _on_range_settled(self) -> None:
+        """Ask for a grid over the visible range if the one shown does not do for it."""
+        if self._extent is None:
+            return
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        e0, e1, f0, f1 = self._extent
+        covered = e0 <= x0 and x1 <= e1 and f0 <= y0 and y1 <= f1
+        fine = (x1 - x0) >= REGRID_ZOOM * (e1 - e0) and (y1 - y0) >= REGRID_ZOOM * (f1 - f0)
+        if covered and fine:
+            return
+        px, py = REQUEST_PAD * (x1 - x0), REQUEST_PAD * (y1 - y0)
+        window = ((x0 - px, x1 + px), (y0 - py, y1 + py))
+        if not all(math.isfinite(v) for pair in window for v in pair):
+            return
+        self._requested = (*window[0], *window[1])
+        self.window_requested.emit(window)
 
     # ----------------------------------------------------------------- runs
     def set_runs(self, snaps: Sequence[RunSnapshot], cursor: int | None,
@@ -341,12 +480,13 @@ class SurfaceView(PlotView):
             return
         seen = set()
         a0, a1 = int(axes[0]), int(axes[1])
+        self._clip.update(self.view_box.viewRange())
         for snap in snaps:
             rid = snap.run_id
             seen.add(rid)
             items = self._runs.get(rid)
             if items is None:
-                items = _RunItems(snap.color)
+                items = _RunItems(snap.color, self.plot_item)
                 self.plot_item.addItem(items.path)
                 self.plot_item.addItem(items.point, ignoreBounds=True)
                 self._runs[rid] = items
@@ -356,9 +496,11 @@ class SurfaceView(PlotView):
             d = snap.params.shape[1] if snap.params.ndim == 2 else 0
             show = snap.visible and k >= 0 and max(a0, a1) < d
             items.path.setVisible(show)
-            items.point.setVisible(show)
             self._legend_entry(items, snap.label if show else None, items.path)
             if not show:
+                items.point.setVisible(False)
+                items.raw = (_EMPTY, _EMPTY)
+                items.runaway.hide()
                 continue
             idx = stable_stride_indices(k + 1)
             # a dark outline keeps short paths readable on bright colours; long ones would
@@ -367,18 +509,78 @@ class SurfaceView(PlotView):
             if shadow != items.shadow:
                 items.path.setShadowPen(pg.mkPen(0, 0, 0, 150, width=4) if shadow else None)
                 items.shadow = shadow
-            x = np.asarray(snap.params[idx, a0], dtype=np.float64)
-            y = np.asarray(snap.params[idx, a1], dtype=np.float64)
-            ox, oy = items.path.getData()
-            # (a paused or finished run has the same points: nothing to redraw)
-            if ox is None or len(ox) != len(x) or common_prefix(x, y, ox, oy) != len(x):
-                items.path.setData(x, y)
-            items.point.set_point(float(snap.params[k, a0]), float(snap.params[k, a1]))
+            items.raw = (np.asarray(snap.params[idx, a0], dtype=np.float64),
+                         np.asarray(snap.params[idx, a1], dtype=np.float64))
+            self._draw_path(items)
+            px, py = float(snap.params[k, a0]), float(snap.params[k, a1])
+            if inside(self._clip.box, px, py):
+                items.point.set_point(px, py)
+            else:  # far away: the runaway marker says where
+                items.point.set_point(None)
         for rid in [r for r in self._runs if r not in seen]:
             items = self._runs.pop(rid)
             self._legend_entry(items, None, items.path)
             self.plot_item.removeItem(items.path)
             self.plot_item.removeItem(items.point)
+            for item in items.runaway.items():
+                self.plot_item.removeItem(item)
+        self._place_runaways()
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        """The legend to the corner that covers least of the start, paths and points."""
+        # looked at again when a path has grown by a tenth or so, not at every frame
+        key = (tuple((rid, items.path.isVisible(), int(8 * math.log2(len(items.raw[0]) + 1)))
+                     for rid, items in self._runs.items()), self.start_marker.data.size)
+
+        def points():
+            pts = [(*self.start_marker.getData(), 1000.0),
+                   (*self.optima_marker.getData(), 200.0)]
+            for items in self._runs.values():
+                x, y = items.raw
+                if items.path.isVisible() and len(x):
+                    pts += [(x, y, 1.0), (x[-1:], y[-1:], 50.0)]
+            return pts
+
+        self.place_legend(points, key)
+
+    def _draw_path(self, items: _RunItems) -> None:
+        """Hand the run's samples, cut to the clip box, to its path item (if they changed)."""
+        x, y, _ = clip_xy(*items.raw, self._clip.box)
+        ox, oy = items.path.getData()
+        # (a paused or finished run has the same points: nothing to redraw)
+        if ox is None or len(ox) != len(x) or common_prefix(x, y, ox, oy) != len(x):
+            items.path.setData(x, y)
+
+    def _place_runaways(self) -> None:
+        """Arrows at the view's edge for runs whose current point is out of sight."""
+        view, pixel = view_rect(self.view_box), None
+        for items in self._runs.values():
+            x, y = items.raw
+            where = runaway_of(x, y, view) if len(x) else None
+            if where is None:
+                items.runaway.hide()
+                continue
+            pixel = pixel or pixel_size(self.view_box)
+            frm, to, (ex, ey) = where
+            n0, n1 = self._names
+            items.runaway.place(view, pixel, frm, to, f"→ {n0} ≈ {approx(ex)}, "
+                                f"{n1} ≈ {approx(ey)}")
+        unstack(self.view_box, [r.runaway.label for r in self._runs.values()])
+
+    def _on_range_changed(self, *_) -> None:
+        """Panned or zoomed: cut the paths to a new box if needed, move the markers, and
+        once the range settles ask for a surface there."""
+        if not self.isVisible():  # hidden (or being torn down): showEvent catches up
+            return
+        if self._grid is not None:
+            self._settle.start()
+        if self._clip.update(self.view_box.viewRange()):
+            for items in self._runs.values():
+                if items.path.isVisible():
+                    self._draw_path(items)
+        self._place_runaways()
+        self._update_legend()
 
     def run_items(self, run_id: int) -> tuple[CachedPrefixCurve, PointMarker] | None:
         """The (path, current point) items of a run, for tests and automation."""
@@ -391,13 +593,21 @@ class SurfaceView(PlotView):
         if point is None or not all(np.isfinite(point)):
             self.start_marker.setData(pos=np.empty((0, 2)))
             return
+        x, y = self.start_marker.getData()
+        if len(x) == 1 and (x[0], y[0]) == (float(point[0]), float(point[1])):
+            return  # unchanged (the window re-sends it with every new surface)
         self.start_marker.setData(pos=[(float(point[0]), float(point[1]))])
         self.start_marker.setToolTip(f"start ({fmt(point[0])}, {fmt(point[1])})")
+        self._legend_key = None  # the start moved: look again
+        self._update_legend()
 
     def set_optima(self, points: Sequence[tuple[float, float]]) -> None:
         """Mark known optima with small crosses."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         pts = pts[np.isfinite(pts).all(axis=1)]
+        x, y = self.optima_marker.getData()
+        if len(x) == len(pts) and np.array_equal(np.column_stack([x, y]), pts):
+            return  # unchanged
         self.optima_marker.setData(pos=pts)
         self.optima_marker.setToolTip(
             "known optima: " + "; ".join(f"({fmt(a)}, {fmt(b)})" for a, b in pts[:6])
@@ -493,7 +703,7 @@ class SurfaceView(PlotView):
         vecs = {"grad": gradient, "update": update, "mom": momentum}
         want = {}  # key -> (x, y, label text, label position), all in data coordinates
         px, py = self._pixel_size()
-        if origin is not None and all(np.isfinite(origin)):
+        if origin is not None and inside(self._clip.box, float(origin[0]), float(origin[1])):
             color = color or "w"
             if color != self._arrow_color:
                 self._arrow_color = color

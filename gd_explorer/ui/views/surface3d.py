@@ -9,7 +9,14 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gd_explorer.model.snapshot import RunSnapshot
-from gd_explorer.ui.views._common import COLORMAP_NAME, MIN_SIZE, finite_bounds, stride_indices
+from gd_explorer.ui.views._common import (
+    COLORMAP_NAME,
+    MIN_SIZE,
+    approx,
+    clip_polyline,
+    finite_bounds,
+    stride_indices,
+)
 from gd_explorer.ui.views.surface import apply_transform, surface_transform
 
 PLACEHOLDER_TEXT = (
@@ -22,6 +29,44 @@ Z_HEIGHT = 1.2
 PATH_LIFT = 0.015
 #: the surface is drawn on at most this many grid points per axis
 MAX_GRID = 200
+#: paths are cut to this box (in the scene's units): a diverged run leaves it in its own
+#: direction instead of being squashed onto its walls
+PATH_BOX = ((-3.0, -3.0, -1.0), (3.0, 3.0, 3 * Z_HEIGHT))
+#: a runaway's label goes where its path leaves this smaller box, which the camera sees
+LABEL_BOX = ((-1.0, -1.0, -0.2), (1.0, 1.0, Z_HEIGHT + 0.3))
+
+
+def mesh_heights(z: np.ndarray, log: bool):
+    """Heights of the mesh for grid values ``z`` and how to map other values the same way.
+
+    Parameters
+    ----------
+    z
+        Loss values on the grid, shape ``(ny, nx)``; non-finite allowed.
+    log
+        ``log10(z − min + ε)`` as the height (the 2-D view's log colour scale), else ``z``.
+
+    Returns
+    -------
+    height, u, norm
+        ``height`` in ``[0, Z_HEIGHT]`` (non-finite cells at the top), ``u`` the same in
+        ``[0, 1]`` (NaN where not finite; the colours), and ``norm = (info, lo, span)`` for
+        :func:`path_heights`; None when nothing is finite.
+    """
+    c, info = surface_transform(z, log)
+    cb = finite_bounds(c)
+    if cb is None:
+        return None
+    span = (cb[1] - cb[0]) or 1.0
+    u = (c - cb[0]) / span
+    height = np.where(np.isfinite(u), u, 1.0) * Z_HEIGHT
+    return height, u, (info, cb[0], span)
+
+
+def path_heights(values: np.ndarray, norm) -> np.ndarray:
+    """Heights of loss ``values`` on the scale :func:`mesh_heights` made for the mesh."""
+    info, lo, span = norm
+    return (apply_transform(values, info) - lo) / span * Z_HEIGHT + PATH_LIFT
 
 _available: bool | None = None
 
@@ -92,9 +137,12 @@ class Surface3DView(QtWidgets.QWidget):
         self._placeholder = None
         self._log = True
         self._grid = None
-        self._norm = None  # (x0, xs, y0, ys, info, c_lo, c_span)
+        self._norm = None  # (x0, x_span, y0, y_span, (info, c_lo, c_span))
+        self._names = ("x", "y")
+        self._labels = {}  # axis -> GLTextItem
         self._paths: dict[int, object] = {}
         self._pending_runs: tuple | None = None  # set_runs arguments before the scene exists
+        self._last_runs: tuple | None = None  # ... and after: redrawn with a new surface
         if _opengl_ruled_out():
             self._build()
 
@@ -145,6 +193,14 @@ class Surface3DView(QtWidgets.QWidget):
         self._surface = gl.GLSurfacePlotItem(computeNormals=False, smooth=False,
                                              glOptions="opaque")
         w.addItem(self._surface)
+        # axis names by the middle of the two front edges of the floor and above the front
+        # corner (the mesh spans [-1, 1]² × [0, Z_HEIGHT]; the camera looks from -x, -y)
+        for key, pos in (("x", (0.0, -1.3, 0.0)), ("y", (-1.3, 0.0, 0.0)),
+                         ("f", (-1.0, -1.0, Z_HEIGHT + 0.15))):
+            label = gl.GLTextItem(pos=pos, text=key, color=(230, 230, 230, 255),
+                                  font=QtGui.QFont("Sans", 11))
+            w.addItem(label)
+            self._labels[key] = label
         self._gl = gl
         layout.addWidget(w)
         self._gl_widget = w
@@ -172,10 +228,13 @@ class Surface3DView(QtWidgets.QWidget):
         return self._gl_widget is None
 
     # ----------------------------------------------------------------- surface
-    def set_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> None:
-        """Show the loss ``z`` (shape ``(ny, nx)``) over ``xs`` × ``ys`` as a mesh."""
+    def set_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
+                    names: tuple[str, str] = ("x", "y")) -> None:
+        """Show the loss ``z`` (shape ``(ny, nx)``) over ``xs`` × ``ys`` as a mesh; ``names``
+        label the two parameter axes (the height is f)."""
         if self._built and self._gl_widget is None:
             return
+        self._names = (str(names[0]), str(names[1]))
         self._grid = (np.asarray(xs, dtype=np.float64).ravel(),
                       np.asarray(ys, dtype=np.float64).ravel(),
                       np.asarray(z, dtype=np.float64))
@@ -201,19 +260,17 @@ class Surface3DView(QtWidgets.QWidget):
         sx = -(-len(xs) // MAX_GRID)
         sy = -(-len(ys) // MAX_GRID)
         xs, ys, z = xs[::sx], ys[::sy], z[::sy, ::sx]
-        c, info = surface_transform(z, self._log)
-        xb, yb, cb = finite_bounds(xs), finite_bounds(ys), finite_bounds(c)
-        if xb is None or yb is None or cb is None:
+        mesh = mesh_heights(z, self._log)
+        xb, yb = finite_bounds(xs), finite_bounds(ys)
+        if xb is None or yb is None or mesh is None:
             self._surface.hide()
             self._norm = None
             return
-        c_span = (cb[1] - cb[0]) or 1.0
+        height, u, norm = mesh
         x_span = (xb[1] - xb[0]) or 1.0
         y_span = (yb[1] - yb[0]) or 1.0
-        self._norm = (xb[0], x_span, yb[0], y_span, info, cb[0], c_span)
-        u = (c - cb[0]) / c_span  # 0..1, NaN where not finite
+        self._norm = (xb[0], x_span, yb[0], y_span, norm)
         finite = np.isfinite(u)
-        height = np.where(finite, u, 1.0) * Z_HEIGHT
         cmap = pg.colormap.get(COLORMAP_NAME)
         colors = cmap.map(np.where(finite, u, 0.0).ravel(), mode="float").reshape(*u.shape, 4)
         colors[~finite] = (0.5, 0.5, 0.5, 1.0)
@@ -224,6 +281,12 @@ class Surface3DView(QtWidgets.QWidget):
             colors=np.ascontiguousarray(colors.transpose(1, 0, 2)).reshape(-1, 4),
         )
         self._surface.show()
+        texts = {"x": self._names[0], "y": self._names[1],
+                 "f": "f (log scale)" if self._log else "f"}
+        for key, label in self._labels.items():
+            label.setData(text=texts[key])
+        if self._last_runs is not None:  # the paths follow the new heights
+            self.set_runs(*self._last_runs)
 
     # ----------------------------------------------------------------- runs
     def set_runs(self, snaps: Sequence[RunSnapshot], cursor: int | None,
@@ -244,21 +307,29 @@ class Surface3DView(QtWidgets.QWidget):
             if not self._built:
                 self._pending_runs = (snaps, cursor, axes, z_of)
             return
+        self._last_runs = (snaps, cursor, axes, z_of)
         seen = set()
         a0, a1 = int(axes[0]), int(axes[1])
         for snap in snaps:
             rid = snap.run_id
             seen.add(rid)
-            item = self._paths.get(rid)
-            if item is None:
-                item = self._gl.GLLinePlotItem(width=2.5, antialias=True, mode="line_strip",
+            if rid not in self._paths:
+                line = self._gl.GLLinePlotItem(width=2.5, antialias=True, mode="lines",
                                                glOptions="translucent")
-                self._gl_widget.addItem(item)
-                self._paths[rid] = item
+                # where a run that left the box went, at the point it left
+                away = self._gl.GLTextItem(
+                    pos=(0.0, 0.0, 0.0), text="", font=QtGui.QFont("Sans", 10),
+                    alignment=QtCore.Qt.AlignmentFlag.AlignHCenter
+                    | QtCore.Qt.AlignmentFlag.AlignBottom)
+                for it in (line, away):
+                    self._gl_widget.addItem(it)
+                self._paths[rid] = (line, away)
+            item, away = self._paths[rid]
             k = snap.index(cursor)
             d = snap.params.shape[1] if snap.params.ndim == 2 else 0
             if not (snap.visible and k >= 0 and max(a0, a1) < d and self._norm is not None):
                 item.hide()
+                away.hide()
                 continue
             idx = stride_indices(k + 1)
             pts = snap.params[idx][:, [a0, a1]]
@@ -266,16 +337,42 @@ class Surface3DView(QtWidgets.QWidget):
                 zz = np.asarray(z_of(pts), dtype=np.float64)
             else:
                 zz = np.asarray(snap.loss[idx], dtype=np.float64)
-            x0, x_span, y0, y_span, info, c_lo, c_span = self._norm
-            zc = (apply_transform(zz, info) - c_lo) / c_span * Z_HEIGHT + PATH_LIFT
-            pos = np.column_stack([(pts[:, 0] - x0) / x_span * 2 - 1,
-                                   (pts[:, 1] - y0) / y_span * 2 - 1, zc])
-            pos = pos[np.isfinite(pos).all(axis=1)]
-            # clip to a generous box so a diverged run does not wreck the scene
-            pos = np.clip(pos, -3, 3).astype(np.float32)
+            x0, x_span, y0, y_span, norm = self._norm
+            with np.errstate(all="ignore"):
+                pos = np.column_stack([(pts[:, 0] - x0) / x_span * 2 - 1,
+                                       (pts[:, 1] - y0) / y_span * 2 - 1,
+                                       path_heights(zz, norm)])
+            # cut to a generous box (a diverged run leaves it in its own direction), drawn
+            # as separate segments so that the cuts are gaps, not lines
+            cut, _ = clip_polyline(pos, *PATH_BOX)
+            ok = np.isfinite(cut).all(axis=1)
+            pairs = np.flatnonzero(ok[:-1] & ok[1:])
+            seg = np.empty((2 * len(pairs), 3), np.float32)
+            seg[0::2], seg[1::2] = cut[pairs], cut[pairs + 1]
             col = pg.mkColor(snap.color)
-            item.setData(pos=pos if len(pos) else np.zeros((0, 3), np.float32),
-                         color=(col.redF(), col.greenF(), col.blueF(), 1.0))
+            item.setData(pos=seg, color=(col.redF(), col.greenF(), col.blueF(), 1.0))
             item.show()
+            self._mark_runaway(away, pos, cut, pts, col)
         for rid in [r for r in self._paths if r not in seen]:
-            self._gl_widget.removeItem(self._paths.pop(rid))
+            for it in self._paths.pop(rid):
+                self._gl_widget.removeItem(it)
+
+    def _mark_runaway(self, away, pos, cut, pts, color) -> None:
+        """Label where a path whose current point is out of the box went, where it leaves
+        the part of the scene the camera shows."""
+        lo, hi = (np.asarray(b) for b in PATH_BOX)
+        end = pos[-1]
+        if len(cut) == 0 or (np.isfinite(end).all() and (end >= lo).all() and (end <= hi).all()):
+            away.hide()
+            return
+        near, _ = clip_polyline(cut, *LABEL_BOX)  # (cut first: no huge values left)
+        shown = np.flatnonzero(np.isfinite(near).all(axis=1))
+        real = np.flatnonzero(np.isfinite(pts).all(axis=1))
+        if shown.size == 0 or real.size == 0:
+            away.hide()
+            return
+        px, py = pts[real[-1]]
+        away.setData(pos=tuple(float(v) for v in near[shown[-1]]),
+                     text=f"→ {self._names[0]} ≈ {approx(px)}, {self._names[1]} ≈ {approx(py)}",
+                     color=color)
+        away.show()
