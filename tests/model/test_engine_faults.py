@@ -13,26 +13,12 @@ import pytest
 
 from gd_explorer.core.engine_process import SILENCE_SECONDS, shared_engine
 from gd_explorer.core.objectives import Objective
-from gd_explorer.core.session import ProblemSpec, RunSpec, Session
 from gd_explorer.model.worker import ENGINE_ENV
-from tests.processes import gone, stopping
+from tests.processes import gone
+from tests.qtsupport import race_session
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="no SIGSTOP here")
 
-
-def _race(max_steps):
-    return Session(problem=ProblemSpec(kind="function", function="rosenbrock"),
-                   runs=(RunSpec(optimizer="sgd", lr=1e-3, hyper={"momentum": 0.9}),
-                         RunSpec(optimizer="adam", lr=0.01),
-                         RunSpec(optimizer="rmsprop", lr=1e-3)),
-                   start=(-1.5, 2.0), max_steps=max_steps, tol=0.0)
-
-
-@pytest.fixture
-def stop_engine():
-    """SIGSTOP the engine process; continued and killed at the end, or after 20 s."""
-    with stopping(20.0) as stop:
-        yield lambda: stop(shared_engine().pid)
 
 
 def _running_far(model, qtbot, rows=1000):
@@ -49,7 +35,7 @@ def _consistent(model):
 
 def test_pause_with_a_stopped_engine_returns_at_once_and_the_hang_is_reported(
         model, qtbot, stop_engine):
-    model.apply_session(_race(50_000_000))
+    model.apply_session(race_session(50_000_000))
     _running_far(model, qtbot)
     pid = stop_engine()
     stopped_at = time.perf_counter()
@@ -79,7 +65,7 @@ def test_shutdown_with_a_stopped_engine_returns_at_once(qapp, qtbot, stop_engine
 
     m = ExplorerModel()
     try:
-        m.apply_session(_race(50_000_000))
+        m.apply_session(race_session(50_000_000))
         _running_far(m, qtbot)
         pid = stop_engine()
         t0 = time.perf_counter()
@@ -98,7 +84,7 @@ def test_an_answer_arriving_after_the_pause_gave_up_waiting_is_dropped(
     # waiting, the UI steps the descents itself, and then the child's "done" arrives: it
     # must not be absorbed on top of the step.  The runs still end bit for bit as a
     # direct run.
-    session = _race(40_000)
+    session = race_session(40_000)
     model.apply_session(session)
     _running_far(model, qtbot)
     pid = stop_engine()

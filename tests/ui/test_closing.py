@@ -10,22 +10,21 @@ import time
 
 import pytest
 
-from tests.model import test_engine_faults as faults
-
-stop_engine = faults.stop_engine  # the fixture
+from tests.processes import gone
+from tests.qtsupport import race_session
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
 def test_closing_the_window_with_a_stopped_engine_is_immediate(window, qtbot, stop_engine):
-    window.model.apply_session(faults._race(50_000_000))
+    window.model.apply_session(race_session(50_000_000))
     window.model.start_running()
     qtbot.waitUntil(lambda: min(s.n for s in window.model.snapshots()) > 1000, timeout=20_000)
     pid = stop_engine()
     t0 = time.perf_counter()
     window.close()
     assert time.perf_counter() - t0 < 1.0  # before: 5 s, then QThread.terminate
-    qtbot.waitUntil(lambda: faults._gone(pid), timeout=5000)
+    qtbot.waitUntil(lambda: gone(pid), timeout=5000)
 
 
 def _launch(tmp_path, *args):

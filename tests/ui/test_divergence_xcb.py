@@ -33,6 +33,7 @@ SCRIPT = textwrap.dedent("""
 
     w = MainWindow()
     w.resize(1440, 900)
+    w.speed_slider.setValue(w.speed_slider.maximum())  # the app starts at 50 steps/s
     w.show()
     QTest.qWaitForWindowExposed(w)
 
@@ -78,6 +79,41 @@ SCRIPT = textwrap.dedent("""
     click("resetButton")
     run_to_the_end()
     assert "diverged" in statuses(), statuses()
+
+    # 3. The engine now flags such a run long before 1e47 (its runaway rule), so the bug
+    #    report's trajectory (SGD momentum 0.9, lr 0.001 on fence/linear/MSE, computed
+    #    here without that rule) is handed to every view through the model's published
+    #    rows, growing frame by frame as it did: paths, current points, step arrows, fits
+    import numpy as np
+    from gd_explorer.model.worker import RawSnapshot
+
+    w.findChild(QAction, "preset_rosenbrock-race").trigger()
+    pump(0.2)
+    click("datasetRadio", QRadioButton)
+    obj, rid = w.model.objective, w.model.runs[0].run_id
+    rows, q, buf = [], np.array(obj.start, dtype=float), None
+    with np.errstate(all="ignore"):
+        while len(rows) < 400:
+            v, g = obj.value_and_grad(q[None, :])
+            if not (np.isfinite(v[0]) and abs(v[0]) < 1e100):
+                break
+            rows.append((q.copy(), float(v[0]), g[0].copy()))
+            buf = g[0] if buf is None else 0.9 * buf + g[0]
+            q = q - 0.001 * buf
+    p = np.array([r[0] for r in rows])
+    f = np.array([r[1] for r in rows])
+    g = np.array([r[2] for r in rows])
+    assert abs(p).max() > 1e47, abs(p).max()
+    for tab in range(w.main_tabs.count()):
+        if not w.main_tabs.isTabVisible(tab):
+            continue
+        w.main_tabs.setCurrentIndex(tab)
+        for n in range(5, len(p) + 1, 4):
+            w.model._raw[rid] = RawSnapshot(rid, p[:n], f[:n], g[:n], np.full(n, 0.001),
+                                            "running", "running",
+                                            {"momentum_buffer": g[n - 1]}, None)
+            w.model.progressed.emit()
+            pump(0.02)
     w.close()
     pump(0.1)
     print("survived")

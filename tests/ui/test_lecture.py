@@ -200,8 +200,9 @@ def test_status_says_ready_running_paused(window, qtbot):
     assert "[ready]" in window.status_label.text()
     window.model.set_limits(max_steps=10_000_000, tol=0.0)
     qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "running" in window.runs_panel.run_list.item(0).text(),
-                    timeout=5000)
+    qtbot.waitUntil(lambda: window.model.max_rows() > 10, timeout=5000)
+    window._refresh_text()
+    assert "running, step" in window.runs_panel.run_list.item(0).text()
     qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
     window._refresh_text()
     n = window.model.max_rows() - 1
@@ -400,7 +401,7 @@ def test_a_long_export_runs_off_the_ui_thread_with_progress(long_run, qtbot, tmp
     ticks = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(w.export_progress.value()))
-    timer.start(0)
+    timer.start(10)
     with qtbot.waitSignal(w.model.export_finished, timeout=60_000):
         w.actions_by_name["actionExportCsv"].trigger()
         assert w.export_progress.isVisible() and w.cancel_export.isVisible()
