@@ -42,7 +42,8 @@ from gd_explorer.model.worker import DescentWorker, Loop, RawSnapshot, engine_mo
 #: Run colours: Okabe–Ito's, told apart with colour-vision deficiencies, except its white
 #: and yellow, which vanished on viridis' bright high values where paths start (Paul Tol's
 #: rose and a violet instead); each differs in lightness from both ends of viridis
-PALETTE = ("#D55E00", "#56B4E9", "#E69F00", "#CC79A7", "#EE6677", "#009E73", "#7733FF",
+#: (in this order: the first three runs, the usual race, differ in hue, not only in shade)
+PALETTE = ("#D55E00", "#56B4E9", "#CC79A7", "#E69F00", "#009E73", "#7733FF", "#EE6677",
            "#0072B2")
 SWITCH_INTERVAL = 0.0005
 #: datasets larger than this answer hover queries from the surface grid

@@ -424,6 +424,12 @@ class MainWindow(QMainWindow):
             menu.addAction(act)
             self.addAction(act)  # shortcuts work while the menu bar is hidden too
             self.actions_by_name[spec.name] = act
+        # the views take their toggles' initial states from the table, not their own
+        self._syncing_toggles = True
+        for spec in ACTIONS:
+            if spec.checkable:
+                getattr(self, spec.handler)(spec.default)
+        self._syncing_toggles = False
         self.action_run = self.actions_by_name["actionRun"]
         self.action_log_colour = self.actions_by_name["actionLogColour"]
         self.action_arrows = self.actions_by_name["actionArrows"]
@@ -1056,7 +1062,7 @@ class MainWindow(QMainWindow):
 
     def _remember_toggle(self, name: str, on: bool) -> None:
         spec = ACTION_SPECS[name]
-        if self.settings is not None and spec.setting:
+        if self.settings is not None and spec.setting and not self._syncing_toggles:
             self.settings.setValue(spec.setting, bool(on))
 
     def _save_settings(self) -> None:

@@ -47,6 +47,7 @@ def main() -> int:
 
     w = MainWindow()
     w.resize(1440, 900)
+    w.speed_slider.setValue(w.speed_slider.maximum())  # the app starts at 50 steps/s
     w.show()
     settle(app)
 
@@ -69,6 +70,11 @@ def main() -> int:
     settle(app)
     w.grab().save(str(HERE / "fence.png"))
     print("wrote fence.png")
+
+    w.load_preset("lr-too-large")
+    run_to_end(app, w)
+    w.grab().save(str(HERE / "diverge.png"))
+    print("wrote diverge.png")
 
     if opengl_available():
         w.load_preset("himmelblau-four")

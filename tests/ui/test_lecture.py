@@ -442,3 +442,17 @@ def test_hubers_delta_is_set_in_the_problem_panel(window, qtbot):
     assert "δ = 0.5" in window.model.objective.loss.title
     _type_into(qtbot, panel.huber_delta, "-1")
     assert window.model.problem.huber_delta == 0.5  # refused, unchanged
+
+
+def test_views_start_as_the_view_menu_says(qapp, qtbot):
+    from gd_explorer.core.presets import PRESETS
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow(PRESETS["rosenbrock-race"].session)
+    qtbot.addWidget(w)
+    w.show()
+    w.step_button.click()
+    assert w.action_log_y.isChecked() and w.loss_view.plot_item.getAxis("left").logMode
+    assert w.action_log_colour.isChecked() and w.surface_view._log
+    assert not w.action_arrows.isChecked() and not w.surface_view.field.isVisible()
+    w.close()
