@@ -19,15 +19,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from gd_explorer import __version__
-from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS, dataset_objective
-from gd_explorer.core.engine import Descent, grad_norms
-from gd_explorer.core.export import ExportError, csv_file_name, write_trajectory_csv
-from gd_explorer.core.functions import FUNCTIONS, get_function
+from gd_explorer.core.engine.descent import Descent, grad_norms
+from gd_explorer.core.io.export import ExportError, csv_file_name, write_trajectory_csv
 from gd_explorer.core.limits import MAX_COUNT, MAX_STEPS
-from gd_explorer.core.objectives import expression_objective
-from gd_explorer.core.optimizers import OPTIMIZERS, make_optimizer
-from gd_explorer.core.schedules import SCHEDULES, make_schedule
-from gd_explorer.core.session import load_session
+from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
+from gd_explorer.core.optim.schedules import SCHEDULES, make_schedule
+from gd_explorer.core.problems.datasets import DATASETS, LOSSES, MODELS, dataset_objective
+from gd_explorer.core.problems.functions import FUNCTIONS, get_function
+from gd_explorer.core.problems.objectives import expression_objective
+from gd_explorer.core.session.specs import load_session
 
 EXIT_USAGE = 2
 #: defaults of flags that a session sets itself (None in the parser, to see what was given)

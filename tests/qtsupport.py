@@ -76,7 +76,7 @@ def window(qapp, qtbot):
 
 def race_session(max_steps: int):
     """Three optimizers racing on Rosenbrock for ``max_steps`` (no stop on tolerance)."""
-    from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+    from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session
 
     return Session(problem=ProblemSpec(kind="function", function="rosenbrock"),
                    runs=(RunSpec(optimizer="sgd", lr=1e-3, hyper={"momentum": 0.9}),
@@ -90,7 +90,7 @@ def stop_engine():
     """``stop()`` SIGSTOPs the engine process and returns its pid; it is continued and
     killed at the end whatever happens, or after 20 s (a test of code that waits for it
     fails instead of hanging)."""
-    from gd_explorer.core.engine_process import shared_engine
+    from gd_explorer.core.engine.process import shared_engine
     from tests.processes import stopping
 
     with stopping(20.0) as stop:

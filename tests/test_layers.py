@@ -32,7 +32,7 @@ def test_core_sources_import_no_qt():
 def test_importing_core_loads_no_qt():
     code = (
         "import sys, pkgutil, importlib, gd_explorer.core as c\n"
-        "for m in pkgutil.iter_modules(c.__path__): importlib.import_module('gd_explorer.core.' + m.name)\n"
+        "for m in pkgutil.walk_packages(c.__path__, 'gd_explorer.core.'): importlib.import_module(m.name)\n"
         "import gd_explorer.cli\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'PyQt5')]\n"
         "print(bad)\n"

@@ -3,8 +3,8 @@
 The CLI, session files, the app's model and its widgets all read these, so a limit
 changed here changes everywhere and the messages quote the same numbers.  Limits that
 only one parser knows about (the expression parser's node and depth bounds in
-:mod:`gd_explorer.core.expressions`, the CSV reader's size and row bounds in
-:mod:`gd_explorer.core.tabular`, the surface resolution in :mod:`gd_explorer.core.surface`)
+:mod:`gd_explorer.core.problems.expressions`, the CSV reader's size and row bounds in
+:mod:`gd_explorer.core.io.tabular`, the surface resolution in :mod:`gd_explorer.core.problems.surface`)
 stay next to that parser.
 """
 

@@ -21,19 +21,19 @@ from dataclasses import replace
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
-from gd_explorer.core.datasets import DatasetObjective
-from gd_explorer.core.engine import Descent, check_start
-from gd_explorer.core.engine_process import EngineProcessError, shared_engine
-from gd_explorer.core.export import csv_file_name, write_trajectory_csv
+from gd_explorer.core.engine.descent import Descent, check_start
+from gd_explorer.core.engine.process import EngineProcessError, shared_engine
+from gd_explorer.core.io.export import csv_file_name, write_trajectory_csv
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
-from gd_explorer.core.objectives import Objective
-from gd_explorer.core.session import ProblemSpec, RunSpec, Session, make_descent
-from gd_explorer.core.surface import (
+from gd_explorer.core.problems.datasets import DatasetObjective
+from gd_explorer.core.problems.objectives import Objective
+from gd_explorer.core.problems.surface import (
     SurfaceCancelled,
     curve_1d,
     gradient_field,
     surface_grid,
 )
+from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, make_descent
 from gd_explorer.model.exporter import ExportRequest, ExportResult, ExportWorker
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.model.threads import new_thread
@@ -217,7 +217,7 @@ class ExplorerModel(QObject):
             QTimer.singleShot(0, _start_engine)
 
         if session is None:
-            from gd_explorer.core.presets import DEFAULT_PRESET, PRESETS
+            from gd_explorer.core.session.presets import DEFAULT_PRESET, PRESETS
 
             session = PRESETS[DEFAULT_PRESET].session
         self._problem = session.problem

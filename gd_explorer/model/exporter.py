@@ -3,7 +3,7 @@
 The window asks :class:`~gd_explorer.model.explorer.ExplorerModel` to export; the model
 hands an :class:`ExportRequest` (read-only views of the recorded rows, never copies: 10
 million rows cost one chunk of memory) to an :class:`ExportWorker` on its own QThread.
-The worker writes each file with :func:`gd_explorer.core.export.write_trajectory_csv`
+The worker writes each file with :func:`gd_explorer.core.io.export.write_trajectory_csv`
 (atomic: a failed or cancelled file leaves nothing behind), reports progress at most
 every few hundred milliseconds, and answers with exactly one of ``finished``,
 ``cancelled`` or ``failed`` per request, tagged with the request's id.
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from gd_explorer.core.engine import Trajectory
-from gd_explorer.core.export import ExportCancelled, ExportError, write_trajectory_csv
+from gd_explorer.core.engine.descent import Trajectory
+from gd_explorer.core.io.export import ExportCancelled, ExportError, write_trajectory_csv
 
 #: at most this often a progress signal (seconds)
 PROGRESS_INTERVAL = 0.1

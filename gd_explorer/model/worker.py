@@ -1,6 +1,6 @@
 """The descent worker: advances every run in chunks, from its own QThread.
 
-The runs advance in the engine process (:mod:`gd_explorer.core.engine_process`), on
+The runs advance in the engine process (:mod:`gd_explorer.core.engine.process`), on
 another core, so the engine and the UI do not fight over the GIL; the worker thread
 receives their rows and appends them to the model's descents.  Where that is not possible
 (an objective that cannot be pickled, the process busy with another window or unable to
@@ -11,7 +11,7 @@ Who may touch the model's descents
     Each Run is one :class:`Loop`.  The worker never advances the model's descents
     themselves: it advances *continuations* (copies without rows, made by the UI thread
     when the loop begins), here or in the engine process, and appends what they recorded
-    to the model's descents (:meth:`~gd_explorer.core.engine.Descent.absorb`) and
+    to the model's descents (:meth:`~gd_explorer.core.engine.descent.Descent.absorb`) and
     snapshots them, only while holding :attr:`DescentWorker.ownership` and only while
     the loop has not been revoked.  The UI thread revokes a loop under that same lock
     (:meth:`DescentWorker.revoke`) when it pauses, before it touches the descents again.
@@ -40,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from gd_explorer.core.engine import Descent
-from gd_explorer.core.engine_process import (
+from gd_explorer.core.engine.descent import Descent
+from gd_explorer.core.engine.process import (
     EngineProcess,
     EngineProcessError,
     error_text,

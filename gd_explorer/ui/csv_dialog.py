@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from gd_explorer.core.tabular import DataError, Table, read_table
+from gd_explorer.core.io.tabular import DataError, Table, read_table
 from gd_explorer.model.threads import new_thread
 from gd_explorer.ui.support import error_html
 

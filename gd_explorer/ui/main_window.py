@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from gd_explorer import __version__
-from gd_explorer.core.datasets import DatasetObjective
-from gd_explorer.core.export import csv_file_name
-from gd_explorer.core.presets import PRESETS
-from gd_explorer.core.session import (
+from gd_explorer.core.io.export import csv_file_name
+from gd_explorer.core.problems.datasets import DatasetObjective
+from gd_explorer.core.session.presets import PRESETS
+from gd_explorer.core.session.specs import (
     Session,
     SessionError,
     load_session,

@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS
-from gd_explorer.core.functions import FUNCTIONS
 from gd_explorer.core.limits import MAX_COUNT, MAX_RUNS, MAX_STEPS
-from gd_explorer.core.optimizers import OPTIMIZERS
+from gd_explorer.core.optim.optimizers import OPTIMIZERS
+from gd_explorer.core.optim.schedules import SCHEDULES
 from gd_explorer.core.pretty import pretty_formula
-from gd_explorer.core.schedules import SCHEDULES
+from gd_explorer.core.problems.datasets import DATASETS, LOSSES, MODELS
+from gd_explorer.core.problems.functions import FUNCTIONS
 from gd_explorer.model.explorer import ExplorerModel
 from gd_explorer.ui.support import error_html, plain_tip, weak_slot
 from gd_explorer.ui.widgets import LearningRateEdit, NumberEdit
@@ -395,7 +395,7 @@ class ProblemPanel(QWidget):
 
     def formula_problem(self, text: str) -> str | None:
         """Why ``text`` is not a usable function, or None (live validation)."""
-        from gd_explorer.core.expressions import ExpressionError, parse_expression
+        from gd_explorer.core.problems.expressions import ExpressionError, parse_expression
 
         try:
             expr = parse_expression(text)
@@ -411,7 +411,7 @@ class ProblemPanel(QWidget):
         if problem:
             self.formula_status.setText(error_html(problem))
             return
-        from gd_explorer.core.objectives import expression_objective
+        from gd_explorer.core.problems.objectives import expression_objective
 
         try:
             grads = expression_objective(text).gradient_formulas

@@ -38,7 +38,7 @@ def launch_seconds() -> tuple[float, float]:
 
 
 def race_specs():
-    from gd_explorer.core.presets import PRESETS
+    from gd_explorer.core.session.presets import PRESETS
 
     return PRESETS["rosenbrock-race"].session
 
@@ -114,8 +114,8 @@ def in_app(steps: int) -> dict:
 def surface_seconds(n: int = 100_000) -> dict:
     import numpy as np
 
-    from gd_explorer.core.datasets import Dataset, DatasetObjective
-    from gd_explorer.core.surface import grid_axes, surface_grid
+    from gd_explorer.core.problems.datasets import Dataset, DatasetObjective
+    from gd_explorer.core.problems.surface import grid_axes, surface_grid
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-3, 3, n)

@@ -131,9 +131,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer steps and repeats")
     args = parser.parse_args(argv)
 
-    from gd_explorer.core.engine import run_descent
-    from gd_explorer.core.functions import get_function
-    from gd_explorer.core.optimizers import make_optimizer
+    from gd_explorer.core.engine.descent import run_descent
+    from gd_explorer.core.optim.optimizers import make_optimizer
+    from gd_explorer.core.problems.functions import get_function
 
     repeats = 3 if args.quick else 5
     single_steps = 10_000 if args.quick else 100_000

@@ -22,10 +22,10 @@ import tracemalloc
 
 from timing import median_time  # the folder of this script is on sys.path
 
-from gd_explorer.core.engine import Descent
-from gd_explorer.core.export import trajectory_csv_text, write_trajectory_csv
-from gd_explorer.core.functions import get_function
-from gd_explorer.core.optimizers import make_optimizer
+from gd_explorer.core.engine.descent import Descent
+from gd_explorer.core.io.export import trajectory_csv_text, write_trajectory_csv
+from gd_explorer.core.optim.optimizers import make_optimizer
+from gd_explorer.core.problems.functions import get_function
 
 
 def descent(rows: int) -> Descent:

@@ -31,8 +31,8 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from gd_explorer.core.engine_process import shared_engine
-    from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+    from gd_explorer.core.engine.process import shared_engine
+    from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session
     from gd_explorer.model.explorer import ExplorerModel
 
     app = QApplication.instance() or QApplication([])

@@ -44,7 +44,7 @@ def watch():
 def start():
     model = window().model
     if FORMULA:  # the engine process imports sympy to rebuild it: seconds on slow machines
-        from gd_explorer.core.session import ProblemSpec
+        from gd_explorer.core.session.specs import ProblemSpec
         model.set_problem(ProblemSpec(kind="function", function=FORMULA))
     model.start_running()
 

@@ -29,9 +29,9 @@ from timing import median_time  # the folder of this script is on sys.path
 
 
 def main(argv=None):
-    from gd_explorer.core.datasets import LOSSES, Dataset, DatasetObjective
-    from gd_explorer.core.functions import get_function
-    from gd_explorer.core.surface import grid_axes, surface_grid
+    from gd_explorer.core.problems.datasets import LOSSES, Dataset, DatasetObjective
+    from gd_explorer.core.problems.functions import get_function
+    from gd_explorer.core.problems.surface import grid_axes, surface_grid
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats, skip slow rows")

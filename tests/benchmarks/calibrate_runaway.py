@@ -27,12 +27,12 @@ import math
 
 import numpy as np
 
-from gd_explorer.core import engine
-from gd_explorer.core.datasets import DATASETS, LOSSES, MODELS, dataset_objective
-from gd_explorer.core.engine import Descent, Runaway
-from gd_explorer.core.functions import FUNCTIONS, get_function
-from gd_explorer.core.objectives import expression_objective
-from gd_explorer.core.optimizers import OPTIMIZERS, make_optimizer
+from gd_explorer.core.engine import descent as engine
+from gd_explorer.core.engine.descent import Descent, Runaway
+from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
+from gd_explorer.core.problems.datasets import DATASETS, LOSSES, MODELS, dataset_objective
+from gd_explorer.core.problems.functions import FUNCTIONS, get_function
+from gd_explorer.core.problems.objectives import expression_objective
 
 #: objectives unbounded below (or above, maximized): running away is what they do
 UNBOUNDED = {"saddle", "x2siny", "x", "x + y", "x^3", "exp(x)"}

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from gd_explorer.core.objectives import Objective
+from gd_explorer.core.problems.objectives import Objective
 
 
 @dataclasses.dataclass

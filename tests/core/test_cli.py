@@ -9,13 +9,13 @@ import sys
 import pytest
 
 from gd_explorer.cli import main
-from gd_explorer.core.datasets import dataset_objective
-from gd_explorer.core.engine import run_descent
-from gd_explorer.core.export import csv_file_name, read_trajectory_csv, trajectory_csv_text
-from gd_explorer.core.functions import get_function
-from gd_explorer.core.optimizers import make_optimizer
-from gd_explorer.core.presets import PRESETS
-from gd_explorer.core.session import (
+from gd_explorer.core.engine.descent import run_descent
+from gd_explorer.core.io.export import csv_file_name, read_trajectory_csv, trajectory_csv_text
+from gd_explorer.core.optim.optimizers import make_optimizer
+from gd_explorer.core.problems.datasets import dataset_objective
+from gd_explorer.core.problems.functions import get_function
+from gd_explorer.core.session.presets import PRESETS
+from gd_explorer.core.session.specs import (
     ProblemSpec,
     RunSpec,
     Session,

@@ -5,15 +5,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gd_explorer.core import codegen
-from gd_explorer.core.functions import FUNCTIONS, get_function
-from gd_explorer.core.objectives import expression_objective
+from gd_explorer.core.problems import codegen
+from gd_explorer.core.problems.functions import FUNCTIONS, get_function
+from gd_explorer.core.problems.objectives import expression_objective
 
 
 def test_committed_modules_match_a_fresh_generation():
     for name, text in codegen.generate().items():
         committed = (Path(codegen.__file__).parent / name).read_text(encoding="utf-8")
-        assert committed == text, f"{name} is stale: run python -m gd_explorer.core.codegen"
+        assert committed == text, f"{name} is stale: run python -m gd_explorer.core.problems.codegen"
 
 
 @pytest.mark.parametrize("name", list(FUNCTIONS))

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from gd_explorer.core.datasets import (
+from gd_explorer.core.engine.descent import run_descent
+from gd_explorer.core.optim.optimizers import make_optimizer
+from gd_explorer.core.problems.datasets import (
     DATASETS,
     LOSSES,
     MODELS,
@@ -13,8 +15,6 @@ from gd_explorer.core.datasets import (
     get_dataset,
     huber_loss,
 )
-from gd_explorer.core.engine import run_descent
-from gd_explorer.core.optimizers import make_optimizer
 from tests.conftest import central_difference
 
 

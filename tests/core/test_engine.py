@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from gd_explorer.core.datasets import dataset_objective
-from gd_explorer.core.engine import (
+from gd_explorer.core.engine.descent import (
     RUNAWAY_FACTOR,
     RUNAWAY_WIDTHS,
     Descent,
@@ -12,10 +11,11 @@ from gd_explorer.core.engine import (
     check_start,
     run_descent,
 )
-from gd_explorer.core.functions import get_function
-from gd_explorer.core.objectives import expression_objective
-from gd_explorer.core.optimizers import make_optimizer
-from gd_explorer.core.schedules import make_schedule
+from gd_explorer.core.optim.optimizers import make_optimizer
+from gd_explorer.core.optim.schedules import make_schedule
+from gd_explorer.core.problems.datasets import dataset_objective
+from gd_explorer.core.problems.functions import get_function
+from gd_explorer.core.problems.objectives import expression_objective
 
 
 def test_rows_follow_the_csv_contract():
@@ -258,7 +258,7 @@ def test_minibatches_are_seeded_and_the_recorded_loss_is_full_data():
 
 
 def test_every_sample_is_visited_once_per_epoch():
-    from gd_explorer.core.engine import MiniBatches
+    from gd_explorer.core.engine.descent import MiniBatches
 
     mb = MiniBatches(10, 3, seed=0)
     epoch = np.concatenate([mb.next() for _ in range(4)])

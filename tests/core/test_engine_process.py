@@ -13,12 +13,12 @@ import time
 import numpy as np
 import pytest
 
-from gd_explorer.core.datasets import LOSSES, MODELS, dataset_objective
-from gd_explorer.core.engine import Descent
-from gd_explorer.core.engine_process import EngineProcess, EngineProcessError, run_rounds
-from gd_explorer.core.functions import FUNCTIONS, get_function
-from gd_explorer.core.objectives import expression_objective
-from gd_explorer.core.optimizers import make_optimizer
+from gd_explorer.core.engine.descent import Descent
+from gd_explorer.core.engine.process import EngineProcess, EngineProcessError, run_rounds
+from gd_explorer.core.optim.optimizers import make_optimizer
+from gd_explorer.core.problems.datasets import LOSSES, MODELS, dataset_objective
+from gd_explorer.core.problems.functions import FUNCTIONS, get_function
+from gd_explorer.core.problems.objectives import expression_objective
 from tests.processes import gone, stopping
 
 
@@ -264,7 +264,7 @@ MALFORMED = {
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_a_malformed_frame_ends_the_child_at_once_with_a_reason(case):
     data, close = MALFORMED[case]
-    proc = subprocess.Popen([sys.executable, "-m", "gd_explorer.core.engine_process"],
+    proc = subprocess.Popen([sys.executable, "-m", "gd_explorer.core.engine.process"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
@@ -289,7 +289,7 @@ def test_a_malformed_frame_ends_the_child_at_once_with_a_reason(case):
 
 
 def test_a_closed_stdin_at_a_message_boundary_is_a_clean_exit():
-    proc = subprocess.Popen([sys.executable, "-m", "gd_explorer.core.engine_process"],
+    proc = subprocess.Popen([sys.executable, "-m", "gd_explorer.core.engine.process"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     out, err = proc.communicate(_frame_bytes(("speed", 10.0)) + _frame_bytes(("pause",)),
@@ -317,7 +317,7 @@ def stopped(engine):
 
 
 def test_a_stopped_child_is_noticed_within_seconds_and_killed(engine, stopped):
-    from gd_explorer.core.engine_process import SILENCE_SECONDS
+    from gd_explorer.core.engine.process import SILENCE_SECONDS
 
     pid = _long_run(engine)
     stopped(pid)
@@ -345,7 +345,7 @@ def test_pause_and_speed_never_block_on_a_stopped_child(engine, stopped):
 
 
 def test_a_step_slower_than_the_silence_limit_is_not_taken_for_a_hang(engine, monkeypatch):
-    from gd_explorer.core.engine_process import SILENCE_SECONDS
+    from gd_explorer.core.engine.process import SILENCE_SECONDS
     from tests.core.slow_objective import SlowBowl
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -358,7 +358,7 @@ def test_a_step_slower_than_the_silence_limit_is_not_taken_for_a_hang(engine, mo
 
 
 def test_two_threads_starting_the_engine_at_once_start_one_child(monkeypatch):
-    import gd_explorer.core.engine_process as ep
+    import gd_explorer.core.engine.process as ep
 
     started = []
     real = subprocess.Popen
@@ -393,7 +393,7 @@ def test_two_threads_starting_the_engine_at_once_start_one_child(monkeypatch):
 
 
 def test_a_child_stopped_while_idle_is_replaced_by_the_next_run(engine, stopped):
-    from gd_explorer.core.engine_process import SILENCE_SECONDS
+    from gd_explorer.core.engine.process import SILENCE_SECONDS
 
     bowl = get_function("bowl")
     d = Descent(bowl, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gd_explorer.core.datasets import dataset_objective
-from gd_explorer.core.engine import Descent, Trajectory, run_descent
-from gd_explorer.core.export import (
+from gd_explorer.core.engine.descent import Descent, Trajectory, run_descent
+from gd_explorer.core.io.export import (
     CHUNK_ROWS,
     ExportCancelled,
     ExportError,
@@ -21,9 +20,10 @@ from gd_explorer.core.export import (
     trajectory_csv_text,
     write_trajectory_csv,
 )
-from gd_explorer.core.functions import get_function
-from gd_explorer.core.optimizers import make_optimizer
-from gd_explorer.core.schedules import make_schedule
+from gd_explorer.core.optim.optimizers import make_optimizer
+from gd_explorer.core.optim.schedules import make_schedule
+from gd_explorer.core.problems.datasets import dataset_objective
+from gd_explorer.core.problems.functions import get_function
 
 
 def test_header_and_first_rows(tmp_path):
@@ -199,7 +199,7 @@ def test_any_failure_mid_write_removes_the_temporary_file(tmp_path, failure):
 
 
 def test_a_full_disk_during_a_chunk_is_an_export_error_and_leaves_nothing(tmp_path, monkeypatch):
-    import gd_explorer.core.export as export
+    import gd_explorer.core.io.export as export
 
     calls = []
     real = export._chunk_text

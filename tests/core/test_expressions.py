@@ -13,8 +13,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gd_explorer.core import expressions
-from gd_explorer.core.expressions import (
+from gd_explorer.core.problems import expressions
+from gd_explorer.core.problems.expressions import (
     FUNCTIONS,
     MAX_DEPTH,
     MAX_NODES,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gd_explorer.core.functions import FUNCTIONS, get_function
+from gd_explorer.core.problems.functions import FUNCTIONS, get_function
 from tests.conftest import central_difference
 
 NAMES = list(FUNCTIONS)

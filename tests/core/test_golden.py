@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gd_explorer.core.engine import run_descent
-from gd_explorer.core.functions import get_function
-from gd_explorer.core.objectives import expression_objective
-from gd_explorer.core.optimizers import make_optimizer
-from gd_explorer.core.schedules import make_schedule
+from gd_explorer.core.engine.descent import run_descent
+from gd_explorer.core.optim.optimizers import make_optimizer
+from gd_explorer.core.optim.schedules import make_schedule
+from gd_explorer.core.problems.functions import get_function
+from gd_explorer.core.problems.objectives import expression_objective
 
 GOLDEN_PATH = Path(__file__).parent / "golden" / "torch_golden.json"
 GOLDEN = json.loads(GOLDEN_PATH.read_text(encoding="utf-8"))

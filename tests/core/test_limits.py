@@ -4,7 +4,9 @@ import ast
 import pathlib
 
 import gd_explorer
-from gd_explorer.core import expressions, limits, objectives, session
+from gd_explorer.core import limits
+from gd_explorer.core.problems import expressions, objectives
+from gd_explorer.core.session import specs as session
 
 PACKAGE = pathlib.Path(gd_explorer.__file__).parent
 

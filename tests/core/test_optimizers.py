@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from gd_explorer.core.engine import run_descent
-from gd_explorer.core.functions import get_function
-from gd_explorer.core.optimizers import OPTIMIZERS, make_optimizer
-from gd_explorer.core.schedules import make_schedule
+from gd_explorer.core.engine.descent import run_descent
+from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
+from gd_explorer.core.optim.schedules import make_schedule
+from gd_explorer.core.problems.functions import get_function
 
 # optimizer table: name, kwargs, lr on the bowl (used by the generic checks)
 TABLE = [
@@ -59,7 +59,7 @@ def test_maximize_climbs_the_fence_area(name, kw, lr):
 
 @pytest.mark.parametrize(("name", "kw", "lr"), TABLE, ids=IDS)
 def test_maximize_on_f_equals_minimize_on_minus_f(name, kw, lr):
-    from gd_explorer.core.objectives import expression_objective
+    from gd_explorer.core.problems.objectives import expression_objective
 
     f = expression_objective("(x - 1)**2 + 3*y**2 + x*y")
     neg = expression_objective("-((x - 1)**2 + 3*y**2 + x*y)")

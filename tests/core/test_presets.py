@@ -9,11 +9,11 @@ from functools import cache
 import numpy as np
 import pytest
 
-from gd_explorer.core.engine import Trajectory, run_descent
-from gd_explorer.core.functions import get_function
-from gd_explorer.core.optimizers import make_optimizer
-from gd_explorer.core.presets import CATEGORIES, DEFAULT_PRESET, PRESETS, Preset, get_preset
-from gd_explorer.core.session import (
+from gd_explorer.core.engine.descent import Trajectory, run_descent
+from gd_explorer.core.optim.optimizers import make_optimizer
+from gd_explorer.core.problems.functions import get_function
+from gd_explorer.core.session.presets import CATEGORIES, DEFAULT_PRESET, PRESETS, Preset, get_preset
+from gd_explorer.core.session.specs import (
     MAX_TEXT_LENGTH,
     Session,
     session_from_dict,
@@ -153,7 +153,7 @@ def claims_line_fit_mae():
         assert t.loss[-1] < 0.68
         assert abs(t.final[0] - 2.0) < 0.05 and abs(t.final[1] - 1.1) < 0.05
     # "not the least-squares line": the MSE fit's bias differs clearly
-    from gd_explorer.core.datasets import dataset_objective
+    from gd_explorer.core.problems.datasets import dataset_objective
 
     ls = dataset_objective("noisy-line", "linear", "mse").optima[0].point
     assert abs(ls[1] - sgd.final[1]) > 0.05
@@ -283,7 +283,7 @@ def claims_double_well_local():
 
 
 def _least_squares():
-    from gd_explorer.core.datasets import dataset_objective
+    from gd_explorer.core.problems.datasets import dataset_objective
 
     opt = dataset_objective("noisy-line", "linear", "mse").optima[0]
     return np.array(opt.point), opt.value

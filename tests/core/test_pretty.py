@@ -2,8 +2,8 @@
 
 import pytest
 
-from gd_explorer.core.functions import FUNCTIONS, get_function
 from gd_explorer.core.pretty import pretty_formula
+from gd_explorer.core.problems.functions import FUNCTIONS, get_function
 
 
 @pytest.mark.parametrize("text, shown", [

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 import sympy
 
-from gd_explorer.core.datasets import LOSSES, DatasetObjective
-from gd_explorer.core.engine import run_descent
-from gd_explorer.core.export import ExportError
-from gd_explorer.core.functions import get_function
-from gd_explorer.core.objectives import SymbolicObjective
-from gd_explorer.core.optimizers import SGD, Adam
-from gd_explorer.core.schedules import CosineSchedule, StepSchedule
-from gd_explorer.core.session import (
+from gd_explorer.core.engine.descent import run_descent
+from gd_explorer.core.io.export import ExportError
+from gd_explorer.core.optim.optimizers import SGD, Adam
+from gd_explorer.core.optim.schedules import CosineSchedule, StepSchedule
+from gd_explorer.core.problems.datasets import LOSSES, DatasetObjective
+from gd_explorer.core.problems.functions import get_function
+from gd_explorer.core.problems.objectives import SymbolicObjective
+from gd_explorer.core.session.specs import (
     MAX_RUNS,
     MAX_SESSION_BYTES,
     SESSION_VERSION,

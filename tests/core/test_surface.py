@@ -7,11 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gd_explorer.core import surface
-from gd_explorer.core.datasets import LOSSES, MODELS, Dataset, DatasetObjective, dataset_objective
-from gd_explorer.core.functions import get_function
-from gd_explorer.core.objectives import expression_objective
-from gd_explorer.core.surface import (
+from gd_explorer.core.problems import surface
+from gd_explorer.core.problems.datasets import LOSSES, MODELS, Dataset, DatasetObjective, dataset_objective
+from gd_explorer.core.problems.functions import get_function
+from gd_explorer.core.problems.objectives import expression_objective
+from gd_explorer.core.problems.surface import (
     SurfaceCancelled,
     curve_1d,
     gradient_field,

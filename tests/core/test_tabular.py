@@ -1,4 +1,4 @@
-"""Tests for gd_explorer.core.tabular: reading x/y data from CSV files in the wild."""
+"""Tests for gd_explorer.core.io.tabular: reading x/y data from CSV files in the wild."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gd_explorer.core import tabular
-from gd_explorer.core.tabular import (
+from gd_explorer.core.io import tabular
+from gd_explorer.core.io.tabular import (
     MAX_BYTES,
     DataError,
     Table,

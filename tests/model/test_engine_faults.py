@@ -11,8 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from gd_explorer.core.engine_process import SILENCE_SECONDS, shared_engine
-from gd_explorer.core.objectives import Objective
+from gd_explorer.core.engine.process import SILENCE_SECONDS, shared_engine
+from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.model.worker import ENGINE_ENV
 from tests.processes import gone
 from tests.qtsupport import race_session

@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session
 from gd_explorer.model.worker import ENGINE_ENV
 
 
@@ -72,7 +72,7 @@ def test_an_error_in_the_engine_process_reaches_the_ui_and_recovers(model, qtbot
 
 
 def test_a_dead_engine_process_is_reported_and_the_rows_are_kept(model, qtbot):
-    from gd_explorer.core.engine_process import shared_engine
+    from gd_explorer.core.engine.process import shared_engine
 
     model.apply_session(_race(50_000_000))
     model.start_running()
@@ -107,7 +107,7 @@ def _messages(model):
 
 
 def test_a_busy_engine_process_falls_back_with_a_message_once(model, qtbot):
-    from gd_explorer.core.engine_process import shared_engine
+    from gd_explorer.core.engine.process import shared_engine
 
     seen = _messages(model)
     engine = shared_engine()
@@ -128,7 +128,7 @@ def test_a_busy_engine_process_falls_back_with_a_message_once(model, qtbot):
 
 def test_an_engine_process_that_cannot_start_falls_back_with_the_reason(
         model, qtbot, monkeypatch):
-    import gd_explorer.core.engine_process as ep
+    import gd_explorer.core.engine.process as ep
 
     engine = ep.shared_engine()
     engine.kill()

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QObject, Signal
 
 from gd_explorer.cli import main as cli_main
-from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session
 
 
 def test_default_session_is_a_race_on_rosenbrock(model):

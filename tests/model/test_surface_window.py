@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gd_explorer.core.session import ProblemSpec, RunSpec
+from gd_explorer.core.session.specs import ProblemSpec, RunSpec
 
 
 def test_equal_aspect_is_the_problems_kind(model):

@@ -13,10 +13,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 from PySide6 import QtWidgets  # noqa: E402
 
-from gd_explorer.core.datasets import dataset_objective  # noqa: E402
-from gd_explorer.core.engine import run_descent  # noqa: E402
-from gd_explorer.core.functions import get_function  # noqa: E402
-from gd_explorer.core.optimizers import make_optimizer  # noqa: E402
+from gd_explorer.core.engine.descent import run_descent  # noqa: E402
+from gd_explorer.core.optim.optimizers import make_optimizer  # noqa: E402
+from gd_explorer.core.problems.datasets import dataset_objective  # noqa: E402
+from gd_explorer.core.problems.functions import get_function  # noqa: E402
 from gd_explorer.model.snapshot import RunSnapshot  # noqa: E402
 from gd_explorer.ui.views import (  # noqa: E402
     CurveView,

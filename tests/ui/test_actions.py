@@ -19,8 +19,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog
 
-from gd_explorer.core.presets import PRESETS
-from gd_explorer.core.session import ProblemSpec, RunSpec, Session, save_session
+from gd_explorer.core.session.presets import PRESETS
+from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, save_session
 
 
 def menu_actions(window) -> list[QAction]:

@@ -28,7 +28,7 @@ SCRIPT = textwrap.dedent("""
     from PySide6.QtWidgets import QApplication, QPushButton, QRadioButton
 
     app = QApplication(sys.argv)
-    from gd_explorer.core.session import ProblemSpec, RunSpec
+    from gd_explorer.core.session.specs import ProblemSpec, RunSpec
     from gd_explorer.ui.main_window import MainWindow
 
     w = MainWindow()

@@ -11,9 +11,9 @@ import pyqtgraph as pg  # noqa: E402
 import pytest  # noqa: E402
 from PySide6 import QtGui, QtWidgets  # noqa: E402
 
-from gd_explorer.core.engine import run_descent  # noqa: E402
-from gd_explorer.core.functions import get_function  # noqa: E402
-from gd_explorer.core.optimizers import make_optimizer  # noqa: E402
+from gd_explorer.core.engine.descent import run_descent  # noqa: E402
+from gd_explorer.core.optim.optimizers import make_optimizer  # noqa: E402
+from gd_explorer.core.problems.functions import get_function  # noqa: E402
 from gd_explorer.model.snapshot import RunSnapshot  # noqa: E402
 from gd_explorer.ui.views import FitView, LossView, StepLogView, SurfaceView  # noqa: E402
 from gd_explorer.ui.views._common import (  # noqa: E402

@@ -15,8 +15,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QSettings, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from gd_explorer.core.presets import PRESETS
-from gd_explorer.core.session import ProblemSpec, RunSpec, Session, save_session
+from gd_explorer.core.session.presets import PRESETS
+from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, save_session
 
 
 def _type_into(qtbot, edit, text: str) -> None:
@@ -445,7 +445,7 @@ def test_hubers_delta_is_set_in_the_problem_panel(window, qtbot):
 
 
 def test_views_start_as_the_view_menu_says(qapp, qtbot):
-    from gd_explorer.core.presets import PRESETS
+    from gd_explorer.core.session.presets import PRESETS
     from gd_explorer.ui.main_window import MainWindow
 
     w = MainWindow(PRESETS["rosenbrock-race"].session)

@@ -26,8 +26,8 @@ def test_restoring_a_saved_builtin_session_does_not_import_sympy(tmp_path):
     # parse its formula (that imports sympy)
     code = (
         "import sys\n"
-        "from gd_explorer.core.presets import PRESETS\n"
-        "from gd_explorer.core.session import load_session, save_session\n"
+        "from gd_explorer.core.session.presets import PRESETS\n"
+        "from gd_explorer.core.session.specs import load_session, save_session\n"
         f"save_session({str(tmp_path / 's.json')!r}, PRESETS['rosenbrock-race'].session)\n"
         f"s = load_session({str(tmp_path / 's.json')!r})\n"
         "print(s.problem.param_names(), 'sympy' in sys.modules)\n"

@@ -8,9 +8,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6 import QtCore, QtGui, QtWidgets  # noqa: E402
 
-from gd_explorer.core.engine import run_descent  # noqa: E402
-from gd_explorer.core.functions import get_function  # noqa: E402
-from gd_explorer.core.optimizers import make_optimizer  # noqa: E402
+from gd_explorer.core.engine.descent import run_descent  # noqa: E402
+from gd_explorer.core.optim.optimizers import make_optimizer  # noqa: E402
+from gd_explorer.core.problems.functions import get_function  # noqa: E402
 from gd_explorer.model.snapshot import RunSnapshot  # noqa: E402
 from gd_explorer.ui.views import (  # noqa: E402
     PLACEHOLDER_TEXT,
@@ -1086,7 +1086,7 @@ def test_surface3d_height_follows_the_log_toggle_and_axes_are_named(qtbot, fake_
 
 def test_window_log_colour_toggle_reaches_the_3d_view(qtbot, fake_gl):
     """View ▸ Log colour scale (L) changed the 2-D colours only; the 3-D stayed a log spike."""
-    from gd_explorer.core.session import ProblemSpec
+    from gd_explorer.core.session.specs import ProblemSpec
     from gd_explorer.ui.main_window import MainWindow
 
     w = MainWindow()
@@ -1184,7 +1184,7 @@ def grid_covers(model, view) -> bool:
 
 def test_surface_axes_are_equal_for_functions_and_free_for_datasets(shown_window, qtbot):
     """Task 4: x² + y² was drawn as tall ellipses."""
-    from gd_explorer.core.session import ProblemSpec
+    from gd_explorer.core.session.specs import ProblemSpec
 
     w, m = shown_window, shown_window.model
     m.set_problem(ProblemSpec(kind="function", function="bowl"))
@@ -1211,7 +1211,7 @@ def test_surface_axes_are_equal_for_functions_and_free_for_datasets(shown_window
 
 def test_zooming_out_and_panning_recompute_the_surface_where_the_view_is(shown_window, qtbot):
     """Task 5: zooming out showed black around the grid; runs that left it vanished."""
-    from gd_explorer.core.session import ProblemSpec
+    from gd_explorer.core.session.specs import ProblemSpec
 
     w, m = shown_window, shown_window.model
     m.set_problem(ProblemSpec(kind="function", function="rosenbrock"))
@@ -1247,7 +1247,7 @@ def test_fit_to_paths_shows_the_runs_and_the_start(shown_window, qtbot):
     """Task 5: View ▸ Fit surface to paths (F) sets the model's surface window."""
     from PySide6.QtGui import QAction
 
-    from gd_explorer.core.session import ProblemSpec, RunSpec
+    from gd_explorer.core.session.specs import ProblemSpec, RunSpec
 
     w, m = shown_window, shown_window.model
     m.set_problem(ProblemSpec(kind="function", function="bowl"))
@@ -1288,7 +1288,7 @@ def test_hidden_selected_run_draws_no_step_arrows(shown_window, qtbot):
 
 def test_hover_text_does_not_outlive_the_function(shown_window, qtbot):
     """The corner kept the old function's f after switching functions."""
-    from gd_explorer.core.session import ProblemSpec
+    from gd_explorer.core.session.specs import ProblemSpec
 
     w, m = shown_window, shown_window.model
     view = w.surface_view

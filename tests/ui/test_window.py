@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPushButton
 
 from gd_explorer.cli import main as cli_main
-from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session
 
 
 def test_smoke_show_and_quit_by_timer(qapp, qtbot):
@@ -216,7 +216,7 @@ def test_export_all_and_plot(window, qtbot, tmp_path):
 def test_every_plot_tab_exports_as_svg(qtbot, tmp_path, message_boxes, preset):
     import xml.etree.ElementTree as ET
 
-    from gd_explorer.core.presets import PRESETS
+    from gd_explorer.core.session.presets import PRESETS
     from gd_explorer.ui.main_window import MainWindow
 
     w = MainWindow(PRESETS[preset].session)
@@ -285,7 +285,7 @@ def test_hostile_session_is_refused_and_changes_nothing(window, tmp_path, conten
 
 
 def test_presets_menu_loads_every_preset(window):
-    from gd_explorer.core.presets import PRESETS
+    from gd_explorer.core.session.presets import PRESETS
 
     for key in PRESETS:
         window.load_preset(key)

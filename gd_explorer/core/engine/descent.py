@@ -62,9 +62,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gd_explorer.core.objectives import DIVERGENCE_LIMIT, Objective
-from gd_explorer.core.optimizers import Optimizer, _whole
-from gd_explorer.core.schedules import ConstantSchedule, Schedule
+from gd_explorer.core.optim.hyper import check_whole
+from gd_explorer.core.optim.optimizers import Optimizer
+from gd_explorer.core.optim.schedules import ConstantSchedule, Schedule
+from gd_explorer.core.problems.objectives import DIVERGENCE_LIMIT, Objective
 
 STATUSES = ("running", "converged", "max_steps", "diverged", "stopped")
 #: rows the scalar path buffers before copying into the recording arrays
@@ -443,7 +444,7 @@ class Descent:
         self.objective = objective
         self.optimizer = optimizer
         self.schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
-        self.max_steps = _whole("max_steps", max_steps, 0)
+        self.max_steps = check_whole("max_steps", max_steps, 0)
         self.grad_tol = _check_tol("grad_tol", grad_tol)
         self.loss_tol = _check_tol("loss_tol", loss_tol)
         p = np.array(start, dtype=np.float64)
@@ -463,9 +464,9 @@ class Descent:
             n = getattr(objective, "n", None)
             if n is None:
                 raise ValueError("batch size applies to dataset objectives only")
-            batch_size = _whole("batch size", batch_size, 1)
+            batch_size = check_whole("batch size", batch_size, 1)
             if batch_size < n:
-                self.batches = MiniBatches(n, batch_size, _whole("seed", seed, 0))
+                self.batches = MiniBatches(n, batch_size, check_whole("seed", seed, 0))
         self.batch_size = batch_size
         self.seed = seed
         self.last_batch: np.ndarray | None = None
@@ -789,7 +790,7 @@ class Descent:
 
     def set_max_steps(self, max_steps: int) -> None:
         """Change the step limit; runs stopped by the old limit resume if the new one is higher."""
-        self.max_steps = _whole("max_steps", max_steps, 0)
+        self.max_steps = check_whole("max_steps", max_steps, 0)
         for j in range(self.k):
             if self.statuses[j] == "max_steps" and self.run_rows[j] - 1 < self.max_steps:
                 self.statuses[j] = "running"

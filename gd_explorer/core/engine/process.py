@@ -3,13 +3,13 @@
 The engine is pure Python: advancing a descent holds the GIL.  Inside a GUI process it
 competes with the UI thread for it, and both lose (the UI stalls, the engine slows).  The
 app therefore advances its descents in a child process, ``python -m
-gd_explorer.core.engine_process``, on another core:
+gd_explorer.core.engine.process``, on another core:
 
-- The parent sends each descent's :meth:`~gd_explorer.core.engine.Descent.continuation`
+- The parent sends each descent's :meth:`~gd_explorer.core.engine.descent.Descent.continuation`
   (its state without the recorded rows) and the objective (once per objective).
 - The child advances them with :func:`run_rounds` and, about every ``frame_seconds``,
   sends the new rows and live state of each; the parent appends them to its own descents
-  (:meth:`~gd_explorer.core.engine.Descent.absorb`), which so end up exactly as if they
+  (:meth:`~gd_explorer.core.engine.descent.Descent.absorb`), which so end up exactly as if they
   had advanced themselves (same code, same floats, bit for bit).
 - ``pause`` stops the child between two chunks; it answers with the final state.
 - The child also sends ``alive`` whenever it has sent nothing for
@@ -64,7 +64,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the child imports numpy only once a run arrives: it heartbeats first
-    from gd_explorer.core.engine import Descent
+    from gd_explorer.core.engine.descent import Descent
 
 #: seconds one round of chunks should take at full speed (keeps pause responsive)
 ROUND_SECONDS = 0.01
@@ -372,7 +372,7 @@ def error_text(exc: BaseException) -> str:
 
 
 def main() -> None:
-    """Entry point of the child (``python -m gd_explorer.core.engine_process``)."""
+    """Entry point of the child (``python -m gd_explorer.core.engine.process``)."""
     # The protocol owns the real stdout; anything printed goes to stderr instead.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     if sys.stderr is not None:  # None under pythonw: then prints go nowhere
@@ -397,7 +397,7 @@ class _Child:
 
     def __init__(self):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gd_explorer.core.engine_process"],
+            [sys.executable, "-m", "gd_explorer.core.engine.process"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
         )
         self.objective = None  # the last objective sent to this child

@@ -124,14 +124,14 @@ class FormulaObjective(Objective):
     def expression(self):
         """The parsed sympy expression (parsed on first use: sympy is slow to import)."""
         if self._expression is None:
-            from gd_explorer.core.expressions import parse_expression
+            from gd_explorer.core.problems.expressions import parse_expression
 
             self._expression = parse_expression(self.formula)
         return self._expression
 
     def hessian(self):
         """The exact Hessian as sympy expressions."""
-        from gd_explorer.core.expressions import hessian
+        from gd_explorer.core.problems.expressions import hessian
 
         return hessian(self.expression)
 
@@ -165,7 +165,7 @@ class SymbolicObjective(FormulaObjective):
     def __init__(self, expression, **meta: Any):
         import sympy
 
-        from gd_explorer.core.expressions import SYMBOLS, gradient, to_text
+        from gd_explorer.core.problems.expressions import SYMBOLS, gradient, to_text
 
         variables = expression.variables
         grads = gradient(expression)
@@ -213,7 +213,7 @@ def _finite_start(vector, window, preferred: tuple[float, ...]) -> tuple[float, 
 
 
 def _symbolic_from_text(text: str, meta: dict) -> SymbolicObjective:
-    from gd_explorer.core.expressions import parse_expression
+    from gd_explorer.core.problems.expressions import parse_expression
 
     return SymbolicObjective(parse_expression(text), **meta)
 
@@ -226,6 +226,6 @@ def expression_objective(text: str, **meta: Any) -> SymbolicObjective:
     ExpressionError
         When the text is not an allowed expression; the message says why.
     """
-    from gd_explorer.core.expressions import parse_expression
+    from gd_explorer.core.problems.expressions import parse_expression
 
     return SymbolicObjective(parse_expression(text), **meta)

@@ -1,6 +1,6 @@
 """Presets: every worked example of the two seed articles, and classic lessons.
 
-Each preset is a complete :class:`~gd_explorer.core.session.Session` plus a title, a
+Each preset is a complete :class:`~gd_explorer.core.session.specs.Session` plus a title, a
 category and a description that says what to look at.  The descriptions make claims
 ("diverges", "ends in the minimum at (3, 2)", "rattles"); ``tests/core/test_presets.py``
 runs every preset and checks each claim, so a description that stops being true fails
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gd_explorer.core.session import ProblemSpec, RunSpec, Session
+from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session
 
 __all__ = ["CATEGORIES", "DEFAULT_PRESET", "PRESETS", "Preset", "get_preset"]
 

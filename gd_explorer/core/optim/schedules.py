@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-from gd_explorer.core.optimizers import _check_real, _positive, _whole, check_lr
+from gd_explorer.core.optim.hyper import check_lr, check_positive, check_real, check_whole
 
 
 class Schedule:
@@ -64,8 +64,8 @@ class StepSchedule(Schedule):
 
     def __init__(self, base_lr: float, step_size: int = 100, gamma: float = 0.1):
         super().__init__(base_lr)
-        self.step_size = _whole("step_size", step_size, 1, integral_floats=True)
-        self.gamma = _positive("gamma", gamma)
+        self.step_size = check_whole("step_size", step_size, 1, integral_floats=True)
+        self.gamma = check_positive("gamma", gamma)
 
     def lr(self, t: int) -> float:
         return self.base_lr * self.gamma ** (t // self.step_size)
@@ -80,7 +80,7 @@ class ExponentialSchedule(Schedule):
 
     def __init__(self, base_lr: float, gamma: float = 0.99):
         super().__init__(base_lr)
-        self.gamma = _positive("gamma", gamma)
+        self.gamma = check_positive("gamma", gamma)
 
     def lr(self, t: int) -> float:
         return self.base_lr * self.gamma**t
@@ -98,8 +98,8 @@ class CosineSchedule(Schedule):
 
     def __init__(self, base_lr: float, t_max: int = 1000, eta_min: float = 0.0):
         super().__init__(base_lr)
-        self.t_max = _whole("t_max", t_max, 1, integral_floats=True)
-        self.eta_min = _check_real("eta_min", eta_min)
+        self.t_max = check_whole("t_max", t_max, 1, integral_floats=True)
+        self.eta_min = check_real("eta_min", eta_min)
         if self.eta_min < 0:
             raise ValueError(f"eta_min must be zero or positive, got {self.eta_min:g}")
 

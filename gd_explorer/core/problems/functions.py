@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
-from gd_explorer.core import _builtins_math, _builtins_numpy
-from gd_explorer.core.codegen import identifier
-from gd_explorer.core.objectives import FormulaObjective, Optimum
+from gd_explorer.core.problems import _builtins_math, _builtins_numpy
+from gd_explorer.core.problems.codegen import identifier
+from gd_explorer.core.problems.objectives import FormulaObjective, Optimum
 
 
 @dataclass(frozen=True)

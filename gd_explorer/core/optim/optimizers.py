@@ -34,62 +34,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from gd_explorer.core.optim.hyper import (
+    HyperParameter,
+    check_flag,
+    check_lr,
+    check_non_negative,
+    check_real,
+)
+
 ARRAY_OPS = SimpleNamespace(sqrt=np.sqrt, maximum=np.maximum)
 SCALAR_OPS = SimpleNamespace(sqrt=math.sqrt, maximum=max)
-
-
-# --------------------------------------------------------------------------- validation
-def _check_real(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v!r}")
-    return v
-
-
-def _positive(name: str, value: Any) -> float:
-    v = _check_real(name, value)
-    if v <= 0:
-        raise ValueError(f"{name} must be positive, got {v:g}")
-    return v
-
-
-def _non_negative(name: str, value: Any) -> float:
-    v = _check_real(name, value)
-    if v < 0:
-        raise ValueError(f"{name} must be zero or positive, got {v:g}")
-    return v
-
-
-def _in_unit(name: str, value: Any) -> float:
-    v = _check_real(name, value)
-    if not 0 <= v < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {v:g}")
-    return v
-
-
-def _flag(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be true or false, got {value!r}")
-    return bool(value)
-
-
-def _whole(name: str, value: Any, minimum: int, *, integral_floats: bool = False) -> int:
-    """A whole number >= ``minimum``; ``integral_floats`` also takes 30.0 for 30."""
-    ok = not isinstance(value, (bool, np.bool_)) and (
-        isinstance(value, (int, np.integer))
-        or (integral_floats and isinstance(value, (float, np.floating))
-            and math.isfinite(value) and value == int(value))
-    )
-    if not ok or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_lr(lr: Any) -> float:
-    """Validate a learning rate: a finite, positive number."""
-    return _positive("learning rate", lr)
 
 
 # --------------------------------------------------------------------------- base
@@ -109,16 +63,6 @@ class OptimizerState:
         return type(self)(**{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in kw.items()})
 
 
-@dataclass(frozen=True)
-class HyperParameter:
-    """Description of one hyperparameter, for the CLI, the UI and the docs."""
-
-    name: str
-    kind: str  # "float", "bool" or "pair"
-    default: Any
-    help: str
-
-
 class Optimizer:
     """Base class.  Subclasses set ``name``, ``State``, ``params`` and implement ``rule``."""
 
@@ -131,7 +75,7 @@ class Optimizer:
 
     def __init__(self, lr: float = 1e-3, maximize: bool = False, **kwargs: Any):
         self.lr = check_lr(lr)
-        self.maximize = _flag("maximize", maximize)
+        self.maximize = check_flag("maximize", maximize)
         known = {p.name for p in self.params}
         unknown = set(kwargs) - known
         if unknown:
@@ -199,7 +143,14 @@ def _pair(name: str, value: Any) -> tuple[float, float]:
         a, b = value
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a pair of numbers, got {value!r}") from None
-    return _in_unit(f"{name}[0]", a), _in_unit(f"{name}[1]", b)
+    return _unit(f"{name}[0]", a), _unit(f"{name}[1]", b)
+
+
+def _unit(name: str, value: Any) -> float:
+    v = check_real(name, value)
+    if not 0 <= v < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {v:g}")
+    return v
 
 
 # --------------------------------------------------------------------------- SGD
@@ -238,16 +189,16 @@ class SGD(Optimizer):
     )
 
     def validate(self, v):
-        mom = _non_negative("momentum", v["momentum"])
-        damp = _check_real("dampening", v["dampening"])
+        mom = check_non_negative("momentum", v["momentum"])
+        damp = check_real("dampening", v["dampening"])
         if not 0 <= damp <= 1:
             raise ValueError(f"dampening must be in [0, 1], got {damp:g}")
-        nest = _flag("nesterov", v["nesterov"])
+        nest = check_flag("nesterov", v["nesterov"])
         if nest and (mom <= 0 or damp != 0):
             raise ValueError("nesterov momentum requires a momentum > 0 and zero dampening")
         return dict(
             momentum=mom, dampening=damp, nesterov=nest,
-            weight_decay=_non_negative("weight_decay", v["weight_decay"]),
+            weight_decay=check_non_negative("weight_decay", v["weight_decay"]),
         )
 
     def rule(self, p, g, bufs, t, lr, ops):
@@ -296,12 +247,12 @@ class Adagrad(Optimizer):
 
     def validate(self, v):
         return dict(
-            lr_decay=_non_negative("lr_decay", v["lr_decay"]),
-            weight_decay=_non_negative("weight_decay", v["weight_decay"]),
-            initial_accumulator_value=_non_negative(
+            lr_decay=check_non_negative("lr_decay", v["lr_decay"]),
+            weight_decay=check_non_negative("weight_decay", v["weight_decay"]),
+            initial_accumulator_value=check_non_negative(
                 "initial_accumulator_value", v["initial_accumulator_value"]
             ),
-            eps=_non_negative("eps", v["eps"]),
+            eps=check_non_negative("eps", v["eps"]),
         )
 
     def _initial_buffer(self, name, p):
@@ -353,15 +304,15 @@ class RMSprop(Optimizer):
     )
 
     def validate(self, v):
-        alpha = _check_real("alpha", v["alpha"])
+        alpha = check_real("alpha", v["alpha"])
         if not 0 <= alpha <= 1:
             raise ValueError(f"alpha must be in [0, 1], got {alpha:g}")
         return dict(
             alpha=alpha,
-            eps=_non_negative("eps", v["eps"]),
-            weight_decay=_non_negative("weight_decay", v["weight_decay"]),
-            momentum=_non_negative("momentum", v["momentum"]),
-            centered=_flag("centered", v["centered"]),
+            eps=check_non_negative("eps", v["eps"]),
+            weight_decay=check_non_negative("weight_decay", v["weight_decay"]),
+            momentum=check_non_negative("momentum", v["momentum"]),
+            centered=check_flag("centered", v["centered"]),
         )
 
     def rule(self, p, g, bufs, t, lr, ops):
@@ -423,9 +374,9 @@ class Adam(Optimizer):
     def validate(self, v):
         return dict(
             betas=_pair("betas", v["betas"]),
-            eps=_non_negative("eps", v["eps"]),
-            weight_decay=_non_negative("weight_decay", v["weight_decay"]),
-            amsgrad=_flag("amsgrad", v["amsgrad"]),
+            eps=check_non_negative("eps", v["eps"]),
+            weight_decay=check_non_negative("weight_decay", v["weight_decay"]),
+            amsgrad=check_flag("amsgrad", v["amsgrad"]),
         )
 
     def rule(self, p, g, bufs, t, lr, ops):

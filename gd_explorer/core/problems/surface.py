@@ -38,8 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gd_explorer.core.datasets import LOSSES, DatasetObjective
-from gd_explorer.core.objectives import Objective
+from gd_explorer.core.problems.datasets import LOSSES, DatasetObjective
+from gd_explorer.core.problems.objectives import Objective
 
 __all__ = [
     "CHUNK",

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gd_explorer.core.objectives import Objective, Optimum
-from gd_explorer.core.tabular import read_xy
+from gd_explorer.core.io.tabular import read_xy
+from gd_explorer.core.problems.objectives import Objective, Optimum
 
 # ------------------------------------------------------------------------------ datasets
 

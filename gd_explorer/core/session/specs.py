@@ -8,7 +8,7 @@ the presets are sessions, and the CLI runs them (``gd-explorer run --session FIL
 Session files are shared between people, so :func:`load_session` treats them as hostile:
 size, encoding, JSON syntax, nesting depth, every key, type and range are checked before
 anything is built.  Typed formulas go through the allowlisting parser
-(:func:`gd_explorer.core.expressions.parse_expression`), never ``eval``; hyperparameters are
+(:func:`gd_explorer.core.problems.expressions.parse_expression`), never ``eval``; hyperparameters are
 checked by building the optimizer they belong to.  A dataset given as a CSV path is
 stored as given and only read when the problem is built.  Every refusal is a
 :class:`SessionError` (a ``ValueError``) whose message names the offending key path, e.g.
@@ -45,17 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from gd_explorer.core.datasets import (
-    DATASETS,
-    HUBER_DELTA,
-    LOSSES,
-    MODELS,
-    check_huber_delta,
-    dataset_objective,
-)
-from gd_explorer.core.engine import Descent, check_start
-from gd_explorer.core.export import atomic_write_text
-from gd_explorer.core.functions import FUNCTIONS, get_function
+from gd_explorer.core.engine.descent import Descent, check_start
+from gd_explorer.core.io.export import atomic_write_text
 from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay importable
     DIVERGENCE_LIMIT,
     MAX_COUNT,
@@ -65,9 +56,18 @@ from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay
     MAX_STEPS,
     MAX_TEXT_LENGTH,
 )
-from gd_explorer.core.objectives import Objective, SymbolicObjective
-from gd_explorer.core.optimizers import OPTIMIZERS, Optimizer, make_optimizer
-from gd_explorer.core.schedules import SCHEDULES, Schedule, make_schedule
+from gd_explorer.core.optim.optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from gd_explorer.core.optim.schedules import SCHEDULES, Schedule, make_schedule
+from gd_explorer.core.problems.datasets import (
+    DATASETS,
+    HUBER_DELTA,
+    LOSSES,
+    MODELS,
+    check_huber_delta,
+    dataset_objective,
+)
+from gd_explorer.core.problems.functions import FUNCTIONS, get_function
+from gd_explorer.core.problems.objectives import Objective, SymbolicObjective
 
 __all__ = [
     "MAX_COUNT",
@@ -107,7 +107,7 @@ class RunSpec:
     Attributes
     ----------
     optimizer : str
-        Key of :data:`gd_explorer.core.optimizers.OPTIMIZERS`.
+        Key of :data:`gd_explorer.core.optim.optimizers.OPTIMIZERS`.
     lr : float
         The (base) learning rate.
     hyper : dict
@@ -115,7 +115,7 @@ class RunSpec:
         omitted hyperparameters take torch's defaults.  ``lr`` and ``maximize`` are not
         allowed here (they come from ``lr`` and the problem).
     schedule, schedule_params
-        Key of :data:`gd_explorer.core.schedules.SCHEDULES` and its keyword arguments.
+        Key of :data:`gd_explorer.core.optim.schedules.SCHEDULES` and its keyword arguments.
     label : str
         Legend text; ``""`` derives one (:meth:`display_label`).
     color : str
@@ -185,10 +185,10 @@ class ProblemSpec:
         ``"function"`` or ``"dataset"``; the fields of the other kind are kept (so that
         switching back restores them) but not used.
     function : str
-        A built-in name (:data:`gd_explorer.core.functions.FUNCTIONS`) or a formula in
+        A built-in name (:data:`gd_explorer.core.problems.functions.FUNCTIONS`) or a formula in
         ``x`` and ``y``.
     dataset : str
-        A built-in name (:data:`gd_explorer.core.datasets.DATASETS`) or a CSV path, stored
+        A built-in name (:data:`gd_explorer.core.problems.datasets.DATASETS`) or a CSV path, stored
         as given and read by :meth:`build`.
     x_column, y_column : str, int or None
         CSV columns by name or 0-based index (``None``: the first two).
@@ -304,12 +304,12 @@ class Session:
         ValueError
             When ``start`` has the wrong number of coordinates or is not finite, or the
             objective's loss or gradient is not finite there (a descent could not begin:
-            :func:`~gd_explorer.core.engine.check_start` says why in one line).
+            :func:`~gd_explorer.core.engine.descent.check_start` says why in one line).
         """
         return check_start(objective, objective.start if self.start is None else self.start)
 
     def descent(self, index: int, objective: Objective | None = None) -> Descent:
-        """A ready :class:`~gd_explorer.core.engine.Descent` for run ``index``.
+        """A ready :class:`~gd_explorer.core.engine.descent.Descent` for run ``index``.
 
         Parameters
         ----------
@@ -546,7 +546,7 @@ def _choice(path: str, v: Any, table, what: str) -> str:
 
 def _checked_formula(text: str):
     """Parse a typed function; an unknown bare name gets the built-ins listed."""
-    from gd_explorer.core.expressions import parse_expression  # sympy: only when needed
+    from gd_explorer.core.problems.expressions import parse_expression  # sympy: only when needed
 
     try:
         return parse_expression(text)
@@ -810,7 +810,7 @@ def save_session(path: str | os.PathLike, s: Session) -> None:
     ------
     SessionError
         When the session is invalid (nothing is written).
-    gd_explorer.core.export.ExportError
+    gd_explorer.core.io.export.ExportError
         When the file cannot be written (an ``OSError``; the message names the file).
     """
     atomic_write_text(path, session_json(s))

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
-from gd_explorer.core.engine import Trajectory, grad_norms
+from gd_explorer.core.engine.descent import Trajectory, grad_norms
 
 #: rows formatted and written at a time (about 2 MB of text for a 2-D run; a chunk takes
 #: ~0.1 s, so progress and cancel respond quickly)

@@ -1,0 +1,242 @@
+"""Hyperparameters: one declaration that every layer reads.
+
+An optimizer or a schedule declares its hyperparameters as a tuple of
+:class:`HyperParameter`: the torch keyword name, a kind, torch's default, a range and a
+line of help.  From that one declaration come the validation (with the same message in
+the CLI, a session file and the run editor), the CLI flag (``--momentum-decay``), the
+run editor's widget and its tooltip, and the session reader's checks.
+
+Kinds
+-----
+``float``   a finite number within ``[low, high]`` (either end may be open or absent)
+``int``     a whole number within ``[low, high]`` (30.0 is taken for 30)
+``bool``    true or false
+``pair``    two floats, each within the range (torch's ``betas``, ``etas``, ...)
+``choice``  one of ``choices`` (strings; ``"none"`` stands for torch's ``None``)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+KINDS = ("float", "int", "bool", "pair", "choice")
+
+
+# --------------------------------------------------------------------------- validators
+def check_real(name: str, value: Any) -> float:
+    """A finite real number (bools refused: ``True`` is not a learning rate)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v!r}")
+    return v
+
+
+def check_positive(name: str, value: Any) -> float:
+    v = check_real(name, value)
+    if v <= 0:
+        raise ValueError(f"{name} must be positive, got {v:g}")
+    return v
+
+
+def check_non_negative(name: str, value: Any) -> float:
+    v = check_real(name, value)
+    if v < 0:
+        raise ValueError(f"{name} must be zero or positive, got {v:g}")
+    return v
+
+
+def check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be true or false, got {value!r}")
+    return bool(value)
+
+
+def check_whole(name: str, value: Any, minimum: int, *, integral_floats: bool = False,
+                maximum: int | None = None) -> int:
+    """A whole number >= ``minimum`` (and <= ``maximum``); ``integral_floats`` takes 30.0."""
+    ok = not isinstance(value, (bool, np.bool_)) and (
+        isinstance(value, (int, np.integer))
+        or (integral_floats and isinstance(value, (float, np.floating))
+            and math.isfinite(value) and value == int(value))
+    )
+    if not ok or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be a whole number <= {maximum:,}, got {value!r}")
+    return int(value)
+
+
+def check_lr(lr: Any) -> float:
+    """Validate a learning rate: a finite, positive number."""
+    return check_positive("learning rate", lr)
+
+
+def _num(v: float) -> str:
+    return f"{v:g}"
+
+
+# --------------------------------------------------------------------------- declaration
+@dataclass(frozen=True)
+class HyperParameter:
+    """One hyperparameter of an optimizer or a schedule.
+
+    Parameters
+    ----------
+    name
+        torch's keyword name (``momentum_decay``); the CLI flag is its kebab case.
+    kind
+        One of :data:`KINDS`.
+    default
+        torch's default.
+    help
+        One line for the tooltip, the CLI's ``--help`` and ``gd-explorer list``.
+    low, high, low_open, high_open
+        The allowed range of a number (of each element of a pair); ``None``: unbounded.
+    choices
+        The allowed strings of a ``choice``.
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"hyperparameter kind must be one of {KINDS}, got {self.kind!r}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"choice hyperparameter {self.name!r} needs its choices")
+        self.check(self.default)  # a declaration with an invalid default is a bug
+
+    # ------------------------------------------------------------------ derived texts
+    @property
+    def flag(self) -> str:
+        """The CLI flag: ``--momentum-decay``."""
+        return "--" + self.name.replace("_", "-")
+
+    def range_text(self) -> str:
+        """The allowed values in words: ``in [0, 1)``, ``> 0``, ``one of: none, strong_wolfe``."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "choice":
+            return "one of: " + ", ".join(self.choices)
+        lo, hi = self.low, self.high
+        whole = "a whole number " if self.kind == "int" else ""
+        if lo is not None and hi is not None:
+            left = "(" if self.low_open else "["
+            right = ")" if self.high_open else "]"
+            return f"{whole}in {left}{_num(lo)}, {_num(hi)}{right}"
+        if lo is not None:
+            return f"{whole}{'>' if self.low_open else '>='} {_num(lo)}"
+        if hi is not None:
+            return f"{whole}{'<' if self.high_open else '<='} {_num(hi)}"
+        return whole.strip() or "any number"
+
+    def describe(self) -> str:
+        """``momentum_decay: ... (in [0, 1), torch default 0.004)`` for tooltips and lists."""
+        return f"{self.name}: {self.help} ({self.range_text()}; default {self.format(self.default)})"
+
+    # ------------------------------------------------------------------ values
+    def _in_range(self, label: str, value: Any) -> float | int:
+        if self.kind == "int":
+            v = check_whole(label, value, -(2**62), integral_floats=True)
+        else:
+            v = check_real(label, value)
+        lo, hi = self.low, self.high
+        bad = (lo is not None and (v < lo or (self.low_open and v == lo))) or \
+              (hi is not None and (v > hi or (self.high_open and v == hi)))
+        if bad:
+            raise ValueError(f"{label} must be {self.range_text()}, got {_num(v)}")
+        return v
+
+    def check(self, value: Any, label: str | None = None) -> Any:
+        """The value, validated and normalised (floats, tuples); ``ValueError`` says why."""
+        label = label or self.name
+        if self.kind == "bool":
+            return check_flag(label, value)
+        if self.kind == "choice":
+            if value is None and "none" in self.choices:
+                return "none"
+            if not isinstance(value, str) or value not in self.choices:
+                raise ValueError(f"{label} must be {self.range_text()}, got {value!r}")
+            return value
+        if self.kind == "pair":
+            if isinstance(value, (str, bytes)):
+                raise ValueError(f"{label} must be a pair of numbers, got {value!r}")
+            try:
+                a, b = value
+            except (TypeError, ValueError):
+                raise ValueError(f"{label} must be a pair of numbers, got {value!r}") from None
+            return (float(self._in_range(f"{label}[0]", a)), float(self._in_range(f"{label}[1]", b)))
+        v = self._in_range(label, value)
+        return int(v) if self.kind == "int" else float(v)
+
+    def parse(self, text: str) -> Any:
+        """A value from text (a CLI argument, a typed field): ``0.9,0.999`` for a pair."""
+        s = text.strip()
+        if self.kind == "bool":
+            low = s.lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"{self.name} must be true or false, got {text!r}")
+        if self.kind == "choice":
+            return self.check(s)
+        if self.kind == "pair":
+            parts = s.replace(";", ",").split(",")
+            if len(parts) != 2:
+                raise ValueError(f"{self.name} must be two numbers like 0.9,0.999, got {text!r}")
+            return self.check((_to_number(self.name, parts[0]), _to_number(self.name, parts[1])))
+        number = _to_number(self.name, s)
+        return self.check(number)
+
+    def format(self, value: Any) -> str:
+        """The value as text that :meth:`parse` reads back exactly."""
+        if self.kind == "bool":
+            return "true" if value else "false"
+        if self.kind == "choice":
+            return str(value)
+        if self.kind == "pair":
+            return f"{float(value[0])!r},{float(value[1])!r}"
+        if self.kind == "int":
+            return str(int(value))
+        return repr(float(value))
+
+    def to_json(self, value: Any) -> Any:
+        """The value as a session file stores it (a pair as a list)."""
+        return list(value) if self.kind == "pair" else value
+
+
+def _to_number(name: str, text: str) -> float:
+    try:
+        v = float(text.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text.strip()!r}") from None
+    return v
+
+
+def check_all(params: tuple[HyperParameter, ...], values: dict[str, Any], owner: str) -> dict[str, Any]:
+    """Every declared value, validated, defaults filled in; unknown keywords refused.
+
+    ``owner`` names the optimizer or schedule in the message
+    (``"nadam has no hyperparameter 'foo'; it takes: ..."``).
+    """
+    known = {p.name: p for p in params}
+    for key in values:
+        if key not in known:
+            takes = ", ".join(known) or "nothing"
+            raise ValueError(f"{owner} has no hyperparameter {key!r}; it takes: {takes}")
+    return {p.name: p.check(values.get(p.name, p.default)) for p in params}
