@@ -394,6 +394,29 @@ class Runaway:
         return ""
 
 
+@dataclass(frozen=True)
+class LiveState:
+    """What changes as a descent advances, besides its rows: copies of the fields a
+    descent names in ``Descent._LIVE`` (``_LIVE_FINAL`` with the mini-batch order).
+
+    Made by :meth:`Descent.live_state` of a continuation and taken by :meth:`Descent.absorb`
+    of the descent it continues; opaque to everything else (the engine process carries it
+    without looking inside).  ``values`` are in the order of ``names``.
+    """
+
+    names: tuple[str, ...]
+    values: tuple
+
+    def __post_init__(self):
+        if not (isinstance(self.names, tuple) and all(isinstance(n, str) for n in self.names)):
+            raise TypeError(f"LiveState.names must be a tuple of str, got {self.names!r}")
+        if not isinstance(self.values, tuple) or len(self.values) != len(self.names):
+            raise TypeError(f"LiveState.values must be a tuple of {len(self.names)} values")
+
+    def __reduce__(self):  # unpickled through the constructor: checked on arrival too
+        return LiveState, (self.names, self.values)
+
+
 def _check_tol(name: str, value) -> float:
     v = float(value)
     if not (math.isfinite(v) and v >= 0):
@@ -858,22 +881,27 @@ class Descent:
         self.n_rows = 0
         return block, lrs
 
-    def live_state(self, final: bool = False) -> dict:
+    def live_state(self, final: bool = False) -> LiveState:
         """Copies of what :meth:`absorb` needs (with the mini-batch order when ``final``)."""
         names = self._LIVE_FINAL if final else self._LIVE
-        return {name: copy.deepcopy(self.__dict__[name]) for name in names}
+        return LiveState(names, tuple(copy.deepcopy(self.__dict__[name]) for name in names))
 
-    def absorb(self, block: np.ndarray, lrs: np.ndarray, live: dict) -> None:
+    def absorb(self, block: np.ndarray, lrs: np.ndarray, live: LiveState) -> None:
         """Append rows drained from a continuation and take over its live state."""
+        if not isinstance(live, LiveState):
+            raise TypeError(f"a descent absorbs a LiveState, got {type(live).__name__}")
+        for name in live.names:
+            if name not in self._LIVE_FINAL:
+                raise ValueError(f"not a live field of a descent: {name!r}")
+        if live.names not in (self._LIVE, self._LIVE_FINAL):
+            raise ValueError(f"not the live fields of a descent: {live.names!r}")
         m = len(lrs)
         if m and self.record:
             self._ensure(self.n_rows + m)
             self._rec[self.n_rows:self.n_rows + m] = block
             self._lr[self.n_rows:self.n_rows + m] = lrs
             self.n_rows += m
-        for name, value in live.items():
-            if name not in self._LIVE_FINAL:
-                raise ValueError(f"not a live field of a descent: {name!r}")
+        for name, value in zip(live.names, live.values):
             self.__dict__[name] = value
 
     # ------------------------------------------------------------------ results
