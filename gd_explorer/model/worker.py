@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from gd_explorer.core.engine import pacing
 from gd_explorer.core.engine.descent import Descent
 from gd_explorer.core.engine.process import (
     EngineProcess,
@@ -48,13 +49,8 @@ from gd_explorer.core.engine.process import (
     run_rounds,
     shared_engine,
 )
+from gd_explorer.core.engine.protocol import Done, Frame, RunRows
 
-#: in-thread runs: wait at most this long after a frame for the UI to say it has drawn it
-FRAME_WAIT_SECONDS = 0.03
-#: a paused engine process must answer within this long, or it is taken for stuck
-PAUSE_ANSWER_SECONDS = 2.0
-#: how often a loop waiting for the engine process checks its own deadlines
-RECEIVE_TICK_SECONDS = 0.1
 #: "process" (default) or "thread": where the runs advance
 ENGINE_ENV = "GD_EXPLORER_ENGINE"
 KEPT = "the runs keep what they had reached"
@@ -207,15 +203,15 @@ class DescentWorker(QObject):
             return self.version, self._latest
 
     # -- the worker thread
-    def _deliver(self, loop: Loop, updates) -> bool:
-        """Absorb ``[(run_id, rows, lrs, live), ...]`` into the model's descents and
-        publish them, unless the loop has been revoked (then drop them; False)."""
+    def _deliver(self, loop: Loop, updates: tuple[RunRows, ...]) -> bool:
+        """Absorb ``updates`` into the model's descents and publish them, unless the loop
+        has been revoked (then drop them; False)."""
         with self.ownership:
             if loop.revoked:
                 return False
             by_id = dict(loop.descents)
-            for run_id, rows, lrs, live in updates:
-                by_id[run_id].absorb(rows, lrs, live)
+            for update in updates:
+                update.absorb_into(by_id[update.run_id])
             snaps = [raw_snapshot(run_id, d) for run_id, d in loop.descents]
             with self._lock:  # inside ownership: once revoked, the latest matches the descents
                 self._latest = snaps
@@ -223,12 +219,8 @@ class DescentWorker(QObject):
         return True
 
     @staticmethod
-    def _drained(loop: Loop, final: bool = False) -> list[tuple]:
-        out = []
-        for run_id, c in loop.continuations:
-            rows, lrs = c.drain_rows()
-            out.append((run_id, rows, lrs, c.live_state(final)))
-        return out
+    def _drained(loop: Loop, final: bool = False) -> tuple[RunRows, ...]:
+        return tuple(RunRows.drained(run_id, c, final) for run_id, c in loop.continuations)
 
     @Slot(object)
     def run_loop(self, loop: Loop) -> None:
@@ -263,7 +255,7 @@ class DescentWorker(QObject):
         # thread fighting over the GIL make every Python<->C++ crossing in the paint wait
         # for a switch interval, so a 15 ms frame took 150 ms.
         self.frame_done.clear()
-        self.frame_done.wait(FRAME_WAIT_SECONDS)
+        self.frame_done.wait(pacing.PACING.frame_wait_seconds)
 
     def _fall_back(self, reason: str) -> bool:
         if reason not in self._fallbacks:
@@ -301,26 +293,29 @@ class DescentWorker(QObject):
             engine.release()
 
     def _follow(self, loop: Loop, engine: EngineProcess, job: int) -> None:
-        """Absorb the engine's frames until its ``done``, or until it is taken for stuck."""
+        """Absorb the engine's frames until its ``Done``, or until it is taken for stuck."""
+        pace = pacing.PACING
         while True:
             try:
-                message = engine.receive(timeout=RECEIVE_TICK_SECONDS)
+                message = engine.receive(timeout=pace.receive_tick_seconds)
             except EngineProcessError as exc:  # gone, or silent (then killed)
                 if not loop.stopping:
                     self.failed.emit(f"{exc}; {KEPT}")
                 return
-            if message is None:
-                if loop.halt.is_set() and \
-                        time.monotonic() - loop.halted_at > PAUSE_ANSWER_SECONDS:
-                    engine.kill()  # alive (it beats) but does not pause: stuck in a step
-                    if not loop.stopping:
-                        self.failed.emit(f"the engine process did not pause in time; {KEPT}")
+            match message:
+                case None:
+                    if loop.halt.is_set() and \
+                            time.monotonic() - loop.halted_at > pace.pause_answer_seconds:
+                        engine.kill()  # alive (it beats) but does not pause: stuck in a step
+                        if not loop.stopping:
+                            self.failed.emit(f"the engine process did not pause in time; {KEPT}")
+                        return
+                case Frame(job=j, runs=runs) if j == job:
+                    self._deliver(loop, runs)
+                case Done(job=j, runs=runs, error=error) if j == job:
+                    self._deliver(loop, runs)
+                    if error and not loop.stopping:
+                        self.failed.emit(error)
                     return
-                continue
-            if message[1] != job:
-                continue  # pragma: no cover - the answer to a run that was abandoned
-            self._deliver(loop, message[2])
-            if message[0] == "done":
-                if message[3] and not loop.stopping:
-                    self.failed.emit(message[3])
-                return
+                case _:  # pragma: no cover - the answer to a run that was abandoned
+                    pass

@@ -10,6 +10,7 @@ from gd_explorer.core.engine.descent import (
     Trajectory,
     check_start,
     run_descent,
+    stop_verdict,
 )
 from gd_explorer.core.optim.optimizers import make_optimizer
 from gd_explorer.core.optim.schedules import make_schedule
@@ -156,6 +157,70 @@ def test_the_scalar_and_the_array_path_stop_at_the_same_row_for_the_same_reason(
         a, b = single.trajectory(), batch.trajectory(j)
         assert len(a.loss) == len(b.loss)  # the same rows kept (rounding may differ a little)
         np.testing.assert_allclose(a.params, b.params, rtol=1e-12)
+
+
+#: rows (v, g, p, prev, t) around every edge of the stop rule; bounds: loss in (-10, 10),
+#: parameters in (-5, 5); grad_tol 0.5, loss_tol 1e-3, max_steps 100
+_LIM = 1e100
+_EDGE_ROWS = [
+    (1.0, [0.1, 0.2], [1.0, 2.0], 1.5, 3),  # going on
+    (10.0, [0.1, 0.2], [1.0, 2.0], 1.5, 3),  # the loss at its bound
+    (-10.0, [0.1, 0.2], [1.0, 2.0], 1.5, 3),
+    (np.nan, [0.1, 0.2], [1.0, 2.0], 1.5, 3),
+    (1.0, [_LIM, 0.2], [1.0, 2.0], 1.5, 3),  # a gradient at the limit
+    (1.0, [0.1, -np.inf], [1.0, 2.0], 1.5, 3),
+    (1.0, [0.1, np.nan], [1.0, 2.0], 1.5, 3),
+    (1.0, [0.1, 0.2], [5.0, 2.0], 1.5, 3),  # a parameter at its bound
+    (1.0, [0.1, 0.2], [1.0, np.nan], 1.5, 3),
+    (1.0, [0.5, 0.0], [1.0, 2.0], 1.5, 3),  # gradient norm exactly 0.5
+    (1.0, [0.5, 0.01], [1.0, 2.0], 1.5, 3),
+    (1.0, [3.0, 4.0], [1.0, 2.0], 1.0 + 1e-3, 3),  # loss change 1e-3 (rounded)
+    (1.0, [3.0, 4.0], [1.0, 2.0], 1.0, 0),  # the first row: no loss change yet
+    (1.0, [3.0, 4.0], [1.0, 2.0], np.nan, 3),
+    (1.0, [3.0, 4.0], [1.0, 2.0], 2.0, 100),  # the last step
+    (1.0, [1e200, 4.0], [1.0, 2.0], 2.0, 100),  # beyond the limit, and a norm that overflows
+]
+
+
+@pytest.mark.parametrize("tols", [(0.5, 1e-3, 100), (0.0, 0.0, 100), (0.0, 1e-3, 3)])
+def test_the_stop_rule_gives_floats_and_arrays_the_same_verdicts(tols):
+    bounds = (-10.0, 10.0, [(-5.0, 5.0), (-5.0, 5.0)])
+    each = [stop_verdict(v, g, p, prev, t, bounds, *tols) for v, g, p, prev, t in _EDGE_ROWS]
+    for t in {row[4] for row in _EDGE_ROWS}:  # one batch per t: the arrays share one step
+        rows = [r for r in _EDGE_ROWS if r[4] == t]
+        k = len(rows)
+        v = np.array([r[0] for r in rows])
+        g = np.array([r[1] for r in rows])
+        p = np.array([r[2] for r in rows])
+        prev = np.array([r[3] for r in rows])
+        batch = (np.full(k, -10.0), np.full(k, 10.0), [(np.full(k, -5.0), np.full(k, 5.0))] * 2)
+        with np.errstate(all="ignore"):
+            within, converged, at_end = stop_verdict(v, g.T, p.T, prev, t, batch, *tols)
+        expect = [e for e, r in zip(each, _EDGE_ROWS) if r[4] == t]
+        assert list(np.broadcast_to(within, k)) == [e[0] for e in expect]
+        assert list(np.broadcast_to(converged, k)) == [e[1] for e in expect]
+        assert all(e[2] == at_end for e in expect)
+    if tols[0]:  # the edges do what they say
+        assert [e[0] for e in each] == [True, False, False, False, False, False, False, False,
+                                        False, True, True, True, True, True, True, False]
+        assert [e[1] for e in each][9:12] == [True, False, True]
+
+
+@pytest.mark.parametrize("limits", [{"grad_tol": 1e-4}, {"loss_tol": 1e-9},
+                                    {"grad_tol": 1e-4, "loss_tol": 1e-7}, {}])
+def test_the_scalar_and_the_array_path_converge_at_the_same_row(limits):
+    f = get_function("rosenbrock")
+    single = Descent(f, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=20_000,
+                     **limits)
+    assert single._scalar is not None
+    single.run()
+    batch = Descent(f, make_optimizer("adam", lr=0.01), [[-1.5, 2.0]] * 2, max_steps=20_000,
+                    **limits)
+    batch.run()
+    assert single.status == ("converged" if limits else "max_steps")
+    for j in range(2):
+        assert (batch.statuses[j], batch.run_rows[j]) == (single.statuses[0], single.run_rows[0])
+        assert batch.message(j) == single.message(0)
 
 
 def test_batched_runs_get_their_own_bounds_and_flag_per_run():

@@ -1,5 +1,6 @@
 """Descents advanced elsewhere: pickling, continuation/absorb, and the engine process."""
 
+import collections
 import dataclasses
 import os
 import pickle
@@ -13,8 +14,23 @@ import time
 import numpy as np
 import pytest
 
-from gd_explorer.core.engine.descent import Descent
-from gd_explorer.core.engine.process import EngineProcess, EngineProcessError, run_rounds
+from gd_explorer.core.engine.descent import Descent, LiveState
+from gd_explorer.core.engine.pacing import PACING
+from gd_explorer.core.engine.process import (
+    EXIT_PROTOCOL_ERROR,
+    EngineProcess,
+    EngineProcessError,
+    run_rounds,
+)
+from gd_explorer.core.engine.protocol import (
+    Alive,
+    Done,
+    Frame,
+    LoadObjective,
+    Pause,
+    RunJob,
+    SetSpeed,
+)
 from gd_explorer.core.optim.optimizers import make_optimizer
 from gd_explorer.core.problems.datasets import LOSSES, MODELS, dataset_objective
 from gd_explorer.core.problems.functions import FUNCTIONS, get_function
@@ -106,7 +122,12 @@ def test_a_continuation_does_not_share_state_with_its_origin():
 def test_absorb_refuses_fields_that_are_not_live():
     d = _cases()[0][1]()
     with pytest.raises(ValueError, match="not a live field"):
-        d.absorb(np.empty((0, 1, 5)), np.empty(0), {"objective": None})
+        d.absorb(np.empty((0, 1, 5)), np.empty(0), LiveState(("objective",), (None,)))
+    with pytest.raises(TypeError, match="absorbs a LiveState"):
+        d.absorb(np.empty((0, 1, 5)), np.empty(0), {"p": d.p})  # before: took any dict
+    live = d.live_state()
+    with pytest.raises(ValueError, match="not the live fields"):  # some fields left stale
+        d.absorb(np.empty((0, 1, 5)), np.empty(0), LiveState(live.names[:2], live.values[:2]))
 
 
 def test_paced_rounds_never_run_ahead_of_the_clock():
@@ -144,11 +165,11 @@ def _drive(engine, objective, runs, speed=0.0, pause_after_frames=None):
     frames = 0
     while True:
         msg = engine.receive()
-        assert msg[1] == job
-        for run_id, rows, lrs, live in msg[2]:
-            by_id[run_id].absorb(rows, lrs, live)
-        if msg[0] == "done":
-            return frames, msg[3]
+        assert isinstance(msg, (Frame, Done)) and msg.job == job
+        for update in msg.runs:
+            update.absorb_into(by_id[update.run_id])
+        if isinstance(msg, Done):
+            return frames, msg.error
         frames += 1
         if pause_after_frames is not None and frames == pause_after_frames:
             engine.pause()
@@ -235,11 +256,29 @@ def test_unpicklable_runs_are_refused_before_anything_is_sent(engine):
 
 # ------------------------------------------------------------------ malformed input
 def _frame_bytes(message) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    data = message if isinstance(message, bytes) else \
+        pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return struct.pack("<Q", len(data)) + data
 
 
-#: (what is written, whether stdin is then closed); every one must end the child, status != 0
+class _Call:
+    """Pickles as ``cls(*args)``: a message whose fields its constructor would refuse."""
+
+    def __init__(self, cls, *args):
+        self.cls, self.args = cls, args
+
+    def __reduce__(self):
+        return self.cls, self.args
+
+
+def _with_state(message, state: dict) -> bytes:
+    """The pickle of ``message``, then a BUILD that sets ``state`` on what it made."""
+    data = pickle.dumps(message, protocol=2)
+    return data[:-1] + pickle.dumps(state, protocol=2)[2:-1] + pickle.BUILD + pickle.STOP
+
+
+#: (what is written, whether stdin is then closed); every one must end the child at once
+#: with EXIT_PROTOCOL_ERROR and one line on stderr
 MALFORMED = {
     "empty tuple": (_frame_bytes(()), False),
     "not a tuple": (_frame_bytes("pause"), False),
@@ -258,6 +297,29 @@ MALFORMED = {
     "a header announcing 2**60 bytes": (struct.pack("<Q", 1 << 60), False),
     "truncated length prefix": (b"\x05\x00\x00", True),
     "truncated message": (struct.pack("<Q", 100) + b"abc", True),
+    # the typed commands, with fields their checks refuse
+    "SetSpeed not a number": (_frame_bytes(_Call(SetSpeed, "fast")), False),
+    "SetSpeed a bool": (_frame_bytes(_Call(SetSpeed, True)), False),
+    "SetSpeed negative": (_frame_bytes(_Call(SetSpeed, -1.0)), False),
+    "SetSpeed infinite": (_frame_bytes(_Call(SetSpeed, float("inf"))), False),
+    "SetSpeed missing its field": (_frame_bytes(_Call(SetSpeed)), False),
+    "RunJob job a str": (_frame_bytes(_Call(RunJob, "one", 0.0, b"")), False),
+    "RunJob job a float": (_frame_bytes(_Call(RunJob, 1.0, 0.0, b"")), False),
+    "RunJob speed nan": (_frame_bytes(_Call(RunJob, 1, float("nan"), b"")), False),
+    "RunJob runs not bytes": (_frame_bytes(_Call(RunJob, 1, 0.0, [])), False),
+    "RunJob a field too many": (_frame_bytes(_Call(RunJob, 1, 0.0, b"", 4)), False),
+    "LoadObjective not bytes": (_frame_bytes(_Call(LoadObjective, 3)), False),
+    "Pause with a field": (_frame_bytes(_Call(Pause, 1)), False),
+    "a function as a field": (_frame_bytes(_Call(SetSpeed, os.getpid)), False),
+    "fields changed after the checks": (
+        _frame_bytes(_with_state(SetSpeed(1.0), {"steps_per_second": "fast"})), False),
+    # classes that are not commands
+    "a reply sent as a command": (_frame_bytes(Done(1, (), None)), False),
+    "the heartbeat sent as a command": (_frame_bytes(Alive()), False),
+    "a live state sent as a command": (_frame_bytes(LiveState(("t",), (1,))), False),
+    "a class of another module": (_frame_bytes(_Call(collections.OrderedDict)), False),
+    "an unknown class of the protocol module": (
+        _frame_bytes(b"\x80\x02cgd_explorer.core.engine.protocol\nLaunch\n)\x81."), False),
 }
 
 
@@ -269,7 +331,7 @@ def test_a_malformed_frame_ends_the_child_at_once_with_a_reason(case):
                             stderr=subprocess.PIPE)
     try:
         # a well-formed command first: the stream was fine until the bad frame
-        proc.stdin.write(_frame_bytes(("speed", 10.0)) + data)
+        proc.stdin.write(_frame_bytes(SetSpeed(10.0)) + data)
         proc.stdin.flush()
         if close:
             proc.stdin.close()
@@ -282,7 +344,7 @@ def test_a_malformed_frame_ends_the_child_at_once_with_a_reason(case):
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             if not stream.closed:
                 stream.close()
-    assert status != 0
+    assert status == EXIT_PROTOCOL_ERROR
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("gd-explorer engine process:"), err
     assert "Traceback" not in err
@@ -292,7 +354,7 @@ def test_a_closed_stdin_at_a_message_boundary_is_a_clean_exit():
     proc = subprocess.Popen([sys.executable, "-m", "gd_explorer.core.engine.process"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
-    out, err = proc.communicate(_frame_bytes(("speed", 10.0)) + _frame_bytes(("pause",)),
+    out, err = proc.communicate(_frame_bytes(SetSpeed(10.0)) + _frame_bytes(Pause()),
                                 timeout=20)
     assert proc.returncode == 0, err
     assert err == b""
@@ -303,7 +365,7 @@ def _long_run(engine):
     rosen = get_function("rosenbrock")
     d = Descent(rosen, make_optimizer("adam", lr=0.01), [-1.5, 2.0], max_steps=50_000_000)
     engine.run(rosen, [(1, d)], 0.0)
-    assert engine.receive()[0] == "frame"  # it is running
+    assert isinstance(engine.receive(), Frame)  # it is running
     return engine.pid
 
 
@@ -317,7 +379,6 @@ def stopped(engine):
 
 
 def test_a_stopped_child_is_noticed_within_seconds_and_killed(engine, stopped):
-    from gd_explorer.core.engine.process import SILENCE_SECONDS
 
     pid = _long_run(engine)
     stopped(pid)
@@ -325,7 +386,7 @@ def test_a_stopped_child_is_noticed_within_seconds_and_killed(engine, stopped):
     with pytest.raises(EngineProcessError, match="stopped answering"):
         while True:  # the frames already on their way, then the silence
             engine.receive()
-    assert time.perf_counter() - t0 < SILENCE_SECONDS + 3  # before: blocked until killed
+    assert time.perf_counter() - t0 < PACING.silence_seconds + 3  # before: blocked until killed
     deadline = time.monotonic() + 5
     while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -345,13 +406,12 @@ def test_pause_and_speed_never_block_on_a_stopped_child(engine, stopped):
 
 
 def test_a_step_slower_than_the_silence_limit_is_not_taken_for_a_hang(engine, monkeypatch):
-    from gd_explorer.core.engine.process import SILENCE_SECONDS
     from tests.core.slow_objective import SlowBowl
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [
         root, os.environ.get("PYTHONPATH")])))  # the child unpickles SlowBowl from here
-    slow = SlowBowl(name="slow bowl", names=("x", "y"), seconds=SILENCE_SECONDS + 0.5)
+    slow = SlowBowl(name="slow bowl", names=("x", "y"), seconds=PACING.silence_seconds + 0.5)
     d = Descent(slow, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=1)
     frames, error = _drive(engine, slow, [(1, d)])  # the heartbeat keeps it trusted
     assert error is None and d.t == 1
@@ -393,14 +453,13 @@ def test_two_threads_starting_the_engine_at_once_start_one_child(monkeypatch):
 
 
 def test_a_child_stopped_while_idle_is_replaced_by_the_next_run(engine, stopped):
-    from gd_explorer.core.engine.process import SILENCE_SECONDS
 
     bowl = get_function("bowl")
     d = Descent(bowl, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)
     assert _drive(engine, bowl, [(1, d)])[1] is None
     pid = engine.pid
     stopped(pid)
-    time.sleep(SILENCE_SECONDS + 0.3)  # idle and silent: nobody was waiting for it
+    time.sleep(PACING.silence_seconds + 0.3)  # idle and silent: nobody was waiting for it
     d = Descent(bowl, make_optimizer("sgd", lr=0.1), [1.0, 1.0], max_steps=50)
     assert _drive(engine, bowl, [(1, d)])[1] is None  # before: "stopped answering"
     assert engine.pid != pid

@@ -11,7 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from gd_explorer.core.engine.process import SILENCE_SECONDS, shared_engine
+from gd_explorer.core.engine.pacing import PACING
+from gd_explorer.core.engine.process import shared_engine
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.model.worker import ENGINE_ENV
 from tests.processes import gone
@@ -47,7 +48,7 @@ def test_pause_with_a_stopped_engine_returns_at_once_and_the_hang_is_reported(
     assert not model.running
     assert "stopped answering" in blocker.args[0]
     assert "keep what they had reached" in blocker.args[0]
-    assert time.perf_counter() - stopped_at < SILENCE_SECONDS + 4
+    assert time.perf_counter() - stopped_at < PACING.silence_seconds + 4
     qtbot.waitUntil(lambda: gone(pid), timeout=5000)  # killed and reaped
     assert _consistent(model)
     kept = [s.n for s in model.snapshots()]

@@ -301,9 +301,9 @@ class Runaway:
       centre: for losses that stay bounded while the parameters fly off;
     * loss, gradient and parameters are finite and below ``DIVERGENCE_LIMIT``.
 
-    The bounds are plain numbers fixed at the start, so the checks per step are the same
-    comparisons on both engine paths (:meth:`Descent._accept_row` on arrays,
-    :meth:`Descent._advance_scalar` on floats) and cost no more than the old limit test.
+    The bounds are plain numbers fixed at the start (:meth:`bounds`); :func:`stop_verdict`
+    compares a row against them, the same function on both engine paths
+    (:meth:`Descent._accept_row` on arrays, :meth:`Descent._advance_scalar` on floats).
     """
 
     f_ref: np.ndarray  # (k,)
@@ -339,11 +339,10 @@ class Runaway:
         return cls(np.array(v, dtype=np.float64), v_lo, v_hi, p_lo, p_hi,
                    float(v_lo.max()), float(v_hi.min()), p_lo.max(axis=0), p_hi.min(axis=0))
 
-    def ok(self, v: np.ndarray, g: np.ndarray, p: np.ndarray) -> np.ndarray | None:
-        """Per run: is the row (``v`` ``(k,)``, ``g``, ``p`` ``(k, d)``) within bounds?
-
-        Returns None when every run is (the common case, tested on whole arrays at the
-        cost of a few reductions), else a boolean mask ``(k,)``.
+    def all_within(self, v: np.ndarray, g: np.ndarray, p: np.ndarray) -> bool:
+        """Is every run's row (``v`` ``(k,)``, ``g``, ``p`` ``(k, d)``) within even the
+        tightest bounds of all runs?  Then each is within its own, and :func:`stop_verdict`
+        needs no per-run test (the common case, at the cost of a few reductions); NaN fails.
         """
         lim = DIVERGENCE_LIMIT
         with np.errstate(invalid="ignore"):
@@ -353,16 +352,14 @@ class Runaway:
                     and -lim < g.min() and g.max() < lim)
             for c in range(p.shape[1]):
                 fine = fine and self.p_lo_max[c] < p[:, c].min() and p[:, c].max() < self.p_hi_min[c]
-            if fine:
-                return None
-            ok = (self.v_lo < v) & (v < self.v_hi)
-            for c in range(p.shape[1]):
-                ok &= (self.p_lo[:, c] < p[:, c]) & (p[:, c] < self.p_hi[:, c])
-                ok &= np.abs(g[:, c]) < lim
-        return ok
+        return bool(fine)
 
-    def scalar_bounds(self, j: int = 0) -> tuple[float, float, list[tuple[float, float]]]:
-        """Run ``j``'s bounds as floats: loss ``(lo, hi)`` and ``(lo, hi)`` per parameter."""
+    def bounds(self, j: int | None = None) -> tuple:
+        """The bounds as :func:`stop_verdict` takes them: ``(v_lo, v_hi, [(lo, hi), ...])``,
+        one ``(lo, hi)`` per parameter; floats for run ``j``, ``(k,)`` arrays for ``None``."""
+        if j is None:
+            return self.v_lo, self.v_hi, [(self.p_lo[:, c], self.p_hi[:, c])
+                                          for c in range(self.p_lo.shape[1])]
         return (float(self.v_lo[j]), float(self.v_hi[j]),
                 [(float(a), float(b)) for a, b in zip(self.p_lo[j], self.p_hi[j])])
 
@@ -392,6 +389,84 @@ class Runaway:
             if not self.p_lo[j, i] < c < self.p_hi[j, i]:
                 return f"{n} ran off to {c:.3g}"
         return ""
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What changes as a descent advances, besides its rows: copies of the fields a
+    descent names in ``Descent._LIVE`` (``_LIVE_FINAL`` with the mini-batch order).
+
+    Made by :meth:`Descent.live_state` of a continuation and taken by :meth:`Descent.absorb`
+    of the descent it continues; opaque to everything else (the engine process carries it
+    without looking inside).  ``values`` are in the order of ``names``.
+    """
+
+    names: tuple[str, ...]
+    values: tuple
+
+    def __post_init__(self):
+        if not (isinstance(self.names, tuple) and all(isinstance(n, str) for n in self.names)):
+            raise TypeError(f"LiveState.names must be a tuple of str, got {self.names!r}")
+        if not isinstance(self.values, tuple) or len(self.values) != len(self.names):
+            raise TypeError(f"LiveState.values must be a tuple of {len(self.names)} values")
+
+    def __reduce__(self):  # unpickled through the constructor: checked on arrival too
+        return LiveState, (self.names, self.values)
+
+
+def stop_verdict(v, g, p, prev, t: int, bounds, grad_tol: float, loss_tol: float,
+                 max_steps: int) -> tuple:
+    """The stop rule for the row after update ``t``: ``(within, converged, at_end)``.
+
+    Written once for both engine paths: one run on Python floats (the scalar fast path)
+    and ``k`` runs on ``(k,)`` arrays (the array path), with ``&`` and ``|`` where both
+    work, so the two stop at the same step for the same reason, bit for bit.
+
+    Parameters
+    ----------
+    v, prev
+        The loss at this row and at the row before (floats, or ``(k,)`` arrays).
+    g, p
+        The gradient and the point at this row, one entry per coordinate: floats, or
+        ``(k,)`` columns (``g.T`` of a ``(k, d)`` array).
+    t
+        The row's index (updates done).
+    bounds
+        ``(v_lo, v_hi, [(lo, hi), ...])`` from :meth:`Runaway.bounds`, or None when the
+        row is already known to be within them (:meth:`Runaway.all_within`).
+    grad_tol, loss_tol, max_steps
+        The descent's limits; a tolerance of 0 disables its rule.
+
+    Returns
+    -------
+    within
+        The row is within the runaway bounds, and finite (else the run diverged at ``t``).
+    converged
+        The gradient norm is <= ``grad_tol``, or the loss changed by <= ``loss_tol`` in
+        the last update (not on the first row).
+    at_end
+        ``t >= max_steps``.
+
+    The caller applies them in that order: diverged, then converged, then max steps.
+    The array path calls it under ``np.errstate(all="ignore")``; on floats nothing raises.
+    """
+    if bounds is None:
+        within = True
+    else:
+        lim = DIVERGENCE_LIMIT
+        v_lo, v_hi, p_bounds = bounds
+        within = (v_lo < v) & (v < v_hi)
+        for c, gc, (lo, hi) in zip(p, g, p_bounds):
+            within = within & (lo < c) & (c < hi) & (abs(gc) < lim)
+    converged = False
+    if grad_tol > 0:
+        norm2 = 0.0
+        for c in g:
+            norm2 = norm2 + c * c
+        converged = norm2 <= grad_tol * grad_tol
+    if loss_tol > 0 and t > 0:
+        converged = converged | (abs(v - prev) <= loss_tol)
+    return within, converged, t >= max_steps
 
 
 def _check_tol(name: str, value) -> float:
@@ -576,8 +651,11 @@ class Descent:
         i = self.t
         d = self.d
         p = self.p
-        ok = self.runaway.ok(v, g, p)
-        ok_all = ok is None
+        ok_all = self.runaway.all_within(v, g, p)
+        with np.errstate(all="ignore"):
+            ok, done, at_end = stop_verdict(v, g.T, p.T, self.value, i,
+                                            None if ok_all else self.runaway.bounds(),
+                                            self.grad_tol, self.loss_tol, self.max_steps)
         row = self.n_rows if self.record else 0
         if self.record:
             self._ensure(row + 1)
@@ -587,7 +665,6 @@ class Descent:
             rec[:, d + 1:] = g
         self.lr_now = self.schedule.lr(i)
         self._lr[row] = self.lr_now
-        prev = self.value
         self.value = np.asarray(v, dtype=np.float64)
         self.gradient = np.asarray(g, dtype=np.float64)
         active = self.active
@@ -604,22 +681,12 @@ class Descent:
                 rec[bad] = np.nan
             alive = active & ok
         self.run_rows[alive] = i + 1
-        done = None
-        if self.grad_tol > 0:
-            gn2 = g[:, 0] * g[:, 0]
-            for c in range(1, d):
-                gn2 += g[:, c] * g[:, c]
-            done = gn2 <= self.grad_tol * self.grad_tol
-        if self.loss_tol > 0 and i > 0:
-            with np.errstate(all="ignore"):
-                change = np.abs(v - prev) <= self.loss_tol
-            done = change if done is None else done | change
-        if done is not None:
+        if done is not False:
             conv = alive & done
             if conv.any():
                 self.statuses[conv] = "converged"
-                alive &= ~done
-        if i >= self.max_steps:
+                alive &= ~conv
+        if at_end:
             self.statuses[alive] = "max_steps"
             alive[:] = False
         self.active = alive
@@ -679,9 +746,9 @@ class Descent:
         lr_const = sched.lr(0) if type(sched) is ConstantSchedule else None
         rows = array("d")
         lrs = array("d")
-        limit = DIVERGENCE_LIMIT
-        v_lo, v_hi, p_bounds = self.runaway.scalar_bounds(0)  # the same rule as _accept_row
-        grad_tol, loss_tol = self.grad_tol, self.loss_tol
+        verdict = stop_verdict  # the same rule as _accept_row's
+        bounds = self.runaway.bounds(0)
+        grad_tol, loss_tol, max_steps = self.grad_tol, self.loss_tol, self.max_steps
         t = self.t
         state = self.state
         done = 0
@@ -705,11 +772,8 @@ class Descent:
                         vv, gg = self.objective.value_and_grad(np.array([p]))
                     v_new, g = float(vv[0]), [float(c) for c in gg[0]]
                 done += 1
-                ok = v_lo < v_new < v_hi
-                for c in g:
-                    ok = ok and -limit < c < limit
-                for c, (lo, hi) in zip(p, p_bounds):
-                    ok = ok and lo < c < hi
+                ok, converged, at_end = verdict(v_new, g, p, v, t, bounds,
+                                                grad_tol, loss_tol, max_steps)
                 if not ok:
                     end = ("diverged", t)
                     self._why_row[0] = [*p, v_new, *g]
@@ -719,11 +783,9 @@ class Descent:
                 rows.extend(g)
                 lr = sched.lr(t) if lr_const is None else lr_const
                 lrs.append(lr)
-                if grad_tol > 0 and sum(c * c for c in g) <= grad_tol * grad_tol:
+                if converged:
                     end = ("converged", t)
-                elif loss_tol > 0 and abs(v_new - v) <= loss_tol:
-                    end = ("converged", t)
-                elif t >= self.max_steps:
+                elif at_end:
                     end = ("max_steps", t)
                 v = v_new
                 if end is not None:
@@ -858,22 +920,27 @@ class Descent:
         self.n_rows = 0
         return block, lrs
 
-    def live_state(self, final: bool = False) -> dict:
+    def live_state(self, final: bool = False) -> LiveState:
         """Copies of what :meth:`absorb` needs (with the mini-batch order when ``final``)."""
         names = self._LIVE_FINAL if final else self._LIVE
-        return {name: copy.deepcopy(self.__dict__[name]) for name in names}
+        return LiveState(names, tuple(copy.deepcopy(self.__dict__[name]) for name in names))
 
-    def absorb(self, block: np.ndarray, lrs: np.ndarray, live: dict) -> None:
+    def absorb(self, block: np.ndarray, lrs: np.ndarray, live: LiveState) -> None:
         """Append rows drained from a continuation and take over its live state."""
+        if not isinstance(live, LiveState):
+            raise TypeError(f"a descent absorbs a LiveState, got {type(live).__name__}")
+        for name in live.names:
+            if name not in self._LIVE_FINAL:
+                raise ValueError(f"not a live field of a descent: {name!r}")
+        if live.names not in (self._LIVE, self._LIVE_FINAL):
+            raise ValueError(f"not the live fields of a descent: {live.names!r}")
         m = len(lrs)
         if m and self.record:
             self._ensure(self.n_rows + m)
             self._rec[self.n_rows:self.n_rows + m] = block
             self._lr[self.n_rows:self.n_rows + m] = lrs
             self.n_rows += m
-        for name, value in live.items():
-            if name not in self._LIVE_FINAL:
-                raise ValueError(f"not a live field of a descent: {name!r}")
+        for name, value in zip(live.names, live.values):
             self.__dict__[name] = value
 
     # ------------------------------------------------------------------ results

@@ -11,33 +11,42 @@ gd_explorer.core.engine.process``, on another core:
   sends the new rows and live state of each; the parent appends them to its own descents
   (:meth:`~gd_explorer.core.engine.descent.Descent.absorb`), which so end up exactly as if they
   had advanced themselves (same code, same floats, bit for bit).
-- ``pause`` stops the child between two chunks; it answers with the final state.
-- The child also sends ``alive`` whenever it has sent nothing for
-  :data:`HEARTBEAT_SECONDS` (a slow step, a paced run, loading, idle), so that silence
+- :class:`~.protocol.Pause` stops the child between two chunks; it answers with the final
+  state.
+- The child also sends :class:`~.protocol.Alive` whenever it has sent nothing for
+  ``PACING.heartbeat_seconds`` (a slow step, a paced run, loading, idle), so that silence
   means it is stopped or stuck: :meth:`EngineProcess.receive` gives up on a child silent
-  for :data:`SILENCE_SECONDS`, kills it and raises; the next run starts a fresh one.
+  for ``PACING.silence_seconds``, kills it and raises; the next run starts a fresh one
+  (every pace is in :mod:`gd_explorer.core.engine.pacing`).
 
-Messages are pickled tuples with an 8-byte length prefix on the child's stdin and stdout
-(both ends are this module: nothing else is ever unpickled).  Descents refer to the
-objective by name rather than carrying a copy each.  The child exits when its stdin
-closes, so it never outlives the app.  A frame on its stdin that breaks the protocol (not
-one of the commands below, a truncated frame, bytes that do not unpickle) ends it at once
-with exit status :data:`EXIT_PROTOCOL_ERROR` and one line on stderr: a child that guessed
-at what its parent meant could only run on in a state the parent no longer knows.
+Messages are the frozen dataclasses of :mod:`gd_explorer.core.engine.protocol`, pickled,
+with an 8-byte length prefix, on the child's stdin and stdout; each checks its fields
+when it is made, on either side, and both sides ``match`` on their type.  The child reads
+its stdin with an unpickler that builds the command classes and nothing else
+(:func:`~.protocol.command_from`).  Descents refer to the objective by name rather than
+carrying a copy each.  The child exits when its stdin closes, so it never outlives the
+app.  A frame on its stdin that breaks the protocol (not one of the commands below, a
+command with a wrong field, a truncated frame, bytes that do not unpickle, a class or
+function other than a command's) ends it at once with exit status
+:data:`EXIT_PROTOCOL_ERROR` and one line on stderr: a child that guessed at what its
+parent meant could only run on in a state the parent no longer knows.
 
-Parent to child::
+Parent to child (the commands)::
 
-    ("objective", pickle of the objective)    what the next runs descend
-    ("run", job, speed, pickle of [(run_id, descent), ...])
-    ("speed", steps_per_second)   0: as fast as possible
-    ("pause",)
-    ("exit",)
+    LoadObjective(data)           the pickled objective the next runs descend
+    RunJob(job, speed, runs)      runs: the pickle of [(run_id, continuation), ...]
+    SetSpeed(steps_per_second)    0: as fast as possible
+    Pause()
+    Exit()
 
-Child to parent (every run gets exactly one ``done``)::
+Child to parent (the replies; every RunJob gets exactly one Done)::
 
-    ("frame", job, [(run_id, rows, lrs, live), ...])
-    ("done", job, [(run_id, rows, lrs, live), ...], error_text_or_None)
-    ("alive",)    the heartbeat; :meth:`EngineProcess.receive` never returns it
+    Frame(job, runs)              runs: (RunRows(run_id, rows, lrs, live), ...)
+    Done(job, runs, error)        the final rows and states; error: a line or None
+    Alive()                       the heartbeat; EngineProcess.receive never returns it
+
+``RunRows.live`` is the continuation's :class:`~.descent.LiveState`: made by
+:meth:`~.descent.Descent.live_state` and read only by :meth:`~.descent.Descent.absorb`.
 
 In the parent, a reader and a writer thread per child do the pipe I/O: no caller ever
 blocks on a pipe (a stopped child stops reading, and a full pipe would block the writer),
@@ -49,11 +58,9 @@ from __future__ import annotations
 import atexit
 import functools
 import io
-import math
 import os
 import pickle
 import queue
-import reprlib
 import struct
 import subprocess
 import sys
@@ -63,18 +70,28 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from gd_explorer.core.engine import pacing
+from gd_explorer.core.engine.protocol import (
+    REPLIES,
+    Alive,
+    Done,
+    Exit,
+    Frame,
+    LoadObjective,
+    Pause,
+    ProtocolError,
+    RunJob,
+    RunRows,
+    SetSpeed,
+    command_from,
+)
+
 if TYPE_CHECKING:  # the child imports numpy only once a run arrives: it heartbeats first
     from gd_explorer.core.engine.descent import Descent
 
-#: seconds one round of chunks should take at full speed (keeps pause responsive)
-ROUND_SECONDS = 0.01
-#: compute this long between two frames (published rows) at full speed
-FRAME_SECONDS = 0.022
+__all__ = ["EXIT_PROTOCOL_ERROR", "EngineProcess", "EngineProcessError", "ProtocolError",
+           "close_shared_engine", "error_text", "run_rounds", "serve", "shared_engine"]
 
-#: the child sends a message at least this often (``alive`` when it has nothing else)
-HEARTBEAT_SECONDS = 0.25
-#: a child that sent nothing for this long is taken for stopped or stuck (and killed)
-SILENCE_SECONDS = 2.0
 #: the child's exit status after a protocol error on its stdin
 EXIT_PROTOCOL_ERROR = 2
 #: no message is larger (a dataset objective of ten million rows pickles to ~200 MB)
@@ -85,16 +102,21 @@ _OBJECTIVE_ID = "objective"
 
 
 def run_rounds(descents: list[Descent], *, halt: threading.Event, speed: Callable[[], float],
-               frame: Callable[[], None], frame_seconds: float = FRAME_SECONDS) -> None:
+               frame: Callable[[], None], frame_seconds: float | None = None) -> None:
     """Advance ``descents`` in rounds until ``halt`` is set or every one has finished.
 
     ``speed()`` is read every round: steps per second per run, 0 for as fast as possible.
     At full speed each round advances every active descent by one chunk, sized so that a
-    round takes about :data:`ROUND_SECONDS`; paced, each gets the steps that are due.
-    ``frame()`` is called about every ``frame_seconds`` while anything moves.  The first
+    round takes about ``PACING.round_seconds``; paced, each gets the steps that are due.
+    ``frame()`` is called about every ``frame_seconds`` (default ``PACING.frame_seconds``)
+    while anything moves.  The first
     chunk is one step (then it doubles while rounds are quick), so that a descent whose
     steps take seconds still sees ``halt`` after each one.
     """
+    pace = pacing.PACING
+    round_seconds = pace.round_seconds
+    if frame_seconds is None:
+        frame_seconds = pace.frame_seconds
     chunk = 1
     paced_speed = 0.0
     paced_since, paced_from = 0.0, {}
@@ -123,10 +145,10 @@ def run_rounds(descents: list[Descent], *, halt: threading.Event, speed: Callabl
                     break
         now = time.perf_counter()
         took = now - start
-        # adapt the chunk so a round takes about ROUND_SECONDS
-        if took < ROUND_SECONDS / 2:
+        # adapt the chunk so a round takes about round_seconds
+        if took < round_seconds / 2:
             chunk = min(chunk * 2, 1 << 20)
-        elif took > ROUND_SECONDS * 2 and chunk > 1:
+        elif took > round_seconds * 2 and chunk > 1:
             chunk = max(1, chunk // 2)
         if now - last_frame >= frame_seconds:
             frame()
@@ -174,10 +196,6 @@ def _framed(message) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-class ProtocolError(Exception):
-    """A frame that does not follow the protocol (framing, pickle or command shape)."""
-
-
 def _read_upto(stream, n: int) -> bytes:
     """Up to ``n`` bytes: fewer only when the stream ends."""
     parts, got = [], 0
@@ -211,56 +229,8 @@ def _read(stream, loads=pickle.loads):
 
 
 # ============================================================================ child side
-def _frame_of(runs: list[tuple[int, Descent]], final: bool = False) -> list[tuple]:
-    out = []
-    for run_id, d in runs:
-        rows, lrs = d.drain_rows()
-        out.append((run_id, rows, lrs, d.live_state(final)))
-    return out
-
-
-class _CommandUnpickler(pickle.Unpickler):
-    """Commands are tuples of str, int, float and bytes: refuse anything that names a
-    global (a class, a function), so garbage cannot build objects or call anything."""
-
-    def find_class(self, module, name):
-        raise ProtocolError(f"a command refers to {module}.{name}")
-
-
-def _command_loads(data: bytes):
-    try:
-        return _CommandUnpickler(io.BytesIO(data)).load()
-    except ProtocolError:
-        raise
-    except Exception as exc:  # anything garbage makes the unpickler raise
-        raise ProtocolError(f"a frame does not unpickle ({type(exc).__name__}: {exc})") from None
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-#: command -> checks of its fields, in order
-_COMMANDS = {
-    "objective": (lambda v: isinstance(v, bytes),),
-    "run": (lambda v: isinstance(v, int) and not isinstance(v, bool),
-            lambda v: _is_number(v) and v >= 0, lambda v: isinstance(v, bytes)),
-    "speed": (lambda v: _is_number(v) and v >= 0,),
-    "pause": (),
-    "exit": (),
-}
-
-
-def _checked_command(msg) -> tuple:
-    """``msg`` if it is one of the commands with well-formed fields; else ProtocolError."""
-    if not isinstance(msg, tuple) or not msg or not isinstance(msg[0], str):
-        raise ProtocolError(f"not a command: {reprlib.repr(msg)}")
-    checks = _COMMANDS.get(msg[0])
-    if checks is None:
-        raise ProtocolError(f"unknown command {reprlib.repr(msg[0])}")
-    if len(msg) != 1 + len(checks) or not all(ok(v) for ok, v in zip(checks, msg[1:])):
-        raise ProtocolError(f"malformed {msg[0]!r} command: {reprlib.repr(msg)}")
-    return msg
+def _drained(runs: list[tuple[int, Descent]], final: bool = False) -> tuple[RunRows, ...]:
+    return tuple(RunRows.drained(run_id, d, final) for run_id, d in runs)
 
 
 def _exit_now(reason: str, status: int) -> None:
@@ -300,10 +270,11 @@ def serve(inp, out, *, fatal: Callable[[str, int], None] = _exit_now) -> None:
     def heartbeat() -> None:
         # A thread of its own: it beats through a slow step, a paced run, the unpickling
         # of a run (which may import sympy) and idleness alike.
+        beat = pacing.PACING.heartbeat_seconds
         while True:
-            time.sleep(HEARTBEAT_SECONDS / 2)
-            if time.monotonic() - last_sent[0] >= HEARTBEAT_SECONDS:
-                send(("alive",))
+            time.sleep(beat / 2)
+            if time.monotonic() - last_sent[0] >= beat:
+                send(Alive())
 
     def read_commands() -> None:
         # A thread of its own, so that pause and speed arrive while the runs advance.
@@ -312,33 +283,32 @@ def serve(inp, out, *, fatal: Callable[[str, int], None] = _exit_now) -> None:
         objective, objective_error = None, None
         while True:
             try:
-                msg = _checked_command(_read(inp, _command_loads))
+                msg = _read(inp, command_from)
             except EOFError:
                 break
             except Exception as exc:  # ProtocolError, or the stream failing under us
                 fatal(f"protocol error, stopping: {exc}", EXIT_PROTOCOL_ERROR)
                 return
-            kind = msg[0]
-            if kind == "objective":
-                try:
-                    objective, objective_error = _unpickled(msg[1]), None
-                except Exception as exc:
-                    objective, objective_error = None, exc
-            elif kind == "run":
-                _, job, pace, payload = msg
-                try:
-                    runs = _unpickled(payload, objective)
-                except Exception as exc:
-                    runs = objective_error or exc
-                halt.clear()  # before queueing: a pause sent after this run must hold
-                speed[0] = float(pace)
-                jobs.put((job, runs))
-            elif kind == "speed":
-                speed[0] = float(msg[1])
-            elif kind == "pause":
-                halt.set()
-            elif kind == "exit":
-                break
+            match msg:
+                case LoadObjective(data=data):
+                    try:
+                        objective, objective_error = _unpickled(data), None
+                    except Exception as exc:
+                        objective, objective_error = None, exc
+                case RunJob(job=job, speed=pace, runs=payload):
+                    try:
+                        runs = _unpickled(payload, objective)
+                    except Exception as exc:
+                        runs = objective_error or exc
+                    halt.clear()  # before queueing: a pause sent after this run must hold
+                    speed[0] = pace
+                    jobs.put((job, runs))
+                case SetSpeed(steps_per_second=pace):
+                    speed[0] = pace
+                case Pause():
+                    halt.set()
+                case Exit():
+                    break
         halt.set()
         jobs.put(None)
 
@@ -350,7 +320,7 @@ def serve(inp, out, *, fatal: Callable[[str, int], None] = _exit_now) -> None:
             return
         job, runs = item
         if isinstance(runs, Exception):
-            send(("done", job, [], error_text(runs)))
+            send(Done(job, (), error_text(runs)))
             continue
         error = None
         try:
@@ -358,11 +328,11 @@ def serve(inp, out, *, fatal: Callable[[str, int], None] = _exit_now) -> None:
                        frame=functools.partial(_send_frame, send, job, runs))
         except Exception as exc:
             error = error_text(exc)
-        send(("done", job, _frame_of(runs, final=True), error))
+        send(Done(job, _drained(runs, final=True), error))
 
 
 def _send_frame(send, job: int, runs: list[tuple[int, Descent]]) -> None:
-    send(("frame", job, _frame_of(runs)))
+    send(Frame(job, _drained(runs)))
 
 
 def error_text(exc: BaseException) -> str:
@@ -436,8 +406,10 @@ class _Child:
         try:
             while True:
                 message = _read(self.proc.stdout)
+                if not isinstance(message, REPLIES):  # not this module's child: gone
+                    raise ProtocolError(f"not a reply: {type(message).__name__}")
                 self.heard = time.monotonic()
-                if message[0] != "alive":
+                if not isinstance(message, Alive):
                     self.inbox.put(message)
         except Exception:  # EOF, a broken pipe, a truncated or garbled frame: gone
             pass
@@ -462,7 +434,7 @@ class _Child:
 
     def close(self, timeout: float) -> None:
         """Ask the child to exit, give it ``timeout`` seconds, then kill it."""
-        self.send(("exit",))
+        self.send(Exit())
         self._outbox.put(None)  # the writer then closes stdin: the child's EOF
         try:
             self.proc.wait(timeout)
@@ -510,7 +482,7 @@ class EngineProcess:
         with self._lock:  # two threads starting at once start one child
             child = self._child
             if child is not None and child.alive and \
-                    time.monotonic() - child.heard >= SILENCE_SECONDS:
+                    time.monotonic() - child.heard >= pacing.PACING.silence_seconds:
                 child.kill()  # stopped or stuck while idle: replace it before it fails a run
             if child is None or not child.alive:
                 try:
@@ -539,36 +511,38 @@ class EngineProcess:
         objective_message = None
         child = self._started()
         if objective is not child.objective:
-            objective_message = ("objective", _pickled(objective))
+            objective_message = LoadObjective(_pickled(objective))
         if objective_message is not None:
             child.send(objective_message)
             child.objective = objective
         self._job += 1
         self._job_child = child  # receive() reads this child's answers, even if replaced
-        child.send(("run", self._job, float(speed), payload))
+        child.send(RunJob(self._job, float(speed), payload))
         return self._job
 
-    def receive(self, timeout: float | None = None):
-        """The next message of the child the last run went to; None after ``timeout``.
+    def receive(self, timeout: float | None = None) -> Frame | Done | None:
+        """The next :class:`~.protocol.Frame` or :class:`~.protocol.Done` of the child the
+        last run went to; None after ``timeout``.
 
         Raises :class:`EngineProcessError` when that child has gone, or when it has sent
-        nothing (not even a heartbeat) for :data:`SILENCE_SECONDS`: then it is stopped or
-        stuck, and killed here.
+        nothing (not even a heartbeat) for ``PACING.silence_seconds``: then it is stopped
+        or stuck, and killed here.
         """
         child = self._job_child
         if child is None:
             raise EngineProcessError("the engine process is not running")
+        silence = pacing.PACING.silence_seconds
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             now = time.monotonic()
-            wait = child.heard + SILENCE_SECONDS - now
+            wait = child.heard + silence - now
             if deadline is not None:
                 wait = min(wait, deadline - now)
             try:
                 message = child.inbox.get(timeout=max(wait, 0.0))
             except queue.Empty:
                 now = time.monotonic()
-                if now - child.heard >= SILENCE_SECONDS and not self._heard_after_all(child):
+                if now - child.heard >= silence and not self._heard_after_all(child):
                     child.kill()
                     raise EngineProcessError("the engine process stopped answering") from None
                 if deadline is not None and now >= deadline:
@@ -584,20 +558,21 @@ class EngineProcess:
         # One more heartbeat's grace before a kill: if this process itself was stopped
         # (or starved), the child's messages are waiting in the pipe, and the reader
         # thread needs a moment to note them.
-        time.sleep(HEARTBEAT_SECONDS)
-        return time.monotonic() - child.heard < SILENCE_SECONDS or not child.inbox.empty()
+        pace = pacing.PACING
+        time.sleep(pace.heartbeat_seconds)
+        return time.monotonic() - child.heard < pace.silence_seconds or not child.inbox.empty()
 
     def pause(self) -> None:
-        """Ask the child to stop advancing (it answers with ``done``); never blocks."""
+        """Ask the child to stop advancing (it answers with ``Done``); never blocks."""
         child = self._job_child
         if child is not None and child.alive:
-            child.send(("pause",))
+            child.send(Pause())
 
     def set_speed(self, speed: float) -> None:
         """Change the pace of the running job; never blocks."""
         child = self._job_child
         if child is not None and child.alive:
-            child.send(("speed", float(speed)))
+            child.send(SetSpeed(float(speed)))
 
     def kill(self) -> None:
         """End the child at once (a hung child; the client's receive then fails)."""
