@@ -483,6 +483,9 @@ def _problem_from(path: str, value: Any) -> tuple[ProblemSpec, tuple[str, ...]]:
     values: dict[str, Any] = {}
     for entry in KINDS.values():  # every kind's fields are kept, so every kind checks its own
         values.update(entry.read_fields(path, d, entry.name == kind))
+    own = KINDS[kind].fields
+    # a later kind's fields missing from the file stay unset: the file saves back as it was
+    values = {k: v for k, v in values.items() if k in _SPEC_FIELDS or k in value or k in own}
     maximize = d["maximize"]
     maximize = None if maximize is None else _flag(_join(path, "maximize"), maximize)
     spec = ProblemSpec(kind=kind, maximize=maximize).with_fields(**values)
