@@ -190,7 +190,9 @@ class ProblemSpec:
     Attributes
     ----------
     kind : str
-        ``"function"`` or ``"dataset"``; the fields of the other kind are kept (so that
+        A key of :data:`gd_explorer.core.problems.kinds.KINDS` (``"function"``,
+        ``"dataset"``); its entry owns the fields it uses, builds the objective and reads
+        those fields from session files.  The fields of the other kinds are kept (so that
         switching back restores them) but not used.
     function : str
         A built-in name (:data:`gd_explorer.core.problems.functions.FUNCTIONS`) or a formula in
@@ -210,6 +212,10 @@ class ProblemSpec:
         Seed of the mini-batch order.
     maximize : bool or None
         Ascend instead of descend; ``None`` takes the objective's own direction.
+    extra : dict
+        The fields of kinds registered later than the built-ins (field -> value; a field
+        not set takes its kind's default): :meth:`get` and :meth:`with_fields` read and
+        set every field alike.
     """
 
     kind: str = "function"
