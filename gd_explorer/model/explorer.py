@@ -27,7 +27,8 @@ from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.core.problems.surface import curve_1d, gradient_field
 from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, make_descent
-from gd_explorer.model.exporter import ExportRequest, ExportResult, ExportWorker
+from gd_explorer.model.export_job import ExportJob
+from gd_explorer.model.exporter import ExportResult  # noqa: F401 - importable from here
 from gd_explorer.model.problem_build import build_problem, build_session
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.model.surface_job import (  # noqa: F401 - the constants stay importable here
@@ -118,7 +119,6 @@ class ExplorerModel(QObject):
     export_progress = Signal(float)
     #: an export ended well: what it wrote (an :class:`ExportResult`)
     export_finished = Signal(object)
-    _write_export = Signal(object)
 
     def __init__(self, session: Session | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -149,17 +149,12 @@ class ExplorerModel(QObject):
         self._surface_job.failed.connect(self.failed)
         self._surface_job.message.connect(self.message)
 
-        self._export_job = 0
-        self._export: ExportRequest | None = None  # the export being written
-        self._export_worker = ExportWorker()
-        self._export_thread = new_thread("exportThread")
-        self._export_worker.moveToThread(self._export_thread)
-        self._write_export.connect(self._export_worker.write)
-        self._export_worker.progress.connect(self._on_export_progress)
-        self._export_worker.finished.connect(self._on_export_finished)
-        self._export_worker.cancelled.connect(self._on_export_cancelled)
-        self._export_worker.failed.connect(self._on_export_failed)
-        self._export_thread.start()
+        self._export_job = ExportJob(self)
+        self._export_job.exporting_changed.connect(self.exporting_changed)  # signal to signal
+        self._export_job.progress.connect(self.export_progress)
+        self._export_job.finished.connect(self.export_finished)
+        self._export_job.message.connect(self.message)
+        self._export_job.failed.connect(self.failed)
 
         _LIVE_MODELS.add(self)
         # The worker is pure Python and holds the GIL; every return of the UI thread from
@@ -206,9 +201,8 @@ class ExplorerModel(QObject):
             self._loop = None
         self._running = False
         self._surface_job.stop()
-        if self._export is not None:  # the file being written is removed, never left half
-            self._export.cancel.set()
-        for thread in (self._thread, self._surface_job.thread, self._export_thread):
+        self._export_job.cancel()  # the file being written is removed, never left half
+        for thread in (self._thread, self._surface_job.thread, self._export_job.thread):
             thread.quit()
             if not thread.wait(THREAD_JOIN_MS):  # pragma: no cover - a step of seconds
                 # never terminate(): a thread killed inside Python or Qt code can take
@@ -852,7 +846,7 @@ class ExplorerModel(QObject):
     @property
     def exporting(self) -> bool:
         """True while an export is being written."""
-        return self._export is not None
+        return self._export_job.exporting
 
     def export_runs(self, files: list[tuple[int, str]]) -> int:
         """Write ``(run_id, path)`` trajectory CSVs off the UI thread; returns the job id.
@@ -866,52 +860,18 @@ class ExplorerModel(QObject):
         ValueError
             While another export is being written, or for an unknown run.
         """
-        if self._export is not None:
+        if self._export_job.exporting:
             raise ValueError("an export is being written: wait for it or cancel it")
         try:
             trajs = [(path, self.run(run_id)) for run_id, path in files]
         except KeyError as exc:
             raise ValueError(f"there is no run {exc.args[0]}") from None
         self._halt()
-        self._export_job += 1
         # views of the recorded rows: recording only appends, so they stay as they are
         # while the runs go on; nothing is copied
-        request = ExportRequest(self._export_job, tuple(
-            (str(path), entry.descent.trajectory(copy=False)) for path, entry in trajs))
-        self._export = request
-        self.exporting_changed.emit(True)
-        self.export_progress.emit(0.0)
-        self._write_export.emit(request)
-        return request.job
+        return self._export_job.start(
+            (path, entry.descent.trajectory(copy=False)) for path, entry in trajs)
 
     def cancel_export(self) -> None:
         """Stop the export being written (its file is not kept)."""
-        if self._export is not None:
-            self._export.cancel.set()
-
-    def _end_export(self, job: int) -> bool:
-        if self._export is None or job != self._export.job:
-            return False
-        self._export = None
-        self.exporting_changed.emit(False)
-        return True
-
-    @Slot(int, float)
-    def _on_export_progress(self, job: int, fraction: float) -> None:
-        if self._export is not None and job == self._export.job:
-            self.export_progress.emit(fraction)
-
-    @Slot(object)
-    def _on_export_finished(self, result: ExportResult) -> None:
-        if self._end_export(result.job):
-            self.export_finished.emit(result)
-
-    @Slot(int, str)
-    def _on_export_cancelled(self, job: int, text: str) -> None:
-        if self._end_export(job):
-            self.message.emit(text)
-
-    @Slot(int, str)
-    def _on_export_failed(self, job: int, text: str) -> None:
-        if self._end_export(job):
-            self.failed.emit(f"cannot export: {text}")
+        self._export_job.cancel()
