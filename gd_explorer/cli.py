@@ -24,8 +24,6 @@ from gd_explorer.core.io.export import ExportError, csv_file_name, write_traject
 from gd_explorer.core.limits import MAX_COUNT, MAX_STEPS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
 from gd_explorer.core.optim.schedules import SCHEDULES, make_schedule
-from gd_explorer.core.problems.datasets import DATASETS, LOSSES, MODELS
-from gd_explorer.core.problems.functions import FUNCTIONS
 from gd_explorer.core.problems.kinds import KINDS
 from gd_explorer.core.session.specs import load_session
 
@@ -303,20 +301,12 @@ def cmd_run_session(args) -> int:
 
 def cmd_list() -> int:
     """Print the registries."""
-    print("Functions (--function NAME, or type a formula in x and y):")
-    for s in FUNCTIONS.values():
-        direction = "maximize" if s.maximize else "minimize"
-        print(f"  {s.name:<16} {s.dim}-D  {direction}  {s.formula}")
-    print("\nDatasets (--dataset NAME, or a CSV file):")
-    for name, make in DATASETS.items():
-        ds = make()
-        print(f"  {name:<16} {ds.x.size:>4} points  {ds.description.split('. ')[0]}")
-    print("\nModels (--model):")
-    for m in MODELS.values():
-        print(f"  {m.name:<16} {m.formula:<20} parameters {', '.join(m.params)}")
-    print("\nLosses (--loss):")
-    for loss in LOSSES.values():
-        print(f"  {loss.name:<16} {loss.title}")
+    sections = [kind.cli_listing() for kind in KINDS.values()]  # each kind lists its own
+    for i, lines in enumerate(s for s in sections if s):
+        if i:
+            print()
+        for line in lines:
+            print(line)
     print("\nOptimizers (--optimizer), with torch's hyperparameters and defaults:")
     for cls in OPTIMIZERS.values():
         hp = ", ".join(f"{p.name}={p.default}" for p in cls.params)

@@ -137,6 +137,10 @@ class ProblemKind:
         """The objective the parsed ``args`` describe (raises ValueError)."""
         raise NotImplementedError
 
+    def cli_listing(self) -> list[str]:
+        """Lines ``gd-explorer list`` prints for this kind (its built-ins); [] for none."""
+        return []
+
 
 #: the registry: kind name -> entry, in picker order
 KINDS: dict[str, ProblemKind] = {}
@@ -245,6 +249,13 @@ class FunctionKind(ProblemKind):
             raise F.fail(F.join(path, "function"), str(exc)) from None
         return {"function": function}
 
+    def cli_listing(self) -> list[str]:
+        lines = ["Functions (--function NAME, or type a formula in x and y):"]
+        for s in FUNCTIONS.values():
+            direction = "maximize" if s.maximize else "minimize"
+            lines.append(f"  {s.name:<16} {s.dim}-D  {direction}  {s.formula}")
+        return lines
+
     def objective_from_cli(self, args) -> Objective:
         from gd_explorer.core.problems.objectives import expression_objective
 
@@ -340,6 +351,19 @@ class DatasetKind(ProblemKind):
                                  "torch.nn.HuberLoss)")
         parser.add_argument("--x-column", help="CSV column (name or 0-based index) for x")
         parser.add_argument("--y-column", help="CSV column (name or 0-based index) for y")
+
+    def cli_listing(self) -> list[str]:
+        lines = ["Datasets (--dataset NAME, or a CSV file):"]
+        for name, make in DATASETS.items():
+            ds = make()
+            lines.append(f"  {name:<16} {ds.x.size:>4} points  {ds.description.split('. ')[0]}")
+        lines += ["", "Models (--model):"]
+        for m in MODELS.values():
+            lines.append(f"  {m.name:<16} {m.formula:<20} parameters {', '.join(m.params)}")
+        lines += ["", "Losses (--loss):"]
+        for loss in LOSSES.values():
+            lines.append(f"  {loss.name:<16} {loss.title}")
+        return lines
 
     def objective_from_cli(self, args) -> Objective:
         if args.dataset in DATASETS:
