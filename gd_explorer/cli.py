@@ -24,9 +24,7 @@ from gd_explorer.core.io.export import ExportError, csv_file_name, write_traject
 from gd_explorer.core.limits import MAX_COUNT, MAX_STEPS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
 from gd_explorer.core.optim.schedules import SCHEDULES, make_schedule
-from gd_explorer.core.problems.datasets import DATASETS, LOSSES, MODELS, dataset_objective
-from gd_explorer.core.problems.functions import FUNCTIONS, get_function
-from gd_explorer.core.problems.objectives import expression_objective
+from gd_explorer.core.problems.kinds import KINDS
 from gd_explorer.core.session.specs import load_session
 
 EXIT_USAGE = 2
@@ -79,19 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="descend headless and optionally write the trajectory CSV")
     what = run.add_mutually_exclusive_group(required=True)
-    what.add_argument("--function", metavar="NAME|FORMULA",
-                      help="a built-in function (see 'list') or a formula in x and y")
-    what.add_argument("--dataset", metavar="NAME|CSV",
-                      help="a built-in dataset (see 'list') or a CSV file to fit")
+    for kind in KINDS.values():  # --function, --dataset: the problem kinds' own flags
+        kind.add_cli_choice(what)
     what.add_argument("--session", metavar="FILE",
                       help="run every run of a saved session (as the app does); with "
                            "--out-dir, one CSV per run")
-    run.add_argument("--model", help="model for --dataset (default linear)")
-    run.add_argument("--loss", help="loss for --dataset (default mse)")
-    run.add_argument("--delta", type=float, metavar="D",
-                     help="Huber's delta for --loss huber (default 1, torch.nn.HuberLoss)")
-    run.add_argument("--x-column", help="CSV column (name or 0-based index) for x")
-    run.add_argument("--y-column", help="CSV column (name or 0-based index) for y")
+    for kind in KINDS.values():
+        kind.add_cli_flags(run)
     run.add_argument("--optimizer", help="optimizer (default sgd)")
     run.add_argument("--lr", type=float, help="learning rate (default: the objective's)")
     for name, kw in _OPT_FLAGS.items():
@@ -153,12 +145,6 @@ def _parse_start(text: str, dim: int) -> np.ndarray:
     return np.array(values)
 
 
-def _column(value: str | None):
-    if value is None:
-        return None
-    return int(value) if value.lstrip("-").isdigit() else value
-
-
 def _check_out(path: str) -> None:
     if os.path.isdir(path):
         raise UsageError(f"--out {path}: is a directory")
@@ -195,24 +181,13 @@ def _check_common(args) -> None:
 
 def _build_run(args):
     """Objective, optimizer, schedule and start from parsed arguments (may raise ValueError)."""
-    if args.function is not None:
-        for flag, value in (("--batch-size", args.batch_size), ("--x-column", args.x_column),
-                            ("--y-column", args.y_column), ("--delta", args.delta)):
-            if value is not None:
-                raise UsageError(f"{flag} applies to --dataset only")
-        name = args.function.strip()
-        objective = get_function(name) if name in FUNCTIONS else expression_objective(name)
-    else:
-        if args.dataset in DATASETS:
-            for flag, value in (("--x-column", args.x_column), ("--y-column", args.y_column)):
-                if value is not None:
-                    raise UsageError(f"{flag} applies to a CSV file; {args.dataset!r} is a "
-                                     "built-in dataset")
-        if args.delta is not None and args.loss != "huber":
-            raise UsageError(f"--delta applies to --loss huber only, not --loss {args.loss}")
-        objective = dataset_objective(args.dataset, args.model, args.loss,
-                                      _column(args.x_column), _column(args.y_column),
-                                      huber_delta=args.delta)
+    kind = next(k for k in KINDS.values() if getattr(args, k.cli_dest, None) is not None)
+    for other in KINDS.values():
+        if other is not kind:
+            for flag, dest in other.cli_only:
+                if getattr(args, dest, None) is not None:
+                    raise UsageError(f"{flag} applies to {other.cli_flag} only")
+    objective = kind.objective_from_cli(args)
     if args.optimizer not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer {args.optimizer!r}; choose one of: "
                          f"{', '.join(OPTIMIZERS)}")
@@ -326,20 +301,12 @@ def cmd_run_session(args) -> int:
 
 def cmd_list() -> int:
     """Print the registries."""
-    print("Functions (--function NAME, or type a formula in x and y):")
-    for s in FUNCTIONS.values():
-        direction = "maximize" if s.maximize else "minimize"
-        print(f"  {s.name:<16} {s.dim}-D  {direction}  {s.formula}")
-    print("\nDatasets (--dataset NAME, or a CSV file):")
-    for name, make in DATASETS.items():
-        ds = make()
-        print(f"  {name:<16} {ds.x.size:>4} points  {ds.description.split('. ')[0]}")
-    print("\nModels (--model):")
-    for m in MODELS.values():
-        print(f"  {m.name:<16} {m.formula:<20} parameters {', '.join(m.params)}")
-    print("\nLosses (--loss):")
-    for loss in LOSSES.values():
-        print(f"  {loss.name:<16} {loss.title}")
+    sections = [kind.cli_listing() for kind in KINDS.values()]  # each kind lists its own
+    for i, lines in enumerate(s for s in sections if s):
+        if i:
+            print()
+        for line in lines:
+            print(line)
     print("\nOptimizers (--optimizer), with torch's hyperparameters and defaults:")
     for cls in OPTIMIZERS.values():
         hp = ", ".join(f"{p.name}={p.default}" for p in cls.params)

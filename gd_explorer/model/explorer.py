@@ -14,7 +14,6 @@ import atexit
 import math
 import os
 import sys
-import threading
 import weakref
 from dataclasses import replace
 
@@ -25,17 +24,25 @@ from gd_explorer.core.engine.descent import Descent, check_start
 from gd_explorer.core.engine.process import EngineProcessError, shared_engine
 from gd_explorer.core.io.export import csv_file_name, write_trajectory_csv
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
-from gd_explorer.core.problems.datasets import DatasetObjective
 from gd_explorer.core.problems.objectives import Objective
-from gd_explorer.core.problems.surface import (
-    SurfaceCancelled,
-    curve_1d,
-    gradient_field,
-    surface_grid,
-)
+from gd_explorer.core.problems.surface import curve_1d, gradient_field
 from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, make_descent
-from gd_explorer.model.exporter import ExportRequest, ExportResult, ExportWorker
+from gd_explorer.model.export_job import ExportJob
+from gd_explorer.model.exporter import ExportResult  # noqa: F401 - importable from here
+from gd_explorer.model.problem_build import build_problem, build_session
 from gd_explorer.model.snapshot import RunSnapshot
+from gd_explorer.model.surface_job import (  # noqa: F401 - the constants stay importable here
+    HOVER_EXACT_MAX_POINTS,
+    MAX_WINDOW_SPANS,
+    PATHS_WINDOW_SPANS,
+    SLOW_SURFACE,
+    SURFACE_RESOLUTION,
+    SurfaceJob,
+    default_window,
+    hover_value,
+    paths_window,
+    sane_window,
+)
 from gd_explorer.model.threads import new_thread
 from gd_explorer.model.worker import DescentWorker, Loop, RawSnapshot, engine_mode, raw_snapshot
 
@@ -46,24 +53,13 @@ from gd_explorer.model.worker import DescentWorker, Loop, RawSnapshot, engine_mo
 PALETTE = ("#D55E00", "#56B4E9", "#CC79A7", "#E69F00", "#009E73", "#7733FF", "#EE6677",
            "#0072B2")
 SWITCH_INTERVAL = 0.0005
-#: datasets larger than this answer hover queries from the surface grid
-HOVER_EXACT_MAX_POINTS = 20_000
 POLL_MS = 5  # a cheap version check; frames follow the worker's pace (<= ~45 Hz)
-#: residual evaluations above which a surface is computed off the UI thread
-SLOW_SURFACE = 4_000_000
 #: Pause waits this long for the worker to stop, then takes the descents back anyway
 HALT_WAIT_SECONDS = 0.1
 #: closing waits this long for the runs to pause before it ends the engine process
 SHUTDOWN_WAIT_SECONDS = 0.05
 #: then this long for each thread to return (milliseconds); never QThread.terminate()
 THREAD_JOIN_MS = 2000
-#: grid points per axis of the surface
-SURFACE_RESOLUTION = 200
-#: a surface window reaches at most this many spans of the default window from its centre
-MAX_WINDOW_SPANS = 1e6
-#: "Fit to paths" looks at the points within the default window widened by this many of its
-#: spans on every side (what a diverged run does beyond is not worth a surface)
-PATHS_WINDOW_SPANS = 10.0
 
 
 _LIVE_MODELS: weakref.WeakSet = weakref.WeakSet()
@@ -100,33 +96,6 @@ class RunEntry:
         self.run_id, self.spec, self.color, self.descent = run_id, spec, color, descent
 
 
-class _SurfaceJob(QObject):
-    """Computes a slow surface (MAE/Huber on big data) on its own thread, cancellable."""
-
-    done = Signal(int, object)
-    progress = Signal(int, float)
-    failed = Signal(int, str)
-
-    @Slot(int, object)
-    def compute(self, token: int, args: tuple) -> None:
-        objective, axes, fixed, xs, ys, cancel = args
-        if cancel.is_set():
-            return
-
-        def report(fraction: float) -> bool:
-            self.progress.emit(token, fraction)
-            return not cancel.is_set()
-
-        try:
-            z = surface_grid(objective, axes, fixed, xs, ys, progress=report)
-        except SurfaceCancelled:
-            return
-        except Exception as exc:  # shown in the status bar; the app goes on
-            self.failed.emit(token, f"surface failed: {exc}")
-            return
-        self.done.emit(token, z)
-
-
 class ExplorerModel(QObject):
     """Application state and control; see the module docstring."""
 
@@ -144,14 +113,12 @@ class ExplorerModel(QObject):
     progressed = Signal()
     failed = Signal(str)
     message = Signal(str)
-    _compute_surface = Signal(int, object)
     #: an export started (True) or ended (False)
     exporting_changed = Signal(bool)
     #: fraction of the running export written
     export_progress = Signal(float)
     #: an export ended well: what it wrote (an :class:`ExportResult`)
     export_finished = Signal(object)
-    _write_export = Signal(object)
 
     def __init__(self, session: Session | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -166,10 +133,7 @@ class ExplorerModel(QObject):
         self._speed = 0.0
         self._cursor: int | None = None
         self._selected: int | None = None
-        self.surface: tuple | None = None  # (xs, ys, z, names)
         self._surface_window = None  # ((x0, x1), (y0, y1)); None: the objective's window
-        self._surface_token = 0
-        self._surface_cancel = threading.Event()
 
         self._worker = DescentWorker()
         self._thread = new_thread("descentThread")
@@ -179,26 +143,18 @@ class ExplorerModel(QObject):
         self._worker.fell_back.connect(self.message)
         self._thread.start()
 
-        self._surface_worker = _SurfaceJob()
-        self._surface_thread = new_thread("surfaceThread")
-        self._surface_worker.moveToThread(self._surface_thread)
-        self._compute_surface.connect(self._surface_worker.compute)
-        self._surface_worker.done.connect(self._on_surface_done)
-        self._surface_worker.progress.connect(self._on_surface_progress)
-        self._surface_worker.failed.connect(self._on_surface_failed)
-        self._surface_thread.start()
+        self._surface_job = SurfaceJob(self)
+        self._surface_job.changed.connect(self.surface_changed)  # signal to signal
+        self._surface_job.progress.connect(self.surface_progress)
+        self._surface_job.failed.connect(self.failed)
+        self._surface_job.message.connect(self.message)
 
-        self._export_job = 0
-        self._export: ExportRequest | None = None  # the export being written
-        self._export_worker = ExportWorker()
-        self._export_thread = new_thread("exportThread")
-        self._export_worker.moveToThread(self._export_thread)
-        self._write_export.connect(self._export_worker.write)
-        self._export_worker.progress.connect(self._on_export_progress)
-        self._export_worker.finished.connect(self._on_export_finished)
-        self._export_worker.cancelled.connect(self._on_export_cancelled)
-        self._export_worker.failed.connect(self._on_export_failed)
-        self._export_thread.start()
+        self._export_job = ExportJob(self)
+        self._export_job.exporting_changed.connect(self.exporting_changed)  # signal to signal
+        self._export_job.progress.connect(self.export_progress)
+        self._export_job.finished.connect(self.export_finished)
+        self._export_job.message.connect(self.message)
+        self._export_job.failed.connect(self.failed)
 
         _LIVE_MODELS.add(self)
         # The worker is pure Python and holds the GIL; every return of the UI thread from
@@ -244,10 +200,9 @@ class ExplorerModel(QObject):
             self._worker.revoke(self._loop)
             self._loop = None
         self._running = False
-        self._surface_cancel.set()
-        if self._export is not None:  # the file being written is removed, never left half
-            self._export.cancel.set()
-        for thread in (self._thread, self._surface_thread, self._export_thread):
+        self._surface_job.stop()
+        self._export_job.cancel()  # the file being written is removed, never left half
+        for thread in (self._thread, self._surface_job.thread, self._export_job.thread):
             thread.quit()
             if not thread.wait(THREAD_JOIN_MS):  # pragma: no cover - a step of seconds
                 # never terminate(): a thread killed inside Python or Qt code can take
@@ -260,6 +215,19 @@ class ExplorerModel(QObject):
     @property
     def problem(self) -> ProblemSpec:
         return self._problem
+
+    @property
+    def views(self) -> frozenset[str]:
+        """The view keys that apply to the problem (its kind's, "surface"/"surface3d" from
+        2 parameters, "curve" with 1)."""
+        views = set(self._problem.views)
+        views -= {"curve"} if self.dim >= 2 else {"surface", "surface3d"}
+        return frozenset(views)
+
+    @property
+    def surface(self) -> tuple | None:
+        """The surface grid ``(xs, ys, z, names)`` (``z`` None while it is computed)."""
+        return self._surface_job.surface
 
     @property
     def start(self) -> np.ndarray:
@@ -316,16 +284,12 @@ class ExplorerModel(QObject):
         """Whether the surface's two axes share one unit and should be drawn to the same
         scale (a bowl round, −∇f at right angles to the contours): the parameters of a
         function do; a model's weight and bias (or a, b, c) do not."""
-        return self._problem.kind == "function"
+        return self.objective.equal_aspect
 
     @property
     def default_surface_window(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
         """The objective's own window of the two surface parameters (None below 2-D)."""
-        if self.dim < 2:
-            return None
-        a, b = self._surface_axes
-        win = self.objective.window
-        return (float(win[a][0]), float(win[a][1])), (float(win[b][0]), float(win[b][1]))
+        return default_window(self.objective, self._surface_axes)
 
     @property
     def surface_window(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
@@ -351,14 +315,7 @@ class ExplorerModel(QObject):
 
     def apply_session(self, session: Session) -> None:
         """Replace everything by ``session``; validated first, nothing changes on error."""
-        objective = session.problem.build()
-        session.start_for(objective)  # the right number of finite values
-        maximize = session.problem.maximize_for(objective)
-        for i, spec in enumerate(session.runs):
-            try:
-                spec.build(maximize)
-            except ValueError as exc:
-                raise ValueError(f"run {i + 1}: {exc}") from None
+        objective = build_session(session)
         self._halt()
         self._apply_session_unchecked(session, objective)
         self.problem_changed.emit()
@@ -393,11 +350,8 @@ class ExplorerModel(QObject):
         """Build the objective for ``spec``; on success reset start, runs and surface."""
         if spec == self._problem:
             return
-        objective = spec.build()  # raises ValueError with a message; nothing changed yet
-        check_start(objective, objective.start)  # a descent must be able to begin there
-        maximize = spec.maximize_for(objective)
-        for entry in self._runs:
-            entry.spec.build(maximize)
+        # raises ValueError with a message; nothing changed yet
+        objective = build_problem(spec, (entry.spec for entry in self._runs))
         self._halt()
         self._problem = spec
         self.objective = objective
@@ -796,26 +750,7 @@ class ExplorerModel(QObject):
         self._recompute_surface()
 
     def _sane_window(self, window) -> tuple[tuple[float, float], tuple[float, float]]:
-        try:
-            (x0, x1), (y0, y1) = ((float(a), float(b)) for a, b in window)
-        except (TypeError, ValueError):
-            raise ValueError(f"a surface window is ((x0, x1), (y0, y1)), got {window!r}") \
-                from None
-        out = []
-        for (lo, hi), (d0, d1) in zip(((x0, x1), (y0, y1)), self.default_surface_window,
-                                      strict=True):
-            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-                raise ValueError(f"a surface window needs finite ranges with lo < hi, "
-                                 f"got ({lo}, {hi})")
-            c, span = 0.5 * (d0 + d1), d1 - d0
-            lo = max(lo, c - MAX_WINDOW_SPANS * span)
-            hi = min(hi, c + MAX_WINDOW_SPANS * span)
-            least = max(1e-9 * span, 1e-12 * max(abs(lo), abs(hi)))  # linspace stays exact
-            if hi - lo < least:
-                mid = 0.5 * (lo + hi)
-                lo, hi = mid - least / 2, mid + least / 2
-            out.append((lo, hi))
-        return out[0], out[1]
+        return sane_window(window, self.default_surface_window)
 
     def paths_window(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
         """A window around the visible runs' finite paths and the start, on the surface
@@ -824,23 +759,11 @@ class ExplorerModel(QObject):
         if self.dim < 2:
             return None
         a, b = self._surface_axes
-        (d0, d1), (e0, e1) = self.default_surface_window
-        pad = PATHS_WINDOW_SPANS
-        lo = np.array([d0 - pad * (d1 - d0), e0 - pad * (e1 - e0)])
-        hi = np.array([d1 + pad * (d1 - d0), e1 + pad * (e1 - e0)])
         pts = [self._start[[a, b]][None, :]]
         for snap in self.snapshots():
             if snap.visible and snap.n:
                 pts.append(np.asarray(snap.params[:, [a, b]], dtype=np.float64))
-        p = np.concatenate(pts)
-        with np.errstate(invalid="ignore"):
-            p = p[np.isfinite(p).all(axis=1) & (p >= lo).all(axis=1) & (p <= hi).all(axis=1)]
-        out = []
-        for k, (w0, w1) in enumerate(((d0, d1), (e0, e1))):
-            v0, v1 = float(p[:, k].min()), float(p[:, k].max())
-            margin = max(0.08 * (v1 - v0), 0.02 * (w1 - w0))  # a single point: some room
-            out.append((v0 - margin, v1 + margin))
-        return out[0], out[1]
+        return paths_window(self.default_surface_window, pts)
 
     def fit_surface_to_paths(self) -> None:
         """Show the surface around the visible runs' paths (:meth:`paths_window`)."""
@@ -849,59 +772,13 @@ class ExplorerModel(QObject):
             self.set_surface_window(window)
 
     def _recompute_surface(self) -> None:
-        obj = self.objective
-        self._surface_token += 1
-        self._surface_cancel.set()
-        if obj.dim < 2:
-            self.surface = None
-            self.surface_changed.emit()
-            return
-        axes = self._surface_axes
-        (x0, x1), (y0, y1) = self.surface_window
-        xs = np.linspace(x0, x1, SURFACE_RESOLUTION)
-        ys = np.linspace(y0, y1, SURFACE_RESOLUTION)
         fixed = self.fixed_point() if self._raw else self._start.copy()
-        names = (obj.names[axes[0]], obj.names[axes[1]])
-        slow = isinstance(obj, DatasetObjective) and obj.loss.name != "mse" and \
-            obj.n * xs.size * ys.size > SLOW_SURFACE
-        if slow:
-            self.surface = (xs, ys, None, names)
-            self.surface_progress.emit(0.0)
-            self._surface_cancel = threading.Event()
-            self._compute_surface.emit(self._surface_token,
-                                       (obj, axes, fixed, xs, ys, self._surface_cancel))
-            self.message.emit("computing the loss surface…")
-            return
-        z = surface_grid(obj, axes, fixed, xs, ys)
-        self.surface = (xs, ys, z, names)
-        self.surface_changed.emit()
-
-    @Slot(int, object)
-    def _on_surface_done(self, token: int, z) -> None:
-        if token != self._surface_token or self.surface is None:
-            return
-        xs, ys, _, names = self.surface
-        self.surface = (xs, ys, z, names)
-        self.surface_progress.emit(1.0)
-        self.surface_changed.emit()
-        self.message.emit("loss surface ready")
-
-    @Slot(int, float)
-    def _on_surface_progress(self, token: int, fraction: float) -> None:
-        if token == self._surface_token:
-            self.surface_progress.emit(fraction)
-
-    @Slot(int, str)
-    def _on_surface_failed(self, token: int, text: str) -> None:
-        if token == self._surface_token:
-            self.failed.emit(text)
+        self._surface_job.compute(self.objective, self._surface_axes, self.surface_window,
+                                  fixed)
 
     def cancel_surface(self) -> None:
         """Stop a slow surface computation."""
-        self._surface_cancel.set()
-        self._surface_token += 1
-        self.surface_progress.emit(1.0)
-        self.message.emit("surface computation cancelled")
+        self._surface_job.cancel()
 
     def curve(self, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
         """For 1-parameter problems: xs over the window and f(xs)."""
@@ -933,24 +810,12 @@ class ExplorerModel(QObject):
     def value_at(self, x: float, y: float | None = None) -> float | None:
         """f at a point of the surface (other parameters at the fixed point).
 
-        For a large dataset one evaluation is a pass over the data, too slow for mouse
-        moves: the nearest value of the computed surface grid is returned (None while it
-        is being computed).
+        When one evaluation is a pass over many samples, too slow for mouse moves, the
+        nearest value of the computed surface grid is returned (None while it is being
+        computed): :func:`~gd_explorer.model.surface_job.hover_value`.
         """
-        obj = self.objective
-        if isinstance(obj, DatasetObjective) and obj.n > HOVER_EXACT_MAX_POINTS:
-            if self.surface is None or self.surface[2] is None or y is None:
-                return None
-            xs, ys, z, _ = self.surface
-            j = int(np.clip(np.searchsorted(xs, x), 0, xs.size - 1))
-            i = int(np.clip(np.searchsorted(ys, y), 0, ys.size - 1))
-            return float(z[i, j])
-        p = self.fixed_point()
-        p[self._surface_axes[0]] = x
-        if y is not None and len(self._surface_axes) > 1:
-            p[self._surface_axes[1]] = y
-        with np.errstate(all="ignore"):
-            return float(obj.value(p))
+        return hover_value(self.objective, self._surface_job, self.fixed_point(),
+                           self._surface_axes, x, y)
 
     # ================================================================== export
     def export_run_csv(self, run_id: int, path: str) -> int:
@@ -981,7 +846,7 @@ class ExplorerModel(QObject):
     @property
     def exporting(self) -> bool:
         """True while an export is being written."""
-        return self._export is not None
+        return self._export_job.exporting
 
     def export_runs(self, files: list[tuple[int, str]]) -> int:
         """Write ``(run_id, path)`` trajectory CSVs off the UI thread; returns the job id.
@@ -995,52 +860,18 @@ class ExplorerModel(QObject):
         ValueError
             While another export is being written, or for an unknown run.
         """
-        if self._export is not None:
+        if self._export_job.exporting:
             raise ValueError("an export is being written: wait for it or cancel it")
         try:
             trajs = [(path, self.run(run_id)) for run_id, path in files]
         except KeyError as exc:
             raise ValueError(f"there is no run {exc.args[0]}") from None
         self._halt()
-        self._export_job += 1
         # views of the recorded rows: recording only appends, so they stay as they are
         # while the runs go on; nothing is copied
-        request = ExportRequest(self._export_job, tuple(
-            (str(path), entry.descent.trajectory(copy=False)) for path, entry in trajs))
-        self._export = request
-        self.exporting_changed.emit(True)
-        self.export_progress.emit(0.0)
-        self._write_export.emit(request)
-        return request.job
+        return self._export_job.start(
+            (path, entry.descent.trajectory(copy=False)) for path, entry in trajs)
 
     def cancel_export(self) -> None:
         """Stop the export being written (its file is not kept)."""
-        if self._export is not None:
-            self._export.cancel.set()
-
-    def _end_export(self, job: int) -> bool:
-        if self._export is None or job != self._export.job:
-            return False
-        self._export = None
-        self.exporting_changed.emit(False)
-        return True
-
-    @Slot(int, float)
-    def _on_export_progress(self, job: int, fraction: float) -> None:
-        if self._export is not None and job == self._export.job:
-            self.export_progress.emit(fraction)
-
-    @Slot(object)
-    def _on_export_finished(self, result: ExportResult) -> None:
-        if self._end_export(result.job):
-            self.export_finished.emit(result)
-
-    @Slot(int, str)
-    def _on_export_cancelled(self, job: int, text: str) -> None:
-        if self._end_export(job):
-            self.message.emit(text)
-
-    @Slot(int, str)
-    def _on_export_failed(self, job: int, text: str) -> None:
-        if self._end_export(job):
-            self.failed.emit(f"cannot export: {text}")
+        self._export_job.cancel()

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 
 from gd_explorer import __version__
 from gd_explorer.core.io.export import csv_file_name
-from gd_explorer.core.problems.datasets import DatasetObjective
 from gd_explorer.core.session.presets import PRESETS
 from gd_explorer.core.session.specs import (
     Session,
@@ -542,7 +541,7 @@ class MainWindow(QMainWindow):
         self._problem_shown = True
         m = self.model
         one_d = m.dim == 1
-        dataset = m.problem.kind == "dataset"
+        dataset = "fit" in m.views
         self.main_tabs.setTabVisible(0, not one_d)
         self.main_tabs.setTabVisible(1, one_d)
         self.main_tabs.setTabVisible(2, not one_d)
@@ -559,9 +558,9 @@ class MainWindow(QMainWindow):
         self.slice_param.addItems(list(m.names))
         self.slice_param.blockSignals(False)
         if dataset:
-            ds = m.objective.dataset
-            self.fit_view.set_data(ds.x, ds.y, (ds.x_name, ds.y_name))
-            lo, hi = float(np.min(ds.x)), float(np.max(ds.x))
+            x, y, labels = m.objective.fit_data()
+            self.fit_view.set_data(x, y, labels)
+            lo, hi = float(np.min(x)), float(np.max(x))
             pad = 0.05 * (hi - lo or 1.0)
             self._fit_xs = np.linspace(lo - pad, hi + pad, 200)  # fitted curves drawn here
         self._set_optima()
@@ -635,7 +634,7 @@ class MainWindow(QMainWindow):
             self._loss_drawn_at = now
             QTimer.singleShot(LOSS_DELAY_MS, self._draw_loss)
         sel = next((s for s in snaps if s.run_id == m.selected_run_id), None)
-        if m.problem.kind == "dataset":
+        if "fit" in m.views:
             xs, predict = self._fit_xs, m.objective.predict
             curves = []
             for s in snaps:
@@ -695,7 +694,7 @@ class MainWindow(QMainWindow):
         m = self.model
         if self._closing:
             return
-        big = isinstance(m.objective, DatasetObjective) and m.objective.n > 10_000
+        big = m.objective.evaluation_cost > 10_000
         if self.side_tabs.currentWidget() is self._slice_page and not (big and m.running):
             idx = min(max(self.slice_param.currentIndex(), 0), m.dim - 1)
             sel = m.selected_snapshot()

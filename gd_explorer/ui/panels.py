@@ -1,4 +1,4 @@
-"""The side panels: the problem (function or dataset, start, stop rules) and the runs.
+"""The side panels: the problem (its kind's page, start, stop rules) and the runs.
 
 Panels bind to :class:`ExplorerModel`: user edits call model setters; model signals
 refresh the widgets (with signals blocked, so nothing loops back).
@@ -38,6 +38,7 @@ from gd_explorer.core.optim.schedules import SCHEDULES
 from gd_explorer.core.pretty import pretty_formula
 from gd_explorer.core.problems.datasets import DATASETS, LOSSES, MODELS
 from gd_explorer.core.problems.functions import FUNCTIONS
+from gd_explorer.core.problems.kinds import KINDS
 from gd_explorer.model.explorer import ExplorerModel
 from gd_explorer.ui.support import error_html, plain_tip, weak_slot
 from gd_explorer.ui.widgets import LearningRateEdit, NumberEdit
@@ -68,8 +69,271 @@ def _group(title: str) -> tuple[QGroupBox, QFormLayout]:
     return box, form
 
 
+# ====================================================================== problem pages
+class ProblemPage(QWidget):
+    """The settings of one problem kind, shown when the problem is of that kind.
+
+    A page edits the problem through :meth:`apply` (the panel shows a refused change
+    and restores the model's values); :meth:`refresh` shows the model's problem, with its
+    own widgets' signals blocked so that nothing loops back.
+    """
+
+    kind = ""
+
+    def __init__(self, panel: ProblemPanel):
+        super().__init__()
+        self.panel = panel
+
+    @property
+    def model(self) -> ExplorerModel:
+        return self.panel.model
+
+    def apply(self, **fields) -> bool:
+        """Make the problem this kind with ``fields`` changed (False: refused, shown)."""
+        return self.panel._apply(self.model.problem.with_fields(kind=self.kind, **fields))
+
+    def refresh(self, problem, objective) -> None:
+        """Show ``problem`` (of any kind: a page keeps its fields while another is shown)."""
+
+    def show_error(self, html_text: str) -> None:
+        """Show a refusal (rich text, already escaped)."""
+
+
+class FunctionPage(ProblemPage):
+    """A built-in function (by dimension) or a typed formula."""
+
+    kind = "function"
+
+    def __init__(self, panel: ProblemPanel):
+        super().__init__(panel)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.function_picker = QComboBox()
+        self.function_picker.setObjectName("functionPicker")
+        self.function_picker.setToolTip("Built-in functions, or type your own below")
+        self.function_picker.setMaxVisibleItems(24)
+        self.function_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.function_picker.setMinimumContentsLength(18)
+        for dim, title in ((1, "— 1-D —"), (2, "— 2-D —")):
+            self.function_picker.addItem(title)
+            _disable_last(self.function_picker)
+            for spec in FUNCTIONS.values():
+                if spec.dim == dim:
+                    self.function_picker.addItem(
+                        f"{spec.title}   {pretty_formula(spec.formula)}", spec.name)
+                    self.function_picker.setItemData(self.function_picker.count() - 1,
+                                                     spec.description, Qt.ItemDataRole.ToolTipRole)
+        self.function_picker.addItem("Typed formula…", CUSTOM)
+        lay.addWidget(self.function_picker)
+        self.formula_edit = QLineEdit()
+        self.formula_edit.setObjectName("formulaEdit")
+        self.formula_edit.setPlaceholderText("type f(x, y), e.g. x^2*sin(y), then Enter")
+        self.formula_edit.setToolTip(
+            "A function of x (and y): numbers, pi, e, + - * / ** (or ^), and sin cos tan exp "
+            "log sqrt abs tanh sinh cosh arctan arcsin arccos. Press Enter to use it.")
+        self.formula_edit.setClearButtonEnabled(True)
+        lay.addWidget(self.formula_edit)
+        self.formula_status = QLabel()
+        self.formula_status.setObjectName("formulaStatus")
+        self.formula_status.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
+        self.formula_status.setWordWrap(True)
+        lay.addWidget(self.formula_status)
+        self.function_picker.activated.connect(self._on_function_picked)
+        self.formula_edit.textEdited.connect(self._on_formula_edited)
+        self.formula_edit.returnPressed.connect(self._on_formula_entered)
+
+    def refresh(self, problem, objective) -> None:
+        self.function_picker.blockSignals(True)
+        try:
+            name = problem.function
+            i = self.function_picker.findData(name if name in FUNCTIONS else CUSTOM)
+            self.function_picker.setCurrentIndex(i)
+            if name not in FUNCTIONS:
+                self.formula_edit.setText(name)
+        finally:
+            self.function_picker.blockSignals(False)
+
+    def show_error(self, html_text: str) -> None:
+        self.formula_status.setText(html_text)
+
+    def _on_function_picked(self, index: int) -> None:
+        name = self.function_picker.itemData(index)
+        if name == CUSTOM:
+            self.formula_edit.setFocus()
+            self.formula_status.setText("Type a formula and press Enter.")
+            return
+        if name:
+            self.formula_status.setText("")
+            self.apply(function=name, maximize=None)
+
+    def formula_problem(self, text: str) -> str | None:
+        """Why ``text`` is not a usable function, or None (live validation)."""
+        from gd_explorer.core.problems.expressions import ExpressionError, parse_expression
+
+        try:
+            expr = parse_expression(text)
+        except ExpressionError as exc:
+            return str(exc)
+        return None if expr else "empty"
+
+    def _on_formula_edited(self, text: str) -> None:
+        if not text.strip():
+            self.formula_status.setText("")
+            return
+        problem = self.formula_problem(text)
+        if problem:
+            self.formula_status.setText(error_html(problem))
+            return
+        from gd_explorer.core.problems.objectives import expression_objective
+
+        try:
+            grads = expression_objective(text).gradient_formulas
+        except ValueError as exc:
+            self.formula_status.setText(error_html(exc))
+            return
+        self.formula_status.setText(
+            "<span style='color:#2e7d32'>OK</span> — ∇f = ("
+            + ", ".join(html.escape(pretty_formula(g)) for g in grads) + "); press Enter")
+
+    def _on_formula_entered(self) -> None:
+        text = self.formula_edit.text().strip()
+        problem = self.formula_problem(text) if text else "type a formula first"
+        if problem:
+            self.formula_status.setText(error_html(problem))
+            return
+        if self.apply(function=text, maximize=None):
+            self.formula_status.setText("<span style='color:#2e7d32'>in use</span>")
+
+
+class DatasetPage(ProblemPage):
+    """A dataset (built-in or CSV), the model, the loss (Huber's δ), mini-batches."""
+
+    kind = "dataset"
+
+    def __init__(self, panel: ProblemPanel):
+        super().__init__(panel)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.dataset_picker = QComboBox()
+        self.dataset_picker.setObjectName("datasetPicker")
+        self.dataset_picker.setToolTip("Built-in datasets, or open a CSV file of x and y")
+        for name in DATASETS:
+            self.dataset_picker.addItem(name, name)
+        self.dataset_picker.addItem("Open CSV…", OPEN_CSV)
+        self.dataset_picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.dataset_picker.setMinimumContentsLength(14)
+        self.model_picker = QComboBox()
+        self.model_picker.setObjectName("modelPicker")
+        for m in MODELS.values():
+            self.model_picker.addItem(f"{m.name}: {pretty_formula(m.formula)}", m.name)
+        self.model_picker.setToolTip("The model F(x) whose parameters are fitted")
+        self.loss_picker = QComboBox()
+        self.loss_picker.setObjectName("lossPicker")
+        for loss in LOSSES.values():
+            self.loss_picker.addItem(loss.title.split(" (")[0], loss.name)  # δ: its field
+            self.loss_picker.setItemData(self.loss_picker.count() - 1, loss.description,
+                                         Qt.ItemDataRole.ToolTipRole)
+        self.loss_picker.setToolTip("How the residuals r = F(x) − y are scored")
+        self.huber_delta = NumberEdit(1.0, positive=True)
+        self.huber_delta.setObjectName("huberDelta")
+        self.huber_delta.setToolTip("Huber's δ: residuals |r| < δ count as ½r², larger ones "
+                                    "as δ(|r| − ½δ), so outliers pull linearly "
+                                    "(torch.nn.HuberLoss's delta)")
+        self.huber_label = QLabel("Huber δ")
+        self.batch_size = QSpinBox()
+        self.batch_size.setObjectName("batchSize")
+        self.batch_size.setRange(0, MAX_COUNT)
+        self.batch_size.setSpecialValueText("full batch")
+        self.batch_size.setToolTip("Mini-batch size for each update (0: the full data; 1: SGD "
+                                   "one sample at a time). The loss shown is always the "
+                                   "full-data loss.")
+        self.seed = QSpinBox()
+        self.seed.setObjectName("seed")
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Seed of the mini-batch shuffling (same seed, same path)")
+        form.addRow("Data", self.dataset_picker)
+        form.addRow("Model", self.model_picker)
+        form.addRow("Loss", self.loss_picker)
+        form.addRow(self.huber_label, self.huber_delta)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Seed", self.seed)
+        self.dataset_info = QLabel()
+        self.dataset_info.setObjectName("datasetInfo")
+        self.dataset_info.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
+        self.dataset_info.setWordWrap(True)
+        form.addRow(self.dataset_info)
+        self.dataset_picker.activated.connect(self._on_dataset_picked)
+        self.model_picker.activated.connect(self._on_settings)
+        self.loss_picker.activated.connect(self._on_settings)
+        self.huber_delta.value_edited.connect(self._on_settings)
+        self.batch_size.editingFinished.connect(self._on_settings)
+        self.seed.editingFinished.connect(self._on_settings)
+
+    def refresh(self, problem, objective) -> None:
+        widgets = (self.dataset_picker, self.model_picker, self.loss_picker, self.batch_size,
+                   self.seed)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            j = self.dataset_picker.findData(problem.dataset)
+            if j < 0:  # a CSV path: show it as an entry of its own
+                self.dataset_picker.insertItem(self.dataset_picker.count() - 1,
+                                               problem.dataset, problem.dataset)
+                j = self.dataset_picker.findData(problem.dataset)
+            self.dataset_picker.setCurrentIndex(j)
+            self.model_picker.setCurrentIndex(self.model_picker.findData(problem.model))
+            self.loss_picker.setCurrentIndex(self.loss_picker.findData(problem.loss))
+            self.huber_delta.set_value(problem.huber_delta)
+            huber = problem.loss == "huber"
+            self.huber_label.setVisible(huber)
+            self.huber_delta.setVisible(huber)
+            self.batch_size.setValue(problem.batch_size or 0)
+            self.seed.setValue(problem.seed)
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        if problem.kind == self.kind:
+            x = objective.fit_data()[0]
+            self.dataset_info.setText(html.escape(f"{x.size} points; "
+                                                  f"{objective.dataset.description}"))
+
+    def show_error(self, html_text: str) -> None:
+        self.dataset_info.setText(html_text)
+
+    def _on_dataset_picked(self, index: int) -> None:
+        name = self.dataset_picker.itemData(index)
+        if name == OPEN_CSV:
+            self.panel.refresh()  # put the picker back; the window opens the dialog
+            self.panel.open_csv_requested.emit()
+            return
+        self.apply(dataset=name, x_column=None, y_column=None, maximize=None)
+
+    def _on_settings(self, *_ignored) -> None:
+        bs = self.batch_size.value()
+        self.apply(model=self.model_picker.currentData(), loss=self.loss_picker.currentData(),
+                   huber_delta=self.huber_delta.value(), batch_size=bs if bs > 0 else None,
+                   seed=self.seed.value())
+
+
+#: problem kind -> its settings page (a kind without one gets an empty page)
+PROBLEM_PAGES: dict[str, type[ProblemPage]] = {"function": FunctionPage, "dataset": DatasetPage}
+
+
+def _disable_last(combo: QComboBox) -> None:
+    item = combo.model().item(combo.count() - 1)
+    item.setEnabled(False)
+
+
+# ====================================================================== problem panel
 class ProblemPanel(QWidget):
-    """Pick a function or a dataset, the direction, the start and the stop rules."""
+    """Pick the kind of problem and its settings, the direction, the start and the stop rules.
+
+    The kind picker lists :data:`~gd_explorer.core.problems.kinds.KINDS`; each kind's
+    settings are its page (:data:`PROBLEM_PAGES`).  The pages' widgets are reachable as
+    the panel's attributes too (``panel.function_picker``, ``panel.loss_picker``).
+    """
 
     open_csv_requested = Signal()
 
@@ -81,26 +345,40 @@ class ProblemPanel(QWidget):
 
         # -- kind
         kind_row = QHBoxLayout()
-        self.function_radio = QRadioButton("Function")
-        self.function_radio.setObjectName("functionRadio")
-        self.function_radio.setToolTip("Descend a function of x (and y)")
-        self.dataset_radio = QRadioButton("Dataset fit")
-        self.dataset_radio.setObjectName("datasetRadio")
-        self.dataset_radio.setToolTip("Fit a model to data: descend the loss over the "
-                                      "model's parameters")
         self._kind_group = QButtonGroup(self)
-        self._kind_group.addButton(self.function_radio)
-        self._kind_group.addButton(self.dataset_radio)
-        kind_row.addWidget(self.function_radio)
-        kind_row.addWidget(self.dataset_radio)
+        self.kind_radios: dict[str, QRadioButton] = {}
+        self.pages: dict[str, ProblemPage] = {}
+        self.stack = QStackedWidget()
+        for name, kind in KINDS.items():
+            radio = QRadioButton(kind.title)
+            radio.setObjectName(f"{name}Radio")
+            radio.setToolTip(kind.tooltip)
+            self._kind_group.addButton(radio)
+            kind_row.addWidget(radio)
+            self.kind_radios[name] = radio
+            page = PROBLEM_PAGES.get(name, ProblemPage)(self)
+            self.pages[name] = page
+            self.stack.addWidget(page)
         kind_row.addStretch(1)
         lay.addLayout(kind_row)
-
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self._build_function_page())
-        self.stack.addWidget(self._build_dataset_page())
         self.stack.currentChanged.connect(self._fit_stack)
         lay.addWidget(self.stack)
+
+        axes_row = QWidget()
+        ar = QHBoxLayout(axes_row)
+        ar.setContentsMargins(0, 0, 0, 0)
+        self.axes_label = QLabel("Surface axes")
+        ar.addWidget(self.axes_label)
+        self.axis_x = QComboBox()
+        self.axis_x.setObjectName("surfaceAxisX")
+        self.axis_y = QComboBox()
+        self.axis_y.setObjectName("surfaceAxisY")
+        for c in (self.axis_x, self.axis_y):
+            c.setToolTip("Which two parameters the surface shows; the others are held at "
+                         "the selected run's current values")
+            ar.addWidget(c)
+        lay.addWidget(axes_row)
+        self._axes_row = axes_row
 
         self.maximize_check = QCheckBox("Maximize (gradient ascent)")
         self.maximize_check.setObjectName("maximizeCheck")
@@ -139,16 +417,8 @@ class ProblemPanel(QWidget):
         lay.addStretch(1)
 
         # -- wiring
-        self.function_radio.toggled.connect(self._on_kind_toggled)
-        self.function_picker.activated.connect(self._on_function_picked)
-        self.formula_edit.textEdited.connect(self._on_formula_edited)
-        self.formula_edit.returnPressed.connect(self._on_formula_entered)
-        self.dataset_picker.activated.connect(self._on_dataset_picked)
-        self.model_picker.activated.connect(self._on_dataset_settings)
-        self.loss_picker.activated.connect(self._on_dataset_settings)
-        self.huber_delta.value_edited.connect(self._on_dataset_settings)
-        self.batch_size.editingFinished.connect(self._on_dataset_settings)
-        self.seed.editingFinished.connect(self._on_dataset_settings)
+        for name, radio in self.kind_radios.items():
+            radio.toggled.connect(weak_slot(self._on_kind_toggled, name, pass_signal_args=True))
         self.axis_x.activated.connect(self._on_axes)
         self.axis_y.activated.connect(self._on_axes)
         self.maximize_check.toggled.connect(self._on_maximize)
@@ -160,43 +430,22 @@ class ProblemPanel(QWidget):
         model.surface_axes_changed.connect(self._refresh_axes)
         self.refresh()
 
-    # ------------------------------------------------------------------ pages
-    def _build_function_page(self) -> QWidget:
-        page = QWidget()
-        lay = QVBoxLayout(page)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.function_picker = QComboBox()
-        self.function_picker.setObjectName("functionPicker")
-        self.function_picker.setToolTip("Built-in functions, or type your own below")
-        self.function_picker.setMaxVisibleItems(24)
-        self.function_picker.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.function_picker.setMinimumContentsLength(18)
-        for dim, title in ((1, "— 1-D —"), (2, "— 2-D —")):
-            self.function_picker.addItem(title)
-            self._disable_last(self.function_picker)
-            for spec in FUNCTIONS.values():
-                if spec.dim == dim:
-                    self.function_picker.addItem(
-                        f"{spec.title}   {pretty_formula(spec.formula)}", spec.name)
-                    self.function_picker.setItemData(self.function_picker.count() - 1,
-                                                     spec.description, Qt.ItemDataRole.ToolTipRole)
-        self.function_picker.addItem("Typed formula…", CUSTOM)
-        lay.addWidget(self.function_picker)
-        self.formula_edit = QLineEdit()
-        self.formula_edit.setObjectName("formulaEdit")
-        self.formula_edit.setPlaceholderText("type f(x, y), e.g. x^2*sin(y), then Enter")
-        self.formula_edit.setToolTip(
-            "A function of x (and y): numbers, pi, e, + - * / ** (or ^), and sin cos tan exp "
-            "log sqrt abs tanh sinh cosh arctan arcsin arccos. Press Enter to use it.")
-        self.formula_edit.setClearButtonEnabled(True)
-        lay.addWidget(self.formula_edit)
-        self.formula_status = QLabel()
-        self.formula_status.setObjectName("formulaStatus")
-        self.formula_status.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
-        self.formula_status.setWordWrap(True)
-        lay.addWidget(self.formula_status)
-        return page
+    def __getattr__(self, name: str):
+        # the pages' widgets as the panel's own (panel.function_picker, panel.loss_picker)
+        pages = self.__dict__.get("pages")
+        if pages is not None and not name.startswith("__"):
+            for page in pages.values():
+                if name in page.__dict__:
+                    return page.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def function_radio(self) -> QRadioButton:
+        return self.kind_radios["function"]
+
+    @property
+    def dataset_radio(self) -> QRadioButton:
+        return self.kind_radios["dataset"]
 
     def _fit_stack(self, index: int) -> None:
         # a stacked widget is as tall as its tallest page; let hidden pages not count
@@ -205,123 +454,27 @@ class ProblemPanel(QWidget):
             self.stack.widget(i).setSizePolicy(QSizePolicy.Policy.Preferred, policy)
         self.stack.updateGeometry()
 
-    @staticmethod
-    def _disable_last(combo: QComboBox) -> None:
-        item = combo.model().item(combo.count() - 1)
-        item.setEnabled(False)
-
-    def _build_dataset_page(self) -> QWidget:
-        page = QWidget()
-        form = QFormLayout(page)
-        form.setContentsMargins(0, 0, 0, 0)
-        self.dataset_picker = QComboBox()
-        self.dataset_picker.setObjectName("datasetPicker")
-        self.dataset_picker.setToolTip("Built-in datasets, or open a CSV file of x and y")
-        for name in DATASETS:
-            self.dataset_picker.addItem(name, name)
-        self.dataset_picker.addItem("Open CSV…", OPEN_CSV)
-        for combo in (self.dataset_picker,):
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(14)
-        self.model_picker = QComboBox()
-        self.model_picker.setObjectName("modelPicker")
-        for m in MODELS.values():
-            self.model_picker.addItem(f"{m.name}: {pretty_formula(m.formula)}", m.name)
-        self.model_picker.setToolTip("The model F(x) whose parameters are fitted")
-        self.loss_picker = QComboBox()
-        self.loss_picker.setObjectName("lossPicker")
-        for loss in LOSSES.values():
-            self.loss_picker.addItem(loss.title.split(" (")[0], loss.name)  # δ: its field
-            self.loss_picker.setItemData(self.loss_picker.count() - 1, loss.description,
-                                         Qt.ItemDataRole.ToolTipRole)
-        self.loss_picker.setToolTip("How the residuals r = F(x) − y are scored")
-        self.huber_delta = NumberEdit(1.0, positive=True)
-        self.huber_delta.setObjectName("huberDelta")
-        self.huber_delta.setToolTip("Huber's δ: residuals |r| < δ count as ½r², larger ones "
-                                    "as δ(|r| − ½δ), so outliers pull linearly "
-                                    "(torch.nn.HuberLoss's delta)")
-        self.huber_label = QLabel("Huber δ")
-        self.batch_size = QSpinBox()
-        self.batch_size.setObjectName("batchSize")
-        self.batch_size.setRange(0, MAX_COUNT)
-        self.batch_size.setSpecialValueText("full batch")
-        self.batch_size.setToolTip("Mini-batch size for each update (0: the full data; 1: SGD "
-                                   "one sample at a time). The loss shown is always the "
-                                   "full-data loss.")
-        self.seed = QSpinBox()
-        self.seed.setObjectName("seed")
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("Seed of the mini-batch shuffling (same seed, same path)")
-        axes_row = QWidget()
-        ar = QHBoxLayout(axes_row)
-        ar.setContentsMargins(0, 0, 0, 0)
-        self.axis_x = QComboBox()
-        self.axis_x.setObjectName("surfaceAxisX")
-        self.axis_y = QComboBox()
-        self.axis_y.setObjectName("surfaceAxisY")
-        for c in (self.axis_x, self.axis_y):
-            c.setToolTip("Which two parameters the surface shows; the others are held at "
-                         "the selected run's current values")
-            ar.addWidget(c)
-        self.axes_label = QLabel("Surface axes")
-        form.addRow("Data", self.dataset_picker)
-        form.addRow("Model", self.model_picker)
-        form.addRow("Loss", self.loss_picker)
-        form.addRow(self.huber_label, self.huber_delta)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Seed", self.seed)
-        form.addRow(self.axes_label, axes_row)
-        self.dataset_info = QLabel()
-        self.dataset_info.setObjectName("datasetInfo")
-        self.dataset_info.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
-        self.dataset_info.setWordWrap(True)
-        form.addRow(self.dataset_info)
-        return page
-
     # ------------------------------------------------------------------ refresh from model
     def refresh(self) -> None:
         """Show the model's problem."""
         m, p = self.model, self.model.problem
-        widgets = (self.function_radio, self.dataset_radio, self.function_picker,
-                   self.dataset_picker, self.model_picker, self.loss_picker, self.batch_size,
-                   self.seed, self.maximize_check)
+        obj = m.objective
+        widgets = (*self.kind_radios.values(), self.maximize_check)
         for w in widgets:
             w.blockSignals(True)
         try:
-            is_fn = p.kind == "function"
-            self.function_radio.setChecked(is_fn)
-            self.dataset_radio.setChecked(not is_fn)
-            self.stack.setCurrentIndex(0 if is_fn else 1)
+            if p.kind in self.kind_radios:
+                self.kind_radios[p.kind].setChecked(True)
+                self.stack.setCurrentWidget(self.pages[p.kind])
             self._fit_stack(self.stack.currentIndex())
-            i = self.function_picker.findData(p.function if p.function in FUNCTIONS else CUSTOM)
-            self.function_picker.setCurrentIndex(i)
-            if p.function not in FUNCTIONS:
-                self.formula_edit.setText(p.function)
-            j = self.dataset_picker.findData(p.dataset)
-            if j < 0:  # a CSV path: show it as an entry of its own
-                self.dataset_picker.insertItem(self.dataset_picker.count() - 1, p.dataset,
-                                               p.dataset)
-                j = self.dataset_picker.findData(p.dataset)
-            self.dataset_picker.setCurrentIndex(j)
-            self.model_picker.setCurrentIndex(self.model_picker.findData(p.model))
-            self.loss_picker.setCurrentIndex(self.loss_picker.findData(p.loss))
-            self.huber_delta.set_value(p.huber_delta)
-            huber = p.loss == "huber"
-            self.huber_label.setVisible(huber)
-            self.huber_delta.setVisible(huber)
-            self.batch_size.setValue(p.batch_size or 0)
-            self.seed.setValue(p.seed)
             self.maximize_check.setChecked(m.maximize)
         finally:
             for w in widgets:
                 w.blockSignals(False)
-        obj = m.objective
+        for page in self.pages.values():
+            page.refresh(p, obj)
         self.formula_label.setText(formula_html(obj.formula, obj.names,
                                                 getattr(obj, "gradient_formulas", ())))
-        if p.kind == "dataset":
-            ds = obj.dataset
-            self.dataset_info.setText(html.escape(f"{ds.x.size} points; {ds.description}"))
         self.formula_label.setToolTip(obj.description or "The objective and its exact gradient")
         self._refresh_start()
         self._refresh_limits()
@@ -352,6 +505,7 @@ class ProblemPanel(QWidget):
     def _refresh_axes(self) -> None:
         names = self.model.names
         show = len(names) > 2
+        self._axes_row.setVisible(show)
         self.axes_label.setVisible(show)
         self.axis_x.setVisible(show)
         self.axis_y.setVisible(show)
@@ -375,85 +529,18 @@ class ProblemPanel(QWidget):
         return True
 
     def _show_problem_error(self, text: str) -> None:
-        self.formula_status.setText(error_html(text))
-        self.dataset_info.setText(error_html(text))
+        for page in self.pages.values():
+            page.show_error(error_html(text))
 
-    def _on_kind_toggled(self, function_checked: bool) -> None:
-        kind = "function" if function_checked else "dataset"
-        self._apply(replace(self.model.problem, kind=kind, maximize=None))
-
-    def _on_function_picked(self, index: int) -> None:
-        name = self.function_picker.itemData(index)
-        if name == CUSTOM:
-            self.formula_edit.setFocus()
-            self.formula_status.setText("Type a formula and press Enter.")
-            return
-        if name:
-            self.formula_status.setText("")
-            self._apply(replace(self.model.problem, kind="function", function=name,
-                                maximize=None))
-
-    def formula_problem(self, text: str) -> str | None:
-        """Why ``text`` is not a usable function, or None (live validation)."""
-        from gd_explorer.core.problems.expressions import ExpressionError, parse_expression
-
-        try:
-            expr = parse_expression(text)
-        except ExpressionError as exc:
-            return str(exc)
-        return None if expr else "empty"
-
-    def _on_formula_edited(self, text: str) -> None:
-        if not text.strip():
-            self.formula_status.setText("")
-            return
-        problem = self.formula_problem(text)
-        if problem:
-            self.formula_status.setText(error_html(problem))
-            return
-        from gd_explorer.core.problems.objectives import expression_objective
-
-        try:
-            grads = expression_objective(text).gradient_formulas
-        except ValueError as exc:
-            self.formula_status.setText(error_html(exc))
-            return
-        self.formula_status.setText(
-            "<span style='color:#2e7d32'>OK</span> — ∇f = ("
-            + ", ".join(html.escape(pretty_formula(g)) for g in grads) + "); press Enter")
-
-    def _on_formula_entered(self) -> None:
-        text = self.formula_edit.text().strip()
-        problem = self.formula_problem(text) if text else "type a formula first"
-        if problem:
-            self.formula_status.setText(error_html(problem))
-            return
-        if self._apply(replace(self.model.problem, kind="function", function=text,
-                               maximize=None)):
-            self.formula_status.setText("<span style='color:#2e7d32'>in use</span>")
-
-    def _on_dataset_picked(self, index: int) -> None:
-        name = self.dataset_picker.itemData(index)
-        if name == OPEN_CSV:
-            self.refresh()  # put the picker back; the window opens the dialog
-            self.open_csv_requested.emit()
-            return
-        self._apply(replace(self.model.problem, kind="dataset", dataset=name,
-                            x_column=None, y_column=None, maximize=None))
-
-    def _on_dataset_settings(self, *_ignored) -> None:
-        bs = self.batch_size.value()
-        self._apply(replace(self.model.problem, kind="dataset",
-                            model=self.model_picker.currentData(),
-                            loss=self.loss_picker.currentData(),
-                            huber_delta=self.huber_delta.value(),
-                            batch_size=bs if bs > 0 else None, seed=self.seed.value()))
+    def _on_kind_toggled(self, name: str, checked: bool) -> None:
+        if checked:
+            self._apply(replace(self.model.problem, kind=name, maximize=None))
 
     def _on_axes(self) -> None:
         try:
             self.model.set_surface_axes((self.axis_x.currentIndex(), self.axis_y.currentIndex()))
         except ValueError as exc:
-            self.dataset_info.setText(error_html(exc))
+            self.pages[self.model.problem.kind].show_error(error_html(exc))
             self._refresh_axes()
 
     def _on_maximize(self, checked: bool) -> None:

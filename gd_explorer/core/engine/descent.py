@@ -276,7 +276,7 @@ def _probe_values(objective: Objective, window: np.ndarray) -> np.ndarray:
     cached = objective.__dict__.get(_PROBE_ATTR)
     if cached is not None and cached[0] == key:
         return cached[1]
-    samples = max(int(getattr(objective, "n", 1) or 1), 1)
+    samples = max(int(objective.evaluation_cost or 1), 1)
     extra = int(min(_PROBES, _PROBE_BUDGET // samples))
     with np.errstate(all="ignore"):
         values = np.asarray(objective.values(_probe_points(window, extra)), dtype=np.float64)
@@ -536,7 +536,7 @@ class Descent:
         self.k, self.d = p.shape
         self.batches = None
         if batch_size is not None:
-            n = getattr(objective, "n", None)
+            n = objective.samples
             if n is None:
                 raise ValueError("batch size applies to dataset objectives only")
             batch_size = check_whole("batch size", batch_size, 1)

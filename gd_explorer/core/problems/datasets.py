@@ -317,6 +317,40 @@ class DatasetObjective(Objective):
         """The number of samples."""
         return self.x.size
 
+    # -- capabilities (see Objective)
+    equal_aspect = False  # a weight and a bias are not in one unit
+
+    @property
+    def samples(self) -> int:
+        return self.x.size
+
+    @property
+    def evaluation_cost(self) -> int:
+        return self.x.size
+
+    def surface_cost(self, points: int) -> int:
+        # MSE has a closed form; other losses go through the data row by row
+        return 0 if self.loss.name == "mse" else self.x.size * points
+
+    def fast_surface(self, axes, fixed, xs, ys, progress=None):
+        from gd_explorer.core.problems.surface import linear_fit_surface
+
+        return linear_fit_surface(self, axes, fixed, xs, ys, progress)
+
+    def fast_curve(self, index, fixed, xs):
+        from gd_explorer.core.problems.surface import linear_fit_curve
+
+        return linear_fit_curve(self, index, fixed, xs)
+
+    def fast_gradient_field(self, axes, fixed, xs, ys):
+        from gd_explorer.core.problems.surface import linear_fit_gradient_field
+
+        return linear_fit_gradient_field(self, axes, fixed, xs, ys)
+
+    def fit_data(self):
+        ds = self.dataset
+        return ds.x, ds.y, (ds.x_name, ds.y_name)
+
     def value_and_grad(self, p, index: np.ndarray | None = None):
         """Loss and gradient at ``p`` ``(k, d)``; ``index`` restricts to a mini-batch."""
         p = np.asarray(p, dtype=np.float64)

@@ -92,6 +92,49 @@ class Objective:
         """A learning rate that makes ``optimizer`` move sensibly on this objective."""
         return self.lr_sgd if optimizer == "sgd" else self.lr_adaptive
 
+    # -- capabilities: what the engine, the surfaces and the views ask instead of the type
+    #: the parameters share one unit, so the surface is drawn to equal scale (a bowl round,
+    #: −∇f at right angles to the contours); a model's weight and bias do not
+    equal_aspect = True
+
+    @property
+    def samples(self) -> int | None:
+        """The number of samples mini-batches draw from (None: batches do not apply)."""
+        return None
+
+    @property
+    def evaluation_cost(self) -> int:
+        """The work of one evaluation, in residuals: 1 for a formula, n for a dataset fit
+        (a surface grid costs this per point; hover answers from the grid when large)."""
+        return 1
+
+    def surface_cost(self, points: int) -> int:
+        """The work of a surface of ``points`` grid points by its row-by-row path (0 when a
+        closed form computes it at once, :meth:`fast_surface`)."""
+        return 0
+
+    def fast_surface(self, axes, fixed, xs, ys, progress=None) -> np.ndarray | None:
+        """A faster :func:`~gd_explorer.core.problems.surface.surface_grid` (checked
+        arguments), or None to evaluate ``values`` on the grid."""
+        return None
+
+    def fast_curve(self, index: int, fixed, xs) -> np.ndarray | None:
+        """A faster :func:`~gd_explorer.core.problems.surface.curve_1d`, or None."""
+        return None
+
+    def fast_gradient_field(self, axes, fixed, xs, ys):
+        """A faster :func:`~gd_explorer.core.problems.surface.gradient_field`, or None."""
+        return None
+
+    def fit_data(self):
+        """``(x, y, (x_name, y_name))`` of the data a model is fitted to (the Fit view), or
+        None; :meth:`predict` then gives the fitted curve."""
+        return None
+
+    def predict(self, p, x=None) -> np.ndarray:
+        """The fitted model's predictions at ``x`` for parameters ``p`` (fits only)."""
+        raise NotImplementedError(f"{self.name} is not a fit: it has no predictions")
+
     # -- optional fast path
     def scalar_value_and_grad(self):
         """A function of ``d`` floats returning ``(value, g_1, ..., g_d)`` as floats, or None.

@@ -7,6 +7,10 @@ with every other parameter held at ``fixed``.  Arrays are row-major images:
 
 How each kind of objective is evaluated
 ---------------------------------------
+The objective is asked first (``objective.fast_surface``, ``fast_curve``,
+``fast_gradient_field``: None when it has no fast path); dataset fits answer with the
+``linear_fit_*`` functions here.
+
 * Functions (built-in or typed): one vectorized ``objective.values`` call.
 * Dataset fits with MSE: closed form.  Every model is linear in its parameters,
   ``F = Φθ``, so ``loss(θ) = θᵀAθ − 2bᵀθ + c`` with ``A = ΦᵀΦ/n``, ``b = Φᵀy/n``,
@@ -35,11 +39,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gd_explorer.core.problems.datasets import LOSSES, DatasetObjective
 from gd_explorer.core.problems.objectives import Objective
+
+if TYPE_CHECKING:
+    from gd_explorer.core.problems.datasets import DatasetObjective
 
 __all__ = [
     "CHUNK",
@@ -183,8 +190,10 @@ def _mse_stats(objective: DatasetObjective) -> _MseStats:
     return stats
 
 
-def _is_loss(objective: Objective, name: str) -> bool:
-    return isinstance(objective, DatasetObjective) and objective.loss is LOSSES[name]
+def _is_loss(objective: DatasetObjective, name: str) -> bool:
+    from gd_explorer.core.problems.datasets import LOSSES
+
+    return objective.loss is LOSSES[name]
 
 
 def _mse_surface(s: _MseStats, axes, fixed, xs, ys) -> np.ndarray:
@@ -220,9 +229,9 @@ class _Piecewise:
     polys: tuple[tuple[float, float, float], ...]
 
 
-def _piecewise_for(objective: Objective) -> _Piecewise | None:
+def _piecewise_for(objective: DatasetObjective) -> _Piecewise | None:
     # the loss says whether it is piecewise (MAE, Huber with any δ): Loss.pieces
-    pieces = objective.loss.pieces if isinstance(objective, DatasetObjective) else None
+    pieces = objective.loss.pieces
     return _Piecewise(*pieces) if pieces else None
 
 
@@ -341,17 +350,70 @@ def surface_grid(objective: Objective, axes: tuple[int, int], fixed: Sequence[fl
     a, b = _check_axes(axes, objective.dim)
     p = _check_fixed(fixed, objective.dim, (a, b))
     xs, ys = _check_line("xs", xs), _check_line("ys", ys)
-    if _is_loss(objective, "mse"):
-        z = _mse_surface(_mse_stats(objective), (a, b), p, xs, ys)
-        _report(progress, 1.0)
+    z = objective.fast_surface((a, b), p, xs, ys, progress)
+    if z is not None:
         return z
-    if isinstance(objective, DatasetObjective):
-        return _dataset_rows(objective, (a, b), p, xs, ys, progress)
     with np.errstate(all="ignore"):
         z = np.asarray(objective.values(_plane_points(objective.dim, (a, b), p, xs, ys)),
                        dtype=np.float64).reshape(ys.size, xs.size)
     _report(progress, 1.0)
     return z
+
+
+def linear_fit_surface(objective: DatasetObjective, axes: tuple[int, int], p: np.ndarray,
+                       xs: np.ndarray, ys: np.ndarray,
+                       progress: Progress | None = None) -> np.ndarray:
+    """:func:`surface_grid` of a fit of a model linear in its parameters (checked inputs):
+    MSE in closed form, MAE/Huber piecewise, any other loss in chunks."""
+    if _is_loss(objective, "mse"):
+        z = _mse_surface(_mse_stats(objective), axes, p, xs, ys)
+        _report(progress, 1.0)
+        return z
+    return _dataset_rows(objective, axes, p, xs, ys, progress)
+
+
+def linear_fit_curve(objective: DatasetObjective, index: int, p: np.ndarray,
+                     xs: np.ndarray) -> np.ndarray | None:
+    """:func:`curve_1d` of a linear fit with MSE (closed form) or MAE/Huber (piecewise);
+    None for another loss."""
+    if _is_loss(objective, "mse"):
+        s = _mse_stats(objective)
+        r0 = p - s.center
+        r0[index] = 0.0
+        ar0 = s.gram @ r0
+        dx = xs - s.center[index]
+        with np.errstate(all="ignore"):
+            line = (s.gram[index, index] * dx * dx + 2.0 * dx * (ar0[index] + s.slope[index])
+                    + float(r0 @ ar0 + 2.0 * (r0 @ s.slope) + s.floor))
+            return np.maximum(line, 0.0)
+    pw = _piecewise_for(objective)
+    if pw is not None:
+        with np.errstate(all="ignore"):
+            base = objective.phi @ p - objective.y
+        phi_a = np.ascontiguousarray(objective.phi[:, index])
+        return _piecewise_surface(pw, objective.loss, base, phi_a, np.zeros_like(phi_a), xs,
+                                  np.zeros(1), None)[0]
+    return None
+
+
+def linear_fit_gradient_field(objective: DatasetObjective, axes: tuple[int, int],
+                              p: np.ndarray, xs: np.ndarray,
+                              ys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`gradient_field` of a linear fit with MSE, ``2(Aθ − b)``; None otherwise."""
+    if not _is_loss(objective, "mse"):
+        return None
+    a, b = axes
+    s = _mse_stats(objective)
+    r0 = p - s.center
+    r0[[a, b]] = 0.0
+    base = s.gram @ r0 + s.slope  # gradient / 2 with the plotted parameters at θ*
+    dx = xs - s.center[a]
+    dy = ys - s.center[b]
+    A = s.gram
+    with np.errstate(all="ignore"):
+        u = 2.0 * (base[a] + A[a, a] * dx[None, :] + A[a, b] * dy[:, None])
+        v = 2.0 * (base[b] + A[b, a] * dx[None, :] + A[b, b] * dy[:, None])
+    return u, v
 
 
 def _dataset_rows(objective: DatasetObjective, axes, p, xs, ys,
@@ -418,23 +480,9 @@ def curve_1d(objective: Objective, index: int, fixed: Sequence[float], xs) -> np
         raise ValueError(f"index must be a parameter index from 0 to {dim - 1}, got {index!r}")
     p = _check_fixed(fixed, dim, (index,))
     xs = _check_line("xs", xs)
-    if _is_loss(objective, "mse"):
-        s = _mse_stats(objective)
-        r0 = p - s.center
-        r0[index] = 0.0
-        ar0 = s.gram @ r0
-        dx = xs - s.center[index]
-        with np.errstate(all="ignore"):
-            line = (s.gram[index, index] * dx * dx + 2.0 * dx * (ar0[index] + s.slope[index])
-                    + float(r0 @ ar0 + 2.0 * (r0 @ s.slope) + s.floor))
-            return np.maximum(line, 0.0)
-    pw = _piecewise_for(objective)
-    if pw is not None:
-        with np.errstate(all="ignore"):
-            base = objective.phi @ p - objective.y
-        phi_a = np.ascontiguousarray(objective.phi[:, index])
-        return _piecewise_surface(pw, objective.loss, base, phi_a, np.zeros_like(phi_a), xs,
-                                  np.zeros(1), None)[0]
+    line = objective.fast_curve(index, p, xs)
+    if line is not None:
+        return line
     pts = np.empty((xs.size, dim))
     pts[:] = p
     pts[:, index] = xs
@@ -467,18 +515,9 @@ def gradient_field(objective: Objective, axes: tuple[int, int], fixed: Sequence[
     p = _check_fixed(fixed, objective.dim, (a, b))
     xs, ys = _check_line("xs", xs), _check_line("ys", ys)
     ny, nx = ys.size, xs.size
-    if _is_loss(objective, "mse"):
-        s = _mse_stats(objective)
-        r0 = p - s.center
-        r0[[a, b]] = 0.0
-        base = s.gram @ r0 + s.slope  # gradient / 2 with the plotted parameters at θ*
-        dx = xs - s.center[a]
-        dy = ys - s.center[b]
-        A = s.gram
-        with np.errstate(all="ignore"):
-            u = 2.0 * (base[a] + A[a, a] * dx[None, :] + A[a, b] * dy[:, None])
-            v = 2.0 * (base[b] + A[b, a] * dx[None, :] + A[b, b] * dy[:, None])
-        return u, v
+    uv = objective.fast_gradient_field((a, b), p, xs, ys)
+    if uv is not None:
+        return uv
     pts = _plane_points(objective.dim, (a, b), p, xs, ys)
     with np.errstate(all="ignore"):
         _, g = objective.value_and_grad(pts)

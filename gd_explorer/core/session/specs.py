@@ -34,13 +34,12 @@ reads as δ = 1 (what those files meant); it is always written.  Floats are writ
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 import json
-import math
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -58,16 +57,30 @@ from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay
 )
 from gd_explorer.core.optim.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from gd_explorer.core.optim.schedules import SCHEDULES, Schedule, make_schedule
-from gd_explorer.core.problems.datasets import (
-    DATASETS,
-    HUBER_DELTA,
-    LOSSES,
-    MODELS,
-    check_huber_delta,
-    dataset_objective,
+from gd_explorer.core.problems.datasets import HUBER_DELTA
+from gd_explorer.core.problems.kinds import (  # noqa: F401 - _checked_formula: importable here
+    KINDS,
+    ProblemKind,
+    _checked_formula,
+    _function_names,
+    get_kind,
+    kind_choices,
 )
-from gd_explorer.core.problems.functions import FUNCTIONS, get_function
-from gd_explorer.core.problems.objectives import Objective, SymbolicObjective
+from gd_explorer.core.problems.objectives import Objective
+from gd_explorer.core.session.fields import (  # noqa: F401 - the readers, shared with the kinds
+    SessionError,
+    _choice,
+    _describe,
+    _fail,
+    _flag,
+    _join,
+    _key_text,
+    _non_negative,
+    _object,
+    _real,
+    _text,
+    _whole,
+)
 
 __all__ = [
     "MAX_COUNT",
@@ -91,12 +104,7 @@ __all__ = [
 SESSION_FORMAT = "gd-explorer-session"
 SESSION_VERSION = 1
 
-PROBLEM_KINDS = ("function", "dataset")
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
-
-
-class SessionError(ValueError):
-    """A session was refused; the message names the key path (or file) and the reason."""
 
 
 # ============================================================================ dataclasses
@@ -182,7 +190,9 @@ class ProblemSpec:
     Attributes
     ----------
     kind : str
-        ``"function"`` or ``"dataset"``; the fields of the other kind are kept (so that
+        A key of :data:`gd_explorer.core.problems.kinds.KINDS` (``"function"``,
+        ``"dataset"``); its entry owns the fields it uses, builds the objective and reads
+        those fields from session files.  The fields of the other kinds are kept (so that
         switching back restores them) but not used.
     function : str
         A built-in name (:data:`gd_explorer.core.problems.functions.FUNCTIONS`) or a formula in
@@ -202,6 +212,10 @@ class ProblemSpec:
         Seed of the mini-batch order.
     maximize : bool or None
         Ascend instead of descend; ``None`` takes the objective's own direction.
+    extra : dict
+        The fields of kinds registered later than the built-ins (field -> value; a field
+        not set takes its kind's default): :meth:`get` and :meth:`with_fields` read and
+        set every field alike.
     """
 
     kind: str = "function"
@@ -216,8 +230,46 @@ class ProblemSpec:
     seed: int = 0
     maximize: bool | None = None
 
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def kind_entry(self) -> ProblemKind:
+        """The kind's registry entry (:data:`gd_explorer.core.problems.kinds.KINDS`).
+
+        Raises
+        ------
+        ValueError
+            For an unknown kind.
+        """
+        return get_kind(self.kind)
+
+    @property
+    def views(self) -> frozenset[str]:
+        """The view keys that apply to this kind of problem (``"fit"``, ``"surface"``...)."""
+        return self.kind_entry.views
+
+    def get(self, name: str) -> Any:
+        """The value of field ``name``: an attribute, or a later kind's field in ``extra``
+        (its default when not set)."""
+        if name in _SPEC_FIELDS:
+            return getattr(self, name)
+        if name in self.extra:
+            return self.extra[name]
+        for kind in KINDS.values():
+            if name in kind.fields:
+                return kind.defaults[name]
+        raise KeyError(name)
+
+    def with_fields(self, **values: Any) -> ProblemSpec:
+        """A copy with fields changed (attributes or later kinds' fields in ``extra``)."""
+        own = {k: v for k, v in values.items() if k in _SPEC_FIELDS}
+        extra = {k: v for k, v in values.items() if k not in _SPEC_FIELDS}
+        if extra:
+            own["extra"] = {**self.extra, **extra}
+        return replace(self, **own)
+
     def build(self) -> Objective:
-        """Build the objective.
+        """Build the objective (the kind's builder).
 
         Raises
         ------
@@ -225,16 +277,7 @@ class ProblemSpec:
             ``ExpressionError`` for a formula that is refused, ``DataError`` for an
             unusable CSV file, ``ValueError`` for an unknown name; the message says why.
         """
-        if self.kind == "function":
-            name = self.function.strip()
-            if name in FUNCTIONS:
-                return get_function(name)
-            return SymbolicObjective(_checked_formula(name))
-        if self.kind == "dataset":
-            delta = self.huber_delta if self.loss == "huber" else None
-            return dataset_objective(self.dataset, self.model, self.loss,
-                                     self.x_column, self.y_column, huber_delta=delta)
-        raise ValueError(f"problem kind must be one of {PROBLEM_KINDS}, got {self.kind!r}")
+        return self.kind_entry.build(self)
 
     def param_names(self) -> tuple[str, ...]:
         """The parameter names (``("x", "y")``, ``("w", "b")`` ...) without building.
@@ -246,16 +289,15 @@ class ProblemSpec:
         ValueError
             As :meth:`build`, for an unknown name or a refused formula.
         """
-        if self.kind == "dataset":
-            if self.model not in MODELS:
-                raise ValueError(f"unknown model {self.model!r}; choose one of: "
-                                 f"{', '.join(MODELS)}")
-            return MODELS[self.model].params
-        return _function_names(self.function)
+        return self.kind_entry.param_names(self)
 
     def maximize_for(self, objective: Objective) -> bool:
         """The direction used: ``maximize``, or the objective's own when it is None."""
         return bool(objective.maximize) if self.maximize is None else bool(self.maximize)
+
+
+#: the ProblemSpec attributes (fields of later kinds live in ProblemSpec.extra)
+_SPEC_FIELDS = frozenset(f.name for f in dataclasses.fields(ProblemSpec)) - {"extra"}
 
 
 def _default_runs() -> tuple[RunSpec, ...]:
@@ -338,7 +380,7 @@ def make_descent(objective: Objective, problem: ProblemSpec, run: RunSpec, start
         When the run's hyperparameters or the start are not acceptable.
     """
     optimizer, schedule = run.build(problem.maximize_for(objective))
-    batch = problem.batch_size if problem.kind == "dataset" else None
+    batch = problem.kind_entry.batch_size(problem)
     return Descent(objective, optimizer, start, schedule=schedule, max_steps=max_steps,
                    grad_tol=tol, loss_tol=loss_tol, batch_size=batch, seed=problem.seed)
 
@@ -376,6 +418,17 @@ def _schedule_value(v: Any) -> Any:
     return _float(v)
 
 
+def _problem_to_dict(p: ProblemSpec) -> dict:
+    out: dict[str, Any] = {"kind": p.kind}
+    for kind in KINDS.values():
+        # a later kind's fields are written once they are set (older files stay as they were)
+        if kind.name == p.kind or not set(kind.fields) - _SPEC_FIELDS \
+                or any(f in p.extra for f in kind.fields):
+            out.update(kind.write_fields(p))
+    out["maximize"] = None if p.maximize is None else _int(p.maximize)
+    return out
+
+
 def session_to_dict(s: Session) -> dict:
     """The JSON-ready dictionary of a session (lists, not tuples; plain floats).
 
@@ -388,19 +441,7 @@ def session_to_dict(s: Session) -> dict:
         "version": SESSION_VERSION,
         "title": s.title,
         "description": s.description,
-        "problem": {
-            "kind": p.kind,
-            "function": p.function,
-            "dataset": p.dataset,
-            "x_column": _int(p.x_column),
-            "y_column": _int(p.y_column),
-            "model": p.model,
-            "loss": p.loss,
-            "huber_delta": _float(p.huber_delta),
-            "batch_size": _int(p.batch_size),
-            "seed": _int(p.seed),
-            "maximize": None if p.maximize is None else _int(p.maximize),
-        },
+        "problem": _problem_to_dict(p),
         "runs": [
             {
                 "optimizer": r.optimizer,
@@ -425,192 +466,39 @@ def session_to_dict(s: Session) -> dict:
 # ============================================================================ validation
 _TOP_KEYS = ("format", "version", "title", "description", "problem", "runs", "start",
              "max_steps", "tol", "loss_tol", "surface_axes")
-_PROBLEM_KEYS = ("kind", "function", "dataset", "x_column", "y_column", "model", "loss",
-                 "huber_delta", "batch_size", "seed", "maximize")
-#: keys a version-1 file may lack, with the value such a file meant
-_PROBLEM_OPTIONAL = {"huber_delta": HUBER_DELTA}
+
+
+def _problem_keys() -> tuple[str, ...]:
+    """kind, every kind's fields (registry order), maximize."""
+    return ("kind", *(f for kind in KINDS.values() for f in kind.fields), "maximize")
+
+
+def _problem_optional() -> dict[str, Any]:
+    """Keys a version-1 file may lack, with the value such a file meant (huber_delta came
+    later within version 1; a later kind's fields)."""
+    return {k: v for kind in KINDS.values() for k, v in kind.defaults.items()}
 _RUN_KEYS = ("optimizer", "lr", "hyper", "schedule", "schedule_params", "label", "color",
              "visible")
 
 
-def _fail(path: str, message: str) -> SessionError:
-    return SessionError(f"{path}: {message}" if path else message)
-
-
-def _describe(v: Any) -> str:
-    """A short description of a value for messages: never huge, never recursive."""
-    if v is None:
-        return "null"
-    if isinstance(v, (bool, np.bool_)):
-        return "true" if v else "false"
-    if isinstance(v, (int, np.integer)):
-        # str() of an int with thousands of digits is slow (and limited in 3.11+)
-        return str(int(v)) if abs(int(v)) < 10**30 else "a huge integer"
-    if isinstance(v, (float, np.floating)):
-        return repr(float(v))
-    if isinstance(v, str):
-        return repr(v) if len(v) <= 40 else repr(v[:37]) + "..."
-    if isinstance(v, (list, tuple)):
-        return f"a list of {len(v)} item{'' if len(v) == 1 else 's'}"
-    if isinstance(v, dict):
-        return "an object"
-    return f"a {type(v).__name__}"
-
-
-def _key_text(key: Any) -> str:
-    return _describe(key) if isinstance(key, str) else f"non-text key {_describe(key)}"
-
-
-def _object(path: str, value: Any, keys: tuple[str, ...], optional: dict | None = None) -> dict:
-    """Check that ``value`` is a mapping with exactly ``keys`` (those in ``optional`` may be
-    missing: the result then has their default)."""
-    if not isinstance(value, dict):
-        raise _fail(path, f"must be an object {{...}}, got {_describe(value)}")
-    for key in value:
-        if not isinstance(key, str) or key not in keys:
-            hint = ""
-            if isinstance(key, str) and len(key) <= 100:
-                close = difflib.get_close_matches(key, keys, n=1)
-                if close:
-                    hint = f" (did you mean {close[0]!r}?)"
-            raise _fail(path, f"unknown key {_key_text(key)}{hint}; "
-                              f"expected: {', '.join(keys)}")
-    for key in keys:
-        if key not in value and key not in (optional or {}):
-            raise _fail(path, f"missing key {key!r}")
-    if optional and any(key not in value for key in optional):
-        value = {**optional, **value}
-    return value
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _real(path: str, v: Any) -> float:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise _fail(path, f"must be a number, got {_describe(v)}")
-    try:
-        x = float(v)
-    except OverflowError:
-        raise _fail(path, "number too large") from None
-    if not math.isfinite(x):
-        raise _fail(path, f"must be a finite number, got {x!r}")
-    return x
-
-
-def _non_negative(path: str, v: Any) -> float:
-    x = _real(path, v)
-    if x < 0:
-        raise _fail(path, f"must be zero or positive, got {x!r}")
-    return x
-
-
-def _whole(path: str, v: Any, lo: int, hi: int) -> int:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-        raise _fail(path, f"must be a whole number, got {_describe(v)}")
-    n = int(v)
-    if not lo <= n <= hi:
-        raise _fail(path, f"must be between {lo:,} and {hi:,}, got {_describe(n)}")
-    return n
-
-
-def _flag(path: str, v: Any) -> bool:
-    if not isinstance(v, (bool, np.bool_)):
-        raise _fail(path, f"must be true or false, got {_describe(v)}")
-    return bool(v)
-
-
-def _text(path: str, v: Any, *, empty: bool = True) -> str:
-    if not isinstance(v, str):
-        raise _fail(path, f"must be text, got {_describe(v)}")
-    if len(v) > MAX_TEXT_LENGTH:
-        raise _fail(path, f"too long: {len(v):,} characters (limit {MAX_TEXT_LENGTH})")
-    if not empty and not v.strip():
-        raise _fail(path, "must not be empty")
-    if "\x00" in v:
-        raise _fail(path, "must not contain NUL characters")
-    try:
-        v.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates from "\ud800" escapes cannot be saved
-        raise _fail(path, "is not valid Unicode text") from None
-    return v
-
-
-def _choice(path: str, v: Any, table, what: str) -> str:
-    name = _text(path, v, empty=False)
-    if name not in table:
-        raise _fail(path, f"unknown {what} {_describe(name)}; choose one of: {', '.join(table)}")
-    return name
-
-
-def _checked_formula(text: str):
-    """Parse a typed function; an unknown bare name gets the built-ins listed."""
-    from gd_explorer.core.problems.expressions import parse_expression  # sympy: only when needed
-
-    try:
-        return parse_expression(text)
-    except ValueError:
-        if re.fullmatch(r"[A-Za-z_][\w-]*", text.strip()):
-            raise ValueError(f"unknown function {text.strip()!r}; built-ins are: "
-                             f"{', '.join(FUNCTIONS)} (or type a formula in x and y)") from None
-        raise
-
-
-def _function_names(function: str) -> tuple[str, ...]:
-    name = function.strip()
-    if name in FUNCTIONS:  # a built-in's names are known: no need to import sympy
-        return FUNCTIONS[name].names
-    return _checked_formula(name).variables
-
-
 def _problem_from(path: str, value: Any) -> tuple[ProblemSpec, tuple[str, ...]]:
-    d = _object(path, value, _PROBLEM_KEYS, _PROBLEM_OPTIONAL)
+    d = _object(path, value, _problem_keys(), _problem_optional())
     kind = _text(_join(path, "kind"), d["kind"])
-    if kind not in PROBLEM_KINDS:
-        raise _fail(_join(path, "kind"),
-                    f"must be 'function' or 'dataset', got {_describe(kind)}")
-    function = _text(_join(path, "function"), d["function"], empty=False)
-    # Formulas are always checked, even for a dataset session: nothing hostile is kept.
-    try:
-        f_names = _function_names(function)
-    except (ValueError, RecursionError) as exc:
-        raise _fail(_join(path, "function"), str(exc)) from None
-    dataset = _text(_join(path, "dataset"), d["dataset"], empty=False)
-    columns = []
-    for key in ("x_column", "y_column"):
-        v = d[key]
-        if v is None:
-            columns.append(None)
-        elif isinstance(v, str):
-            columns.append(_text(_join(path, key), v, empty=False))
-        elif isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
-            columns.append(_whole(_join(path, key), v, 0, MAX_COUNT))
-        else:
-            raise _fail(_join(path, key), "must be a column name, a 0-based column index "
-                                          f"or null, got {_describe(v)}")
-    if kind == "dataset" and dataset in DATASETS:
-        for key, column in zip(("x_column", "y_column"), columns):
-            if column is not None:
-                raise _fail(_join(path, key), f"applies to a CSV file; {dataset!r} is a "
-                                              "built-in dataset (use null)")
-    model = _choice(_join(path, "model"), d["model"], MODELS, "model")
-    loss = _choice(_join(path, "loss"), d["loss"], LOSSES, "loss")
-    try:
-        huber_delta = check_huber_delta(_real(_join(path, "huber_delta"), d["huber_delta"]))
-    except SessionError:
-        raise
-    except ValueError as exc:
-        raise _fail(_join(path, "huber_delta"), str(exc)) from None
-    batch = d["batch_size"]
-    batch = None if batch is None else _whole(_join(path, "batch_size"), batch, 1, MAX_COUNT)
-    seed = _whole(_join(path, "seed"), d["seed"], 0, 2**63 - 1)
+    if kind not in KINDS:
+        raise _fail(_join(path, "kind"), f"must be {kind_choices()}, got {_describe(kind)}")
+    values: dict[str, Any] = {}
+    for entry in KINDS.values():  # every kind's fields are kept, so every kind checks its own
+        values.update(entry.read_fields(path, d, entry.name == kind))
+    own = KINDS[kind].fields
+    # a later kind's fields missing from the file stay unset: the file saves back as it was
+    values = {k: v for k, v in values.items() if k in _SPEC_FIELDS or k in value or k in own}
     maximize = d["maximize"]
     maximize = None if maximize is None else _flag(_join(path, "maximize"), maximize)
-    spec = ProblemSpec(kind=kind, function=function, dataset=dataset, x_column=columns[0],
-                       y_column=columns[1], model=model, loss=loss, huber_delta=huber_delta,
-                       batch_size=batch, seed=seed, maximize=maximize)
-    names = f_names if kind == "function" else MODELS[model].params
+    spec = ProblemSpec(kind=kind, maximize=maximize).with_fields(**values)
+    try:
+        names = spec.param_names()
+    except (ValueError, RecursionError) as exc:  # read_fields checked what it can
+        raise _fail(path, str(exc)) from None
     return spec, names
 
 

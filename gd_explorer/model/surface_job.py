@@ -1,0 +1,231 @@
+"""The loss surface the views draw: its grid, its window, its background job, hover values.
+
+:class:`SurfaceJob` is owned by :class:`~gd_explorer.model.explorer.ExplorerModel`, which
+tells it what to compute (objective, axes, window, fixed point) and forwards its signals
+as its own (``surface_changed``, ``surface_progress``).  A surface is computed at once
+when it is cheap; when the objective says it is costly (``objective.surface_cost``, e.g.
+MAE or Huber on big data) it is computed on the ``surfaceThread``, cancellable, and a newer
+request drops an older one (a request token, as napari's async slicing does).
+
+The window helpers are pure functions of the objective's default window, so that the
+model only keeps the state.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from gd_explorer.core.problems.objectives import Objective
+from gd_explorer.core.problems.surface import SurfaceCancelled, surface_grid
+from gd_explorer.model.threads import new_thread
+
+#: residual evaluations above which a surface is computed off the UI thread
+SLOW_SURFACE = 4_000_000
+#: objectives whose one evaluation costs more than this answer hover from the surface grid
+HOVER_EXACT_MAX_POINTS = 20_000
+#: grid points per axis of the surface
+SURFACE_RESOLUTION = 200
+#: a surface window reaches at most this many spans of the default window from its centre
+MAX_WINDOW_SPANS = 1e6
+#: "Fit to paths" looks at the points within the default window widened by this many of its
+#: spans on every side (what a diverged run does beyond is not worth a surface)
+PATHS_WINDOW_SPANS = 10.0
+
+Window = tuple[tuple[float, float], tuple[float, float]]
+
+
+class _SurfaceWorker(QObject):
+    """Computes a slow surface (MAE/Huber on big data) on its own thread, cancellable."""
+
+    done = Signal(int, object)
+    progress = Signal(int, float)
+    failed = Signal(int, str)
+
+    @Slot(int, object)
+    def compute(self, token: int, args: tuple) -> None:
+        objective, axes, fixed, xs, ys, cancel = args
+        if cancel.is_set():
+            return
+
+        def report(fraction: float) -> bool:
+            self.progress.emit(token, fraction)
+            return not cancel.is_set()
+
+        try:
+            z = surface_grid(objective, axes, fixed, xs, ys, progress=report)
+        except SurfaceCancelled:
+            return
+        except Exception as exc:  # shown in the status bar; the app goes on
+            self.failed.emit(token, f"surface failed: {exc}")
+            return
+        self.done.emit(token, z)
+
+
+class SurfaceJob(QObject):
+    """The surface grid ``(xs, ys, z, names)`` (``z`` None while being computed)."""
+
+    changed = Signal()
+    progress = Signal(float)
+    failed = Signal(str)
+    message = Signal(str)
+    _compute = Signal(int, object)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.surface: tuple | None = None
+        self._token = 0
+        self._cancel = threading.Event()
+        self._worker = _SurfaceWorker()
+        self.thread = new_thread("surfaceThread")
+        self._worker.moveToThread(self.thread)
+        self._compute.connect(self._worker.compute)
+        self._worker.done.connect(self._on_done)
+        self._worker.progress.connect(self._on_progress)
+        self._worker.failed.connect(self._on_failed)
+        self.thread.start()
+
+    def compute(self, objective: Objective, axes, window: Window | None, fixed) -> None:
+        """Recompute the surface of ``objective`` over ``window`` (None: no surface, below
+        2-D) with the other parameters at ``fixed``; a slow one starts on the thread."""
+        self._token += 1
+        self._cancel.set()
+        if objective.dim < 2 or window is None:
+            self.surface = None
+            self.changed.emit()
+            return
+        (x0, x1), (y0, y1) = window
+        xs = np.linspace(x0, x1, SURFACE_RESOLUTION)
+        ys = np.linspace(y0, y1, SURFACE_RESOLUTION)
+        names = (objective.names[axes[0]], objective.names[axes[1]])
+        if objective.surface_cost(xs.size * ys.size) > SLOW_SURFACE:
+            self.surface = (xs, ys, None, names)
+            self.progress.emit(0.0)
+            self._cancel = threading.Event()
+            self._compute.emit(self._token, (objective, axes, fixed, xs, ys, self._cancel))
+            self.message.emit("computing the loss surface…")
+            return
+        z = surface_grid(objective, axes, fixed, xs, ys)
+        self.surface = (xs, ys, z, names)
+        self.changed.emit()
+
+    def cancel(self) -> None:
+        """Stop a slow surface computation."""
+        self._cancel.set()
+        self._token += 1
+        self.progress.emit(1.0)
+        self.message.emit("surface computation cancelled")
+
+    def stop(self) -> None:
+        """Drop any computation (shutdown); the thread is the owner's to join."""
+        self._cancel.set()
+
+    def grid_value(self, x: float, y: float | None) -> float | None:
+        """The nearest value of the computed grid (None while computing, or in 1-D)."""
+        if self.surface is None or self.surface[2] is None or y is None:
+            return None
+        xs, ys, z, _ = self.surface
+        j = int(np.clip(np.searchsorted(xs, x), 0, xs.size - 1))
+        i = int(np.clip(np.searchsorted(ys, y), 0, ys.size - 1))
+        return float(z[i, j])
+
+    @Slot(int, object)
+    def _on_done(self, token: int, z) -> None:
+        if token != self._token or self.surface is None:
+            return
+        xs, ys, _, names = self.surface
+        self.surface = (xs, ys, z, names)
+        self.progress.emit(1.0)
+        self.changed.emit()
+        self.message.emit("loss surface ready")
+
+    @Slot(int, float)
+    def _on_progress(self, token: int, fraction: float) -> None:
+        if token == self._token:
+            self.progress.emit(fraction)
+
+    @Slot(int, str)
+    def _on_failed(self, token: int, text: str) -> None:
+        if token == self._token:
+            self.failed.emit(text)
+
+
+# ============================================================================ hover
+def hover_value(objective: Objective, job: SurfaceJob, fixed: np.ndarray, axes,
+                x: float, y: float | None) -> float | None:
+    """f at a point of the surface (other parameters at ``fixed``).
+
+    When one evaluation is a pass over many samples (``objective.evaluation_cost``), too
+    slow for mouse moves, the nearest value of the computed surface grid is returned
+    (None while it is being computed).
+    """
+    if objective.evaluation_cost > HOVER_EXACT_MAX_POINTS:
+        return job.grid_value(x, y)
+    p = fixed
+    p[axes[0]] = x
+    if y is not None and len(axes) > 1:
+        p[axes[1]] = y
+    with np.errstate(all="ignore"):
+        return float(objective.value(p))
+
+
+# ============================================================================ windows
+def default_window(objective: Objective, axes) -> Window | None:
+    """The objective's own window of the two surface parameters (None below 2-D)."""
+    if objective.dim < 2:
+        return None
+    a, b = axes
+    win = objective.window
+    return (float(win[a][0]), float(win[a][1])), (float(win[b][0]), float(win[b][1]))
+
+
+def sane_window(window, default: Window) -> Window:
+    """``window = ((x0, x1), (y0, y1))`` checked, cut to ``MAX_WINDOW_SPANS`` spans of
+    ``default`` around its centre and widened where too narrow for an exact linspace.
+
+    Raises
+    ------
+    ValueError
+        For anything but two finite ranges with lo < hi.
+    """
+    try:
+        (x0, x1), (y0, y1) = ((float(a), float(b)) for a, b in window)
+    except (TypeError, ValueError):
+        raise ValueError(f"a surface window is ((x0, x1), (y0, y1)), got {window!r}") \
+            from None
+    out = []
+    for (lo, hi), (d0, d1) in zip(((x0, x1), (y0, y1)), default, strict=True):
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise ValueError(f"a surface window needs finite ranges with lo < hi, "
+                             f"got ({lo}, {hi})")
+        c, span = 0.5 * (d0 + d1), d1 - d0
+        lo = max(lo, c - MAX_WINDOW_SPANS * span)
+        hi = min(hi, c + MAX_WINDOW_SPANS * span)
+        least = max(1e-9 * span, 1e-12 * max(abs(lo), abs(hi)))  # linspace stays exact
+        if hi - lo < least:
+            mid = 0.5 * (lo + hi)
+            lo, hi = mid - least / 2, mid + least / 2
+        out.append((lo, hi))
+    return out[0], out[1]
+
+
+def paths_window(default: Window, points: list[np.ndarray]) -> Window:
+    """A window around ``points`` (arrays ``(m, 2)`` of the surface parameters: the start
+    and the visible paths); points beyond ``PATHS_WINDOW_SPANS`` default spans (a runaway)
+    and non-finite ones are left out."""
+    (d0, d1), (e0, e1) = default
+    pad = PATHS_WINDOW_SPANS
+    lo = np.array([d0 - pad * (d1 - d0), e0 - pad * (e1 - e0)])
+    hi = np.array([d1 + pad * (d1 - d0), e1 + pad * (e1 - e0)])
+    p = np.concatenate(points)
+    with np.errstate(invalid="ignore"):
+        p = p[np.isfinite(p).all(axis=1) & (p >= lo).all(axis=1) & (p <= hi).all(axis=1)]
+    out = []
+    for k, (w0, w1) in enumerate(((d0, d1), (e0, e1))):
+        v0, v1 = float(p[:, k].min()), float(p[:, k].max())
+        margin = max(0.08 * (v1 - v0), 0.02 * (w1 - w0))  # a single point: some room
+        out.append((v0 - margin, v1 + margin))
+    return out[0], out[1]

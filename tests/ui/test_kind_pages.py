@@ -1,0 +1,50 @@
+"""A problem kind registered from outside the package shows up in the problem panel
+(a radio button from the registry; an empty page: it has no settings of its own) and
+works in the window without any edit of the UI."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QRadioButton
+
+from gd_explorer.core.problems.kinds import register_kind, unregister_kind
+from gd_explorer.ui.panels import PROBLEM_PAGES, DatasetPage, FunctionPage, ProblemPage
+from tests.core.hessian_kind import DEFAULT_HESSIAN, HessianKind
+
+
+def test_each_built_in_kind_has_its_page(window):
+    assert PROBLEM_PAGES == {"function": FunctionPage, "dataset": DatasetPage}
+    panel = window.problem_panel
+    assert [type(p) for p in panel.pages.values()] == [FunctionPage, DatasetPage]
+    assert panel.function_picker is panel.pages["function"].function_picker
+    for name in ("function", "dataset"):
+        radio = panel.findChild(QRadioButton, f"{name}Radio")
+        assert radio is not None and radio.toolTip()
+
+
+def test_a_registered_kind_gets_a_radio_and_runs_in_the_window(qapp, qtbot):
+    from gd_explorer.ui.main_window import MainWindow
+
+    register_kind(HessianKind())
+    try:
+        w = MainWindow()
+        qtbot.addWidget(w)
+        panel = w.problem_panel
+        radio = panel.findChild(QRadioButton, "quadraticRadio")
+        assert radio is not None and radio.text() == "Quadratic" and radio.toolTip()
+        assert type(panel.pages["quadratic"]) is ProblemPage
+        qtbot.mouseClick(radio, Qt.MouseButton.LeftButton)
+        m = w.model
+        assert m.problem.kind == "quadratic"
+        assert m.problem.get("hessian") == DEFAULT_HESSIAN
+        assert m.views == {"surface", "surface3d", "steplog", "slice", "loss"}
+        assert m.equal_aspect
+        assert not w.main_tabs.isTabVisible(3)  # no Fit tab
+        xs, ys, z, names = m.surface
+        assert names == ("x", "y") and np.isfinite(z).all()
+        w.findChild(QAction, "actionStep").trigger()
+        snap = m.selected_snapshot()
+        assert snap.n == 2 and snap.loss[1] < snap.loss[0]
+        w.close()
+    finally:
+        unregister_kind("quadratic")
