@@ -1,7 +1,9 @@
 """The window's actions as one table: menus, shortcuts, tool tips, the F1 help and the
 README's shortcut table are all made from :data:`ACTIONS` (a test checks the README).
 
-Each entry names the :class:`~gd_explorer.ui.main_window.MainWindow` method it calls.
+Each entry names the :class:`~gd_explorer.ui.main_window.MainWindow` method it calls, or
+the method of one of its parts (``files.open_session``: the window's
+:class:`~gd_explorer.ui.file_actions.FileActions`).
 Plain actions call it with no argument (Qt's ``triggered`` sends ``checked``, which a
 method like ``export_csv(path=None)`` would take for a path); checkable actions call it
 with the new state.  Presets and the docks' show/hide actions are made apart (one per
@@ -28,7 +30,8 @@ class ActionSpec:
     text
         Menu text, with ``&`` before the mnemonic letter.
     handler
-        Name of the window method it calls.
+        Name of the window method it calls; dotted for a part of the window
+        (``files.export_csv``).
     shortcut
         ``QKeySequence`` text, e.g. ``"Ctrl+E"``; empty for none.
     tip
@@ -68,23 +71,23 @@ class ActionSpec:
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("actionOpenSession", "File", "&Open session…", "open_session", "Ctrl+O",
+    ActionSpec("actionOpenSession", "File", "&Open session…", "files.open_session", "Ctrl+O",
                "Open a saved session (a broken or hostile file is refused and changes "
                "nothing)", help="Open a session"),
-    ActionSpec("actionSaveSession", "File", "&Save session", "save_session", "Ctrl+S",
+    ActionSpec("actionSaveSession", "File", "&Save session", "files.save_session", "Ctrl+S",
                "Save the session to its file (asks for one the first time)"),
-    ActionSpec("actionSaveSessionAs", "File", "Save session &as…", "save_session_as",
+    ActionSpec("actionSaveSessionAs", "File", "Save session &as…", "files.save_session_as",
                "Ctrl+Shift+S", "Save the session to a new file"),
-    ActionSpec("actionOpenCsv", "File", "Open CSV &dataset…", "open_csv", "Ctrl+D",
+    ActionSpec("actionOpenCsv", "File", "Open CSV &dataset…", "files.open_csv", "Ctrl+D",
                "Fit a model to the x and y columns of a CSV file", group=1,
                help="Open a CSV dataset"),
-    ActionSpec("actionExportCsv", "File", "&Export selected run to CSV…", "export_csv",
+    ActionSpec("actionExportCsv", "File", "&Export selected run to CSV…", "files.export_csv",
                "Ctrl+E", "Write the selected run's trajectory (same format as gd-explorer "
                "run --out)", group=2, help="Export the selected run to CSV"),
-    ActionSpec("actionExportAllCsv", "File", "Export &all runs to CSV…", "export_all_csv",
+    ActionSpec("actionExportAllCsv", "File", "Export &all runs to CSV…", "files.export_all_csv",
                "Ctrl+Shift+E", "Write every run's trajectory into a folder, one file each",
                group=2, help="Export all runs"),
-    ActionSpec("actionExportPlot", "File", "Export current &plot (PNG/SVG)…", "export_plot",
+    ActionSpec("actionExportPlot", "File", "Export current &plot (PNG/SVG)…", "files.export_plot",
                "Ctrl+P", "Save the plot on screen as a PNG or SVG image", group=2,
                help="Export the current plot"),
     ActionSpec("actionQuit", "File", "&Quit", "close", "Ctrl+Q", "Quit gd-explorer (the "

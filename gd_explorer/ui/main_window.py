@@ -4,51 +4,36 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
-    QFileDialog,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSlider,
     QSplitter,
-    QTabWidget,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from gd_explorer import __version__
-from gd_explorer.core.io.export import csv_file_name
 from gd_explorer.core.session.presets import PRESETS
-from gd_explorer.core.session.specs import (
-    Session,
-    SessionError,
-    load_session,
-    save_session,
-    session_from_dict,
-    session_to_dict,
-)
+from gd_explorer.core.session.specs import Session, session_from_dict, session_to_dict
 from gd_explorer.model.explorer import ExplorerModel
 from gd_explorer.ui.actions import ACTIONS, MENUS, shortcuts_text
+from gd_explorer.ui.file_actions import FileActions
+from gd_explorer.ui.lesson_note import LessonNote
 from gd_explorer.ui.panels import ProblemPanel, RunsPanel
 from gd_explorer.ui.support import (
     install_edit_keys_filter,
     plain_label,
-    plain_tip,
     show_message,
     weak_slot,
 )
@@ -61,7 +46,8 @@ from gd_explorer.ui.views import (
     Surface3DView,
     SurfaceView,
 )
-from gd_explorer.ui.views._common import MIN_SIZE
+from gd_explorer.ui.views.frame import Frame, frame_of
+from gd_explorer.ui.views.registry import ViewHost, views_for
 
 ACTION_SPECS = {a.name: a for a in ACTIONS}
 
@@ -73,130 +59,12 @@ DEFAULT_WINDOW = (1440, 900)
 #: fits a 1366×768 laptop screen with a task bar and a title bar
 MIN_WINDOW = (960, 600)
 REFRESH_SLOW_MS = 200  # slice and arrows: derived data refreshed at most 5 times a second
-LOSS_REFRESH_S = 0.1  # while running, the loss view follows at 10 Hz ...
-#: ... drawn this long after the frame that triggers it, so input is served in between
-LOSS_DELAY_MS = 8
-
-
-def _write_svg(widget: QWidget, path: str) -> None:
-    """Render ``widget`` into an SVG file: lines and text as vectors, images embedded.
-
-    (pyqtgraph's SVGExporter cannot parse the paths this Qt writes and raises.)
-    """
-    from PySide6.QtCore import QPoint
-    from PySide6.QtGui import QPainter
-    from PySide6.QtSvg import QSvgGenerator
-
-    tmp = f"{path}.part"
-    generator = QSvgGenerator()
-    generator.setFileName(tmp)
-    generator.setSize(widget.size())
-    generator.setViewBox(widget.rect())
-    generator.setTitle("gd-explorer plot")
-    painter = QPainter()
-    try:
-        if not painter.begin(generator):
-            raise OSError(f"could not write {path}")
-        try:
-            widget.render(painter, QPoint(0, 0))
-        finally:
-            painter.end()
-        os.replace(tmp, path)  # no half-written file under the chosen name
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-CSV_FILTER = "CSV files (*.csv *.txt *.tsv);;All files (*)"
+#: text widgets are read at human speed: refreshed at most 8 times a second while running
+REFRESH_TEXT_MS = 125
 
 
 def _speed_text(v: float) -> str:
     return "max" if v == 0 else f"{v:g}/s"
-
-
-class _LazyPage(QWidget):
-    """Holds a view that is built the first time the page is shown or ``view`` is read.
-
-    For views in tabs that start hidden: the window shows sooner, and a view that is
-    never needed is never built.
-    """
-
-    def __init__(self, factory, name: str):
-        super().__init__()
-        self.setObjectName(name)
-        self.setMinimumSize(*MIN_SIZE)  # as the view will have: the layout does not move
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self._factory = factory
-        self._view = None
-
-    @property
-    def view(self) -> QWidget:
-        if self._view is None:
-            self._view = self._factory()
-            self.layout().addWidget(self._view)
-            self._view.setVisible(True)  # with the page (at once if it is visible)
-        return self._view
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
-        _ = self.view  # before the first paint: never shown empty
-        super().showEvent(event)
-
-
-class _LessonNote(QFrame):
-    """The lesson of a preset (or a session's title and description), kept in view above
-    the plots until it is closed or another problem is chosen: two lines, *More* for the
-    whole text (also its tool tip)."""
-
-    LINES = 2
-
-    def __init__(self):
-        super().__init__()
-        self.setObjectName("lessonNote")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#lessonNote { background: #fff8e1; border: 1px solid #e0c068; }"
-                           "#lessonNote QLabel, #lessonNote QToolButton { color: #3e2f00; }")
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 3, 4, 3)
-        self.text = plain_label()
-        self.text.setObjectName("lessonText")
-        self.text.setWordWrap(True)
-        self.text.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        lay.addWidget(self.text, 1)
-        self.more_button = QToolButton()
-        self.more_button.setObjectName("lessonMoreButton")
-        self.more_button.setCheckable(True)
-        self.more_button.setAutoRaise(True)
-        self.more_button.setToolTip("Show the whole lesson, or only its first lines")
-        self.more_button.toggled.connect(self._on_more)
-        lay.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.close_button = QToolButton()
-        self.close_button.setObjectName("lessonCloseButton")
-        self.close_button.setText("×")
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Hide this note")
-        self.close_button.clicked.connect(self.hide)
-        lay.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
-        self._on_more(False)
-        self.hide()
-
-    def _on_more(self, expanded: bool) -> None:
-        self.more_button.setText("Less" if expanded else "More")
-        if expanded:
-            self.text.setMinimumHeight(0)
-            self.text.setMaximumHeight(16_777_215)  # QWIDGETSIZE_MAX
-        else:
-            self.text.setFixedHeight(self.text.fontMetrics().lineSpacing() * self.LINES)
-
-    def set_lesson(self, title: str, description: str) -> None:
-        """Show ``title — description`` (plain text); nothing to say hides the note."""
-        text = " — ".join(t for t in (title.strip(), description.strip()) if t)
-        self.text.setText(text)
-        self.text.setToolTip(plain_tip(text) if text else "")
-        self.more_button.setChecked(False)
-        self.setVisible(bool(text))
 
 
 class MainWindow(QMainWindow):
@@ -213,10 +81,8 @@ class MainWindow(QMainWindow):
         # the model is the window's child: it goes when the window goes
         self.model = ExplorerModel(session, parent=self)
         install_edit_keys_filter()
-        self._session_path: str | None = None
+        self.files = FileActions(self)  # File menu: sessions, datasets, exports
         self._closing = False
-        self._loss_drawn_at = 0.0
-        self._fit_xs = np.zeros(0)
         self._problem_shown = False
 
         self._restore_problems: list[str] = []
@@ -249,68 +115,70 @@ class MainWindow(QMainWindow):
         self.resize(w, h)
 
     # ================================================================== construction
-    # the 1-D curve and the slice start hidden: built when first shown or used
+    # The views, by key (gd_explorer.ui.views.registry); the 1-D curve and the slice start
+    # hidden and are built when first shown or used.
+    @property
+    def surface_view(self) -> SurfaceView:
+        return self.views.view("surface")
+
     @property
     def curve_view(self) -> CurveView:
-        return self._curve_page.view
+        return self.views.view("curve")
+
+    @property
+    def surface3d(self) -> Surface3DView:
+        return self.views.view("surface3d")
+
+    @property
+    def fit_view(self) -> FitView:
+        return self.views.view("fit")
+
+    @property
+    def loss_view(self) -> LossView:
+        return self.views.view("loss")
+
+    @property
+    def step_log(self) -> StepLogView:
+        return self.views.view("steplog")
 
     @property
     def slice_view(self) -> SliceView:
-        return self._slice_holder.view
+        return self.views.view("slice").view
 
-    def _make_curve_view(self) -> CurveView:
-        view = CurveView()
-        view.start_clicked.connect(self._on_curve_clicked)
-        return view
+    @property
+    def slice_param(self):
+        """The slice's parameter picker."""
+        return self.views.view("slice").param
+
+    @property
+    def main_tabs(self):
+        return self.views.main_tabs
+
+    @property
+    def side_tabs(self):
+        return self.views.side_tabs
+
+    def _on_view_built(self, key: str, view: QWidget) -> None:
+        """Connect a view's signals once it exists."""
+        if key == "surface":
+            view.start_clicked.connect(self._on_surface_clicked)
+            view.hovered.connect(self._on_hover)
+        elif key == "curve":
+            view.start_clicked.connect(self._on_curve_clicked)
+        elif key == "slice":
+            view.param.currentIndexChanged.connect(self._refresh_slow)
 
     def _build_views(self) -> None:
-        self.surface_view = SurfaceView()
-        self._curve_page = _LazyPage(weak_slot(self._make_curve_view), "curvePage")
-        self.surface3d = Surface3DView()
-        self.loss_view = LossView()
-        self.fit_view = FitView()
-        self._slice_holder = _LazyPage(SliceView, "sliceViewHolder")
-        self.step_log = StepLogView()
-
-        self.main_tabs = QTabWidget()
-        self.main_tabs.setObjectName("mainTabs")
-        self.main_tabs.addTab(self.surface_view, "Surface")
-        self.main_tabs.addTab(self._curve_page, "Curve")
-        self.main_tabs.addTab(self.surface3d, "3-D")
-        self.main_tabs.addTab(self.fit_view, "Fit")
-        self.main_tabs.setTabToolTip(0, "Loss surface with every run's path (2 parameters)")
-        self.main_tabs.setTabToolTip(1, "The function with the iterates and the tangent")
-        self.main_tabs.setTabToolTip(2, "3-D surface (needs OpenGL)")
-        self.main_tabs.setTabToolTip(3, "The data and every run's fitted curve")
-
-        self.side_tabs = QTabWidget()
-        self.side_tabs.setObjectName("sideTabs")
-        self.side_tabs.addTab(self.step_log, "Step log")
-        slice_page = QWidget()
-        sl = QVBoxLayout(slice_page)
-        sl.setContentsMargins(0, 0, 0, 0)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Loss along"))
-        self.slice_param = QComboBox()
-        self.slice_param.setObjectName("sliceParam")
-        self.slice_param.setToolTip("The parameter to vary; the others stay at the selected "
-                                    "run's current values")
-        row.addWidget(self.slice_param)
-        row.addStretch(1)
-        sl.addLayout(row)
-        sl.addWidget(self._slice_holder)
-        self.side_tabs.addTab(slice_page, "Slice")
-        self._slice_page = slice_page
-        self.side_tabs.setTabToolTip(0, "The selected run's step written out with numbers")
-        self.side_tabs.setTabToolTip(1, "Loss along one parameter through the current point")
-
+        self.views = ViewHost(on_built=weak_slot(self._on_view_built, pass_signal_args=True),
+                              parent=self)
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.loss_view)
-        right.addWidget(self.side_tabs)
+        for widget in self.views.pane:
+            right.addWidget(widget)
+        right.addWidget(self.views.side_tabs)
         right.setSizes([380, 420])
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setObjectName("centralSplitter")
-        split.addWidget(self.main_tabs)
+        split.addWidget(self.views.main_tabs)
         split.addWidget(right)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
@@ -319,7 +187,7 @@ class MainWindow(QMainWindow):
         cl = QVBoxLayout(central)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.setSpacing(2)
-        self.lesson_note = _LessonNote()
+        self.lesson_note = LessonNote()
         cl.addWidget(self.lesson_note)
         cl.addWidget(split, 1)
         self.setCentralWidget(central)
@@ -343,7 +211,7 @@ class MainWindow(QMainWindow):
                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
             setattr(self, name, dock)
-        self.problem_panel.open_csv_requested.connect(self.open_csv)
+        self.problem_panel.open_csv_requested.connect(self.files.open_csv)
 
     def _build_controls(self) -> None:
         bar = QToolBar("Control")
@@ -427,7 +295,7 @@ class MainWindow(QMainWindow):
         self._syncing_toggles = True
         for spec in ACTIONS:
             if spec.checkable:
-                getattr(self, spec.handler)(spec.default)
+                self._handler(spec)(spec.default)
         self._syncing_toggles = False
         self.action_run = self.actions_by_name["actionRun"]
         self.action_log_colour = self.actions_by_name["actionLogColour"]
@@ -460,13 +328,19 @@ class MainWindow(QMainWindow):
                 sub.addAction(act)
             sub.setToolTipsVisible(True)
 
+    def _handler(self, spec):
+        """The method an action calls: ``spec.handler`` names it, on the window or on one
+        of its parts (``files.open_session``)."""
+        target = self
+        for name in spec.handler.split("."):
+            target = getattr(target, name)
+        return target
+
     def _on_action_triggered(self) -> None:
-        spec = ACTION_SPECS[self.sender().objectName()]
-        getattr(self, spec.handler)()
+        self._handler(ACTION_SPECS[self.sender().objectName()])()
 
     def _on_action_toggled(self, checked: bool) -> None:
-        spec = ACTION_SPECS[self.sender().objectName()]
-        getattr(self, spec.handler)(bool(checked))
+        self._handler(ACTION_SPECS[self.sender().objectName()])(bool(checked))
 
     def _on_preset_triggered(self) -> None:
         self.load_preset(str(self.sender().data()))
@@ -522,8 +396,6 @@ class MainWindow(QMainWindow):
         m.export_progress.connect(self._on_export_progress)
         m.export_finished.connect(self._on_export_finished)
         m.message.connect(self._on_message)
-        self.surface_view.start_clicked.connect(self._on_surface_clicked)
-        self.surface_view.hovered.connect(self._on_hover)
         self._slow_timer = QTimer(self)
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(REFRESH_SLOW_MS)
@@ -531,9 +403,8 @@ class MainWindow(QMainWindow):
         self.side_tabs.currentChanged.connect(self._refresh_slow)
         self._text_timer = QTimer(self)
         self._text_timer.setSingleShot(True)
-        self._text_timer.setInterval(125)
+        self._text_timer.setInterval(REFRESH_TEXT_MS)
         self._text_timer.timeout.connect(self._refresh_text)
-        self.slice_param.currentIndexChanged.connect(self._refresh_slow)
         m.problem_changed.connect(self._refresh_lesson)
 
     # ================================================================== model -> views
@@ -542,27 +413,21 @@ class MainWindow(QMainWindow):
         m = self.model
         one_d = m.dim == 1
         dataset = "fit" in m.views
-        self.main_tabs.setTabVisible(0, not one_d)
-        self.main_tabs.setTabVisible(1, one_d)
-        self.main_tabs.setTabVisible(2, not one_d)
-        self.main_tabs.setTabVisible(3, dataset)
+        views = self.views
+        # (read before: hiding the current tab moves Qt to a neighbour, e.g. Fit to 3-D)
+        was = views.current()
+        views.set_active(views_for(m))
         if one_d:
             xs, fs = m.curve()
             self.curve_view.set_curve(xs, fs, m.names[0])
-            self.main_tabs.setCurrentWidget(self._curve_page)
-        elif self.main_tabs.currentWidget() in (self._curve_page, self.fit_view) or \
+            views.show_tab("curve")
+        elif was in ("curve", "fit") or \
                 not self.main_tabs.isTabVisible(self.main_tabs.currentIndex()):
-            self.main_tabs.setCurrentWidget(self.surface_view)
-        self.slice_param.blockSignals(True)
-        self.slice_param.clear()
-        self.slice_param.addItems(list(m.names))
-        self.slice_param.blockSignals(False)
+            views.show_tab("surface")
+        views.view("slice").set_names(m.names)
         if dataset:
             x, y, labels = m.objective.fit_data()
             self.fit_view.set_data(x, y, labels)
-            lo, hi = float(np.min(x)), float(np.max(x))
-            pad = 0.05 * (hi - lo or 1.0)
-            self._fit_xs = np.linspace(lo - pad, hi + pad, 200)  # fitted curves drawn here
         self._set_optima()
         self._on_start_changed()
         # a function's x and y share a unit: one scale for both (circles look round);
@@ -615,79 +480,29 @@ class MainWindow(QMainWindow):
         self._on_progressed()
 
     def _on_progressed(self) -> None:
+        """A display tick (or a change of runs, problem or state): one frame for every
+        view the problem shows; the text and the derived data follow at their rates."""
         m = self.model
-        snaps = m.snapshots()
-        cursor = m.cursor
-        if m.dim == 1:
-            self.curve_view.set_runs(snaps, cursor)
-        else:
-            self.surface_view.set_runs(snaps, cursor, m.surface_axes)
-            self.surface3d.set_runs(snaps, cursor, m.surface_axes, None)
-        now = time.monotonic()
-        if not m.running:
-            self._loss_drawn_at = now
-            self.loss_view.set_runs(snaps, cursor)
-        elif now - self._loss_drawn_at >= LOSS_REFRESH_S:
-            # while running, the loss axes rescale every frame (text layout, ~10 ms):
-            # the surface stays live, the loss curve follows at 10 Hz, in an event of its
-            # own so that its update and repaint do not add to this frame's
-            self._loss_drawn_at = now
-            QTimer.singleShot(LOSS_DELAY_MS, self._draw_loss)
-        sel = next((s for s in snaps if s.run_id == m.selected_run_id), None)
-        if "fit" in m.views:
-            xs, predict = self._fit_xs, m.objective.predict
-            curves = []
-            for s in snaps:
-                k = s.index(cursor)
-                if k >= 0:
-                    curves.append((s.run_id, s.color, s.visible, xs, predict(s.params[k], xs)))
-            self.fit_view.set_fits(curves)
-            self.fit_view.set_batch(sel.batch if sel is not None and cursor is None else None)
-        self._update_step_arrows(sel, cursor)
+        frame = frame_of(m)
+        self.views.show_frame(frame)
         if m.running:
             # text widgets are read at human speed: refresh them at <= 8 Hz while running
             if not self._text_timer.isActive():
                 self._text_timer.start()
         else:
-            self._refresh_text()
+            self._refresh_text(frame)
         if not self._slow_timer.isActive():
             self._slow_timer.start()
 
-    def _draw_loss(self) -> None:
-        if not self._closing:
-            self.loss_view.set_runs(self.model.snapshots(), self.model.cursor)
-
-    def _refresh_text(self) -> None:
-        """The step log, run list, timeline and status bar."""
-        m = self.model
-        sel = m.selected_snapshot()
-        self.step_log.set_entry(sel, m.cursor, m.names, m.maximize,
-                                m.status_text(sel) if sel is not None else None)
+    def _refresh_text(self, frame: Frame | None = None) -> None:
+        """The step log, run list, timeline and status bar (of ``frame``, default: the
+        model as it is now)."""
+        if not isinstance(frame, Frame):  # (a timer's call)
+            frame = frame_of(self.model)
+        self.views.show_text(frame)
         self.runs_panel.refresh_statuses()
         self._update_timeline()
-        self._update_status(sel, m.cursor)
-
-    def _update_step_arrows(self, sel, cursor) -> None:
-        m = self.model
-        if m.dim < 2 or sel is None or sel.n == 0 or not sel.visible:  # hidden: no arrows
-            self.surface_view.set_step_arrows(None, None, None, None, "#ffffff")
-            return
-        a = m.surface_axes
-        k = sel.index(cursor)
-        p = sel.params[k]
-        g = sel.grad[k]
-        upd = None
-        if k + 1 < sel.n:
-            d = sel.params[k + 1] - p
-            upd = (float(d[a[0]]), float(d[a[1]]))
-        mom = None
-        for key in ("momentum_buffer", "exp_avg"):
-            buf = sel.state.get(key)
-            if buf is not None and cursor is None and np.any(buf):
-                mom = (float(buf[a[0]]), float(buf[a[1]]))
-                break
-        self.surface_view.set_step_arrows((float(p[a[0]]), float(p[a[1]])),
-                                          (float(g[a[0]]), float(g[a[1]])), upd, mom, sel.color)
+        self._update_status(frame.selected, frame.cursor)
 
     def _refresh_slow(self, *_ignored) -> None:
         """Derived data that costs more than a redraw: the slice and the arrow field."""
@@ -695,12 +510,8 @@ class MainWindow(QMainWindow):
         if self._closing:
             return
         big = m.objective.evaluation_cost > 10_000
-        if self.side_tabs.currentWidget() is self._slice_page and not (big and m.running):
-            idx = min(max(self.slice_param.currentIndex(), 0), m.dim - 1)
-            sel = m.selected_snapshot()
-            xs, values, current = m.slice_along(idx)
-            self.slice_view.set_slice(m.names[idx], xs, values, current,
-                                      sel.color if sel else "#ffffff")
+        if not (big and m.running):
+            self.views.show_slow(frame_of(m))
         if self.action_arrows.isChecked() and m.dim >= 2 and not m.running:
             self._on_arrows(True)
 
@@ -845,56 +656,44 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self._on_failed(f"preset {preset.title}: {exc}")
             return
-        self._session_path = None
+        self.files.session_path = None
         self.statusBar().showMessage(f"preset {preset.title}", 5000)
         self.problem_panel.refresh()
 
     # ------------------------------------------------------------------ files
-    def _ask_path(self, title: str, filt: str, save: bool, default: str = "") -> str | None:
-        if save:
-            path, _ = QFileDialog.getSaveFileName(self, title, default, filt)
-        else:
-            path, _ = QFileDialog.getOpenFileName(self, title, default, filt)
-        return path or None
+    # (the work is in self.files, gd_explorer.ui.file_actions; these are the window's API)
+    def open_session(self, path: str | None = None) -> bool:
+        """Open a session file; a broken or hostile file is refused and changes nothing."""
+        return self.files.open_session(path)
+
+    def save_session(self, path: str | None = None) -> bool:
+        """Save the session (to its current file, or ask)."""
+        return self.files.save_session(path)
+
+    def save_session_as(self) -> bool:
+        """Save the session to a new file (asks for it)."""
+        return self.files.save_session_as()
+
+    def open_csv(self) -> bool:
+        """Choose a CSV dataset, preview it, pick its columns and fit it."""
+        return self.files.open_csv()
+
+    def load_csv(self, path: str, x_column: int | str | None = None,
+                 y_column: int | str | None = None) -> bool:
+        """Fit the CSV dataset at ``path`` (see :meth:`FileActions.load_csv`)."""
+        return self.files.load_csv(path, x_column, y_column)
 
     def export_csv(self, path: str | None = None) -> bool:
-        """Export the selected run's trajectory (asks for a path when none is given).
-
-        The file is written off the UI thread with progress and Cancel in the status bar;
-        True when the export started.
-        """
-        run_id = self.model.selected_run_id
-        if run_id is None:
-            return False
-        if path is None:
-            label = self.model.run(run_id).spec.display_label()
-            path = self._ask_path("Export trajectory", "CSV files (*.csv)", True,
-                                  csv_file_name(self.model.runs.index(
-                                      self.model.run(run_id)) + 1, label))
-            if path is None:
-                return False
-        return self._start_export([(run_id, path)])
+        """Export the selected run's trajectory (asks for a path when none is given)."""
+        return self.files.export_csv(path)
 
     def export_all_csv(self, folder: str | None = None) -> bool:
         """Export every run into a folder (asks for one when none is given)."""
-        if folder is None:
-            folder = QFileDialog.getExistingDirectory(self, "Export all runs into folder")
-            if not folder:
-                return False
-        try:
-            files = self.model.export_files(folder=folder)
-        except ValueError as exc:
-            self._on_failed(f"cannot export: {exc}")
-            return False
-        return self._start_export(files)
+        return self.files.export_all_csv(folder)
 
-    def _start_export(self, files) -> bool:
-        try:
-            self.model.export_runs(files)
-        except ValueError as exc:
-            self._on_failed(str(exc))
-            return False
-        return True
+    def export_plot(self, path: str | None = None) -> bool:
+        """Save the visible main plot as PNG or SVG."""
+        return self.files.export_plot(path)
 
     def _on_exporting_changed(self, busy: bool) -> None:
         self.export_progress.setVisible(busy)
@@ -907,99 +706,6 @@ class MainWindow(QMainWindow):
         where = result.paths[0] if len(result.paths) == 1 else \
             f"{len(result.paths)} files in {os.path.dirname(result.paths[0])}"
         self.statusBar().showMessage(f"wrote {result.rows:,} rows to {where}", 8000)
-
-    def export_plot(self, path: str | None = None) -> bool:
-        """Save the visible main plot as PNG or SVG."""
-        if path is None:
-            path = self._ask_path("Export plot", "PNG image (*.png);;SVG image (*.svg)", True,
-                                  "plot.png")
-            if path is None:
-                return False
-        widget = self.main_tabs.currentWidget()
-        if isinstance(widget, _LazyPage):
-            widget = widget.view
-        try:
-            if path.lower().endswith(".svg"):
-                if widget is self.surface3d:
-                    raise ValueError("the 3-D view is an OpenGL picture: export it as PNG")
-                _write_svg(widget, path)
-            else:
-                if not widget.grab().save(path):
-                    raise OSError(f"could not write {path}")
-        except (OSError, ValueError) as exc:
-            self._on_failed(f"cannot export the plot: {exc}")
-            return False
-        self.statusBar().showMessage(f"saved {path}", 8000)
-        return True
-
-    def save_session(self, path: str | None = None) -> bool:
-        """Save the session (to its current file, or ask)."""
-        path = path or self._session_path
-        if path is None:
-            return self.save_session_as()
-        try:
-            save_session(path, self.model.session())
-        except (OSError, ValueError) as exc:
-            self._on_failed(f"cannot save the session: {exc}")
-            return False
-        self._session_path = path
-        self.statusBar().showMessage(f"saved session {path}", 8000)
-        return True
-
-    def save_session_as(self) -> bool:
-        path = self._ask_path("Save session", "gd-explorer sessions (*.json)", True,
-                              "session.json")
-        return self.save_session(path) if path else False
-
-    def open_session(self, path: str | None = None) -> bool:
-        """Open a session file; a broken or hostile file is refused and changes nothing."""
-        if path is None:
-            path = self._ask_path("Open session", "gd-explorer sessions (*.json);;All files (*)",
-                                  False)
-            if path is None:
-                return False
-        try:
-            session = load_session(path)
-            self.model.apply_session(session)
-        except (SessionError, ValueError, OSError) as exc:
-            self._on_failed(f"cannot open {os.path.basename(path)}: {exc}")
-            return False
-        self._session_path = path
-        self.problem_panel.refresh()
-        self.statusBar().showMessage(f"opened {path}", 8000)
-        return True
-
-    def open_csv(self) -> bool:
-        """Choose a CSV file, preview it and choose its columns (read once, off the UI
-        thread), then fit it."""
-        from gd_explorer.ui.csv_dialog import CsvDialog  # only when asked for
-
-        path = self._ask_path("Open CSV dataset", CSV_FILTER, False)
-        if path is None:
-            return False
-        dialog = CsvDialog(self, path)
-        try:
-            if dialog.exec() != CsvDialog.DialogCode.Accepted:
-                return False
-            return self.load_csv(dialog.path, dialog.x_column, dialog.y_column)
-        finally:
-            dialog.deleteLater()
-
-    def load_csv(self, path: str, x_column: int | str | None = None,
-                 y_column: int | str | None = None) -> bool:
-        """Fit the CSV dataset at ``path`` (columns by index or name; default the first
-        two); a file that cannot be used is refused with a message and changes nothing."""
-        from dataclasses import replace
-
-        spec = replace(self.model.problem, kind="dataset", dataset=path, x_column=x_column,
-                       y_column=y_column, maximize=None)
-        try:
-            self.model.set_problem(spec)
-        except ValueError as exc:
-            self._on_failed(str(exc))
-            return False
-        self.problem_panel.refresh()
-        return True
 
     # ------------------------------------------------------------------ help
     def show_shortcuts(self) -> None:
@@ -1082,6 +788,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self._closing = True
+        self.views.closing = True
         self._slow_timer.stop()
         self._save_settings()
         self.model.shutdown()

@@ -1,14 +1,16 @@
 """Helpers shared by the views: decimation, finite ranges, arrows, plot scaffolding.
 
-Nothing here holds state about runs; these are small, fast array functions and the one
-place that builds a plot widget the way every view wants it (own range handling, no
-autorange button, a corner label, a hover-aware click route).
+Small, fast array functions; the one place that builds a plot widget the way every view
+wants it (own range handling, no autorange button, a corner label, a hover-aware click
+route); and :class:`RunItems`, the one pool of per-run items every view keeps.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 import pyqtgraph as pg
@@ -991,3 +993,112 @@ def set_curve_data(item, x, y, **kw) -> None:
         item.setData(np.empty(0), np.empty(0), **kw)
     else:
         item.setData(x, y, **kw)
+
+
+_Items = TypeVar("_Items")
+
+
+class RunItems(Mapping, Generic[_Items]):
+    """A view's items for each run, keyed by ``run_id``: made once when a run appears,
+    brought up to date while it stays, taken away when it is gone.
+
+    Every view draws runs this way (pyqtgraph items are created once, then ``setData``);
+    this is the one copy of that bookkeeping. Read it as a mapping ``run_id -> items``.
+
+    Parameters
+    ----------
+    create
+        ``create(snap) -> items`` for a run seen for the first time (adds them to the plot).
+    remove
+        ``remove(items)`` for a run that is no longer among the snapshots (takes its items
+        off the plot, out of the legend).
+    update
+        ``update(items, snap)`` for a run seen before, e.g. a new colour; default: call
+        ``items.set_color(snap.color)`` when the items have that method.
+    """
+
+    def __init__(self, create: Callable[[object], _Items], remove: Callable[[_Items], None],
+                 update: Callable[[_Items, object], None] | None = None):
+        self._create = create
+        self._remove = remove
+        self._update = update if update is not None else _recolor
+        self._items: dict[object, _Items] = {}
+
+    def sync(self, snaps: Sequence) -> list[tuple[object, _Items]]:
+        """Match the items to ``snaps``: ``(snap, items)`` per snapshot, in their order.
+
+        Items of a new ``run_id`` are made, those of a known one updated; items of runs
+        absent from ``snaps`` are removed before returning.
+        """
+        pairs = []
+        for snap in snaps:
+            items = self._items.get(snap.run_id)
+            if items is None:
+                items = self._items[snap.run_id] = self._create(snap)
+            else:
+                self._update(items, snap)
+            pairs.append((snap, items))
+        seen = {snap.run_id for snap in snaps}
+        for rid in [r for r in self._items if r not in seen]:
+            self._remove(self._items.pop(rid))
+        return pairs
+
+    def clear(self) -> None:
+        """Remove every run's items."""
+        self.sync(())
+
+    def __getitem__(self, run_id) -> _Items:
+        return self._items[run_id]
+
+    def __iter__(self) -> Iterator:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _recolor(items, snap) -> None:
+    set_color = getattr(items, "set_color", None)
+    if set_color is not None:
+        set_color(snap.color)
+
+
+class LazyPage(QtWidgets.QWidget):
+    """Holds a view that is built the first time the page is shown or ``view`` is read.
+
+    For views in tabs that start hidden: the window shows sooner, and a view that is
+    never needed is never built.
+
+    Parameters
+    ----------
+    factory
+        Makes the view (called once).
+    name
+        The page's object name.
+    """
+
+    def __init__(self, factory: Callable[[], QtWidgets.QWidget], name: str):
+        super().__init__()
+        self.setObjectName(name)
+        self.setMinimumSize(*MIN_SIZE)  # as the view will have: the layout does not move
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self._factory = factory
+        self._view = None
+
+    @property
+    def built(self) -> bool:
+        """Whether the view exists yet."""
+        return self._view is not None
+
+    @property
+    def view(self) -> QtWidgets.QWidget:
+        if self._view is None:
+            self._view = self._factory()
+            self.layout().addWidget(self._view)
+            self._view.setVisible(True)  # with the page (at once if it is visible)
+        return self._view
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        _ = self.view  # before the first paint: never shown empty
+        super().showEvent(event)

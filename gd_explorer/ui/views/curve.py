@@ -14,6 +14,7 @@ from gd_explorer.ui.views._common import (
     ClipBox,
     PlotView,
     RunawayMarker,
+    RunItems,
     approx,
     clip_xy,
     finite_bounds,
@@ -28,6 +29,7 @@ from gd_explorer.ui.views._common import (
     unstack,
     view_rect,
 )
+from gd_explorer.ui.views.frame import Frame
 
 #: half-width of the tangent segment as a fraction of the curve's x-range
 TANGENT_HALF_SPAN = 0.12
@@ -108,7 +110,7 @@ class CurveView(PlotView):
         pi.addItem(self.start_marker)
         pi.addItem(self.optima_marker)
         self.add_legend()
-        self._runs: dict[int, _CurveRunItems] = {}
+        self._runs: RunItems[_CurveRunItems] = RunItems(self._add_run, self._remove_run)
         self._xs = _EMPTY
         self._fs = _EMPTY
         self._rect = None
@@ -176,22 +178,11 @@ class CurveView(PlotView):
         """
         if self._defer_while_hidden("set_runs", snaps, cursor):
             return
-        seen = set()
         span = (self._rect[1] - self._rect[0]) if self._rect else 2.0
         half = TANGENT_HALF_SPAN * span
         self._clip.update(self.view_box.viewRange())
         box = self._clip.box
-        for snap in snaps:
-            rid = snap.run_id
-            seen.add(rid)
-            items = self._runs.get(rid)
-            if items is None:
-                items = _CurveRunItems(snap.color, self.plot_item)
-                for it in items.items():
-                    self.plot_item.addItem(it)
-                self._runs[rid] = items
-            else:
-                items.set_color(snap.color)
+        for snap, items in self._runs.sync(snaps):
             k = snap.index(cursor)
             d = snap.params.shape[1] if snap.params.ndim == 2 else 0
             show = snap.visible and k >= 0 and d >= 1
@@ -232,14 +223,24 @@ class CurveView(PlotView):
             else:
                 items.tangent.setData(_EMPTY, _EMPTY)
                 items.slope_label.setText("")
-        for rid in [r for r in self._runs if r not in seen]:
-            items = self._runs.pop(rid)
-            self._legend_entry(items, None, items.path)
-            for it in (*items.items(), *items.runaway.items()):
-                self.plot_item.removeItem(it)
         self._stack_labels()
         self._place_runaways()
         self._update_legend()
+
+    def show_frame(self, frame: Frame) -> None:
+        """Draw the runs of a display tick (see :meth:`set_runs`)."""
+        self.set_runs(frame.snapshots, frame.cursor)
+
+    def _add_run(self, snap: RunSnapshot) -> _CurveRunItems:
+        items = _CurveRunItems(snap.color, self.plot_item)
+        for it in items.items():
+            self.plot_item.addItem(it)
+        return items
+
+    def _remove_run(self, items: _CurveRunItems) -> None:
+        self._legend_entry(items, None, items.path)
+        for it in (*items.items(), *items.runaway.items()):
+            self.plot_item.removeItem(it)
 
     def _update_legend(self) -> None:
         """The legend to the corner that covers least of the curve, start and iterates."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
@@ -12,6 +13,7 @@ from gd_explorer.ui.views._common import (
     ClipBox,
     PlotView,
     RunawayMarker,
+    RunItems,
     approx,
     clip_xy,
     finite_bounds,
@@ -22,11 +24,24 @@ from gd_explorer.ui.views._common import (
     unstack,
     view_rect,
 )
+from gd_explorer.ui.views.frame import Frame
 
 #: at most this many data points are drawn (evenly strided beyond)
 MAX_SCATTER_POINTS = 50_000
+#: fitted curves are drawn at this many x values across the data (and a margin)
+FIT_POINTS = 200
 
 _EMPTY = np.empty(0)
+
+
+class _FitCurve(NamedTuple):
+    """One entry of :meth:`FitView.set_fits`."""
+
+    run_id: object
+    color: str
+    visible: bool
+    xs: np.ndarray
+    ys: np.ndarray
 
 
 class _Fit:
@@ -77,7 +92,8 @@ class FitView(PlotView):
         self._y = _EMPTY
         self._sane = np.empty(0, dtype=bool)
         self._rect = None
-        self._fits: dict[object, _Fit] = {}
+        self._fits: RunItems[_Fit] = RunItems(self._add_fit, self._remove_fit)
+        self.fit_xs = _EMPTY  # where fitted curves are evaluated (set_data)
         self._y_name = "y"
         self._clip = ClipBox()
         self.view_box.sigRangeChanged.connect(self._on_range_changed)
@@ -97,6 +113,12 @@ class FitView(PlotView):
         if x.shape != y.shape:
             raise ValueError(f"x and y differ in length: {x.shape} vs {y.shape}")
         self._x, self._y = x, y
+        if len(x):
+            lo, hi = float(np.min(x)), float(np.max(x))
+            pad = 0.05 * (hi - lo or 1.0)
+            self.fit_xs = np.linspace(lo - pad, hi + pad, FIT_POINTS)
+        else:
+            self.fit_xs = _EMPTY
         self._y_name = str(names[1])
         self.plot_item.setLabel("bottom", plain(names[0]))
         self.plot_item.setLabel("left", plain(names[1]))
@@ -137,25 +159,37 @@ class FitView(PlotView):
         """
         if self._defer_while_hidden("set_fits", curves):
             return
-        seen = set()
         self._clip.update(self.view_box.viewRange())
-        for run_id, color, visible, xs, ys in curves:
-            seen.add(run_id)
-            fit = self._fits.get(run_id)
-            if fit is None:
-                fit = self._fits[run_id] = _Fit(self.plot_item, color)
-            else:
-                fit.set_color(color)
+        for (_, _, visible, xs, ys), fit in self._fits.sync([_FitCurve(*c) for c in curves]):
             fit.item.setVisible(bool(visible))
             if visible:
                 fit.raw = (np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64))
                 self._draw_fit(fit)
             else:
                 fit.raw = (_EMPTY, _EMPTY)
-        for rid in [r for r in self._fits if r not in seen]:
-            for item in self._fits.pop(rid).items():
-                self.plot_item.removeItem(item)
         self._place_runaways()
+
+    def show_frame(self, frame: Frame) -> None:
+        """Each run's model curve at the cursor, and the current mini-batch (latest row
+        only: a scrubbed step's batch is not recorded)."""
+        if frame.predict is None:
+            return
+        xs, predict, cursor = self.fit_xs, frame.predict, frame.cursor
+        curves = []
+        for s in frame.snapshots:
+            k = s.index(cursor)
+            if k >= 0:
+                curves.append((s.run_id, s.color, s.visible, xs, predict(s.params[k], xs)))
+        self.set_fits(curves)
+        sel = frame.selected
+        self.set_batch(sel.batch if sel is not None and cursor is None else None)
+
+    def _add_fit(self, curve: _FitCurve) -> _Fit:
+        return _Fit(self.plot_item, curve.color)
+
+    def _remove_fit(self, fit: _Fit) -> None:
+        for item in fit.items():
+            self.plot_item.removeItem(item)
 
     def _draw_fit(self, fit: _Fit) -> None:
         with np.errstate(all="ignore"):

@@ -17,6 +17,7 @@ from gd_explorer.ui.views._common import (
     PlotView,
     PointMarker,
     RunawayMarker,
+    RunItems,
     approx,
     clip_polyline,
     inside,
@@ -25,6 +26,7 @@ from gd_explorer.ui.views._common import (
     unstack,
     view_rect,
 )
+from gd_explorer.ui.views.frame import Frame
 
 _EMPTY = np.empty(0)
 #: curves that fit the view are drawn from this many points per pixel column (min/max pairs)
@@ -266,7 +268,7 @@ class LossView(PlotView):
         pi.addItem(self.cursor_line, ignoreBounds=True)
         self.points = _CurrentPoints(pi)
         self.add_legend()
-        self._runs: dict[int, _LossRun] = {}
+        self._runs: RunItems[_LossRun] = RunItems(self._add_run, self._remove_run)
         self._log = False
         self._log_active = False
         self._rect = None
@@ -298,22 +300,9 @@ class LossView(PlotView):
         """
         if self._defer_while_hidden("set_runs", snaps, cursor):
             return
-        seen = set()
         visible = []
         coarse = self._coarse_points()
-        for snap in snaps:
-            rid = snap.run_id
-            seen.add(rid)
-            run = self._runs.get(rid)
-            if run is None:
-                run = _LossRun(snap.color, self.plot_item)
-                self.plot_item.addItem(run.item)
-                # after addItem: clipToView needs the item's view box
-                run.item.setDownsampling(auto=True, method="peak")
-                run.item.setClipToView(True)
-                self._runs[rid] = run
-            else:
-                run.set_color(snap.color)
+        for snap, run in self._runs.sync(snaps):
             show = snap.visible and snap.n > 0
             run.item.setVisible(show)
             self._legend_entry(run, snap.label if show else None, run.item)
@@ -328,12 +317,6 @@ class LossView(PlotView):
                 if run.dec.update(run.loss):
                     run.shown = None
                 visible.append((snap, run))
-        for rid in [r for r in self._runs if r not in seen]:
-            run = self._runs.pop(rid)
-            self._legend_entry(run, None, run.item)
-            self.plot_item.removeItem(run.item)
-            for item in run.runaway.items():
-                self.plot_item.removeItem(item)
 
         bad = [s.label for s, r in visible if r.dec.lo <= 0]
         use_log = self._log and not bad
@@ -389,6 +372,24 @@ class LossView(PlotView):
                 self.cursor_line.setToolTip(f"cursor at step {c}")
         self._place_runaways()
         self._update_legend()
+
+    def show_frame(self, frame: Frame) -> None:
+        """Draw the runs of a display tick (see :meth:`set_runs`)."""
+        self.set_runs(frame.snapshots, frame.cursor)
+
+    def _add_run(self, snap: RunSnapshot) -> _LossRun:
+        run = _LossRun(snap.color, self.plot_item)
+        self.plot_item.addItem(run.item)
+        # after addItem: clipToView needs the item's view box
+        run.item.setDownsampling(auto=True, method="peak")
+        run.item.setClipToView(True)
+        return run
+
+    def _remove_run(self, run: _LossRun) -> None:
+        self._legend_entry(run, None, run.item)
+        self.plot_item.removeItem(run.item)
+        for item in run.runaway.items():
+            self.plot_item.removeItem(item)
 
     def _update_legend(self) -> None:
         """The legend to the corner that covers least of the curves and current points."""

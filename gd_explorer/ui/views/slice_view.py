@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from gd_explorer.ui.views._common import (
+    LazyPage,
     PlotView,
     finite_bounds,
     fmt,
@@ -14,6 +15,7 @@ from gd_explorer.ui.views._common import (
     plain,
     set_curve_data,
 )
+from gd_explorer.ui.views.frame import Frame
 
 _EMPTY = np.empty(0)
 
@@ -89,3 +91,54 @@ class SliceView(PlotView):
 
     def _fit_rect(self):
         return self._rect
+
+
+class SlicePage(QtWidgets.QWidget):
+    """The slice with its parameter picker ("Loss along [w]"); the plot itself is built
+    the first time the page is shown or :attr:`view` is read.
+
+    Attributes
+    ----------
+    param
+        The picker (``sliceParam``): which parameter the slice varies.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("slicePage")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("Loss along"))
+        self.param = QtWidgets.QComboBox()
+        self.param.setObjectName("sliceParam")
+        self.param.setToolTip("The parameter to vary; the others stay at the selected "
+                              "run's current values")
+        row.addWidget(self.param)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self._holder = LazyPage(SliceView, "sliceViewHolder")
+        layout.addWidget(self._holder)
+
+    @property
+    def view(self) -> SliceView:
+        """The slice plot (built when first read)."""
+        return self._holder.view
+
+    def set_names(self, names) -> None:
+        """The parameters to choose from (the choice is not reported as a change)."""
+        self.param.blockSignals(True)
+        self.param.clear()
+        self.param.addItems([str(n) for n in names])
+        self.param.blockSignals(False)
+
+    def show_frame(self, frame: Frame) -> None:
+        """Compute and draw the slice through the selected run's point (costly: the window
+        calls this at a low rate, and only while the page is shown)."""
+        if frame.slice_along is None or frame.dim < 1:
+            return
+        idx = min(max(self.param.currentIndex(), 0), frame.dim - 1)
+        sel = frame.selected
+        xs, values, current = frame.slice_along(idx)
+        self.view.set_slice(frame.names[idx], xs, values, current,
+                            sel.color if sel else "#ffffff")

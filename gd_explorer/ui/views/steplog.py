@@ -11,6 +11,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import MIN_SIZE, fmt
+from gd_explorer.ui.views.frame import Frame
 
 #: at most this many parameters are listed one per line
 MAX_LISTED = 40
@@ -86,6 +87,11 @@ class StepLogView(QtWidgets.QTextBrowser):
         self._last = None
         self._lines: list[str] = []
         self.set_entry(None, None, (), False)
+
+    def show_frame(self, frame: Frame) -> None:
+        """Show the selected run's step at the frame's cursor (see :meth:`set_entry`)."""
+        self.set_entry(frame.selected, frame.cursor, frame.names, frame.maximize,
+                       frame.selected_status)
 
     def set_entry(self, snap: RunSnapshot | None, cursor: int | None,
                   names: tuple[str, ...], maximize: bool, status: str | None = None) -> None:

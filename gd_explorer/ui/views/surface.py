@@ -19,6 +19,7 @@ from gd_explorer.ui.views._common import (
     PlotView,
     PointMarker,
     RunawayMarker,
+    RunItems,
     approx,
     arrow_segments,
     clip_xy,
@@ -34,6 +35,7 @@ from gd_explorer.ui.views._common import (
     unstack,
     view_rect,
 )
+from gd_explorer.ui.views.frame import Frame
 
 #: number of contour levels drawn
 N_CONTOURS = 15
@@ -330,7 +332,7 @@ class SurfaceView(PlotView):
             self.arrow_labels[key] = label
         self._arrow_color = None
         self.add_legend()
-        self._runs: dict[int, _RunItems] = {}
+        self._runs: RunItems[_RunItems] = RunItems(self._add_run, self._remove_run)
         self._grid = None  # (xs, ys, z)
         self._extent = None  # (x0, x1, y0, y1) of the heat map
         self._log = True
@@ -478,20 +480,9 @@ class SurfaceView(PlotView):
         """
         if self._defer_while_hidden("set_runs", snaps, cursor, axes):
             return
-        seen = set()
         a0, a1 = int(axes[0]), int(axes[1])
         self._clip.update(self.view_box.viewRange())
-        for snap in snaps:
-            rid = snap.run_id
-            seen.add(rid)
-            items = self._runs.get(rid)
-            if items is None:
-                items = _RunItems(snap.color, self.plot_item)
-                self.plot_item.addItem(items.path)
-                self.plot_item.addItem(items.point, ignoreBounds=True)
-                self._runs[rid] = items
-            else:
-                items.set_color(snap.color)
+        for snap, items in self._runs.sync(snaps):
             k = snap.index(cursor)
             d = snap.params.shape[1] if snap.params.ndim == 2 else 0
             show = snap.visible and k >= 0 and max(a0, a1) < d
@@ -517,15 +508,51 @@ class SurfaceView(PlotView):
                 items.point.set_point(px, py)
             else:  # far away: the runaway marker says where
                 items.point.set_point(None)
-        for rid in [r for r in self._runs if r not in seen]:
-            items = self._runs.pop(rid)
-            self._legend_entry(items, None, items.path)
-            self.plot_item.removeItem(items.path)
-            self.plot_item.removeItem(items.point)
-            for item in items.runaway.items():
-                self.plot_item.removeItem(item)
         self._place_runaways()
         self._update_legend()
+
+    def show_frame(self, frame: Frame) -> None:
+        """Draw the runs of a display tick on the surface's two axes, and the selected
+        run's step arrows (see :meth:`set_runs`, :meth:`set_step_arrows`)."""
+        if frame.dim < 2:
+            return
+        self.set_runs(frame.snapshots, frame.cursor, frame.axes)
+        self._show_step_arrows(frame.selected, frame.cursor, frame.axes)
+
+    def _show_step_arrows(self, sel: RunSnapshot | None, cursor: int | None, axes) -> None:
+        """−∇f, the update and the momentum of the selected run at the cursor row."""
+        if sel is None or sel.n == 0 or not sel.visible:  # hidden: no arrows
+            self.set_step_arrows(None, None, None, None, "#ffffff")
+            return
+        a = axes
+        k = sel.index(cursor)
+        p = sel.params[k]
+        g = sel.grad[k]
+        upd = None
+        if k + 1 < sel.n:
+            d = sel.params[k + 1] - p
+            upd = (float(d[a[0]]), float(d[a[1]]))
+        mom = None
+        for key in ("momentum_buffer", "exp_avg"):
+            buf = sel.state.get(key)
+            if buf is not None and cursor is None and np.any(buf):
+                mom = (float(buf[a[0]]), float(buf[a[1]]))
+                break
+        self.set_step_arrows((float(p[a[0]]), float(p[a[1]])),
+                             (float(g[a[0]]), float(g[a[1]])), upd, mom, sel.color)
+
+    def _add_run(self, snap: RunSnapshot) -> _RunItems:
+        items = _RunItems(snap.color, self.plot_item)
+        self.plot_item.addItem(items.path)
+        self.plot_item.addItem(items.point, ignoreBounds=True)
+        return items
+
+    def _remove_run(self, items: _RunItems) -> None:
+        self._legend_entry(items, None, items.path)
+        self.plot_item.removeItem(items.path)
+        self.plot_item.removeItem(items.point)
+        for item in items.runaway.items():
+            self.plot_item.removeItem(item)
 
     def _update_legend(self) -> None:
         """The legend to the corner that covers least of the start, paths and points."""

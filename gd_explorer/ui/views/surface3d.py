@@ -12,11 +12,13 @@ from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import (
     COLORMAP_NAME,
     MIN_SIZE,
+    RunItems,
     approx,
     clip_polyline,
     finite_bounds,
     stride_indices,
 )
+from gd_explorer.ui.views.frame import Frame
 from gd_explorer.ui.views.surface import apply_transform, surface_transform
 
 PLACEHOLDER_TEXT = (
@@ -140,7 +142,8 @@ class Surface3DView(QtWidgets.QWidget):
         self._norm = None  # (x0, x_span, y0, y_span, (info, c_lo, c_span))
         self._names = ("x", "y")
         self._labels = {}  # axis -> GLTextItem
-        self._paths: dict[int, object] = {}
+        # per run: its path and the label of where it went when it left the box
+        self._paths: RunItems[tuple] = RunItems(self._add_path, self._remove_path)
         self._pending_runs: tuple | None = None  # set_runs arguments before the scene exists
         self._last_runs: tuple | None = None  # ... and after: redrawn with a new surface
         if _opengl_ruled_out():
@@ -308,23 +311,8 @@ class Surface3DView(QtWidgets.QWidget):
                 self._pending_runs = (snaps, cursor, axes, z_of)
             return
         self._last_runs = (snaps, cursor, axes, z_of)
-        seen = set()
         a0, a1 = int(axes[0]), int(axes[1])
-        for snap in snaps:
-            rid = snap.run_id
-            seen.add(rid)
-            if rid not in self._paths:
-                line = self._gl.GLLinePlotItem(width=2.5, antialias=True, mode="lines",
-                                               glOptions="translucent")
-                # where a run that left the box went, at the point it left
-                away = self._gl.GLTextItem(
-                    pos=(0.0, 0.0, 0.0), text="", font=QtGui.QFont("Sans", 10),
-                    alignment=QtCore.Qt.AlignmentFlag.AlignHCenter
-                    | QtCore.Qt.AlignmentFlag.AlignBottom)
-                for it in (line, away):
-                    self._gl_widget.addItem(it)
-                self._paths[rid] = (line, away)
-            item, away = self._paths[rid]
+        for snap, (item, away) in self._paths.sync(snaps):
             k = snap.index(cursor)
             d = snap.params.shape[1] if snap.params.ndim == 2 else 0
             if not (snap.visible and k >= 0 and max(a0, a1) < d and self._norm is not None):
@@ -353,9 +341,27 @@ class Surface3DView(QtWidgets.QWidget):
             item.setData(pos=seg, color=(col.redF(), col.greenF(), col.blueF(), 1.0))
             item.show()
             self._mark_runaway(away, pos, cut, pts, col)
-        for rid in [r for r in self._paths if r not in seen]:
-            for it in self._paths.pop(rid):
-                self._gl_widget.removeItem(it)
+
+    def show_frame(self, frame: Frame) -> None:
+        """Draw the runs of a display tick (see :meth:`set_runs`)."""
+        if frame.dim >= 2:
+            self.set_runs(frame.snapshots, frame.cursor, frame.axes, None)
+
+    def _add_path(self, _snap: RunSnapshot) -> tuple:
+        line = self._gl.GLLinePlotItem(width=2.5, antialias=True, mode="lines",
+                                       glOptions="translucent")
+        # where a run that left the box went, at the point it left
+        away = self._gl.GLTextItem(
+            pos=(0.0, 0.0, 0.0), text="", font=QtGui.QFont("Sans", 10),
+            alignment=QtCore.Qt.AlignmentFlag.AlignHCenter
+            | QtCore.Qt.AlignmentFlag.AlignBottom)
+        for it in (line, away):
+            self._gl_widget.addItem(it)
+        return line, away
+
+    def _remove_path(self, items: tuple) -> None:
+        for it in items:
+            self._gl_widget.removeItem(it)
 
     def _mark_runaway(self, away, pos, cut, pts, color) -> None:
         """Label where a path whose current point is out of the box went, where it leaves
