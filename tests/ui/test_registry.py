@@ -117,9 +117,8 @@ def test_each_view_shows_for_the_problems_it_claims(window, tmp_path):
 def test_a_problem_that_lists_its_views_is_obeyed(window, monkeypatch):
     from gd_explorer.model.explorer import ExplorerModel
 
-    monkeypatch.setattr(ExplorerModel, "problem_views",
-                        property(lambda m: {"surface", "loss", "steplog", "no-such-view"}),
-                        raising=False)
+    monkeypatch.setattr(ExplorerModel, "views",
+                        property(lambda m: frozenset({"surface", "loss", "steplog", "no-such-view"})))
     pick_function(window, "booth")
     assert shown_keys(window) == {"surface", "loss", "steplog"}
 

@@ -156,8 +156,8 @@ def views_for(model, specs: Iterable[ViewSpec] = VIEWS) -> frozenset[str]:
     keys = getattr(model, "views", None)
     if callable(keys):
         keys = keys()
-    if keys is not None:  # the problem's kind says; views every problem has are added
-        return frozenset(s.key for s in specs if s.key in keys or s.shows is always)
+    if keys is not None:  # the problem's kind says
+        return frozenset(s.key for s in specs if s.key in keys)
     return frozenset(s.key for s in specs if s.shows(model))
 
 
