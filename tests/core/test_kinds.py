@@ -59,6 +59,11 @@ def test_the_built_in_kinds_are_registry_entries_that_own_their_fields():
         assert kind.views <= ALL_VIEWS
 
 
+def test_problem_specs_are_hashable_as_before():
+    assert hash(ProblemSpec()) == hash(ProblemSpec())
+    assert len({ProblemSpec(), ProblemSpec(), ProblemSpec(kind="dataset")}) == 2
+
+
 def test_unknown_kind_message_names_the_kinds():
     with pytest.raises(ValueError, match=r"problem kind must be one of \('function', "
                                          r"'dataset'\), got 'both'"):
@@ -107,6 +112,7 @@ def test_a_third_kind_saves_and_loads_a_session(quadratic, tmp_path):
     assert d["problem"]["hessian"] == [[3.0, 1.0], [1.0, 2.0]]
     back = load_session(path)
     assert back == s
+    assert hash(back.problem) == hash(s.problem)  # specs stay hashable, extra fields and all
     assert back.problem.get("hessian") == H
 
 
