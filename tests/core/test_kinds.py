@@ -77,6 +77,20 @@ def test_the_built_in_kinds_cannot_be_replaced_or_removed():
         unregister_kind("function")
 
 
+def test_a_later_kinds_fields_need_defaults_and_names_of_their_own():
+    class NoDefault(HessianKind):
+        name, defaults = "no-default", {}
+
+    class Taken(HessianKind):
+        name, fields = "taken", ("model",)
+
+    with pytest.raises(ValueError, match=r"fields \['hessian'\] need defaults"):
+        register_kind(NoDefault())
+    with pytest.raises(ValueError, match=r"fields \['model'\] belong to another kind"):
+        register_kind(Taken())
+    assert list(KINDS) == ["function", "dataset"]
+
+
 def test_capabilities_replace_type_questions():
     fn = ProblemSpec(kind="function", function="rosenbrock").build()
     fit = ProblemSpec(kind="dataset", dataset="fence").build()
