@@ -222,6 +222,8 @@ class ExplorerModel(QObject):
         2 parameters, "curve" with 1)."""
         views = set(self._problem.views)
         views -= {"curve"} if self.dim >= 2 else {"surface", "surface3d"}
+        if self.objective.fit_data() is None:  # nothing to draw a fitted curve over
+            views.discard("fit")
         return frozenset(views)
 
     @property

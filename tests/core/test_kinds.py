@@ -59,6 +59,11 @@ def test_the_built_in_kinds_are_registry_entries_that_own_their_fields():
         assert kind.views <= ALL_VIEWS
 
 
+def test_problem_specs_are_hashable_as_before():
+    assert hash(ProblemSpec()) == hash(ProblemSpec())
+    assert len({ProblemSpec(), ProblemSpec(), ProblemSpec(kind="dataset")}) == 2
+
+
 def test_unknown_kind_message_names_the_kinds():
     with pytest.raises(ValueError, match=r"problem kind must be one of \('function', "
                                          r"'dataset'\), got 'both'"):
@@ -70,6 +75,20 @@ def test_the_built_in_kinds_cannot_be_replaced_or_removed():
         register_kind(DatasetKind())
     with pytest.raises(ValueError, match="built-in"):
         unregister_kind("function")
+
+
+def test_a_later_kinds_fields_need_defaults_and_names_of_their_own():
+    class NoDefault(HessianKind):
+        name, defaults = "no-default", {}
+
+    class Taken(HessianKind):
+        name, fields = "taken", ("model",)
+
+    with pytest.raises(ValueError, match=r"fields \['hessian'\] need defaults"):
+        register_kind(NoDefault())
+    with pytest.raises(ValueError, match=r"fields \['model'\] belong to another kind"):
+        register_kind(Taken())
+    assert list(KINDS) == ["function", "dataset"]
 
 
 def test_capabilities_replace_type_questions():
@@ -107,6 +126,7 @@ def test_a_third_kind_saves_and_loads_a_session(quadratic, tmp_path):
     assert d["problem"]["hessian"] == [[3.0, 1.0], [1.0, 2.0]]
     back = load_session(path)
     assert back == s
+    assert hash(back.problem) == hash(s.problem)  # specs stay hashable, extra fields and all
     assert back.problem.get("hessian") == H
 
 

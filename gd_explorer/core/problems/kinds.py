@@ -144,6 +144,8 @@ class ProblemKind:
 
 #: the registry: kind name -> entry, in picker order
 KINDS: dict[str, ProblemKind] = {}
+#: the kinds of session version 1, whose fields are ProblemSpec attributes
+_BUILT_IN = frozenset({"function", "dataset"})
 
 
 def register_kind(kind: ProblemKind) -> ProblemKind:
@@ -153,16 +155,20 @@ def register_kind(kind: ProblemKind) -> ProblemKind:
     if not kind.views <= ALL_VIEWS:
         raise ValueError(f"unknown views {sorted(kind.views - ALL_VIEWS)}; "
                          f"views are {sorted(ALL_VIEWS)}")
-    taken = {f for k in KINDS.values() for f in k.fields}
+    taken = {"kind", "maximize", "extra"} | {f for k in KINDS.values() for f in k.fields}
     if taken & set(kind.fields):
         raise ValueError(f"fields {sorted(taken & set(kind.fields))} belong to another kind")
+    missing = set(kind.fields) - set(kind.defaults)
+    if _BUILT_IN <= set(KINDS) and missing:  # a later kind: its fields live in ProblemSpec.extra
+        raise ValueError(f"fields {sorted(missing)} need defaults: older session files "
+                         "lack them")
     KINDS[kind.name] = kind
     return kind
 
 
 def unregister_kind(name: str) -> None:
     """Remove a kind registered later (tests); the built-in kinds stay."""
-    if name in ("function", "dataset"):
+    if name in _BUILT_IN:
         raise ValueError(f"{name!r} is a built-in kind")
     KINDS.pop(name, None)
 

@@ -232,6 +232,11 @@ class ProblemSpec:
 
     extra: dict = field(default_factory=dict)
 
+    def __hash__(self) -> int:
+        # hashable as before ``extra`` came (its items hashed in key order)
+        own = tuple(getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra")
+        return hash((own, tuple(sorted(self.extra.items()))))
+
     @property
     def kind_entry(self) -> ProblemKind:
         """The kind's registry entry (:data:`gd_explorer.core.problems.kinds.KINDS`).
