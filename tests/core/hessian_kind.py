@@ -10,9 +10,9 @@ unpickle the objective.
 
 import numpy as np
 
+from gd_explorer.core.io import fields as F
 from gd_explorer.core.problems.kinds import COMMON_VIEWS, ProblemKind
 from gd_explorer.core.problems.objectives import Objective, Optimum
-from gd_explorer.core.session import fields as F
 
 DEFAULT_HESSIAN = ((2.0, 0.0), (0.0, 20.0))
 

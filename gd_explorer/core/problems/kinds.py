@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from gd_explorer.core.io import fields as F
 from gd_explorer.core.limits import MAX_COUNT
 from gd_explorer.core.problems.datasets import (
     DATASETS,
@@ -42,7 +43,6 @@ from gd_explorer.core.problems.datasets import (
 )
 from gd_explorer.core.problems.functions import FUNCTIONS, get_function
 from gd_explorer.core.problems.objectives import Objective, SymbolicObjective
-from gd_explorer.core.session import fields as F
 
 __all__ = ["ALL_VIEWS", "KINDS", "DatasetKind", "FunctionKind", "ProblemKind", "get_kind",
            "register_kind", "unregister_kind"]

@@ -46,6 +46,20 @@ import numpy as np
 
 from gd_explorer.core.engine.descent import Descent, check_start
 from gd_explorer.core.io.export import atomic_write_text
+from gd_explorer.core.io.fields import (  # noqa: F401 - the readers, shared with the kinds
+    SessionError,
+    _choice,
+    _describe,
+    _fail,
+    _flag,
+    _join,
+    _key_text,
+    _non_negative,
+    _object,
+    _real,
+    _text,
+    _whole,
+)
 from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay importable
     DIVERGENCE_LIMIT,
     MAX_COUNT,
@@ -67,20 +81,6 @@ from gd_explorer.core.problems.kinds import (  # noqa: F401 - _checked_formula: 
     kind_choices,
 )
 from gd_explorer.core.problems.objectives import Objective
-from gd_explorer.core.session.fields import (  # noqa: F401 - the readers, shared with the kinds
-    SessionError,
-    _choice,
-    _describe,
-    _fail,
-    _flag,
-    _join,
-    _key_text,
-    _non_negative,
-    _object,
-    _real,
-    _text,
-    _whole,
-)
 
 __all__ = [
     "MAX_COUNT",
