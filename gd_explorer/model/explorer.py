@@ -35,7 +35,7 @@ from gd_explorer.core.problems.surface import (
 )
 from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, make_descent
 from gd_explorer.model.exporter import ExportRequest, ExportResult, ExportWorker
-from gd_explorer.model.snapshot import RunSnapshot
+from gd_explorer.model.snapshot import MomentumRows, RunSnapshot
 from gd_explorer.model.threads import new_thread
 from gd_explorer.model.worker import DescentWorker, Loop, RawSnapshot, engine_mode, raw_snapshot
 
@@ -159,6 +159,7 @@ class ExplorerModel(QObject):
         self._next_id = 1
         self._runs: list[RunEntry] = []
         self._raw: dict[int, RawSnapshot] = {}
+        self._momenta = MomentumRows()  # what cycling schedules set, per run
         self._seen_version = -1
         self._running = False
         self._loop: Loop | None = None  # the loop the descents are lent to while running
@@ -724,6 +725,7 @@ class ExplorerModel(QObject):
 
     def _refresh_raw(self) -> None:
         self._raw = {r.run_id: raw_snapshot(r.run_id, r.descent) for r in self._runs}
+        self._momenta.forget(self._raw)
 
     def _emit_progress(self) -> None:
         self.progressed.emit()
@@ -742,10 +744,13 @@ class ExplorerModel(QObject):
         if raw is None:
             return None
         opt = r.descent.optimizer
+        momentum = self._momenta.rows(r.run_id, r.descent.schedule, len(raw.lr))
         return RunSnapshot(
             r.run_id, r.spec.display_label(), r.color, r.spec.visible,
             raw.params, raw.loss, raw.grad, raw.lr, raw.status, raw.message, raw.state,
-            raw.batch, opt.title, opt.hyperparameters(),
+            raw.batch, opt.title, opt.hyperparameters(), momentum,
+            ("beta1" if hasattr(opt.hyper, "betas") else "momentum") if momentum is not None
+            else "",
         )
 
     def snapshots(self) -> list[RunSnapshot]:

@@ -63,6 +63,7 @@ from gd_explorer.ui.views import (
     SurfaceView,
 )
 from gd_explorer.ui.views._common import MIN_SIZE
+from gd_explorer.ui.views.lr import LRView
 
 ACTION_SPECS = {a.name: a for a in ACTIONS}
 
@@ -304,6 +305,10 @@ class MainWindow(QMainWindow):
         self._slice_page = slice_page
         self.side_tabs.setTabToolTip(0, "The selected run's step written out with numbers")
         self.side_tabs.setTabToolTip(1, "Loss along one parameter through the current point")
+        self.lr_view = LRView()
+        self.side_tabs.addTab(self.lr_view, "LR")
+        self.side_tabs.setTabToolTip(2, "The selected run's learning rate (and the momentum "
+                                        "its schedule cycles) against step")
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.loss_view)
@@ -664,6 +669,7 @@ class MainWindow(QMainWindow):
         sel = m.selected_snapshot()
         self.step_log.set_entry(sel, m.cursor, m.names, m.maximize,
                                 m.status_text(sel) if sel is not None else None)
+        self.lr_view.set_runs([sel] if sel is not None else [], m.cursor, m.selected_run_id)
         self.runs_panel.refresh_statuses()
         self._update_timeline()
         self._update_status(sel, m.cursor)
