@@ -744,13 +744,21 @@ class ExplorerModel(QObject):
         if raw is None:
             return None
         opt = r.descent.optimizer
+        hyper = opt.hyperparameters()
         momentum = self._momenta.rows(r.run_id, r.descent.schedule, len(raw.lr))
+        name = ""
+        if momentum is not None:  # the step log shows what the next update uses
+            name = "beta1" if "betas" in hyper else "momentum"
+            if len(momentum):
+                m = float(momentum[-1])
+                if name == "beta1":
+                    hyper["betas"] = (m, *hyper["betas"][1:])
+                else:
+                    hyper["momentum"] = m
         return RunSnapshot(
             r.run_id, r.spec.display_label(), r.color, r.spec.visible,
             raw.params, raw.loss, raw.grad, raw.lr, raw.status, raw.message, raw.state,
-            raw.batch, opt.title, opt.hyperparameters(), momentum,
-            ("beta1" if hasattr(opt.hyper, "betas") else "momentum") if momentum is not None
-            else "",
+            raw.batch, opt.title, hyper, momentum, name,
         )
 
     def snapshots(self) -> list[RunSnapshot]:

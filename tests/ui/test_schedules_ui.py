@@ -181,6 +181,7 @@ def test_adam_beta1_is_plotted_under_the_rate(window, qtbot):
     assert snap.momentum_name == "beta1"
     ref = make_schedule("onecycle", 1e-3)
     assert snap.momentum.tolist() == [ref.momentum(t) for t in range(21)]
+    assert snap.hyper["betas"] == (ref.momentum(20), 0.999)  # what the next update uses
     window.side_tabs.setCurrentWidget(window.lr_view)
     window._refresh_text()
     _, y = window.lr_view.momentum.item.getData()

@@ -143,7 +143,8 @@ class Schedule:
 
     def same_as(self, other: Schedule) -> bool:
         """True when ``other`` is the same schedule with the same settings."""
-        return (type(other) is type(self) and other.base_lr == self.base_lr
+        return (type(other) is type(self) and other.name == self.name
+                and other.base_lr == self.base_lr
                 and other.settings() == self.settings()
                 and getattr(other, "warmup", 0) == getattr(self, "warmup", 0))
 
