@@ -117,13 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="linear warm-up over N updates before the schedule (torch's "
                           "SequentialLR of LinearLR(start_factor=1/3) and the schedule)")
     for name, dest in _SCHEDULE_FLAGS.items():
-        users = [c for c in SCHEDULES.values() if any(p.name == name for p in c.params)]
-        p = next(q for q in users[0].params if q.name == name)
+        decl = [(c.name, q) for c in SCHEDULES.values() for q in c.params if q.name == name]
+        p = decl[0][1]
         extra = dict(nargs="?", const="true", metavar="BOOL") if p.kind == "bool" else \
             dict(metavar=name.upper())
-        run.add_argument(_kebab(dest), dest=dest, **extra,
-                         help=f"{p.help} ({', '.join(c.name for c in users)}; "
-                              f"default {p.format(p.default)})")
+        if len(decl) == 1:
+            text = f"{p.help} ({decl[0][0]}; default {p.format(p.default)})"
+        else:  # the same torch keyword in several schedules: each with its own default
+            text = f"{name}: " + "; ".join(f"{owner}: {q.help}, default {q.format(q.default)}"
+                                           for owner, q in decl)
+        run.add_argument(_kebab(dest), dest=dest, **extra, help=text.replace("%", "%%"))
     run.add_argument("--steps", type=int,
                      help=f"maximum updates (default 1000, at most {MAX_STEPS:,}; with "
                           "--session: instead of the session's)")

@@ -145,7 +145,8 @@ def test_session_messages_name_the_json_path():
         assert message in str(info.value), (name, str(info.value))
     d = json.loads(json.dumps(base))
     d["runs"][0]["warmup"] = 3  # onecycle takes none
-    with pytest.raises(SessionError, match="cannot follow a warm-up"):
+    with pytest.raises(SessionError, match=r"runs\[0\].warmup: schedule 'onecycle' cannot "
+                                           "follow a warm-up"):
         session_from_dict(d)
     d["runs"][0]["warmup"] = -1
     with pytest.raises(SessionError, match=r"runs\[0\].warmup: must be between 0"):

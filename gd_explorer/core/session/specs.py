@@ -726,6 +726,9 @@ def _run_from(path: str, value: Any) -> RunSpec:
     hyper = _hyper_from(_join(path, "hyper"), d["hyper"], optimizer, lr)
     schedule = _choice(_join(path, "schedule"), d["schedule"], SCHEDULES, "schedule")
     warmup = _whole(_join(path, "warmup"), d["warmup"], 0, MAX_COUNT)
+    if warmup and not SCHEDULES[schedule].allows_warmup:
+        raise _fail(_join(path, "warmup"), f"schedule {schedule!r} cannot follow a warm-up "
+                                           "(it sets the rate itself); use 0")
     sparams = _schedule_params_from(_join(path, "schedule_params"), d["schedule_params"],
                                     schedule, lr, warmup)
     label = _text(_join(path, "label"), d["label"])
