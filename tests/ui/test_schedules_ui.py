@@ -187,3 +187,34 @@ def test_adam_beta1_is_plotted_under_the_rate(window, qtbot):
     _, y = window.lr_view.momentum.item.getData()
     assert np.nanmax(y) == pytest.approx(0.95) and len(y) > 0
     assert window.lr_view.momentum_item.getAxis("left").labelText == "beta1"
+
+
+def test_lr_view_keeps_its_items_and_finite_ranges(qtbot):
+    from gd_explorer.model.snapshot import RunSnapshot
+    from gd_explorer.ui.views.lr import LRView
+
+    view = LRView()
+    qtbot.addWidget(view)
+    item = view.rate.item
+
+    def snap(run_id, lr, momentum=None):
+        n = len(lr)
+        return RunSnapshot.make(run_id, "<b>run</b>", "#1f77b4", True, np.zeros((n, 2)),
+                                np.zeros(n), np.zeros((n, 2)), np.asarray(lr, dtype=float),
+                                momentum=momentum, momentum_name="momentum" if momentum
+                                is not None else "")
+
+    view.set_runs([snap(1, [0.1, np.nan, np.inf, 1e-3])], None, 1)
+    x0, x1, y0, y1 = view._fit_rect()
+    assert all(np.isfinite([x0, x1, y0, y1])) and y0 < 1e-3 and 0.1 < y1 < 0.2
+    assert "&lt;b&gt;" in view.plot_item.titleLabel.text  # a label is text, not markup
+    assert not view.momentum_widget.isVisibleTo(view)
+    view.set_runs([snap(1, [0.1, 0.2]), snap(2, [0.5, 0.4, 0.3], np.array([0.9, 0.8, 0.85]))],
+                  2, 2)
+    assert view.rate.item is item  # made once
+    assert view.momentum_widget.isVisibleTo(view)
+    assert view.cursor_line.isVisible() and view.cursor_line.value() == 2
+    assert view._fit_rect()[3] < 0.6
+    view.set_runs([], None, None)
+    assert view._fit_rect() is None and len(item.getData()[0] if item.getData()[0] is not None
+                                             else []) == 0

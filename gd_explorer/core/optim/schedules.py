@@ -228,7 +228,8 @@ class MultiStepSchedule(Schedule):
     def _next(self, t, lr):
         if t not in self.milestones:
             return lr
-        return lr * self.gamma**1  # torch: gamma ** (count of the milestone), 1 here
+        # torch: gamma ** (times the milestone is listed); milestones here are distinct
+        return lr * self.gamma
 
 
 class ConstantFactorSchedule(Schedule):
