@@ -68,12 +68,9 @@ def test_engine_with_schedule_matches_torch(case):
                        schedule=schedule)
     assert traj.status == "max_steps", traj.message
     name = case["name"]
-    if case["schedule"]["name"] == "plateau":
-        # the rates follow the (engine's own) losses: equal up to where a loss decides
-        # differently, which for these cases is nowhere
-        np.testing.assert_allclose(traj.lr, case["lr"], rtol=1e-12, atol=0)
-    else:
-        assert traj.lr.tolist() == case["lr"], f"{name} lr"
+    # bit for bit, the plateau's too: its rates follow the engine's own losses, which
+    # could decide a comparison differently from torch's only within rounding (never here)
+    assert traj.lr.tolist() == case["lr"], f"{name} lr"
     assert_rows_close(traj.loss, case["loss"], ENGINE_RTOL, f"{name} loss")
     assert_rows_close(traj.params, case["params"], ENGINE_RTOL, f"{name} params")
     if case["momentum"][0] is not None:
