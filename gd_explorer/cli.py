@@ -48,12 +48,25 @@ _OPT_FLAGS = {
     "lr_decay": dict(type=float, metavar="LD", help="learning-rate decay (adagrad)"),
     "initial_accumulator_value": dict(type=float, metavar="V", help="initial sum (adagrad)"),
 }
-_SCHEDULE_FLAGS = {
-    "step_size": dict(type=int, metavar="N", help="updates between decays (step)"),
-    "gamma": dict(type=float, metavar="G", help="decay factor (step, exponential)"),
-    "t_max": dict(type=int, metavar="T", help="half period in updates (cosine)"),
-    "eta_min": dict(type=float, metavar="LR", help="smallest rate (cosine)"),
-}
+
+
+def _schedule_flags() -> dict[str, str]:
+    """Schedule parameter name -> its dest, from the declarations: the flag is the torch
+    keyword in kebab case (``--step-size``, ``--t-0``), ``--schedule-<name>`` where that
+    would clash with another run flag (``--schedule-eps``: ``--eps`` is the optimizer's)."""
+    taken = set(_OPT_FLAGS) | {"function", "dataset", "session", "model", "loss", "delta",
+                               "x_column", "y_column", "optimizer", "lr", "maximize",
+                               "schedule", "warmup", "steps", "tol", "loss_tol", "batch_size",
+                               "seed", "start", "out", "out_dir"}
+    out: dict[str, str] = {}
+    for cls in SCHEDULES.values():
+        for p in cls.params:
+            out.setdefault(p.name, f"schedule_{p.name}" if p.name in taken else p.name)
+    return out
+
+
+#: schedule parameter -> argparse dest (the flag is the dest in kebab case)
+_SCHEDULE_FLAGS = _schedule_flags()
 
 
 class UsageError(Exception):
@@ -92,8 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="gradient ascent (default: the function's own direction)")
     run.add_argument("--schedule",
                      help=f"learning-rate schedule: {', '.join(SCHEDULES)} (default constant)")
-    for name, kw in _SCHEDULE_FLAGS.items():
-        run.add_argument(_kebab(name), dest=name, **kw)
+    run.add_argument("--warmup", type=int, metavar="N",
+                     help="linear warm-up over N updates before the schedule (torch's "
+                          "SequentialLR of LinearLR(start_factor=1/3) and the schedule)")
+    for name, dest in _SCHEDULE_FLAGS.items():
+        decl = [(c.name, q) for c in SCHEDULES.values() for q in c.params if q.name == name]
+        p = decl[0][1]
+        extra = dict(nargs="?", const="true", metavar="BOOL") if p.kind == "bool" else \
+            dict(metavar=name.upper())
+        if len(decl) == 1:
+            text = f"{p.help} ({decl[0][0]}; default {p.format(p.default)})"
+        else:  # the same torch keyword in several schedules: each with its own default
+            text = f"{name}: " + "; ".join(f"{owner}: {q.help}, default {q.format(q.default)}"
+                                           for owner, q in decl)
+        run.add_argument(_kebab(dest), dest=dest, **extra, help=text.replace("%", "%%"))
     run.add_argument("--steps", type=int,
                      help=f"maximum updates (default 1000, at most {MAX_STEPS:,}; with "
                           "--session: instead of the session's)")
@@ -170,13 +195,43 @@ def _check_common(args) -> None:
             raise UsageError(f"--steps must be zero or positive, got {args.steps}")
         if args.steps > MAX_STEPS:
             raise UsageError(f"--steps must be at most {MAX_STEPS:,}, got {args.steps:,}")
-    for flag, value in (("--batch-size", args.batch_size), ("--step-size", args.step_size),
-                        ("--t-max", args.t_max)):
+    for flag, value in (("--batch-size", args.batch_size), ("--warmup", args.warmup)):
         if value is not None and value > MAX_COUNT:
             raise UsageError(f"{flag} must be at most {MAX_COUNT:,}, got {value:,}")
     for flag, value in (("--tol", args.tol), ("--loss-tol", args.loss_tol)):
         if value is not None and not (np.isfinite(value) and value >= 0):
             raise UsageError(f"{flag} must be zero or positive, got {value}")
+
+
+def _schedule_kwargs(args) -> dict:
+    """The given schedule flags, parsed by the chosen schedule's declarations."""
+    if args.schedule not in SCHEDULES:
+        raise UsageError(f"unknown schedule {args.schedule!r}; choose one of: "
+                         f"{', '.join(SCHEDULES)}")
+    params = {p.name: p for p in SCHEDULES[args.schedule].params}
+    out = {}
+    for name, dest in _SCHEDULE_FLAGS.items():
+        text = getattr(args, dest)
+        if text is None:
+            continue
+        if name not in params:
+            takes = ", ".join(_kebab(_SCHEDULE_FLAGS[n]) for n in params) or "no flags"
+            raise UsageError(f"schedule {args.schedule!r} takes no {_kebab(dest)}; "
+                             f"it takes: {takes}")
+        p = params[name]
+        if p.kind == "int" and p.high is not None:
+            try:
+                big = float(text) > p.high
+            except ValueError:
+                big = False
+            if big:
+                raise UsageError(f"{_kebab(dest)} must be at most {int(p.high):,}, "
+                                 f"got {int(float(text)):,}")
+        try:
+            out[name] = p.parse(text)
+        except ValueError as exc:
+            raise UsageError(f"{_kebab(dest)}: {exc}") from None
+    return out
 
 
 def _build_run(args):
@@ -197,8 +252,9 @@ def _build_run(args):
     if "betas" in kwargs:
         kwargs["betas"] = tuple(kwargs["betas"])
     optimizer = make_optimizer(args.optimizer, lr=lr, maximize=maximize, **kwargs)
-    skw = {n: getattr(args, n) for n in _SCHEDULE_FLAGS if getattr(args, n) is not None}
-    schedule = make_schedule(args.schedule, base_lr=lr, **skw)
+    schedule = make_schedule(args.schedule, base_lr=lr, warmup=args.warmup or 0,
+                             **_schedule_kwargs(args))
+    schedule.bind(optimizer)  # a schedule that cycles momentum needs an optimizer with it
     start = (_parse_start(args.start, objective.dim) if args.start is not None
              else np.array(objective.start, dtype=float))
     return objective, optimizer, schedule, start
@@ -311,10 +367,13 @@ def cmd_list() -> int:
     for cls in OPTIMIZERS.values():
         hp = ", ".join(f"{p.name}={p.default}" for p in cls.params)
         print(f"  {cls.name:<16} {hp}, maximize=False")
-    print("\nSchedules (--schedule):")
+    print("\nSchedules (--schedule; --warmup N puts a linear warm-up first):")
     for cls in SCHEDULES.values():
-        sp = ", ".join(f"{n}={d}" for n, d, _ in cls.params) or "-"
-        print(f"  {cls.name:<16} {sp}")
+        torch_name = f"torch {cls.torch_name}" if cls.torch_name != "none" else "no scheduler"
+        print(f"  {cls.name:<16} {cls.title} ({torch_name})")
+        print(f"  {'':<16} {cls.rule_text}")
+        for p in cls.params:
+            print(f"  {'':<18}{_kebab(_SCHEDULE_FLAGS[p.name])} {p.describe()}")
     return 0
 
 

@@ -30,7 +30,7 @@ from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, make_d
 from gd_explorer.model.export_job import ExportJob
 from gd_explorer.model.exporter import ExportResult  # noqa: F401 - importable from here
 from gd_explorer.model.problem_build import build_problem, build_session
-from gd_explorer.model.snapshot import RunSnapshot
+from gd_explorer.model.snapshot import MomentumRows, RunSnapshot
 from gd_explorer.model.surface_job import (  # noqa: F401 - the constants stay importable here
     HOVER_EXACT_MAX_POINTS,
     MAX_WINDOW_SPANS,
@@ -126,6 +126,7 @@ class ExplorerModel(QObject):
         self._next_id = 1
         self._runs: list[RunEntry] = []
         self._raw: dict[int, RawSnapshot] = {}
+        self._momenta = MomentumRows()  # what cycling schedules set, per run
         self._seen_version = -1
         self._running = False
         self._loop: Loop | None = None  # the loop the descents are lent to while running
@@ -680,6 +681,7 @@ class ExplorerModel(QObject):
 
     def _refresh_raw(self) -> None:
         self._raw = {r.run_id: raw_snapshot(r.run_id, r.descent) for r in self._runs}
+        self._momenta.forget(self._raw)
 
     def _emit_progress(self) -> None:
         self.progressed.emit()
@@ -698,10 +700,21 @@ class ExplorerModel(QObject):
         if raw is None:
             return None
         opt = r.descent.optimizer
+        hyper = opt.hyperparameters()
+        momentum = self._momenta.rows(r.run_id, r.descent.schedule, len(raw.lr))
+        name = ""
+        if momentum is not None:  # the step log shows what the next update uses
+            name = "beta1" if "betas" in hyper else "momentum"
+            if len(momentum):
+                m = float(momentum[-1])
+                if name == "beta1":
+                    hyper["betas"] = (m, *hyper["betas"][1:])
+                else:
+                    hyper["momentum"] = m
         return RunSnapshot(
             r.run_id, r.spec.display_label(), r.color, r.spec.visible,
             raw.params, raw.loss, raw.grad, raw.lr, raw.status, raw.message, raw.state,
-            raw.batch, opt.title, opt.hyperparameters(),
+            raw.batch, opt.title, hyper, momentum, name,
         )
 
     def snapshots(self) -> list[RunSnapshot]:

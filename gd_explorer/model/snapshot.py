@@ -12,6 +12,39 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+class MomentumRows:
+    """The momentum (beta1) a schedule sets for rows ``0..n-1``, kept per run and extended
+    as the run grows (the values depend on the step number only, so rows computed once
+    stay right while the schedule's settings do)."""
+
+    def __init__(self):
+        self._by_run: dict[int, tuple] = {}
+
+    def rows(self, run_id: int, schedule, n: int) -> np.ndarray | None:
+        """Read-only ``(n,)`` momenta of ``schedule``, or None if it does not cycle them."""
+        if not schedule.cycles_momentum:
+            self._by_run.pop(run_id, None)
+            return None
+        known = self._by_run.get(run_id)
+        if known is None or not known[0].same_as(schedule):
+            known = (schedule, np.empty(max(16, n)), 0)
+        sched, buf, m = known
+        if n > len(buf):
+            grown = np.empty(max(n, 2 * len(buf)))
+            grown[:m] = buf[:m]
+            buf = grown
+        for t in range(m, n):
+            buf[t] = sched.momentum(t)
+        m = max(m, n)
+        self._by_run[run_id] = (sched, buf, m)
+        return _readonly(buf[:n])
+
+    def forget(self, keep) -> None:
+        """Drop the runs not in ``keep`` (removed runs)."""
+        for rid in [r for r in self._by_run if r not in keep]:
+            del self._by_run[rid]
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     v = a.view()
     v.flags.writeable = False
@@ -39,6 +72,10 @@ class RunSnapshot:
         Indices of the mini-batch used for the latest update, or None (full batch).
     optimizer_title, hyper
         For the step log: e.g. ``"Adam"`` and ``{"lr": 0.01, "betas": (0.9, 0.999), ...}``.
+    momentum, momentum_name
+        Where the schedule cycles the momentum (CyclicLR, OneCycleLR): the value used by
+        the update leaving each row ``(n,)`` (read-only) and ``"momentum"`` or ``"beta1"``;
+        else None and ``""``.
     """
 
     run_id: int
@@ -55,6 +92,8 @@ class RunSnapshot:
     batch: np.ndarray | None = None
     optimizer_title: str = ""
     hyper: dict = field(default_factory=dict)
+    momentum: np.ndarray | None = None
+    momentum_name: str = ""
 
     @property
     def n(self) -> int:

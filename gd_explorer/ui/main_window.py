@@ -142,6 +142,11 @@ class MainWindow(QMainWindow):
         return self.views.view("steplog")
 
     @property
+    def lr_view(self):
+        """The LR tab (the selected run's rate and cycled momentum)."""
+        return self.views.view("lr")
+
+    @property
     def slice_view(self) -> SliceView:
         return self.views.view("slice").view
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import inspect
+import math
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from gd_explorer.core.limits import MAX_COUNT, MAX_RUNS, MAX_STEPS
+from gd_explorer.core.optim.hyper import HyperParameter
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.optim.schedules import SCHEDULES
 from gd_explorer.core.pretty import pretty_formula
@@ -570,6 +572,18 @@ def _swatch(color: str) -> QIcon:
     return QIcon(pm)
 
 
+#: the run's warm-up, edited next to its schedule's parameters (RunSpec.warmup)
+WARMUP = HyperParameter("warmup", "int", 0, "linear warm-up updates before the schedule "
+                        "(torch's SequentialLR of LinearLR(start_factor=1/3) and the "
+                        "schedule); 0: none", low=0, high=MAX_COUNT)
+
+
+def _schedule_rule(cls) -> str:
+    """The schedule's rule, as the picker's tooltip shows it."""
+    torch_name = f"torch's {cls.torch_name}" if cls.torch_name != "none" else "no scheduler"
+    return f"{cls.title} ({torch_name}): {cls.rule_text}"
+
+
 class RunsPanel(QWidget):
     """The list of runs and the editor of the selected one."""
 
@@ -621,6 +635,8 @@ class RunsPanel(QWidget):
         self.schedule_picker.setObjectName("schedulePicker")
         for name, cls in SCHEDULES.items():
             self.schedule_picker.addItem(cls.title, name)
+            self.schedule_picker.setItemData(self.schedule_picker.count() - 1,
+                                             _schedule_rule(cls), Qt.ItemDataRole.ToolTipRole)
         self.schedule_picker.setToolTip("Learning-rate schedule (torch.optim.lr_scheduler "
                                         "semantics, one scheduler step per update)")
         form.addRow("Schedule", self.schedule_picker)
@@ -706,6 +722,7 @@ class RunsPanel(QWidget):
             self._build_schedule_form(spec)
             self._editor_for = key
         self._show_hyper_values(spec)
+        self._show_schedule_values(spec)
         self.error_label.setText("")
 
     def _build_hyper_form(self, spec) -> None:
@@ -764,28 +781,85 @@ class RunsPanel(QWidget):
                 w.set_value(v)
 
     def _build_schedule_form(self, spec) -> None:
+        """One widget per declared parameter, by kind: a spin box within the range (int),
+        a number field (float), a check box (bool), a combo box (choice), a line edit of
+        comma-separated whole numbers (ints); the warm-up where the schedule takes one."""
         while self.schedule_form.rowCount():
             self.schedule_form.removeRow(0)
         self._schedule_widgets = {}
         cls = SCHEDULES[spec.schedule]
-        for name, default, help_text in cls.params:
-            v = spec.schedule_params.get(name, default)
-            slot = weak_slot(self._on_schedule_widget, name)
-            if isinstance(default, int):
+        rule = _schedule_rule(cls)
+        params = list(cls.params)
+        if cls.allows_warmup:
+            params.append(WARMUP)
+        for hp in params:
+            slot = weak_slot(self._on_schedule_widget, hp.name)
+            if hp.kind == "int":
                 w = QSpinBox()
-                w.setRange(1, MAX_COUNT)
-                w.setValue(int(v))
+                w.setRange(int(hp.low if hp.low is not None else 0),
+                           int(min(hp.high if hp.high is not None else MAX_COUNT, MAX_COUNT)))
+                w.setKeyboardTracking(False)
+                w.editingFinished.connect(slot)
+            elif hp.kind == "bool":
+                w = QCheckBox()
+                w.toggled.connect(slot)
+            elif hp.kind == "choice":
+                w = QComboBox()
+                for c in hp.choices:
+                    w.addItem(c, c)
+                w.activated.connect(slot)
+            elif hp.kind == "ints":
+                w = QLineEdit()
+                w.setPlaceholderText("e.g. 100,200,300")
                 w.editingFinished.connect(slot)
             else:
-                w = NumberEdit(v, minimum=0.0)
+                w = NumberEdit(hp.default,
+                               minimum=hp.low if hp.low is not None else -math.inf,
+                               maximum=hp.high if hp.high is not None else math.inf,
+                               positive=hp.low == 0 and hp.low_open)
                 w.value_edited.connect(slot)
-            w.setObjectName(f"schedule_{name}")
-            w.setToolTip(f"{name}: {help_text}")
-            self.schedule_form.addRow(name, w)
-            self._schedule_widgets[name] = w
+            w.setObjectName(f"schedule_{hp.name}")
+            w.setToolTip(plain_tip(f"{hp.describe()}\n\n{rule}"))
+            self.schedule_form.addRow(hp.name, w)
+            self._schedule_widgets[hp.name] = (hp, w)
+
+    def _show_schedule_values(self, spec) -> None:
+        for name, (hp, w) in self._schedule_widgets.items():
+            v = spec.warmup if hp is WARMUP else spec.schedule_params.get(name, hp.default)
+            w.blockSignals(True)
+            if hp.kind == "int":
+                w.setValue(int(v))
+            elif hp.kind == "bool":
+                w.setChecked(bool(v))
+            elif hp.kind == "choice":
+                w.setCurrentIndex(w.findData(v))
+            elif hp.kind == "ints":
+                if w.text() != hp.format(v):
+                    w.setText(hp.format(v))
+            else:
+                w.set_value(v)
+            w.blockSignals(False)
 
     def _on_schedule_widget(self, name: str) -> None:
-        self._edit_schedule(name, self._schedule_widgets[name].value())
+        hp, w = self._schedule_widgets[name]
+        if hp.kind == "int":
+            value = int(w.value())
+        elif hp.kind == "bool":
+            value = bool(w.isChecked())
+        elif hp.kind == "choice":
+            value = w.currentData()
+        elif hp.kind == "ints":
+            try:
+                value = hp.parse(w.text())
+            except ValueError as exc:
+                self._show_error(str(exc))
+                return
+        else:
+            value = w.value()
+        if hp is WARMUP:
+            self._edit(warmup=value)
+        else:
+            self._edit_schedule(name, value)
 
     # ------------------------------------------------------------------ edits
     def _show_error(self, text: str) -> None:
@@ -850,7 +924,25 @@ class RunsPanel(QWidget):
                             f"is {usual:g}")
 
     def _on_schedule(self, index: int) -> None:
-        self._edit(schedule=self.schedule_picker.itemData(index), schedule_params={})
+        name = self.schedule_picker.itemData(index)
+        entry = self._selected()
+        if entry is None or name == entry.spec.schedule:
+            return
+        cls = SCHEDULES[name]
+        warmup = entry.spec.warmup if cls.allows_warmup else 0
+        new = replace(entry.spec, schedule=name, schedule_params={}, warmup=warmup)
+        try:
+            new.build(False)
+        except ValueError:
+            if any(p.name == "cycle_momentum" for p in cls.params):
+                # torch refuses to cycle a momentum the optimizer lacks (adagrad): say so
+                new = replace(new, schedule_params={"cycle_momentum": False})
+                if self._apply_spec(new):
+                    self._show_note(f"{entry.spec.optimizer} has no momentum or betas: "
+                                    "cycle_momentum set to false")
+                    return
+        if not self._apply_spec(new):
+            self._refresh_editor()
 
     def add_run(self) -> None:
         """Add a run (the next optimizer at its usual rate); a refusal is shown here."""

@@ -7,8 +7,8 @@ is checked twice:
 - optimizer only: our update rule is fed torch's own gradients and learning rates, so any
   difference comes from the update arithmetic alone (tolerance 1e-12);
 - full engine: ``run_descent`` computes its own gradients (sympy-generated code, whose
-  last-bit rounding may differ from autograd's) and its own schedule (closed forms, where
-  torch's schedulers are recursive), so the tolerance is 1e-10.
+  last-bit rounding may differ from autograd's) and its own schedule (torch's recursions:
+  the rates agree bit for bit, see test_golden_schedules.py), so the tolerance is 1e-10.
 
 Absolute tolerances are the relative tolerance times the largest magnitude in the golden
 array, so values that converge towards zero are compared at the trajectory's own scale.

@@ -208,7 +208,7 @@ BAD = [
      "runs[0].schedule_params.step_size: must be a whole number, got 1.5"),
     (lambda d: _set(("runs", 0, "schedule_params"), {"gamma": 0})(
         _set(("runs", 0, "schedule"), "exponential")(d)),
-     "runs[0].schedule_params.gamma: gamma must be positive"),
+     "runs[0].schedule_params.gamma: gamma must be > 0, got 0"),
     (_set(("runs", 0, "color"), "red"), "runs[0].color: must be \"#rrggbb\""),
     (_set(("runs", 0, "color"), "#12345"), "runs[0].color"),
     (_set(("runs", 0, "color"), "#1234567"), "runs[0].color"),

@@ -142,3 +142,52 @@ def test_an_engine_process_that_cannot_start_falls_back_with_the_reason(
     qtbot.wait(20)
     assert any(m.startswith("runs advance in the window's process: cannot start the engine "
                             "process") for m in seen), seen
+
+
+def _stateful(max_steps=6000):
+    """A Plateau run (state that follows the loss) and runs with cycled momentum/beta1."""
+    return Session(
+        problem=ProblemSpec(kind="function", function="rosenbrock"),
+        runs=(RunSpec(optimizer="sgd", lr=1e-3, hyper={"momentum": 0.9}, schedule="plateau",
+                      schedule_params={"factor": 0.5, "patience": 3, "threshold": 0.02,
+                                       "cooldown": 2, "min_lr": 1e-6}),
+              RunSpec(optimizer="sgd", lr=2e-3, hyper={"momentum": 0.5}, schedule="onecycle",
+                      schedule_params={"total_steps": max_steps}),
+              RunSpec(optimizer="adam", lr=2e-3, schedule="cyclic",
+                      schedule_params={"max_lr": 0.02, "step_size_up": 500,
+                                       "mode": "triangular2"}, warmup=0),
+              RunSpec(optimizer="sgd", lr=1e-3, schedule="cosine", warmup=300,
+                      schedule_params={"t_max": 2000})),
+        start=(-1.5, 2.0), max_steps=max_steps, tol=0.0)
+
+
+def _direct_rows(session):
+    out = []
+    for i in range(len(session.runs)):
+        traj = session.descent(i).run()
+        out.append((traj.params, traj.loss, traj.grad, traj.lr, traj.status))
+    return out
+
+
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_stateful_schedules_cross_the_process_boundary_bit_for_bit(model, qtbot, monkeypatch,
+                                                                    mode):
+    """Paused in the middle (state back in this process), stepped here, resumed there:
+    the same rows as one direct run, for a Plateau run and runs cycling momentum."""
+    monkeypatch.setenv(ENGINE_ENV, mode)
+    session = _stateful()
+    model.apply_session(session)
+    model.start_running()
+    qtbot.waitUntil(lambda: min(s.n for s in model.snapshots()) > 1500, timeout=30_000)
+    model.pause()
+    for _ in range(7):
+        model.step()  # in this process, from the state the engine sent back
+    _run_to_end(model, qtbot)
+    assert model._worker.used_process == (mode == "process")
+    plateau = model.runs[0].descent.schedule
+    assert plateau.name == "plateau" and plateau._t == session.max_steps
+    rows = _rows(model)
+    assert len(set(rows[0][3].tolist())) > 3  # the plateau rule acted
+    for a, b in zip(_direct_rows(session), rows, strict=True):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)

@@ -21,7 +21,7 @@ from gd_explorer.ui.views.registry import (
     runs_feed,
 )
 
-BASE = {"loss", "steplog", "slice"}
+BASE = {"loss", "steplog", "slice", "lr"}
 
 
 def snap(run_id, n=5, color="#ff0000"):
@@ -55,7 +55,7 @@ def pick_function(w, name):
 def test_every_entry_builds_and_says_what_it_is(qtbot):
     keys = [s.key for s in VIEWS]
     assert len(set(keys)) == len(keys)
-    assert set(keys) >= {"surface", "curve", "surface3d", "fit", "loss", "steplog", "slice"}
+    assert set(keys) >= {"surface", "curve", "surface3d", "fit", "loss", "steplog", "slice", "lr"}
     for spec in VIEWS:
         assert spec.title.strip() and spec.tooltip.strip(), spec.key
         assert spec.area in (MAIN, SIDE, PANE)
@@ -148,35 +148,35 @@ def test_one_frame_per_tick_reaches_every_view_shown(window, qtbot, monkeypatch,
     with pytest.raises(dataclasses.FrozenInstanceError):
         frame.cursor = 3
     # the slice computes: fed by its own slow timer, only while its tab is shown
-    assert set(fed) == {"surface", "surface3d", "fit", "loss", "steplog"}
+    assert set(fed) == {"surface", "surface3d", "fit", "loss", "steplog", "lr"}
     assert all(got == [frame] for got in fed.values())
     assert not window.views.is_built("curve")  # hidden for a 2-parameter fit: not fed
 
 
 def test_a_new_view_is_one_entry(qtbot):
-    class LRView(QWidget):  # like the LR tab: set_runs(snaps, cursor), no show_frame
+    class NormView(QWidget):  # a view with set_runs(snaps, cursor) and no show_frame
         def __init__(self):
             super().__init__()
-            self.setObjectName("lrPlot")
+            self.setObjectName("normPlot")
             self.got = []
 
         def set_runs(self, snaps, cursor):
             self.got.append((len(snaps), cursor))
 
-    lr = ViewSpec("lr", "LR", "The learning rate of every run per step", SIDE, LRView,
+    lr = ViewSpec("norms", "Norms", "The gradient norm of every run per step", SIDE, NormView,
                   feed=runs_feed, rate=PACED)
     host = ViewHost((*VIEWS, lr))
     qtbot.addWidget(host.side_tabs)
     qtbot.addWidget(host.main_tabs)
-    i = host.tab_index("lr")
-    assert host.side_tabs.tabText(i) == "LR" and host.view("lr").objectName() == "lrPlot"
+    i = host.tab_index("norms")
+    assert host.side_tabs.tabText(i) == "Norms" and host.view("norms").objectName() == "normPlot"
     frame = Frame((snap(1), snap(2)), 3, 1, (0, 1), ("x", "y"), 2)
-    host.set_active({"surface", "loss", "lr"})
+    host.set_active({"surface", "loss", "norms"})
     host.show_frame(frame)  # paused: paced views at once
-    assert host.view("lr").got == [(2, 3)]
+    assert host.view("norms").got == [(2, 3)]
     host.set_active({"surface", "loss"})
     host.show_frame(frame)
-    assert host.view("lr").got == [(2, 3)]  # not shown for this problem: not fed
+    assert host.view("norms").got == [(2, 3)]  # not shown for this problem: not fed
     assert not host.side_tabs.isTabVisible(i)
     with pytest.raises(ValueError, match="two views"):
         ViewHost((*VIEWS, lr, lr))

@@ -64,7 +64,7 @@ import numpy as np
 
 from gd_explorer.core.optim.hyper import check_whole
 from gd_explorer.core.optim.optimizers import Optimizer
-from gd_explorer.core.optim.schedules import ConstantSchedule, Schedule
+from gd_explorer.core.optim.schedules import ConstantSchedule, Schedule, set_momentum
 from gd_explorer.core.problems.objectives import DIVERGENCE_LIMIT, Objective
 
 STATUSES = ("running", "converged", "max_steps", "diverged", "stopped")
@@ -517,8 +517,8 @@ class Descent:
         record: bool = True,
     ):
         self.objective = objective
-        self.optimizer = optimizer
         self.schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
+        self.optimizer = self.schedule.bind(optimizer)  # a copy if it cycles the momentum
         self.max_steps = check_whole("max_steps", max_steps, 0)
         self.grad_tol = _check_tol("grad_tol", grad_tol)
         self.loss_tol = _check_tol("loss_tol", loss_tol)
@@ -534,6 +534,9 @@ class Descent:
         if not np.all(np.isfinite(p)):
             raise ValueError("start point must be finite")
         self.k, self.d = p.shape
+        if self.schedule.follows_loss and self.k > 1:
+            raise ValueError(f"schedule {self.schedule.name!r} follows one run's loss; "
+                             f"it cannot drive a batch of {self.k} runs")
         self.batches = None
         if batch_size is not None:
             n = objective.samples
@@ -663,7 +666,7 @@ class Descent:
             rec[:, :d] = p
             rec[:, d] = v
             rec[:, d + 1:] = g
-        self.lr_now = self.schedule.lr(i)
+        self.lr_now = self.schedule.rate(i, v)
         self._lr[row] = self.lr_now
         self.value = np.asarray(v, dtype=np.float64)
         self.gradient = np.asarray(g, dtype=np.float64)
@@ -721,6 +724,8 @@ class Descent:
             if self.batches is not None:
                 self.last_batch = self.batches.next()
                 g = obj.value_and_grad(self.p, index=self.last_batch)[1]
+            if self.schedule.cycles_momentum:
+                set_momentum(opt, self.schedule.momentum(self.t))
             with np.errstate(all="ignore"):
                 new_p = opt.step(self.p, g, self.state, self.lr_now)
             if not self.active.all():
@@ -744,6 +749,7 @@ class Descent:
         g = [float(c) for c in self.gradient[0]]
         v = float(self.value[0])
         lr_const = sched.lr(0) if type(sched) is ConstantSchedule else None
+        momentum = sched.momentum if sched.cycles_momentum else None
         rows = array("d")
         lrs = array("d")
         verdict = stop_verdict  # the same rule as _accept_row's
@@ -757,6 +763,8 @@ class Descent:
         try:
             while done < n:
                 t += 1
+                if momentum is not None:
+                    set_momentum(opt, momentum(t - 1))
                 try:
                     p = [rule(p[i], g[i], bufs[i], t, lr, ops) for i in range(d)]
                 except (ArithmeticError, ValueError):
@@ -781,7 +789,7 @@ class Descent:
                 rows.extend(p)
                 rows.append(v_new)
                 rows.extend(g)
-                lr = sched.lr(t) if lr_const is None else lr_const
+                lr = sched.rate(t, v_new) if lr_const is None else lr_const
                 lrs.append(lr)
                 if converged:
                     end = ("converged", t)
@@ -875,9 +883,11 @@ class Descent:
         """
         if type(optimizer) is not type(self.optimizer):
             self.state = optimizer.init_state(self.p)
-        self.optimizer = optimizer
-        self.schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
-        self.lr_now = self.schedule.lr(self.t)
+        schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
+        if not schedule.same_as(self.schedule):  # the same one keeps its state (plateau)
+            self.schedule = schedule
+        self.optimizer = self.schedule.bind(optimizer)
+        self.lr_now = self.schedule.rate(self.t, self.value)
         self._scalar = self._scalar_function()
 
     # ------------------------------------------------------------------ streaming
@@ -890,7 +900,7 @@ class Descent:
     #: what changes as a descent advances (besides its rows); ``batches`` is large for
     #: big datasets and only travels with the final state
     _LIVE = ("p", "state", "t", "statuses", "_diverged_at", "_why_row", "_why_text", "run_rows",
-             "active", "value", "gradient", "lr_now", "last_batch")
+             "active", "value", "gradient", "lr_now", "last_batch", "schedule")
     _LIVE_FINAL = _LIVE + ("batches",)
 
     def __getstate__(self) -> dict:

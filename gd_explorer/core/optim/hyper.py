@@ -13,6 +13,8 @@ Kinds
 ``bool``    true or false
 ``pair``    two floats, each within the range (torch's ``betas``, ``etas``, ...)
 ``choice``  one of ``choices`` (strings; ``"none"`` stands for torch's ``None``)
+``ints``    whole numbers in increasing order, each within the range (MultiStepLR's
+            ``milestones``; typed as ``100,200,300``)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-KINDS = ("float", "int", "bool", "pair", "choice")
+KINDS = ("float", "int", "bool", "pair", "choice", "ints")
 
 
 # --------------------------------------------------------------------------- validators
@@ -133,6 +135,8 @@ class HyperParameter:
         if self.kind == "choice":
             return "one of: " + ", ".join(self.choices)
         lo, hi = self.low, self.high
+        if self.kind == "ints":
+            return "whole numbers in increasing order, each " + _bounds_text(self, "")
         whole = "a whole number " if self.kind == "int" else ""
         if lo is not None and hi is not None:
             left = "(" if self.low_open else "["
@@ -150,7 +154,7 @@ class HyperParameter:
 
     # ------------------------------------------------------------------ values
     def _in_range(self, label: str, value: Any) -> float | int:
-        if self.kind == "int":
+        if self.kind in ("int", "ints"):
             v = check_whole(label, value, -(2**62), integral_floats=True)
         else:
             v = check_real(label, value)
@@ -172,6 +176,8 @@ class HyperParameter:
             if not isinstance(value, str) or value not in self.choices:
                 raise ValueError(f"{label} must be {self.range_text()}, got {value!r}")
             return value
+        if self.kind == "ints":
+            return self._check_ints(value, label)
         if self.kind == "pair":
             if isinstance(value, (str, bytes)):
                 raise ValueError(f"{label} must be a pair of numbers, got {value!r}")
@@ -182,6 +188,16 @@ class HyperParameter:
             return (float(self._in_range(f"{label}[0]", a)), float(self._in_range(f"{label}[1]", b)))
         v = self._in_range(label, value)
         return int(v) if self.kind == "int" else float(v)
+
+    def _check_ints(self, value: Any, label: str) -> tuple[int, ...]:
+        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+            raise ValueError(f"{label} must be a list of whole numbers, got {value!r}")
+        out = tuple(int(self._in_range(f"{label}[{i}]", v)) for i, v in enumerate(value))
+        for i in range(1, len(out)):
+            if out[i] <= out[i - 1]:
+                raise ValueError(f"{label} must be in increasing order, got "
+                                 f"{out[i - 1]} before {out[i]}")
+        return out
 
     def parse(self, text: str) -> Any:
         """A value from text (a CLI argument, a typed field): ``0.9,0.999`` for a pair."""
@@ -195,6 +211,16 @@ class HyperParameter:
             raise ValueError(f"{self.name} must be true or false, got {text!r}")
         if self.kind == "choice":
             return self.check(s)
+        if self.kind == "ints":
+            parts = [c for c in s.replace(";", ",").replace(" ", ",").split(",") if c]
+            numbers = []
+            for c in parts:
+                try:
+                    numbers.append(int(c))
+                except ValueError:
+                    raise ValueError(f"{self.name} must be whole numbers like 100,200,300, "
+                                     f"got {text!r}") from None
+            return self.check(numbers)
         if self.kind == "pair":
             parts = s.replace(";", ",").split(",")
             if len(parts) != 2:
@@ -211,13 +237,28 @@ class HyperParameter:
             return str(value)
         if self.kind == "pair":
             return f"{float(value[0])!r},{float(value[1])!r}"
+        if self.kind == "ints":
+            return ",".join(str(int(v)) for v in value)
         if self.kind == "int":
             return str(int(value))
         return repr(float(value))
 
     def to_json(self, value: Any) -> Any:
         """The value as a session file stores it (a pair as a list)."""
-        return list(value) if self.kind == "pair" else value
+        return list(value) if self.kind in ("pair", "ints") else value
+
+
+def _bounds_text(p: HyperParameter, whole: str) -> str:
+    lo, hi = p.low, p.high
+    if lo is not None and hi is not None:
+        left = "(" if p.low_open else "["
+        right = ")" if p.high_open else "]"
+        return f"{whole}in {left}{_num(lo)}, {_num(hi)}{right}"
+    if lo is not None:
+        return f"{whole}{'>' if p.low_open else '>='} {_num(lo)}"
+    if hi is not None:
+        return f"{whole}{'<' if p.high_open else '<='} {_num(hi)}"
+    return whole.strip() or "any number"
 
 
 def _to_number(name: str, text: str) -> float:

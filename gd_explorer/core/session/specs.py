@@ -28,7 +28,9 @@ File format (``version`` 1)::
 
 Every key is required and no other key is accepted, with one exception:
 ``problem.huber_delta`` (Huber's δ) came later within version 1, so a file without it
-reads as δ = 1 (what those files meant); it is always written.  Floats are written with
+reads as δ = 1 (what those files meant); it is always written.  Likewise a run's
+``warmup`` (linear warm-up updates before its schedule): a run without it has none, and
+it is written only when it is not 0 (so such files still read in older versions).  Floats are written with
 ``repr`` and read back bit for bit.
 """
 
@@ -124,6 +126,9 @@ class RunSpec:
         allowed here (they come from ``lr`` and the problem).
     schedule, schedule_params
         Key of :data:`gd_explorer.core.optim.schedules.SCHEDULES` and its keyword arguments.
+    warmup : int
+        Updates of linear warm-up before the schedule (torch's ``SequentialLR`` of a
+        ``LinearLR`` and the schedule); 0: none.
     label : str
         Legend text; ``""`` derives one (:meth:`display_label`).
     color : str
@@ -140,6 +145,7 @@ class RunSpec:
     label: str = ""
     color: str = ""
     visible: bool = True
+    warmup: int = 0
 
     def build(self, maximize: bool) -> tuple[Optimizer, Schedule]:
         """The optimizer (ascending if ``maximize``) and the learning-rate schedule.
@@ -153,7 +159,9 @@ class RunSpec:
         if "lr" in self.hyper or "maximize" in self.hyper:
             raise ValueError("hyper must not contain 'lr' or 'maximize' (they are set apart)")
         optimizer = make_optimizer(self.optimizer, lr=self.lr, maximize=maximize, **self.hyper)
-        schedule = make_schedule(self.schedule, self.lr, **self.schedule_params)
+        schedule = make_schedule(self.schedule, self.lr, warmup=self.warmup,
+                                 **self.schedule_params)
+        schedule.bind(optimizer)  # refuses an optimizer the schedule cannot cycle
         return optimizer, schedule
 
     def display_label(self) -> str:
@@ -178,6 +186,8 @@ class RunSpec:
             else:
                 parts.append(f"{key}={_fmt_value(value)}")
         parts.append(f"lr={_fmt_number(self.lr)}")
+        if self.warmup:
+            parts.append(f"warmup={self.warmup}")
         if self.schedule != "constant":
             parts.append(self.schedule)
         return " ".join(parts)
@@ -416,6 +426,10 @@ def _hyper_value(v: Any) -> Any:
 
 
 def _schedule_value(v: Any) -> Any:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (tuple, list)):
+        return [int(c) for c in v]
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, (int, np.integer)):
@@ -454,6 +468,7 @@ def session_to_dict(s: Session) -> dict:
                 "hyper": {k: _hyper_value(v) for k, v in r.hyper.items()},
                 "schedule": r.schedule,
                 "schedule_params": {k: _schedule_value(v) for k, v in r.schedule_params.items()},
+                **({"warmup": _int(r.warmup)} if r.warmup else {}),
                 "label": r.label,
                 "color": r.color,
                 "visible": _int(r.visible),
@@ -482,8 +497,12 @@ def _problem_optional() -> dict[str, Any]:
     """Keys a version-1 file may lack, with the value such a file meant (huber_delta came
     later within version 1; a later kind's fields)."""
     return {k: v for kind in KINDS.values() for k, v in kind.defaults.items()}
-_RUN_KEYS = ("optimizer", "lr", "hyper", "schedule", "schedule_params", "label", "color",
-             "visible")
+
+
+_RUN_KEYS = ("optimizer", "lr", "hyper", "schedule", "schedule_params", "warmup", "label",
+             "color", "visible")
+#: keys a run may lack (they came later within version 1), with what such a file meant
+_RUN_OPTIONAL = {"warmup": 0}
 
 
 def _problem_from(path: str, value: Any) -> tuple[ProblemSpec, tuple[str, ...]]:
@@ -550,46 +569,77 @@ def _hyper_from(path: str, value: Any, optimizer: str, lr: float) -> dict:
     return out
 
 
-def _schedule_params_from(path: str, value: Any, schedule: str, lr: float) -> dict:
+def _declared_value(path: str, p, v: Any) -> Any:
+    """A JSON value of the type a hyperparameter declaration asks for, checked by it."""
+    if p.kind == "int":
+        v = _whole(path, v, -(2**62), 2**62)
+    elif p.kind == "ints":
+        if not isinstance(v, list):
+            raise _fail(path, f"must be a list of whole numbers [a, b, ...], got {_describe(v)}")
+        v = tuple(_whole(f"{path}[{i}]", c, -(2**62), 2**62) for i, c in enumerate(v))
+    elif p.kind == "bool":
+        v = _flag(path, v)
+    elif p.kind == "choice":
+        v = _text(path, v)
+    elif p.kind == "pair":
+        if not isinstance(v, list) or len(v) != 2:
+            raise _fail(path, f"must be a pair of numbers [a, b], got {_describe(v)}")
+        v = (_real(f"{path}[0]", v[0]), _real(f"{path}[1]", v[1]))
+    else:
+        v = _real(path, v)
+    try:
+        return p.check(v, p.name)
+    except ValueError as exc:
+        raise _fail(path, str(exc)) from None
+
+
+def _schedule_params_from(path: str, value: Any, schedule: str, lr: float,
+                          warmup: int = 0) -> dict:
     if not isinstance(value, dict):
         raise _fail(path, f"must be an object {{...}}, got {_describe(value)}")
-    params = {name: default for name, default, _ in SCHEDULES[schedule].params}
+    params = {p.name: p for p in SCHEDULES[schedule].params}
     out: dict[str, Any] = {}
     for key, v in value.items():
         if not isinstance(key, str) or key not in params:
             takes = ", ".join(params) or "nothing"
             raise _fail(path, f"schedule {schedule!r} has no parameter {_key_text(key)}; "
                               f"it takes: {takes}")
-        kpath = _join(path, key)
-        if isinstance(params[key], int):
-            out[key] = _whole(kpath, v, 1, MAX_COUNT)
-        else:
-            out[key] = _real(kpath, v)
+        out[key] = _declared_value(_join(path, key), params[key], v)
     try:
-        make_schedule(schedule, lr, **out)
+        make_schedule(schedule, lr, warmup=warmup, **out)
     except (ValueError, TypeError) as exc:
         raise _fail(_blame(path, str(exc), out), str(exc)) from None
     return out
 
 
 def _run_from(path: str, value: Any) -> RunSpec:
-    d = _object(path, value, _RUN_KEYS)
+    d = _object(path, value, _RUN_KEYS, _RUN_OPTIONAL)
     optimizer = _choice(_join(path, "optimizer"), d["optimizer"], OPTIMIZERS, "optimizer")
     lr = _real(_join(path, "lr"), d["lr"])
     if lr <= 0:
         raise _fail(_join(path, "lr"), f"learning rate must be positive, got {lr!r}")
     hyper = _hyper_from(_join(path, "hyper"), d["hyper"], optimizer, lr)
     schedule = _choice(_join(path, "schedule"), d["schedule"], SCHEDULES, "schedule")
+    warmup = _whole(_join(path, "warmup"), d["warmup"], 0, MAX_COUNT)
+    if warmup and not SCHEDULES[schedule].allows_warmup:
+        raise _fail(_join(path, "warmup"), f"schedule {schedule!r} cannot follow a warm-up "
+                                           "(it sets the rate itself); use 0")
     sparams = _schedule_params_from(_join(path, "schedule_params"), d["schedule_params"],
-                                    schedule, lr)
+                                    schedule, lr, warmup)
     label = _text(_join(path, "label"), d["label"])
     color = _text(_join(path, "color"), d["color"])
     if color and not _COLOR.fullmatch(color):
         raise _fail(_join(path, "color"),
                     f"must be \"#rrggbb\" (six hex digits) or \"\", got {_describe(color)}")
     visible = _flag(_join(path, "visible"), d["visible"])
-    return RunSpec(optimizer=optimizer, lr=lr, hyper=hyper, schedule=schedule,
-                   schedule_params=sparams, label=label, color=color, visible=visible)
+    spec = RunSpec(optimizer=optimizer, lr=lr, hyper=hyper, schedule=schedule,
+                   schedule_params=sparams, warmup=warmup, label=label, color=color,
+                   visible=visible)
+    try:  # the pair (a schedule that cycles momentum needs an optimizer that has it)
+        spec.build(False)
+    except ValueError as exc:
+        raise _fail(_join(path, "schedule_params"), str(exc)) from None
+    return spec
 
 
 def _check_header(d: dict) -> None:

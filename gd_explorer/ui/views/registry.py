@@ -4,9 +4,9 @@ tool tip, where it sits, when it shows and how often it is fed.
 The window builds its tabs from :data:`VIEWS` (:class:`ViewHost`) and finds them by key,
 never by position; each display tick it hands one :class:`~gd_explorer.ui.views.frame.Frame`
 to every view shown for the problem. Adding a view is one entry, e.g. a side tab that
-plots each run's learning rate::
+plots each run's gradient norm::
 
-    ViewSpec("lr", "LR", "The learning rate of every run per step", SIDE, LRView,
+    ViewSpec("norms", "Norms", "The gradient norm of every run per step", SIDE, NormView,
              feed=runs_feed, rate=PACED)
 
 Which views a problem shows: a problem model that knows says so with a set of keys
@@ -28,6 +28,7 @@ from gd_explorer.ui.views.curve import CurveView
 from gd_explorer.ui.views.fit import FitView
 from gd_explorer.ui.views.frame import Frame
 from gd_explorer.ui.views.loss import LossView
+from gd_explorer.ui.views.lr import LRView
 from gd_explorer.ui.views.slice_view import SlicePage
 from gd_explorer.ui.views.steplog import StepLogView
 from gd_explorer.ui.views.surface import SurfaceView
@@ -147,6 +148,8 @@ VIEWS: tuple[ViewSpec, ...] = (
              StepLogView, rate=TEXT),
     ViewSpec("slice", "Slice", "Loss along one parameter through the current point", SIDE,
              SlicePage, rate=SLOW),
+    ViewSpec("lr", "LR", "The selected run's learning rate (and the momentum its schedule "
+             "cycles) against step", SIDE, LRView, rate=PACED),
 )
 
 
