@@ -63,7 +63,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gd_explorer.core.optim.hyper import check_whole
-from gd_explorer.core.optim.optimizers import Optimizer
+from gd_explorer.core.optim.optimizers import SCALAR_OPS, Optimizer
 from gd_explorer.core.optim.schedules import ConstantSchedule, Schedule
 from gd_explorer.core.problems.objectives import DIVERGENCE_LIMIT, Objective
 
@@ -72,19 +72,8 @@ STATUSES = ("running", "converged", "max_steps", "diverged", "stopped")
 _FLUSH_ROWS = 1 << 15
 
 
-def _scalar_sqrt(v: float) -> float:
-    return math.sqrt(v) if v >= 0 else math.nan
-
-
-def _scalar_max(a: float, b: float) -> float:
-    if a != a or b != b:  # NaN propagates, as in np.maximum
-        return math.nan
-    return a if a >= b else b
-
-
-class _ScalarOps:
-    sqrt = staticmethod(_scalar_sqrt)
-    maximum = staticmethod(_scalar_max)
+#: the helpers the rules take on the scalar path (NaN behaves as in numpy)
+_ScalarOps = SCALAR_OPS
 
 
 def grad_norms(grad: np.ndarray) -> np.ndarray:
@@ -631,7 +620,7 @@ class Descent:
 
     # ------------------------------------------------------------------ stepping
     def _scalar_function(self):
-        if self.k != 1 or self.batches is not None:
+        if self.k != 1 or self.batches is not None or not self.optimizer.coordinatewise:
             return None
         if getattr(self.optimizer.hyper, "eps", 1.0) == 0:
             return None  # the scalar rules would raise on 0/0 where numpy gives nan
