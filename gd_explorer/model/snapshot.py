@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gd_explorer.core.optim.optimizers import OPTIMIZERS
+
 
 def _readonly(a: np.ndarray) -> np.ndarray:
     v = a.view()
@@ -39,6 +41,9 @@ class RunSnapshot:
         Indices of the mini-batch used for the latest update, or None (full batch).
     optimizer_title, hyper
         For the step log: e.g. ``"Adam"`` and ``{"lr": 0.01, "betas": (0.9, 0.999), ...}``.
+    optimizer
+        The optimizer's registry name (``"adam"``); :attr:`entry` is its class, which the
+        views ask for the rule text and the buffers' roles.
     """
 
     run_id: int
@@ -55,6 +60,12 @@ class RunSnapshot:
     batch: np.ndarray | None = None
     optimizer_title: str = ""
     hyper: dict = field(default_factory=dict)
+    optimizer: str = ""
+
+    @property
+    def entry(self):
+        """The optimizer's registry entry (its class), or None for an unknown name."""
+        return OPTIMIZERS.get(self.optimizer)
 
     @property
     def n(self) -> int:

@@ -36,7 +36,7 @@ def snap_of(run_id, objective, opt_name, start, steps, color="#1f77b4", visible=
     tr = run_descent(objective, opt, np.asarray(start, dtype=float), steps=steps)
     return RunSnapshot.make(run_id, label or f"run {run_id}", color, visible, tr.params,
                             tr.loss, tr.grad, tr.lr, status=tr.status, message=tr.message,
-                            state=state or {}, optimizer_title=opt.title,
+                            state=state or {}, optimizer_title=opt.title, optimizer=opt.name,
                             hyper={"lr": opt.lr, **hyper})
 
 
@@ -672,11 +672,11 @@ def test_step_log_descent_and_adam(qtbot, runs):
     assert f"x: {p[0]:.6g} − {lr:.6g}·" in text and f"= {nxt[0]:.6g}" in text
     state = {"exp_avg": np.array([0.25, -0.5]), "exp_avg_sq": np.array([1e-3, 2e-3])}
     adam = RunSnapshot.make(3, "adam", "#ffb000", True, runs[2].params, runs[2].loss,
-                            runs[2].grad, runs[2].lr, state=state, optimizer_title="Adam",
+                            runs[2].grad, runs[2].lr, state=state, optimizer_title="Adam", optimizer="adam",
                             hyper={"lr": 0.05, "betas": (0.9, 0.999)})
     v.set_entry(adam, 10, ("x", "y"), False)
     text = v.toPlainText()
-    assert "m_k = β1·m_(k−1)" in text and "exp_avg: x = 0.25, y = -0.5" in text
+    assert "m ← β1·m + (1 − β1)·g" in text and "exp_avg: x = 0.25, y = -0.5" in text
     assert "not stored per step" in text  # the state is the latest one
     delta = adam.params[11] - adam.params[10]
     assert f"Δ = {delta[0]:.6g}" in text
@@ -696,7 +696,7 @@ def test_step_log_edge_cases(qtbot):
     assert "p0 = " in text and "not recorded yet" in text
     nan = RunSnapshot.make(3, "nan", "#000000", True, np.array([[np.nan, np.inf]]),
                            np.array([np.nan]), np.array([[np.nan, 1.0]]), np.array([0.1]),
-                           optimizer_title="SGD (momentum, Nesterov)")
+                           optimizer_title="SGD (momentum, Nesterov)", optimizer="sgd")
     v.set_entry(nan, None, ("x", "y"), False)
     assert "nan" in v.toPlainText()
 

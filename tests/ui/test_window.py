@@ -446,3 +446,43 @@ def test_dataset_mode_binds(window):
     window.model.step()
     assert window.model.selected_snapshot().batch is not None
     assert len(window.model.selected_snapshot().batch) == 4
+
+
+def test_every_optimizer_is_in_the_picker_runs_and_shows_its_rule(window, qtbot):
+    """The registry, as a user meets it: pick each optimizer, step, read the step log."""
+    import html as _html
+
+    from PySide6.QtGui import QAction
+
+    from gd_explorer.core.optim.optimizers import OPTIMIZERS
+
+    panel = window.runs_panel
+    picker = panel.optimizer_picker
+    assert [picker.itemData(i) for i in range(picker.count())] == list(OPTIMIZERS)
+    step = next(a for a in window.findChildren(QAction) if a.objectName() == "actionStep")
+    m = window.model
+    for name, cls in OPTIMIZERS.items():
+        i = picker.findData(name)
+        tip = _html.unescape(picker.itemData(i, Qt.ItemDataRole.ToolTipRole))
+        assert cls.rule_text.split("\n")[0] in tip and cls.title in tip
+        picker.setCurrentIndex(i)
+        picker.activated.emit(i)
+        rid = m.selected_run_id
+        assert m.run(rid).spec.optimizer == name
+        assert set(panel._hyper_widgets) == {p.name for p in cls.params}
+        for hp, w in panel._hyper_widgets.values():
+            assert hp.name in _html.unescape(w.toolTip())
+        before = m.selected_snapshot().n
+        for _ in range(3):
+            step.trigger()
+        qtbot.waitUntil(lambda b=before: m.selected_snapshot().n >= b + 3, timeout=10_000)
+        window.timeline.setValue(before)  # the first step with this optimizer
+        qtbot.waitUntil(lambda b=before: f"Step k = {b}" in window.step_log.toPlainText())
+        text = window.step_log.toPlainText()
+        if cls.plain(m.run(rid).spec.hyper):
+            assert "p_(k+1) = p_k − lr·g_k" in text, name
+        else:
+            for line in cls.rule_text.split("\n"):
+                assert line in text, (name, line)
+        assert cls.title in text
+        window.timeline.setValue(window.timeline.maximum())
