@@ -648,6 +648,10 @@ class RunsPanel(QWidget):
             if hp.kind == "bool":
                 w = QCheckBox()
                 w.toggled.connect(slot)
+            elif hp.none_ok:
+                # "none" is a value here (torch's None): typed as text, read by the declaration
+                w = QLineEdit(hp.format(hp.default))
+                w.editingFinished.connect(slot)
             elif hp.kind == "int":
                 w = QSpinBox()
                 lo = -MAX_COUNT if hp.low is None else int(math.floor(hp.low)) + hp.low_open
@@ -660,10 +664,6 @@ class RunsPanel(QWidget):
                 for choice in hp.choices:
                     w.addItem(choice, choice)
                 w.activated.connect(slot)
-            elif hp.kind == "pair" and hp.none_ok:
-                # "none" is a value here (torch's None): typed as text, read by the declaration
-                w = QLineEdit(hp.format(hp.default))
-                w.editingFinished.connect(slot)
             elif hp.kind == "pair":
                 w = QWidget()
                 hl = QHBoxLayout(w)
@@ -688,16 +688,16 @@ class RunsPanel(QWidget):
         hp, w = self._hyper_widgets[name]
         if hp.kind == "bool":
             value = bool(w.isChecked())
-        elif hp.kind == "int":
-            value = int(w.value())
-        elif hp.kind == "choice":
-            value = w.currentData()
-        elif hp.kind == "pair" and hp.none_ok:
+        elif hp.none_ok:
             try:
                 value = hp.parse(w.text())
             except ValueError as exc:
                 self._show_error(str(exc))
                 return
+        elif hp.kind == "int":
+            value = int(w.value())
+        elif hp.kind == "choice":
+            value = w.currentData()
         elif hp.kind == "pair":
             value = (w.parts[0].value(), w.parts[1].value())
         else:
@@ -710,12 +710,12 @@ class RunsPanel(QWidget):
             w.blockSignals(True)
             if hp.kind == "bool":
                 w.setChecked(bool(v))
+            elif hp.none_ok:
+                w.setText(hp.format(v))
             elif hp.kind == "int":
                 w.setValue(int(v))
             elif hp.kind == "choice":
                 w.setCurrentIndex(max(w.findData(hp.check(v)), 0))
-            elif hp.kind == "pair" and hp.none_ok:
-                w.setText(hp.format(v))
             elif hp.kind == "pair":
                 w.parts[0].set_value(v[0])
                 w.parts[1].set_value(v[1])

@@ -40,9 +40,7 @@ GOLDEN_PATH = GOLDEN_DIR / "torch_golden.json"
 GOLDEN = json.loads(GOLDEN_PATH.read_text(encoding="utf-8"))
 GOLDEN_FILES = {name: json.loads((GOLDEN_DIR / name).read_text(encoding="utf-8"))
                 for name in ("torch_golden.json", "torch_golden_optim.json", "optax_golden.json")}
-PENDING = {"lbfgs"}  # golden data recorded, optimizer not written yet
-CASES = [case for data in GOLDEN_FILES.values() for case in data["cases"]
-         if case["optimizer"] not in PENDING]
+CASES = [case for data in GOLDEN_FILES.values() for case in data["cases"]]
 
 OPTIMIZER_RTOL = 1e-12
 ENGINE_RTOL = 1e-10
@@ -119,11 +117,15 @@ def test_optimizer_matches_torch_given_torch_gradients(case):
     if optimizer.evaluations != 1:  # LBFGS evaluates the objective inside its step
         objective = make_objective(case["objective"])
         closure = objective.value_and_grad
-    rows = []
+    rows, evaluations = [], []
     for k in range(case["steps"]):
         g = grads[k][None, :]
         p = optimizer.step(p, g, state, case["lr"][k], closure=closure)
         rows.append(np.array(p[0], dtype=np.float64))
+        if closure is not None:
+            evaluations.append(int(state.evaluations[0, 0]))
+    if "evaluations" in case:  # LBFGS: as many objective evaluations per step as torch
+        assert evaluations == case["evaluations"]
     rtol = OPTIMIZER_RTOL if closure is None else ENGINE_RTOL
     assert_rows_close(rows, case["params"][1:], rtol, f"{case['name']} params")
 

@@ -36,6 +36,8 @@ TABLE = [
     ("rprop", {}, 0.01),
     ("asgd", {"t0": 100.0}, 0.1),
     ("adafactor", {}, 0.05),
+    ("lbfgs", {}, 1.0),
+    ("lbfgs", {"line_search_fn": "strong_wolfe", "history_size": 3}, 1.0),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}" for n, kw, _ in TABLE]
 
@@ -214,7 +216,7 @@ def _non_default(p):
         return tuple((0.5 if v is None else v * 0.5 if p.low is None or v * 0.5 >= p.low else v)
                      if i == 0 else v for i, v in enumerate(p.default))
     if p.kind == "int":
-        return p.default + 1
+        return 30 if p.default is None else p.default + 1
     v = p.default * 0.5 if p.default else 0.125
     return v if p.high is None or v <= p.high else p.default
 

@@ -58,6 +58,7 @@ import math
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -640,11 +641,15 @@ class Descent:
         opt, obj = self.optimizer, self.objective
         while done < n and self.active.any():
             g = self.gradient
+            closure = None
             if self.batches is not None:
                 self.last_batch = self.batches.next()
                 g = obj.value_and_grad(self.p, index=self.last_batch)[1]
+            if opt.evaluations != 1:  # the step evaluates the objective itself (LBFGS)
+                closure = obj.value_and_grad if self.batches is None else \
+                    partial(obj.value_and_grad, index=self.last_batch)
             with np.errstate(all="ignore"):
-                new_p = opt.step(self.p, g, self.state, self.lr_now)
+                new_p = opt.step(self.p, g, self.state, self.lr_now, closure=closure)
             if not self.active.all():
                 new_p = np.where(self.active[:, None], new_p, self.p)
             self.p = new_p
