@@ -683,6 +683,37 @@ def test_step_log_descent_and_adam(qtbot, runs):
     assert "betas = (0.9, 0.999)" in text
 
 
+def _live_snap(name, steps, **hyper):
+    """A snapshot as the model makes it: the descent's own state buffers, row 0."""
+    from gd_explorer.core.engine.descent import Descent
+
+    opt = make_optimizer(name, **hyper)
+    desc = Descent(get_function("rosenbrock"), opt, np.array([-1.5, 2.0]), max_steps=steps)
+    tr = desc.run()
+    state = {k: np.array(b[0]) for k, b in desc.state.buffers().items()}
+    return RunSnapshot.make(1, name, "#ffb000", True, tr.params, tr.loss, tr.grad, tr.lr,
+                            state=state, optimizer_title=opt.title, optimizer=name,
+                            hyper=opt.hyperparameters())
+
+
+def test_step_log_shows_asgd_averaged_point_and_lbfgs_evaluations(qtbot):
+    v = StepLogView()
+    qtbot.addWidget(v)
+    asgd = _live_snap("asgd", 20, lr=1e-3, t0=5.0)
+    v.set_entry(asgd, None, ("x", "y"), False)
+    text = v.toPlainText()
+    ax = asgd.state["ax"]
+    assert f"ax (the averaged point (ASGD's answer)): x = {ax[0]:.6g}" in text
+    assert "ax ← ax + μ·(p − ax)" in text
+    lbfgs = _live_snap("lbfgs", 3, line_search_fn="strong_wolfe", max_iter=4)
+    v.set_entry(lbfgs, 1, ("x", "y"), False)
+    text = v.toPlainText()
+    n = int(lbfgs.state["evaluations"][0])
+    assert n > 1 and f"evaluations (objective evaluations, last step): {n}" in text
+    assert "trial_points (points the last step evaluated): " in text
+    assert "strong_wolfe: a line search" in text
+
+
 def test_step_log_edge_cases(qtbot):
     v = StepLogView()
     qtbot.addWidget(v)
