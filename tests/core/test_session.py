@@ -484,7 +484,7 @@ def test_runspec_build_makes_optimizer_and_schedule():
     with pytest.raises(ValueError, match="momentum must be zero or positive"):
         RunSpec("sgd", 0.1, {"momentum": -1.0}).build(False)
     with pytest.raises(ValueError, match="unknown optimizer"):
-        RunSpec("lbfgs").build(False)
+        RunSpec("lbfgs-b").build(False)
 
 
 def test_display_label():

@@ -1317,6 +1317,27 @@ def test_hidden_selected_run_draws_no_step_arrows(shown_window, qtbot):
     assert w.surface_view.arrow_grad.isVisible()
 
 
+@pytest.mark.parametrize(("name", "hyper"), [("sgd", {"momentum": 0.9}), ("lion", {}),
+                                           ("nadam", {}), ("rprop", {}), ("asgd", {})])
+def test_momentum_arrow_is_the_buffer_the_entry_names(shown_window, qtbot, name, hyper):
+    from dataclasses import replace
+
+    from gd_explorer.core.optim.optimizers import OPTIMIZERS
+
+    w, m = shown_window, shown_window.model
+    rid = m.selected_run_id
+    m.update_run(rid, replace(m.run(rid).spec, optimizer=name, hyper=hyper))
+    for _ in range(3):
+        qtbot.mouseClick(w.step_button, QtCore.Qt.MouseButton.LeftButton)
+    key = OPTIMIZERS[name].momentum_buffer
+    assert w.surface_view.arrow_mom.isVisible() == (key is not None)
+    if key is not None:  # the arrow starts at the current point
+        assert np.any(m.selected_snapshot().state[key])
+        xs, ys = w.surface_view.arrow_mom.getData()
+        p = m.selected_snapshot().params[-1]
+        assert np.isclose(xs[0], p[0]) and np.isclose(ys[0], p[1])
+
+
 def test_hover_text_does_not_outlive_the_function(shown_window, qtbot):
     """The corner kept the old function's f after switching functions."""
     from gd_explorer.core.session.specs import ProblemSpec
