@@ -30,7 +30,9 @@ An optimizer is a subclass of :class:`Optimizer` that declares, on the class:
     (a norm, a line search) declares False and gets rows of shape ``(k, d)``.
 
 Defining the class registers it in :data:`OPTIMIZERS` (picker order): adding an
-optimizer is one class in one file, plus its golden data.
+optimizer is one class in one file, plus its golden data.  The classes live in
+:mod:`gd_explorer.core.optim.optimizers` (which also imports :mod:`~.lbfgs`); import the
+registry from there, so that every entry is defined.
 """
 
 from __future__ import annotations
