@@ -118,6 +118,16 @@ def test_load_accepts_a_byte_order_mark(tmp_path):
 
 
 # ------------------------------------------------------------------------ validation
+def _run_with(optimizer, lr, hyper):
+    """A mutation: run 1 becomes ``optimizer`` at ``lr`` with ``hyper``."""
+
+    def mutate(d):
+        d["runs"][1].update(optimizer=optimizer, lr=lr, hyper=hyper)
+        return d
+
+    return mutate
+
+
 def _set(path, value):
     """A mutation of the base dictionary: set the item at ``path`` (a tuple of keys)."""
 
@@ -260,6 +270,24 @@ BAD = [
     (_set(("surface_axes",), [0, 1.0]), "surface_axes[1]: must be a whole number"),
     (_set(("title",), 5), "title: must be text"),
     (_set(("description",), "d" * 2001), "description: too long"),
+    # hyperparameters of every kind, checked by the optimizer's declaration
+    (_run_with("lbfgs", 1.0, {"max_eval": 2.5}),
+     "runs[1].hyper.max_eval: must be a whole number, got 2.5"),
+    (_run_with("lbfgs", 1.0, {"history_size": 0}),
+     "runs[1].hyper.history_size: history_size must be a whole number >= 1, got 0"),
+    (_run_with("lbfgs", 1.0, {"line_search_fn": "wolfe"}),
+     "runs[1].hyper.line_search_fn: line_search_fn must be one of: none, strong_wolfe, "
+     "got 'wolfe'"),
+    (_run_with("lbfgs", 1.0, {"line_search_fn": 3}),
+     "runs[1].hyper.line_search_fn: must be one of: none, strong_wolfe, got 3"),
+    (_run_with("adafactor", 0.01, {"eps": [None, None]}),
+     "runs[1].hyper.eps: eps[1] must be a number (only eps[0] may be none)"),
+    (_run_with("adafactor", 0.01, {"eps": ["x", 1e-3]}),
+     "runs[1].hyper.eps[0]: must be a number, got 'x'"),
+    (_run_with("rprop", 0.01, {"etas": [1.5, 0.5]}),
+     "runs[1].hyper.etas: etas must satisfy 0 < etas[0] < 1 < etas[1]"),
+    (_run_with("nadam", 0.01, {"decoupled_weight_decay": 1}),
+     "runs[1].hyper.decoupled_weight_decay: must be true or false, got 1"),
 ]
 
 
