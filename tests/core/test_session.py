@@ -602,3 +602,19 @@ def test_huber_delta_is_kept_but_unused_with_another_loss():
 def test_batch_size_is_ignored_for_functions():
     s = Session(problem=ProblemSpec(function="bowl", batch_size=4), max_steps=5)
     assert s.descent(0).run().steps == 5
+
+
+def test_none_and_whole_number_hyperparameters_round_trip(tmp_path):
+    runs = (RunSpec(optimizer="adafactor", lr=0.01, hyper={"eps": (None, 1e-3)}),
+            RunSpec(optimizer="lbfgs", lr=1.0, hyper={"max_eval": None, "history_size": 7,
+                                                     "line_search_fn": "strong_wolfe"}))
+    s = Session(runs=runs)
+    d = session_to_dict(s)
+    assert d["runs"][0]["hyper"]["eps"] == [None, 1e-3]
+    assert d["runs"][1]["hyper"] == {"max_eval": None, "history_size": 7,
+                                     "line_search_fn": "strong_wolfe"}
+    assert json.dumps(d["runs"][1]["hyper"]) == (
+        '{"max_eval": null, "history_size": 7, "line_search_fn": "strong_wolfe"}')
+    path = tmp_path / "s.json"
+    save_session(path, s)
+    assert load_session(path).runs == runs
