@@ -56,13 +56,17 @@ def _optimizer_flags() -> dict[str, dict]:
         owners = ", ".join(n for n, _ in entries)
         if kinds == {"bool"}:
             kw = dict(nargs="?", const="true", metavar="true|false")
-        elif "pair" in kinds:
+        elif kinds == {"pair"}:
             kw = dict(nargs="+", metavar="A,B")
+        elif "pair" in kinds:  # --eps: a number for most, a pair for Adafactor
+            pairs = ", ".join(n for n, p in entries if p.kind == "pair")
+            kw = dict(nargs="+", metavar="X", help_extra=f"; A,B for {pairs}")
         elif kinds == {"choice"}:
             kw = dict(metavar="{" + ",".join(first.choices) + "}")
         else:
             kw = dict(metavar="N" if kinds == {"int"} else "X")
-        flags[name] = dict(kw, help=f"{first.help} ({owners})")
+        extra = kw.pop("help_extra", "")
+        flags[name] = dict(kw, help=f"{first.help} ({owners}{extra})")
     return flags
 
 
