@@ -34,20 +34,44 @@ _DEFAULTS = {"model": "linear", "loss": "mse", "optimizer": "sgd", "schedule": "
 #: flags a session may override: its stop rules (and where to write the files)
 _SESSION_OVERRIDES = ("steps", "tol", "loss_tol", "out_dir")
 
-# optimizer flags: torch keyword -> (flag, argparse kwargs)
-_OPT_FLAGS = {
-    "momentum": dict(type=float, metavar="M", help="momentum factor (sgd, rmsprop)"),
-    "dampening": dict(type=float, metavar="D", help="dampening for momentum (sgd)"),
-    "nesterov": dict(action="store_true", default=None, help="Nesterov momentum (sgd)"),
-    "betas": dict(type=float, nargs=2, metavar=("B1", "B2"), help="moment decays (adam, adamw)"),
-    "eps": dict(type=float, metavar="EPS", help="denominator term (adagrad, rmsprop, adam, adamw)"),
-    "alpha": dict(type=float, metavar="A", help="squared-gradient smoothing (rmsprop)"),
-    "centered": dict(action="store_true", default=None, help="centered RMSprop"),
-    "amsgrad": dict(action="store_true", default=None, help="AMSGrad variant (adam, adamw)"),
-    "weight_decay": dict(type=float, metavar="WD", help="weight decay (all optimizers)"),
-    "lr_decay": dict(type=float, metavar="LD", help="learning-rate decay (adagrad)"),
-    "initial_accumulator_value": dict(type=float, metavar="V", help="initial sum (adagrad)"),
-}
+
+
+def _optimizer_flags() -> dict[str, dict]:
+    """One flag per distinct hyperparameter name across the optimizer registry.
+
+    The flag is torch's keyword in kebab case (``--momentum-decay``); argparse keeps the
+    text, and the chosen optimizer's declaration parses it (``HyperParameter.parse``):
+    ``--eps`` is a number for Adam and a pair for Adafactor.
+    """
+    by_name: dict[str, list] = {}
+    for cls in OPTIMIZERS.values():
+        for p in cls.params:
+            by_name.setdefault(p.name, []).append((cls.name, p))
+    flags = {}
+    for name, entries in by_name.items():
+        kinds = {p.kind for _, p in entries}
+        first = entries[0][1]
+        owners = ", ".join(n for n, _ in entries)
+        if kinds == {"bool"}:
+            kw = dict(nargs="?", const="true", metavar="true|false")
+        elif kinds == {"pair"}:
+            kw = dict(nargs="+", metavar="A,B")
+        elif "pair" in kinds:  # --eps: a number for most, a pair for Adafactor
+            pairs = ", ".join(n for n, p in entries if p.kind == "pair")
+            kw = dict(nargs="+", metavar="X", help_extra=f"; A,B for {pairs}")
+        elif kinds == {"choice"}:
+            kw = dict(metavar="{" + ",".join(first.choices) + "}")
+        else:
+            kw = dict(metavar="N" if kinds == {"int"} else "X")
+        extra = kw.pop("help_extra", "")
+        flags[name] = dict(kw, help=f"{first.help} ({owners}{extra})")
+    return flags
+
+
+_OPT_FLAGS = _optimizer_flags()
+#: optimizer flags whose value may be a negative number ("--beta2-decay -0.5")
+_OPT_VALUE_FLAGS = {"--" + n.replace("_", "-") for n, kw in _OPT_FLAGS.items()
+                    if kw.get("nargs") != "?"}
 
 
 def _schedule_flags() -> dict[str, str]:
@@ -146,8 +170,15 @@ def _join_negative_values(argv: Sequence[str]) -> list[str]:
     out: list[str] = []
     it = iter(argv)
     for tok in it:
-        if tok in ("--start", "--lr", "--eta-min", "--gamma", "--momentum", "--weight-decay",
-                   "--delta"):
+        if tok in _OPT_VALUE_FLAGS:  # glue only a value that would read as an option
+            nxt = next(it, None)
+            if nxt is None:
+                out.append(tok)
+            elif nxt.startswith("-") and len(nxt) > 1 and (nxt[1].isdigit() or nxt[1] == "."):
+                out.append(f"{tok}={nxt}")
+            else:
+                out += [tok, nxt]
+        elif tok in ("--start", "--lr", "--eta-min", "--gamma", "--delta"):
             nxt = next(it, None)
             if nxt is None:
                 out.append(tok)
@@ -248,16 +279,31 @@ def _build_run(args):
                          f"{', '.join(OPTIMIZERS)}")
     maximize = objective.maximize if args.maximize is None else args.maximize
     lr = args.lr if args.lr is not None else objective.default_lr(args.optimizer)
-    kwargs = {n: getattr(args, n) for n in _OPT_FLAGS if getattr(args, n) is not None}
-    if "betas" in kwargs:
-        kwargs["betas"] = tuple(kwargs["betas"])
-    optimizer = make_optimizer(args.optimizer, lr=lr, maximize=maximize, **kwargs)
+    optimizer = make_optimizer(args.optimizer, lr=lr, maximize=maximize,
+                               **_optimizer_kwargs(args))
     schedule = make_schedule(args.schedule, base_lr=lr, warmup=args.warmup or 0,
                              **_schedule_kwargs(args))
     schedule.bind(optimizer)  # a schedule that cycles momentum needs an optimizer with it
     start = (_parse_start(args.start, objective.dim) if args.start is not None
              else np.array(objective.start, dtype=float))
     return objective, optimizer, schedule, start
+
+
+def _optimizer_kwargs(args) -> dict:
+    """The given optimizer flags, parsed by the chosen optimizer's declarations."""
+    cls = OPTIMIZERS[args.optimizer]
+    takes = {p.name: p for p in cls.params}
+    kwargs = {}
+    for name in _OPT_FLAGS:
+        text = getattr(args, name)
+        if text is None:
+            continue
+        if name not in takes:
+            raise UsageError(f"{cls.name} takes no {_kebab(name)}; it takes: {cls.flags_text()}")
+        if isinstance(text, list):  # a pair given as two words: --betas 0.9 0.999
+            text = ",".join(text)
+        kwargs[name] = takes[name].parse(text)
+    return kwargs
 
 
 def _fmt_point(names, values) -> str:
@@ -363,10 +409,13 @@ def cmd_list() -> int:
             print()
         for line in lines:
             print(line)
-    print("\nOptimizers (--optimizer), with torch's hyperparameters and defaults:")
+    print("\nOptimizers (--optimizer NAME), with torch's hyperparameters (--kebab-case flags), "
+          "ranges and defaults:")
     for cls in OPTIMIZERS.values():
-        hp = ", ".join(f"{p.name}={p.default}" for p in cls.params)
-        print(f"  {cls.name:<16} {hp}, maximize=False")
+        print(f"  {cls.name:<16} {cls.title}")
+        for line in cls.describe().split("\n")[1:]:
+            print(f"      {line}" if line else "")
+        print("      maximize: gradient ascent (--maximize; default: the problem's direction)")
     print("\nSchedules (--schedule; --warmup N puts a linear warm-up first):")
     for cls in SCHEDULES.values():
         torch_name = f"torch {cls.torch_name}" if cls.torch_name != "none" else "no scheduler"

@@ -24,6 +24,7 @@ from gd_explorer.core.engine.descent import Descent, check_start
 from gd_explorer.core.engine.process import EngineProcessError, shared_engine
 from gd_explorer.core.io.export import csv_file_name, write_trajectory_csv
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
+from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.core.problems.surface import curve_1d, gradient_field
 from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, make_descent
@@ -435,8 +436,7 @@ class ExplorerModel(QObject):
             raise ValueError(f"at most {MAX_RUNS} runs")
         if spec is None:
             used = {r.spec.optimizer for r in self._runs}
-            name = next((n for n in ("sgd", "adam", "rmsprop", "adagrad", "adamw")
-                         if n not in used), "sgd")
+            name = next((n for n in OPTIMIZERS if n not in used), "sgd")  # registry order
             spec = RunSpec(optimizer=name, lr=self.objective.default_lr(name))
         spec.build(self.maximize)
         self._halt()
@@ -714,7 +714,7 @@ class ExplorerModel(QObject):
         return RunSnapshot(
             r.run_id, r.spec.display_label(), r.color, r.spec.visible,
             raw.params, raw.loss, raw.grad, raw.lr, raw.status, raw.message, raw.state,
-            raw.batch, opt.title, hyper, momentum, name,
+            raw.batch, opt.title, hyper, momentum, name, optimizer=opt.name,
         )
 
     def snapshots(self) -> list[RunSnapshot]:

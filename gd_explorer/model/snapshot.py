@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gd_explorer.core.optim.optimizers import OPTIMIZERS
+
 
 class MomentumRows:
     """The momentum (beta1) a schedule sets for rows ``0..n-1``, kept per run and extended
@@ -76,6 +78,9 @@ class RunSnapshot:
         Where the schedule cycles the momentum (CyclicLR, OneCycleLR): the value used by
         the update leaving each row ``(n,)`` (read-only) and ``"momentum"`` or ``"beta1"``;
         else None and ``""``.
+    optimizer
+        The optimizer's registry name (``"adam"``); :attr:`entry` is its class, which the
+        views ask for the rule text and the buffers' roles.
     """
 
     run_id: int
@@ -94,6 +99,12 @@ class RunSnapshot:
     hyper: dict = field(default_factory=dict)
     momentum: np.ndarray | None = None
     momentum_name: str = ""
+    optimizer: str = ""
+
+    @property
+    def entry(self):
+        """The optimizer's registry entry (its class), or None for an unknown name."""
+        return OPTIMIZERS.get(self.optimizer)
 
     @property
     def n(self) -> int:

@@ -7,10 +7,10 @@ refresh the widgets (with signals blocked, so nothing loops back).
 from __future__ import annotations
 
 import html
-import inspect
 import math
 from dataclasses import replace
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -50,9 +50,21 @@ OPEN_CSV = "__open_csv__"
 
 
 def _update_rule(cls) -> str:
-    """The optimizer's docstring, trimmed to text a tooltip can show."""
-    doc = inspect.getdoc(cls) or ""
-    return doc.replace(".. math::", "").replace(":math:", "").replace("\\", "")
+    """The optimizer's entry as a tooltip: title, update rule, hyperparameters."""
+    return cls.describe()
+
+
+def _open_bound(v: float | None, is_open: bool, up: bool, default: float) -> float:
+    """A NumberEdit bound from a declared one (an open end: the next float inside)."""
+    if v is None:
+        return default
+    return float(np.nextafter(v, np.inf if up else -np.inf)) if is_open else float(v)
+
+
+def _number_edit(hp, value) -> NumberEdit:
+    """A NumberEdit limited to the declared range of ``hp``."""
+    return NumberEdit(value, minimum=_open_bound(hp.low, hp.low_open, True, -math.inf),
+                      maximum=_open_bound(hp.high, hp.high_open, False, math.inf))
 
 
 def formula_html(formula: str, names, gradients) -> str:
@@ -622,7 +634,8 @@ class RunsPanel(QWidget):
         for name, cls in OPTIMIZERS.items():
             self.optimizer_picker.addItem(cls.title, name)
             self.optimizer_picker.setItemData(self.optimizer_picker.count() - 1,
-                                              _update_rule(cls), Qt.ItemDataRole.ToolTipRole)
+                                              plain_tip(_update_rule(cls)),
+                                              Qt.ItemDataRole.ToolTipRole)
         self.optimizer_picker.setToolTip("The optimizer (torch.optim's update rules and names)")
         self.lr_edit = LearningRateEdit()
         form.addRow("Optimizer", self.optimizer_picker)
@@ -726,23 +739,39 @@ class RunsPanel(QWidget):
         self.error_label.setText("")
 
     def _build_hyper_form(self, spec) -> None:
+        """One widget per declared hyperparameter, by its kind, limited to its range."""
         while self.hyper_form.rowCount():
             self.hyper_form.removeRow(0)
         self._hyper_widgets = {}
         cls = OPTIMIZERS[spec.optimizer]
-        rule = _update_rule(cls)
+        rule = cls.rule_text
         for hp in cls.params:
-            tip = f"{hp.name}: {hp.help} (torch default {hp.default})\n\n{rule}"
+            tip = f"{hp.describe()}\n\n{cls.title}:\n{rule}"
             slot = weak_slot(self._on_hyper_widget, hp.name)
             if hp.kind == "bool":
                 w = QCheckBox()
                 w.toggled.connect(slot)
+            elif hp.none_ok:
+                # "none" is a value here (torch's None): typed as text, read by the declaration
+                w = QLineEdit(hp.format(hp.default))
+                w.editingFinished.connect(slot)
+            elif hp.kind == "int":
+                w = QSpinBox()
+                lo = -MAX_COUNT if hp.low is None else int(math.floor(hp.low)) + hp.low_open
+                hi = MAX_COUNT if hp.high is None else int(math.ceil(hp.high)) - hp.high_open
+                w.setRange(max(lo, -MAX_COUNT), min(hi, MAX_COUNT))
+                w.setValue(int(hp.default))
+                w.editingFinished.connect(slot)
+            elif hp.kind == "choice":
+                w = QComboBox()
+                for choice in hp.choices:
+                    w.addItem(choice, choice)
+                w.activated.connect(slot)
             elif hp.kind == "pair":
                 w = QWidget()
                 hl = QHBoxLayout(w)
                 hl.setContentsMargins(0, 0, 0, 0)
-                a, b = NumberEdit(hp.default[0], minimum=0, maximum=0.999999999), \
-                    NumberEdit(hp.default[1], minimum=0, maximum=0.999999999)
+                a, b = _number_edit(hp, hp.default[0]), _number_edit(hp, hp.default[1])
                 hl.addWidget(a)
                 hl.addWidget(b)
                 w.parts = (a, b)
@@ -750,10 +779,11 @@ class RunsPanel(QWidget):
                     part.setToolTip(tip)
                     part.value_edited.connect(slot)
             else:
-                w = NumberEdit(hp.default, minimum=0.0)
+                w = _number_edit(hp, hp.default)
                 w.value_edited.connect(slot)
             w.setObjectName(f"hyper_{hp.name}")
-            w.setToolTip(tip)
+            w.setToolTip(tip if isinstance(w, NumberEdit) or hasattr(w, "parts")
+                         else plain_tip(tip))
             self.hyper_form.addRow(hp.name, w)
             self._hyper_widgets[hp.name] = (hp, w)
 
@@ -761,6 +791,16 @@ class RunsPanel(QWidget):
         hp, w = self._hyper_widgets[name]
         if hp.kind == "bool":
             value = bool(w.isChecked())
+        elif hp.none_ok:
+            try:
+                value = hp.parse(w.text())
+            except ValueError as exc:
+                self._show_error(str(exc))
+                return
+        elif hp.kind == "int":
+            value = int(w.value())
+        elif hp.kind == "choice":
+            value = w.currentData()
         elif hp.kind == "pair":
             value = (w.parts[0].value(), w.parts[1].value())
         else:
@@ -770,15 +810,21 @@ class RunsPanel(QWidget):
     def _show_hyper_values(self, spec) -> None:
         for name, (hp, w) in self._hyper_widgets.items():
             v = spec.hyper.get(name, hp.default)
+            w.blockSignals(True)
             if hp.kind == "bool":
-                w.blockSignals(True)
                 w.setChecked(bool(v))
-                w.blockSignals(False)
+            elif hp.none_ok:
+                w.setText(hp.format(v))
+            elif hp.kind == "int":
+                w.setValue(int(v))
+            elif hp.kind == "choice":
+                w.setCurrentIndex(max(w.findData(hp.check(v)), 0))
             elif hp.kind == "pair":
                 w.parts[0].set_value(v[0])
                 w.parts[1].set_value(v[1])
             else:
                 w.set_value(v)
+            w.blockSignals(False)
 
     def _build_schedule_form(self, spec) -> None:
         """One widget per declared parameter, by kind: a spin box within the range (int),

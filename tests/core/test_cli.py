@@ -52,6 +52,40 @@ def test_typed_function_with_rmsprop_flags(capsys):
     assert "centered=True" in stdout and "alpha=0.9" in stdout
 
 
+@pytest.mark.parametrize(("argv", "shown"), [
+    (["--optimizer", "nadam", "--momentum-decay", "0.01", "--decoupled-weight-decay",
+      "--weight-decay", "0.1"], ["momentum_decay=0.01", "decoupled_weight_decay=True"]),
+    (["--optimizer", "rprop", "--etas", "0.4,1.5", "--step-sizes", "1e-4", "2"],
+     ["etas=(0.4, 1.5)", "step_sizes=(0.0001, 2.0)"]),
+    (["--optimizer", "adafactor", "--eps", "none,1e-4", "--beta2-decay", "-0.5"],
+     ["eps=(None, 0.0001)", "beta2_decay=-0.5"]),
+    (["--optimizer", "sgd", "--momentum", "0.9", "--nesterov", "true"], ["nesterov=True"]),
+    (["--optimizer", "adam", "--betas", "0.8,0.99", "--amsgrad", "false"],
+     ["betas=(0.8, 0.99)", "amsgrad=False"]),
+])
+def test_every_optimizer_flag_is_generated_from_the_declaration(capsys, argv, shown):
+    code, stdout, err = run_cli(capsys, "run", "--function", "bowl", "--steps", "5", *argv)
+    assert code == 0, err
+    for text in shown:
+        assert text in stdout
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--optimizer", "sgd", "--betas", "0.9,0.99"],
+     "sgd takes no --betas; it takes: --momentum, --dampening, --nesterov, --weight-decay"),
+    (["--optimizer", "rprop", "--etas", "1.5,0.4"], "etas must satisfy"),
+    (["--optimizer", "rprop", "--etas", "0.5"], "etas must be two numbers"),
+    (["--optimizer", "nadam", "--decoupled-weight-decay", "maybe"],
+     "decoupled_weight_decay must be true or false"),
+    (["--optimizer", "adadelta", "--rho", "2"], "rho must be in [0, 1], got 2"),
+])
+def test_bad_optimizer_flags_exit_2_with_one_line(capsys, tmp_path, argv, message):
+    out = tmp_path / "t.csv"
+    code, stdout, err = run_cli(capsys, "run", "--function", "bowl", "--out", str(out), *argv)
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
 def test_fence_dataset_mae_example(capsys, tmp_path):
     out = tmp_path / "fence.csv"
     code, stdout, err = run_cli(capsys, "run", "--dataset", "fence", "--model", "quadratic",
@@ -92,6 +126,12 @@ def test_list_shows_every_registry(capsys):
     for word in ("rosenbrock", "himmelblau", "fence", "quadratic-full", "huber", "adamw",
                  "cosine", "initial_accumulator_value"):
         assert word in stdout
+    from gd_explorer.core.optim.optimizers import OPTIMIZERS
+
+    for cls in OPTIMIZERS.values():  # every optimizer, its title and its hyperparameters
+        assert f"  {cls.name:<16} {cls.title}" in stdout
+        for p in cls.params:
+            assert p.describe() in stdout
 
 
 @pytest.mark.parametrize(
@@ -101,9 +141,9 @@ def test_list_shows_every_registry(capsys):
         (["run", "--function", "__import__('os')"], "not allowed"),
         (["run", "--function", "9**9**9"], "exponent"),
         (["run", "--function", "nosuch"], "unknown name"),
-        (["run", "--function", "bowl", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
+        (["run", "--function", "bowl", "--optimizer", "lbfgs-b"], "unknown optimizer 'lbfgs-b'"),
         (["run", "--function", "bowl", "--optimizer", "adam", "--momentum", "0.9"],
-         "adam has no hyperparameter 'momentum'"),
+         "adam takes no --momentum; it takes: --betas, --eps, --weight-decay, --amsgrad"),
         (["run", "--function", "bowl", "--optimizer", "adam", "--betas", "0.9", "1.0"],
          "betas"),
         (["run", "--function", "bowl", "--start", "1"], "--start needs 2 value"),

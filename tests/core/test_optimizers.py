@@ -1,14 +1,18 @@
 """Optimizers: hand-computed steps, equivalences, validation, one table for generic checks."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from gd_explorer.cli import _join_negative_values, _optimizer_kwargs, build_parser
 from gd_explorer.core.engine.descent import run_descent
 from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
 from gd_explorer.core.optim.schedules import make_schedule
 from gd_explorer.core.problems.functions import get_function
+from gd_explorer.core.session.specs import RunSpec, Session, load_session, save_session
 
 # optimizer table: name, kwargs, lr on the bowl (used by the generic checks)
 TABLE = [
@@ -23,6 +27,17 @@ TABLE = [
     ("adam", {}, 0.05),
     ("adam", {"amsgrad": True}, 0.05),
     ("adamw", {}, 0.05),
+    ("nadam", {}, 0.05),
+    ("nadam", {"decoupled_weight_decay": True, "weight_decay": 0.01}, 0.05),
+    ("radam", {}, 0.05),
+    ("adamax", {}, 0.05),
+    ("adadelta", {}, 1.0),
+    ("lion", {}, 0.01),
+    ("rprop", {}, 0.01),
+    ("asgd", {"t0": 100.0}, 0.1),
+    ("adafactor", {}, 0.05),
+    ("lbfgs", {}, 1.0),
+    ("lbfgs", {"line_search_fn": "strong_wolfe", "history_size": 3}, 1.0),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items()) or 'default'}" for n, kw, _ in TABLE]
 
@@ -35,7 +50,14 @@ def one_step(name, p, g, lr, **kw):
 
 
 def test_registry_has_torch_names():
-    assert set(OPTIMIZERS) == {"sgd", "adagrad", "rmsprop", "adam", "adamw"}
+    torch_names = {"sgd", "adagrad", "rmsprop", "adam", "adamw", "nadam", "radam", "adamax",
+                   "adadelta", "asgd", "rprop", "adafactor"}
+    assert torch_names <= set(OPTIMIZERS)
+    assert list(OPTIMIZERS)[:5] == ["sgd", "adam", "rmsprop", "adagrad", "adamw"]  # picker order
+
+
+def test_the_table_covers_the_registry():
+    assert {name for name, _, _ in TABLE} == set(OPTIMIZERS)
 
 
 @pytest.mark.parametrize(("name", "kw", "lr"), TABLE, ids=IDS)
@@ -51,7 +73,8 @@ def test_loss_decreases_and_minimum_is_reached(name, kw, lr):
 def test_maximize_climbs_the_fence_area(name, kw, lr):
     area = get_function("fence-area")
     kw = {k: v for k, v in kw.items() if k != "weight_decay"}
-    opt = make_optimizer(name, lr=lr * (1 if name == "sgd" else 10), maximize=True, **kw)
+    opt = make_optimizer(name, lr=lr * (10 if OPTIMIZERS[name].adaptive else 1), maximize=True,
+                         **kw)
     traj = run_descent(area, opt, [57.0], steps=4000)
     assert traj.loss[-1] > traj.loss[0]
     assert traj.final[0] == pytest.approx(50.0, abs=0.5)
@@ -146,7 +169,13 @@ def test_defaults_are_torchs():
         ("rmsprop", {"alpha": 1.5}, "alpha must be in"),
         ("adagrad", {"lr_decay": -1}, "lr_decay must be zero or positive"),
         ("adam", {"amsgrad": "yes"}, "amsgrad must be true or false"),
-        ("lbfgs", {}, "unknown optimizer 'lbfgs'; choose one of: sgd"),
+        ("lbfgs-b", {}, "unknown optimizer 'lbfgs-b'; choose one of: sgd"),
+        ("rprop", {"etas": (1.2, 0.5)}, r"etas must satisfy 0 < etas\[0\] < 1 < etas\[1\]"),
+        ("rprop", {"step_sizes": (1.0, 0.1)}, r"step_sizes\[0\] must be <= step_sizes\[1\]"),
+        ("adafactor", {"d": 0.5}, "d must be >= 1"),
+        ("adafactor", {"beta2_decay": 0.5}, "beta2_decay must be <= 0"),
+        ("adafactor", {"eps": (None, None)}, r"eps\[1\] must be a number"),
+        ("nadam", {"momentum_decay": -1}, "momentum_decay must be zero or positive"),
     ],
 )
 def test_bad_hyperparameters_are_refused_clearly(name, kw, message):
@@ -168,3 +197,80 @@ def test_schedules_follow_torch_semantics():
         make_schedule("step", base_lr=1.0, t_max=3)
     with pytest.raises(ValueError, match="unknown schedule"):
         make_schedule("warmup", base_lr=1.0)
+
+
+# ------------------------------------------------------------------ the registry, entry by entry
+GOLDEN_DIR = Path(__file__).parent / "golden"
+GOLDEN_CASES = [case for name in ("torch_golden.json", "torch_golden_optim.json",
+                                  "optax_golden.json")
+                for case in json.loads((GOLDEN_DIR / name).read_text(encoding="utf-8"))["cases"]]
+
+
+def _non_default(p):
+    """A valid value other than the default, for round trips through CLI and session."""
+    if p.kind == "bool":
+        return not p.default
+    if p.kind == "choice":
+        return next(c for c in p.choices if c != p.default)
+    if p.kind == "pair":
+        return tuple((0.5 if v is None else v * 0.5 if p.low is None or v * 0.5 >= p.low else v)
+                     if i == 0 else v for i, v in enumerate(p.default))
+    if p.kind == "int":
+        return 30 if p.default is None else p.default + 1
+    v = p.default * 0.5 if p.default else 0.125
+    return v if p.high is None or v <= p.high else p.default
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_registry_entry_is_complete(name, tmp_path):
+    cls = OPTIMIZERS[name]
+    # the rule text: one source, in the docstring too (tooltips and step log read it)
+    assert cls.rule_text.strip() and cls.rule_text.split("\n")[0] in cls.__doc__
+    assert cls.title and cls.name == name
+    assert cls.momentum_buffer is None or cls.momentum_buffer in cls.buffer_names
+    assert cls.default_lr(0.1, 0.01) > 0
+    assert cls.evaluations is None or cls.evaluations >= 1
+    text = cls.describe()
+    for p in cls.params:
+        assert p.describe() in text
+    # a state buffer per declared name, shaped like the parameters
+    opt = cls()
+    state = opt.init_state(np.zeros((3, 2)))
+    assert set(state.buffers()) >= set(cls.buffer_names) - {"history"}
+    # golden data from an independent reference, on at least two problems
+    objectives = {c["objective"] for c in GOLDEN_CASES if c["optimizer"] == name}
+    assert len(objectives) >= 2, f"{name}: golden data on {sorted(objectives)}"
+    # a CLI flag per hyperparameter, parsed by the declaration
+    values = {}
+    for p in cls.params:  # every value changed that the cross-field rules allow together
+        trial = {**values, p.name: _non_default(p)}
+        try:
+            cls(**trial)
+        except ValueError:
+            trial[p.name] = p.default
+        values = trial
+    assert len(cls.params) < 2 or sum(values[p.name] != p.default for p in cls.params) >= 2
+    argv = ["run", "--function", "bowl", "--optimizer", name, "--steps", "2"]
+    for p in cls.params:
+        argv += [p.flag, p.format(values[p.name])]
+    args = build_parser().parse_args(_join_negative_values(argv))
+    assert _optimizer_kwargs(args) == values
+    # a session with these settings saves, reloads and runs
+    run = RunSpec(optimizer=name, lr=0.01, hyper=values)
+    session = Session(runs=(run,))
+    path = tmp_path / "s.json"
+    save_session(path, session)
+    back = load_session(path)
+    assert back.runs[0].hyper == values
+    traj = back.descent(0, back.problem.build()).run()
+    assert traj.steps >= 1 and np.all(np.isfinite(traj.params))
+
+
+def test_a_wrong_entry_is_refused_when_it_is_defined():
+    from gd_explorer.core.optim.optimizers import Optimizer
+
+    with pytest.raises(TypeError, match="is taken by SGD"):
+        type("Again", (Optimizer,), {"name": "sgd", "title": "x", "rule_text": "p ← p"})
+    with pytest.raises(TypeError, match="needs a title and its rule_text"):
+        type("NoRule", (Optimizer,), {"name": "norule", "title": "x"})
+    assert "sgd" in OPTIMIZERS and "norule" not in OPTIMIZERS

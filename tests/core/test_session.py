@@ -118,6 +118,16 @@ def test_load_accepts_a_byte_order_mark(tmp_path):
 
 
 # ------------------------------------------------------------------------ validation
+def _run_with(optimizer, lr, hyper):
+    """A mutation: run 1 becomes ``optimizer`` at ``lr`` with ``hyper``."""
+
+    def mutate(d):
+        d["runs"][1].update(optimizer=optimizer, lr=lr, hyper=hyper)
+        return d
+
+    return mutate
+
+
 def _set(path, value):
     """A mutation of the base dictionary: set the item at ``path`` (a tuple of keys)."""
 
@@ -208,7 +218,7 @@ BAD = [
      "runs[0].schedule_params.step_size: must be a whole number, got 1.5"),
     (lambda d: _set(("runs", 0, "schedule_params"), {"gamma": 0})(
         _set(("runs", 0, "schedule"), "exponential")(d)),
-     "runs[0].schedule_params.gamma: gamma must be > 0, got 0"),
+     "runs[0].schedule_params.gamma: gamma must be positive, got 0"),
     (_set(("runs", 0, "color"), "red"), "runs[0].color: must be \"#rrggbb\""),
     (_set(("runs", 0, "color"), "#12345"), "runs[0].color"),
     (_set(("runs", 0, "color"), "#1234567"), "runs[0].color"),
@@ -260,6 +270,24 @@ BAD = [
     (_set(("surface_axes",), [0, 1.0]), "surface_axes[1]: must be a whole number"),
     (_set(("title",), 5), "title: must be text"),
     (_set(("description",), "d" * 2001), "description: too long"),
+    # hyperparameters of every kind, checked by the optimizer's declaration
+    (_run_with("lbfgs", 1.0, {"max_eval": 2.5}),
+     "runs[1].hyper.max_eval: must be a whole number, got 2.5"),
+    (_run_with("lbfgs", 1.0, {"history_size": 0}),
+     "runs[1].hyper.history_size: history_size must be a whole number >= 1, got 0"),
+    (_run_with("lbfgs", 1.0, {"line_search_fn": "wolfe"}),
+     "runs[1].hyper.line_search_fn: line_search_fn must be one of: none, strong_wolfe, "
+     "got 'wolfe'"),
+    (_run_with("lbfgs", 1.0, {"line_search_fn": 3}),
+     "runs[1].hyper.line_search_fn: must be one of: none, strong_wolfe, got 3"),
+    (_run_with("adafactor", 0.01, {"eps": [None, None]}),
+     "runs[1].hyper.eps: eps[1] must be a number (only eps[0] may be none)"),
+    (_run_with("adafactor", 0.01, {"eps": ["x", 1e-3]}),
+     "runs[1].hyper.eps[0]: must be a number, got 'x'"),
+    (_run_with("rprop", 0.01, {"etas": [1.5, 0.5]}),
+     "runs[1].hyper.etas: etas must satisfy 0 < etas[0] < 1 < etas[1]"),
+    (_run_with("nadam", 0.01, {"decoupled_weight_decay": 1}),
+     "runs[1].hyper.decoupled_weight_decay: must be true or false, got 1"),
 ]
 
 
@@ -484,7 +512,7 @@ def test_runspec_build_makes_optimizer_and_schedule():
     with pytest.raises(ValueError, match="momentum must be zero or positive"):
         RunSpec("sgd", 0.1, {"momentum": -1.0}).build(False)
     with pytest.raises(ValueError, match="unknown optimizer"):
-        RunSpec("lbfgs").build(False)
+        RunSpec("lbfgs-b").build(False)
 
 
 def test_display_label():
@@ -574,3 +602,19 @@ def test_huber_delta_is_kept_but_unused_with_another_loss():
 def test_batch_size_is_ignored_for_functions():
     s = Session(problem=ProblemSpec(function="bowl", batch_size=4), max_steps=5)
     assert s.descent(0).run().steps == 5
+
+
+def test_none_and_whole_number_hyperparameters_round_trip(tmp_path):
+    runs = (RunSpec(optimizer="adafactor", lr=0.01, hyper={"eps": (None, 1e-3)}),
+            RunSpec(optimizer="lbfgs", lr=1.0, hyper={"max_eval": None, "history_size": 7,
+                                                     "line_search_fn": "strong_wolfe"}))
+    s = Session(runs=runs)
+    d = session_to_dict(s)
+    assert d["runs"][0]["hyper"]["eps"] == [None, 1e-3]
+    assert d["runs"][1]["hyper"] == {"max_eval": None, "history_size": 7,
+                                     "line_search_fn": "strong_wolfe"}
+    assert json.dumps(d["runs"][1]["hyper"]) == (
+        '{"max_eval": null, "history_size": 7, "line_search_fn": "strong_wolfe"}')
+    path = tmp_path / "s.json"
+    save_session(path, s)
+    assert load_session(path).runs == runs

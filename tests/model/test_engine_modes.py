@@ -191,3 +191,35 @@ def test_stateful_schedules_cross_the_process_boundary_bit_for_bit(model, qtbot,
     for a, b in zip(_direct_rows(session), rows, strict=True):
         for x, y in zip(a, b):
             np.testing.assert_array_equal(x, y)
+
+
+def test_every_optimizer_runs_in_the_engine_process_as_in_the_thread(model, qtbot, monkeypatch):
+    """The registry through the app's engine: each optimizer's run, its state (LBFGS's
+    history, ASGD's averaged point) crossing the process boundary, equals the thread's."""
+    from gd_explorer.core.limits import MAX_RUNS
+    from gd_explorer.core.optim.optimizers import OPTIMIZERS
+
+    names = list(OPTIMIZERS)
+    for start in range(0, len(names), MAX_RUNS):
+        chunk = names[start:start + MAX_RUNS]
+        problem = ProblemSpec(kind="function", function="rosenbrock")
+        session = Session(problem=problem, start=(-1.5, 2.0), max_steps=300, tol=0.0,
+                          runs=tuple(RunSpec(optimizer=n, lr=OPTIMIZERS[n].default_lr(1e-3, 1e-2))
+                                     for n in chunk))
+        monkeypatch.delenv(ENGINE_ENV, raising=False)
+        model.apply_session(session)
+        _run_to_end(model, qtbot)
+        assert model._worker.used_process
+        in_process = _rows(model)
+        states = [s.state for s in model.snapshots()]
+        monkeypatch.setenv(ENGINE_ENV, "thread")
+        model.reset()
+        _run_to_end(model, qtbot)
+        for name, a, b in zip(chunk, in_process, _rows(model), strict=True):
+            assert a[4] in ("max_steps", "converged"), (name, a[4])
+            for x, y in zip(a, b):
+                np.testing.assert_array_equal(x, y, err_msg=name)
+        for name, state, snap in zip(chunk, states, model.snapshots(), strict=True):
+            assert set(state) == set(snap.state), name
+            for key in state:
+                np.testing.assert_array_equal(state[key], snap.state[key], err_msg=name)

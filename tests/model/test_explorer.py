@@ -154,6 +154,23 @@ def test_add_remove_hide_runs(model, qtbot):
         model.remove_run(model.runs[0].run_id)
 
 
+def test_add_run_offers_the_next_unused_optimizer_in_registry_order(model):
+    from gd_explorer.core.limits import MAX_RUNS
+    from gd_explorer.core.optim.optimizers import OPTIMIZERS
+
+    for r in model.runs[1:]:
+        model.remove_run(r.run_id)
+    first = model.runs[0].spec.optimizer
+    while len(model.runs) < MAX_RUNS:
+        model.add_run()
+    expected = [n for n in OPTIMIZERS if n != first][:MAX_RUNS - 1]
+    assert [r.spec.optimizer for r in model.runs[1:]] == expected
+    for r in model.runs[1:]:  # each at the rate its entry asks the problem for
+        assert r.spec.lr == model.objective.default_lr(r.spec.optimizer)
+    model.step()
+    assert all(s.n == 2 for s in model.snapshots())
+
+
 def test_worker_exception_reaches_the_ui_and_recovers(model, qtbot, monkeypatch):
     from gd_explorer.model.worker import ENGINE_ENV
 

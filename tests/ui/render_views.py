@@ -42,7 +42,7 @@ def snapshot(run_id, label, color, objective, opt_name, start, steps, **hyper):
     bufs = {k: np.asarray(v)[0] for k, v in state.buffers().items() if np.size(v)}
     return RunSnapshot.make(run_id, label, color, True, tr.params, tr.loss, tr.grad, tr.lr,
                             status=tr.status, message=tr.message, state=bufs,
-                            optimizer_title=opt.title, hyper={"lr": opt.lr, **hyper})
+                            optimizer_title=opt.title, optimizer=opt.name, hyper={"lr": opt.lr, **hyper})
 
 
 def grid(obj, nx=200, ny=200):

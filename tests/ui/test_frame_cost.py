@@ -204,6 +204,7 @@ def test_step_log_patches_lines_and_shows_what_a_fresh_log_shows(qtbot):
     tr = run_descent(f, opt, np.array([-1.5, 2.0]), steps=300)
     snap = RunSnapshot.make(1, "adam", "#ffb000", True, tr.params, tr.loss, tr.grad, tr.lr,
                             state={"exp_avg": np.array([0.1, 0.2])}, optimizer_title=opt.title,
+                            optimizer=opt.name,
                             hyper={"lr": 0.05})
     live, fresh = StepLogView(), StepLogView()
     qtbot.addWidget(live)

@@ -36,7 +36,7 @@ def snap_of(run_id, objective, opt_name, start, steps, color="#1f77b4", visible=
     tr = run_descent(objective, opt, np.asarray(start, dtype=float), steps=steps)
     return RunSnapshot.make(run_id, label or f"run {run_id}", color, visible, tr.params,
                             tr.loss, tr.grad, tr.lr, status=tr.status, message=tr.message,
-                            state=state or {}, optimizer_title=opt.title,
+                            state=state or {}, optimizer_title=opt.title, optimizer=opt.name,
                             hyper={"lr": opt.lr, **hyper})
 
 
@@ -672,15 +672,46 @@ def test_step_log_descent_and_adam(qtbot, runs):
     assert f"x: {p[0]:.6g} − {lr:.6g}·" in text and f"= {nxt[0]:.6g}" in text
     state = {"exp_avg": np.array([0.25, -0.5]), "exp_avg_sq": np.array([1e-3, 2e-3])}
     adam = RunSnapshot.make(3, "adam", "#ffb000", True, runs[2].params, runs[2].loss,
-                            runs[2].grad, runs[2].lr, state=state, optimizer_title="Adam",
+                            runs[2].grad, runs[2].lr, state=state, optimizer_title="Adam", optimizer="adam",
                             hyper={"lr": 0.05, "betas": (0.9, 0.999)})
     v.set_entry(adam, 10, ("x", "y"), False)
     text = v.toPlainText()
-    assert "m_k = β1·m_(k−1)" in text and "exp_avg: x = 0.25, y = -0.5" in text
+    assert "m ← β1·m + (1 − β1)·g" in text and "exp_avg: x = 0.25, y = -0.5" in text
     assert "not stored per step" in text  # the state is the latest one
     delta = adam.params[11] - adam.params[10]
     assert f"Δ = {delta[0]:.6g}" in text
     assert "betas = (0.9, 0.999)" in text
+
+
+def _live_snap(name, steps, **hyper):
+    """A snapshot as the model makes it: the descent's own state buffers, row 0."""
+    from gd_explorer.core.engine.descent import Descent
+
+    opt = make_optimizer(name, **hyper)
+    desc = Descent(get_function("rosenbrock"), opt, np.array([-1.5, 2.0]), max_steps=steps)
+    tr = desc.run()
+    state = {k: np.array(b[0]) for k, b in desc.state.buffers().items()}
+    return RunSnapshot.make(1, name, "#ffb000", True, tr.params, tr.loss, tr.grad, tr.lr,
+                            state=state, optimizer_title=opt.title, optimizer=name,
+                            hyper=opt.hyperparameters())
+
+
+def test_step_log_shows_asgd_averaged_point_and_lbfgs_evaluations(qtbot):
+    v = StepLogView()
+    qtbot.addWidget(v)
+    asgd = _live_snap("asgd", 20, lr=1e-3, t0=5.0)
+    v.set_entry(asgd, None, ("x", "y"), False)
+    text = v.toPlainText()
+    ax = asgd.state["ax"]
+    assert f"ax (the averaged point (ASGD's answer)): x = {ax[0]:.6g}" in text
+    assert "ax ← ax + μ·(p − ax)" in text
+    lbfgs = _live_snap("lbfgs", 3, line_search_fn="strong_wolfe", max_iter=4)
+    v.set_entry(lbfgs, 1, ("x", "y"), False)
+    text = v.toPlainText()
+    n = int(lbfgs.state["evaluations"][0])
+    assert n > 1 and f"evaluations (objective evaluations, last step): {n}" in text
+    assert "trial_points (points the last step evaluated): " in text
+    assert "strong_wolfe: a line search" in text
 
 
 def test_step_log_edge_cases(qtbot):
@@ -696,7 +727,7 @@ def test_step_log_edge_cases(qtbot):
     assert "p0 = " in text and "not recorded yet" in text
     nan = RunSnapshot.make(3, "nan", "#000000", True, np.array([[np.nan, np.inf]]),
                            np.array([np.nan]), np.array([[np.nan, 1.0]]), np.array([0.1]),
-                           optimizer_title="SGD (momentum, Nesterov)")
+                           optimizer_title="SGD (momentum, Nesterov)", optimizer="sgd")
     v.set_entry(nan, None, ("x", "y"), False)
     assert "nan" in v.toPlainText()
 
@@ -1284,6 +1315,27 @@ def test_hidden_selected_run_draws_no_step_arrows(shown_window, qtbot):
     assert not any(a.isVisible() for a in arrows)  # and stays hidden while it moves on
     w.runs_panel.run_list.item(row).setCheckState(QtCore.Qt.CheckState.Checked)
     assert w.surface_view.arrow_grad.isVisible()
+
+
+@pytest.mark.parametrize(("name", "hyper"), [("sgd", {"momentum": 0.9}), ("lion", {}),
+                                           ("nadam", {}), ("rprop", {}), ("asgd", {})])
+def test_momentum_arrow_is_the_buffer_the_entry_names(shown_window, qtbot, name, hyper):
+    from dataclasses import replace
+
+    from gd_explorer.core.optim.optimizers import OPTIMIZERS
+
+    w, m = shown_window, shown_window.model
+    rid = m.selected_run_id
+    m.update_run(rid, replace(m.run(rid).spec, optimizer=name, hyper=hyper))
+    for _ in range(3):
+        qtbot.mouseClick(w.step_button, QtCore.Qt.MouseButton.LeftButton)
+    key = OPTIMIZERS[name].momentum_buffer
+    assert w.surface_view.arrow_mom.isVisible() == (key is not None)
+    if key is not None:  # the arrow starts at the current point
+        assert np.any(m.selected_snapshot().state[key])
+        xs, ys = w.surface_view.arrow_mom.getData()
+        p = m.selected_snapshot().params[-1]
+        assert np.isclose(xs[0], p[0]) and np.isclose(ys[0], p[1])
 
 
 def test_hover_text_does_not_outlive_the_function(shown_window, qtbot):

@@ -446,3 +446,91 @@ def test_dataset_mode_binds(window):
     window.model.step()
     assert window.model.selected_snapshot().batch is not None
     assert len(window.model.selected_snapshot().batch) == 4
+
+
+def test_every_optimizer_is_in_the_picker_runs_and_shows_its_rule(window, qtbot):
+    """The registry, as a user meets it: pick each optimizer, step, read the step log."""
+    import html as _html
+
+    from PySide6.QtGui import QAction
+
+    from gd_explorer.core.optim.optimizers import OPTIMIZERS
+
+    panel = window.runs_panel
+    picker = panel.optimizer_picker
+    assert [picker.itemData(i) for i in range(picker.count())] == list(OPTIMIZERS)
+    step = next(a for a in window.findChildren(QAction) if a.objectName() == "actionStep")
+    m = window.model
+    for name, cls in OPTIMIZERS.items():
+        i = picker.findData(name)
+        tip = _html.unescape(picker.itemData(i, Qt.ItemDataRole.ToolTipRole))
+        assert cls.rule_text.split("\n")[0] in tip and cls.title in tip
+        picker.setCurrentIndex(i)
+        picker.activated.emit(i)
+        rid = m.selected_run_id
+        assert m.run(rid).spec.optimizer == name
+        assert set(panel._hyper_widgets) == {p.name for p in cls.params}
+        for hp, w in panel._hyper_widgets.values():
+            assert hp.name in _html.unescape(w.toolTip())
+        before = m.selected_snapshot().n
+        for _ in range(3):
+            step.trigger()
+        qtbot.waitUntil(lambda b=before: m.selected_snapshot().n >= b + 3, timeout=10_000)
+        window.timeline.setValue(before)  # the first step with this optimizer
+        qtbot.waitUntil(lambda b=before: f"Step k = {b}" in window.step_log.toPlainText())
+        text = window.step_log.toPlainText()
+        if cls.plain(m.run(rid).spec.hyper):
+            assert "p_(k+1) = p_k − lr·g_k" in text, name
+        else:
+            for line in cls.rule_text.split("\n"):
+                assert line in text, (name, line)
+        assert cls.title in text
+        window.timeline.setValue(window.timeline.maximum())
+
+
+def test_run_editor_widgets_follow_the_declaration(window, qtbot):
+    """int → spin box within its range, choice → combo, a none-able value → typed text."""
+    from PySide6.QtWidgets import QSpinBox
+
+    panel = window.runs_panel
+    m = window.model
+    picker = panel.optimizer_picker
+    i = picker.findData("lbfgs")
+    picker.setCurrentIndex(i)
+    picker.activated.emit(i)
+    rid = m.selected_run_id
+    spin = panel.findChild(QSpinBox, "hyper_history_size")
+    assert spin.minimum() == 1 and spin.value() == 100
+    spin.setValue(5)
+    spin.editingFinished.emit()
+    assert m.run(rid).spec.hyper["history_size"] == 5
+    combo = panel.findChild(QComboBox, "hyper_line_search_fn")
+    assert [combo.itemText(j) for j in range(combo.count())] == ["none", "strong_wolfe"]
+    combo.setCurrentIndex(1)
+    combo.activated.emit(1)
+    assert m.run(rid).spec.hyper["line_search_fn"] == "strong_wolfe"
+    edit = panel.findChild(QLineEdit, "hyper_max_eval")
+    assert edit.text() == "none"
+    for text, expected in (("7", 7), ("none", None)):
+        edit.clear()
+        qtbot.keyClicks(edit, text)
+        qtbot.keyClick(edit, Qt.Key.Key_Return)
+        assert m.run(rid).spec.hyper["max_eval"] == expected
+    edit.clear()
+    qtbot.keyClicks(edit, "0")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    import html as _html
+
+    assert "max_eval must be a whole number >= 1" in _html.unescape(panel.error_label.text())
+    assert m.run(rid).spec.hyper["max_eval"] is None  # refused, unchanged
+    assert "history_size" in spin.toolTip() and "curvature pairs" in spin.toolTip()
+    # a pair with none: Adafactor's eps
+    i = picker.findData("adafactor")
+    picker.setCurrentIndex(i)
+    picker.activated.emit(i)
+    eps = panel.findChild(QLineEdit, "hyper_eps")
+    assert eps.text() == "none,0.001"
+    eps.clear()
+    qtbot.keyClicks(eps, "1e-30,0.01")
+    qtbot.keyClick(eps, Qt.Key.Key_Return)
+    assert m.run(m.selected_run_id).spec.hyper["eps"] == (1e-30, 0.01)

@@ -58,12 +58,13 @@ import math
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
 from gd_explorer.core.optim.hyper import check_whole
-from gd_explorer.core.optim.optimizers import Optimizer
+from gd_explorer.core.optim.optimizers import SCALAR_OPS, Optimizer
 from gd_explorer.core.optim.schedules import ConstantSchedule, Schedule, set_momentum
 from gd_explorer.core.problems.objectives import DIVERGENCE_LIMIT, Objective
 
@@ -72,19 +73,8 @@ STATUSES = ("running", "converged", "max_steps", "diverged", "stopped")
 _FLUSH_ROWS = 1 << 15
 
 
-def _scalar_sqrt(v: float) -> float:
-    return math.sqrt(v) if v >= 0 else math.nan
-
-
-def _scalar_max(a: float, b: float) -> float:
-    if a != a or b != b:  # NaN propagates, as in np.maximum
-        return math.nan
-    return a if a >= b else b
-
-
-class _ScalarOps:
-    sqrt = staticmethod(_scalar_sqrt)
-    maximum = staticmethod(_scalar_max)
+#: the helpers the rules take on the scalar path (NaN behaves as in numpy)
+_ScalarOps = SCALAR_OPS
 
 
 def grad_norms(grad: np.ndarray) -> np.ndarray:
@@ -701,7 +691,7 @@ class Descent:
 
     # ------------------------------------------------------------------ stepping
     def _scalar_function(self):
-        if self.k != 1 or self.batches is not None:
+        if self.k != 1 or self.batches is not None or not self.optimizer.coordinatewise:
             return None
         if getattr(self.optimizer.hyper, "eps", 1.0) == 0:
             return None  # the scalar rules would raise on 0/0 where numpy gives nan
@@ -721,13 +711,17 @@ class Descent:
         opt, obj = self.optimizer, self.objective
         while done < n and self.active.any():
             g = self.gradient
+            closure = None
             if self.batches is not None:
                 self.last_batch = self.batches.next()
                 g = obj.value_and_grad(self.p, index=self.last_batch)[1]
             if self.schedule.cycles_momentum:
                 set_momentum(opt, self.schedule.momentum(self.t))
+            if opt.evaluations != 1:  # the step evaluates the objective itself (LBFGS)
+                closure = obj.value_and_grad if self.batches is None else \
+                    partial(obj.value_and_grad, index=self.last_batch)
             with np.errstate(all="ignore"):
-                new_p = opt.step(self.p, g, self.state, self.lr_now)
+                new_p = opt.step(self.p, g, self.state, self.lr_now, closure=closure)
             if not self.active.all():
                 new_p = np.where(self.active[:, None], new_p, self.p)
             self.p = new_p

@@ -103,6 +103,9 @@ class HyperParameter:
         The allowed range of a number (of each element of a pair); ``None``: unbounded.
     choices
         The allowed strings of a ``choice``.
+    none_ok
+        A number (or an element of a pair) may also be ``None``: torch's "choose for me"
+        (Adafactor's ``eps=(None, 1e-3)``); written ``none`` in text.
     """
 
     name: str
@@ -114,6 +117,7 @@ class HyperParameter:
     low_open: bool = False
     high_open: bool = False
     choices: tuple[str, ...] = ()
+    none_ok: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -138,22 +142,23 @@ class HyperParameter:
         if self.kind == "ints":
             return "whole numbers in increasing order, each " + _bounds_text(self, "")
         whole = "a whole number " if self.kind == "int" else ""
-        if lo is not None and hi is not None:
-            left = "(" if self.low_open else "["
-            right = ")" if self.high_open else "]"
-            return f"{whole}in {left}{_num(lo)}, {_num(hi)}{right}"
-        if lo is not None:
-            return f"{whole}{'>' if self.low_open else '>='} {_num(lo)}"
-        if hi is not None:
-            return f"{whole}{'<' if self.high_open else '<='} {_num(hi)}"
-        return whole.strip() or "any number"
+        if lo == 0 and hi is None and self.kind == "float":
+            # the wording of check_positive / check_non_negative
+            return "positive" if self.low_open else "zero or positive"
+        return _bounds_text(self, whole)
+
+    def _range_or_none(self) -> str:
+        return self.range_text() + (" or none" if self.none_ok else "")
 
     def describe(self) -> str:
         """``momentum_decay: ... (in [0, 1), torch default 0.004)`` for tooltips and lists."""
-        return f"{self.name}: {self.help} ({self.range_text()}; default {self.format(self.default)})"
+        return (f"{self.name}: {self.help} ({self._range_or_none()}; "
+                f"default {self.format(self.default)})")
 
     # ------------------------------------------------------------------ values
-    def _in_range(self, label: str, value: Any) -> float | int:
+    def _in_range(self, label: str, value: Any) -> float | int | None:
+        if value is None and self.none_ok:
+            return None
         if self.kind in ("int", "ints"):
             v = check_whole(label, value, -(2**62), integral_floats=True)
         else:
@@ -185,8 +190,11 @@ class HyperParameter:
                 a, b = value
             except (TypeError, ValueError):
                 raise ValueError(f"{label} must be a pair of numbers, got {value!r}") from None
-            return (float(self._in_range(f"{label}[0]", a)), float(self._in_range(f"{label}[1]", b)))
+            a, b = self._in_range(f"{label}[0]", a), self._in_range(f"{label}[1]", b)
+            return (None if a is None else float(a), None if b is None else float(b))
         v = self._in_range(label, value)
+        if v is None:
+            return None
         return int(v) if self.kind == "int" else float(v)
 
     def _check_ints(self, value: Any, label: str) -> tuple[int, ...]:
@@ -225,9 +233,14 @@ class HyperParameter:
             parts = s.replace(";", ",").split(",")
             if len(parts) != 2:
                 raise ValueError(f"{self.name} must be two numbers like 0.9,0.999, got {text!r}")
-            return self.check((_to_number(self.name, parts[0]), _to_number(self.name, parts[1])))
-        number = _to_number(self.name, s)
+            return self.check((self._number(parts[0]), self._number(parts[1])))
+        number = self._number(s)
         return self.check(number)
+
+    def _number(self, text: str) -> float | None:
+        if self.none_ok and text.strip().lower() == "none":
+            return None
+        return _to_number(self.name, text)
 
     def format(self, value: Any) -> str:
         """The value as text that :meth:`parse` reads back exactly."""
@@ -235,8 +248,10 @@ class HyperParameter:
             return "true" if value else "false"
         if self.kind == "choice":
             return str(value)
+        if value is None:
+            return "none"
         if self.kind == "pair":
-            return f"{float(value[0])!r},{float(value[1])!r}"
+            return ",".join("none" if v is None else repr(float(v)) for v in value)
         if self.kind == "ints":
             return ",".join(str(int(v)) for v in value)
         if self.kind == "int":

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from gd_explorer.core.limits import DIVERGENCE_LIMIT  # also re-exported from here
+from gd_explorer.core.optim.optimizers import OPTIMIZERS
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,9 @@ class Objective:
         return g[0] if single else g
 
     def default_lr(self, optimizer: str) -> float:
-        """A learning rate that makes ``optimizer`` move sensibly on this objective."""
-        return self.lr_sgd if optimizer == "sgd" else self.lr_adaptive
+        """A learning rate that makes ``optimizer`` (a registry name) move sensibly here:
+        the optimizer's entry says which of this objective's rates it takes, or its own."""
+        return OPTIMIZERS[optimizer].default_lr(self.lr_sgd, self.lr_adaptive)
 
     # -- capabilities: what the engine, the surfaces and the views ask instead of the type
     #: the parameters share one unit, so the surface is drawn to equal scale (a bowl round,

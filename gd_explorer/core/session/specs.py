@@ -425,6 +425,14 @@ def _hyper_value(v: Any) -> Any:
     return _float(v)
 
 
+def _hyper_json(optimizer: str, key: str, v: Any) -> Any:
+    cls = OPTIMIZERS.get(optimizer)
+    kinds = {p.name: p.kind for p in cls.params} if cls is not None else {}
+    if kinds.get(key) == "int" and isinstance(v, (int, float, np.integer, np.floating)):
+        return int(v)  # max_iter: 20, not 20.0
+    return _hyper_value(v)
+
+
 def _schedule_value(v: Any) -> Any:
     if isinstance(v, str):
         return v
@@ -465,7 +473,7 @@ def session_to_dict(s: Session) -> dict:
             {
                 "optimizer": r.optimizer,
                 "lr": _float(r.lr),
-                "hyper": {k: _hyper_value(v) for k, v in r.hyper.items()},
+                "hyper": {k: _hyper_json(r.optimizer, k, v) for k, v in r.hyper.items()},
                 "schedule": r.schedule,
                 "schedule_params": {k: _schedule_value(v) for k, v in r.schedule_params.items()},
                 **({"warmup": _int(r.warmup)} if r.warmup else {}),
@@ -539,7 +547,29 @@ def _blame(path: str, message: str, values: dict) -> str:
     return path
 
 
+def _hyper_json_value(path: str, param, v: Any) -> Any:
+    """A JSON value in the form ``param`` checks (a pair as a tuple); JSON type errors are
+    named here, with JSON's spelling (``true``, ``null``)."""
+    if v is None and (param.none_ok or param.kind == "choice"):
+        return None
+    if param.kind == "bool":
+        return _flag(path, v)
+    if param.kind == "choice":
+        if not isinstance(v, str):
+            raise _fail(path, f"must be {param.range_text()}, got {_describe(v)}")
+        return v
+    if param.kind == "pair":
+        if not isinstance(v, (list, tuple)) or len(v) != 2:
+            raise _fail(path, f"must be a pair of numbers [a, b], got {_describe(v)}")
+        return tuple(None if x is None and param.none_ok else _real(f"{path}[{i}]", x)
+                     for i, x in enumerate(v))
+    if param.kind == "int":
+        return _whole(path, v, -MAX_COUNT, MAX_COUNT)
+    return _real(path, v)
+
+
 def _hyper_from(path: str, value: Any, optimizer: str, lr: float) -> dict:
+    """A run's ``hyper`` mapping, checked by the optimizer's own declarations."""
     if not isinstance(value, dict):
         raise _fail(path, f"must be an object {{...}}, got {_describe(value)}")
     cls = OPTIMIZERS[optimizer]
@@ -553,15 +583,12 @@ def _hyper_from(path: str, value: Any, optimizer: str, lr: float) -> dict:
             raise _fail(path, f"{optimizer} has no hyperparameter {_key_text(key)}; "
                               f"it takes: {', '.join(params)}")
         kpath = _join(path, key)
-        kind = params[key].kind
-        if kind == "bool":
-            out[key] = _flag(kpath, v)
-        elif kind == "pair":
-            if not isinstance(v, (list, tuple)) or len(v) != 2:
-                raise _fail(kpath, f"must be a pair of numbers [a, b], got {_describe(v)}")
-            out[key] = (_real(f"{kpath}[0]", v[0]), _real(f"{kpath}[1]", v[1]))
-        else:
-            out[key] = _real(kpath, v)
+        try:
+            out[key] = params[key].check(_hyper_json_value(kpath, params[key], v))
+        except SessionError:
+            raise
+        except ValueError as exc:  # out of the declared range
+            raise _fail(kpath, str(exc)) from None
     try:  # all together: some rules combine keys (nesterov needs momentum)
         make_optimizer(optimizer, lr=lr, **out)
     except (ValueError, TypeError) as exc:

@@ -17,44 +17,9 @@ from gd_explorer.ui.views.frame import Frame
 MAX_LISTED = 40
 _TAG = re.compile(r"(</?b>)")
 
-_RULES = {
-    "sgd_momentum": (
-        "b_k = μ·b_(k−1) + (1 − τ)·g_k   (b starts as the first gradient)\n"
-        "p_(k+1) = p_k − lr·b_k            (Nesterov: p_k − lr·(g_k + μ·b_k))"
-    ),
-    "adagrad": (
-        "s_k = s_(k−1) + g_k²\n"
-        "p_(k+1) = p_k − lr/(1 + (t−1)·lr_decay) · g_k / (√s_k + eps)"
-    ),
-    "rmsprop": (
-        "v_k = α·v_(k−1) + (1 − α)·g_k²     (centered: minus the squared mean of g)\n"
-        "p_(k+1) = p_k − lr · g_k / (√v_k + eps)   (with momentum: through a buffer b)"
-    ),
-    "adam": (
-        "m_k = β1·m_(k−1) + (1 − β1)·g_k\n"
-        "v_k = β2·v_(k−1) + (1 − β2)·g_k²\n"
-        "p_(k+1) = p_k − lr · m̂ / (√v̂ + eps),  m̂ = m_k/(1 − β1^t), v̂ = v_k/(1 − β2^t)"
-    ),
-    "adamw": (
-        "p ← p·(1 − lr·λ)   (decoupled weight decay), then the Adam step:\n"
-        "m_k = β1·m_(k−1) + (1 − β1)·g_k\n"
-        "v_k = β2·v_(k−1) + (1 − β2)·g_k²\n"
-        "p_(k+1) = p − lr · m̂ / (√v̂ + eps),  m̂ = m_k/(1 − β1^t), v̂ = v_k/(1 − β2^t)"
-    ),
-}
-
-
 def _paren(v: float) -> str:
     s = fmt(v)
     return f"({s})" if s.startswith("-") else s
-
-
-def _kind(title: str) -> str:
-    t = title.lower()
-    for key in ("adamw", "adam", "rmsprop", "adagrad", "sgd"):
-        if key in t:
-            return key
-    return "other"
 
 
 def _names(names, d: int) -> list[str]:
@@ -186,9 +151,9 @@ class StepLogView(QtWidgets.QTextBrowser):
         out.append(f"<b>Learning rate</b> lr = {fmt(lr)}")
         out.append("")
 
-        kind = _kind(snap.optimizer_title)
+        entry = snap.entry  # the optimizer's registry entry: its rule text, its buffers
         hyper = dict(snap.hyper or {})
-        plain = kind == "sgd" and not hyper.get("momentum") and not hyper.get("weight_decay")
+        plain = entry is not None and entry.plain(hyper)
         sign = "+" if maximize else "−"
         out.append("<b>Update</b>")
         if plain:
@@ -213,13 +178,11 @@ class StepLogView(QtWidgets.QTextBrowser):
             else:
                 out.append("  (p_(k+1) not recorded yet: this is the latest row)")
         else:
-            rule = _RULES.get("sgd_momentum" if kind == "sgd" else kind)
+            rule = entry.rule_text if entry is not None else ""
             out.append("  g_k = " + ("−∇f(p_k) (maximize flips the gradient)" if maximize
-                                     else "∇f(p_k)")
-                       + ("  + weight_decay·p_k" if hyper.get("weight_decay")
-                          and kind != "adamw" else ""))
+                                     else "∇f(p_k)") + ";  t = k + 1 (the update's number)")
             if rule:
-                out += ["  " + line for line in rule.split("\n")]
+                out += ["  " + e(line) for line in rule.split("\n")]
             else:
                 out.append("  p_(k+1) = p_k + Δp  (the optimizer's own rule)")
             if has_next:
@@ -245,20 +208,31 @@ class StepLogView(QtWidgets.QTextBrowser):
                    + ("" if k == snap.n - 1 else
                       f"  (after the latest step, row {snap.n - 1}; not stored per step)"))
         state = snap.state or {}
+        notes = entry.buffer_notes if entry is not None else {}
         if not state:
             out.append("  (none: plain gradient descent keeps no state)"
                        if plain else "  (no buffers yet)")
         for key, arr in state.items():
-            a = np.asarray(arr, dtype=np.float64).ravel()
+            full = np.asarray(arr, dtype=np.float64)
+            a = full.ravel()
+            name = e(str(key)) + (f" ({e(notes[key])})" if key in notes else "")
             if a.size == 0:
-                out.append(f"  {e(str(key))}: (unused)")
+                out.append(f"  {name}: (unused)")
+                continue
+            if full.ndim == 2 and full.shape[1] == d:  # points, one a row (trial points)
+                out.append(f"  {name}: {full.shape[0]} point(s)")
+                out += ["    (" + ", ".join(f"{e(nm[i])} = {fmt(row[i])}" for i in listed) + ")"
+                        for row in full[:MAX_LISTED]]
+                continue
+            if a.size == 1 and d != 1:
+                out.append(f"  {name}: {fmt(a[0])}")
                 continue
             if a.size == d:
                 vals = ", ".join(f"{e(nm[i])} = {fmt(a[i])}" for i in listed)
-                out.append(f"  {e(str(key))}: {vals}" + (" …" if more else ""))
+                out.append(f"  {name}: {vals}" + (" …" if more else ""))
             else:
                 vals = ", ".join(fmt(v) for v in a[:MAX_LISTED])
-                out.append(f"  {e(str(key))}: [{vals}{' …' if a.size > MAX_LISTED else ''}]")
+                out.append(f"  {name}: [{vals}{' …' if a.size > MAX_LISTED else ''}]")
         return "\n".join(line for line in out if line is not None)
 
     def plain_text(self) -> str:

@@ -533,11 +533,10 @@ class SurfaceView(PlotView):
             d = sel.params[k + 1] - p
             upd = (float(d[a[0]]), float(d[a[1]]))
         mom = None
-        for key in ("momentum_buffer", "exp_avg"):
-            buf = sel.state.get(key)
-            if buf is not None and cursor is None and np.any(buf):
-                mom = (float(buf[a[0]]), float(buf[a[1]]))
-                break
+        key = sel.entry.momentum_buffer if sel.entry is not None else None
+        buf = sel.state.get(key) if key is not None else None
+        if buf is not None and cursor is None and np.any(buf):
+            mom = (float(buf[a[0]]), float(buf[a[1]]))
         self.set_step_arrows((float(p[a[0]]), float(p[a[1]])),
                              (float(g[a[0]]), float(g[a[1]])), upd, mom, sel.color)
 
