@@ -144,6 +144,7 @@ class ExplorerModel(QObject):
     progressed = Signal()
     failed = Signal(str)
     message = Signal(str)
+    engine_note_changed = Signal(str)  # DescentWorker.engine_note_changed, for the status bar
     _compute_surface = Signal(int, object)
     #: an export started (True) or ended (False)
     exporting_changed = Signal(bool)
@@ -177,6 +178,7 @@ class ExplorerModel(QObject):
         self._worker.loop_finished.connect(self._on_loop_finished)
         self._worker.failed.connect(self.failed)  # signal to signal, across threads
         self._worker.fell_back.connect(self.message)
+        self._worker.engine_note_changed.connect(self.engine_note_changed)
         self._thread.start()
 
         self._surface_worker = _SurfaceJob()
