@@ -114,6 +114,7 @@ class ExplorerModel(QObject):
     progressed = Signal()
     failed = Signal(str)
     message = Signal(str)
+    engine_note_changed = Signal(str)  # DescentWorker.engine_note_changed, for the status bar
     #: an export started (True) or ended (False)
     exporting_changed = Signal(bool)
     #: fraction of the running export written
@@ -143,6 +144,7 @@ class ExplorerModel(QObject):
         self._worker.loop_finished.connect(self._on_loop_finished)
         self._worker.failed.connect(self.failed)  # signal to signal, across threads
         self._worker.fell_back.connect(self.message)
+        self._worker.engine_note_changed.connect(self.engine_note_changed)
         self._thread.start()
 
         self._surface_job = SurfaceJob(self)

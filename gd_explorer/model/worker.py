@@ -113,6 +113,9 @@ class DescentWorker(QObject):
     loop_finished = Signal(int)
     failed = Signal(str)
     fell_back = Signal(str)  # the runs advance in this process: why (once per reason)
+    #: "" while the runs advance in the engine process (or here by choice), else why they
+    #: fell back to this process; emitted when that changes
+    engine_note_changed = Signal(str)
     _begin = Signal(object)
 
     def __init__(self):
@@ -127,6 +130,7 @@ class DescentWorker(QObject):
         self._engine_lock = threading.Lock()
         self._engine: EngineProcess | None = None  # held by a loop while it runs there
         self._fallbacks: set[str] = set()
+        self._engine_note = ""
         self.version = 0
         self.speed = 0.0
         self.used_process = False  # where the last loop ran (for tests and benchmarks)
@@ -258,14 +262,22 @@ class DescentWorker(QObject):
         self.frame_done.wait(pacing.PACING.frame_wait_seconds)
 
     def _fall_back(self, reason: str) -> bool:
+        text = f"runs advance in the window's process: {reason}"
         if reason not in self._fallbacks:
             self._fallbacks.add(reason)
-            self.fell_back.emit(f"runs advance in the window's process: {reason}")
+            self.fell_back.emit(text)
+        self._set_engine_note(text)
         return False
+
+    def _set_engine_note(self, note: str) -> None:
+        if note != self._engine_note:
+            self._engine_note = note
+            self.engine_note_changed.emit(note)
 
     def _loop_in_process(self, loop: Loop) -> bool:
         """Advance the runs in the engine process; False if they must advance here."""
         if engine_mode() != "process" or loop.objective is None:
+            self._set_engine_note("")  # here by choice (or nothing to send): no fallback
             return False
         engine = shared_engine()
         if not engine.acquire():
@@ -281,6 +293,7 @@ class DescentWorker(QObject):
             except EngineProcessError as exc:
                 return self._fall_back(str(exc))
             self.used_process = True
+            self._set_engine_note("")
             # a pause or a new speed that came before the run reached the process
             if loop.halt.is_set():
                 engine.pause()

@@ -366,6 +366,11 @@ class MainWindow(QMainWindow):
         self.cancel_surface.clicked.connect(self.model.cancel_surface)
         sb.addPermanentWidget(self.surface_progress)
         sb.addPermanentWidget(self.cancel_surface)
+        # a fallback from the engine process stays in sight, not only as a passing message
+        self.engine_label = plain_label()
+        self.engine_label.setObjectName("engineLabel")
+        self.engine_label.hide()
+        sb.addPermanentWidget(self.engine_label)
         self.surface_progress.hide()
         self.cancel_surface.hide()
         self.export_progress = QProgressBar()
@@ -401,6 +406,7 @@ class MainWindow(QMainWindow):
         m.export_progress.connect(self._on_export_progress)
         m.export_finished.connect(self._on_export_finished)
         m.message.connect(self._on_message)
+        m.engine_note_changed.connect(self._on_engine_note_changed)
         self._slow_timer = QTimer(self)
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(REFRESH_SLOW_MS)
@@ -567,6 +573,12 @@ class MainWindow(QMainWindow):
 
     def _on_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 5000)
+
+    def _on_engine_note_changed(self, note: str) -> None:
+        self.engine_label.setText("runs advance in this window" if note else "")
+        self.engine_label.setToolTip(
+            f"{note} (slower than in the engine process, and the window may lag)" if note else "")
+        self.engine_label.setVisible(bool(note))
 
     # ================================================================== user actions
     # (the actions' handlers: see gd_explorer.ui.actions)

@@ -53,6 +53,7 @@ Determinism
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from array import array
@@ -69,6 +70,7 @@ from gd_explorer.core.optim.schedules import ConstantSchedule, Schedule, set_mom
 from gd_explorer.core.problems.objectives import DIVERGENCE_LIMIT, Objective
 
 STATUSES = ("running", "converged", "max_steps", "diverged", "stopped")
+_NOTHING_TO_QUIET = contextlib.nullcontext()
 #: rows the scalar path buffers before copying into the recording arrays
 _FLUSH_ROWS = 1 << 15
 
@@ -438,7 +440,8 @@ def stop_verdict(v, g, p, prev, t: int, bounds, grad_tol: float, loss_tol: float
         ``t >= max_steps``.
 
     The caller applies them in that order: diverged, then converged, then max steps.
-    The array path calls it under ``np.errstate(all="ignore")``; on floats nothing raises.
+    With a tolerance on, the array path calls it under ``np.errstate(all="ignore")`` (a
+    norm or a loss change may overflow); on floats nothing raises.
     """
     if bounds is None:
         within = True
@@ -645,7 +648,10 @@ class Descent:
         d = self.d
         p = self.p
         ok_all = self.runaway.all_within(v, g, p)
-        with np.errstate(all="ignore"):
+        # a norm or a loss change may overflow; comparisons (NaN included) never warn
+        quiet = np.errstate(all="ignore") if self.grad_tol > 0 or self.loss_tol > 0 else \
+            _NOTHING_TO_QUIET
+        with quiet:
             ok, done, at_end = stop_verdict(v, g.T, p.T, self.value, i,
                                             None if ok_all else self.runaway.bounds(),
                                             self.grad_tol, self.loss_tol, self.max_steps)

@@ -23,8 +23,12 @@ Messages are the frozen dataclasses of :mod:`gd_explorer.core.engine.protocol`, 
 with an 8-byte length prefix, on the child's stdin and stdout; each checks its fields
 when it is made, on either side, and both sides ``match`` on their type.  The child reads
 its stdin with an unpickler that builds the command classes and nothing else
-(:func:`~.protocol.command_from`).  Descents refer to the objective by name rather than
-carrying a copy each.  The child exits when its stdin closes, so it never outlives the
+(:func:`~.protocol.command_from`); the objective and the continuations travel as pickles
+inside :class:`~.protocol.LoadObjective` and :class:`~.protocol.RunJob`, unpickled in
+full (both ends are this module) only once the command around them has passed, so that
+one which does not load fails its run with the reason and the stream goes on.  The
+parent unpickles the replies of the child it started.  Descents refer to the objective
+by name rather than carrying a copy each.  The child exits when its stdin closes, so it never outlives the
 app.  A frame on its stdin that breaks the protocol (not one of the commands below, a
 command with a wrong field, a truncated frame, bytes that do not unpickle, a class or
 function other than a command's) ends it at once with exit status
