@@ -513,7 +513,7 @@ class MainWindow(QMainWindow):
         self.views.show_text(frame)
         self.runs_panel.refresh_statuses()
         self._update_timeline()
-        self._update_status(frame.selected, frame.cursor)
+        self._update_status(frame)
 
     def _refresh_slow(self, *_ignored) -> None:
         """Derived data that costs more than a redraw: the slice and the arrow field."""
@@ -537,14 +537,15 @@ class MainWindow(QMainWindow):
         self.timeline_label.setText(f"step {max(shown, 0):,}" + ("" if cursor is None else
                                                                  f" / {rows - 1:,}"))
 
-    def _update_status(self, sel, cursor) -> None:
+    def _update_status(self, frame: Frame) -> None:
+        sel = frame.selected
         if sel is None or sel.n == 0:
             self.status_label.setText(sel.message if sel else "")
             return
-        k = sel.index(cursor)
+        k = sel.index(frame.cursor)
         gn = float(np.linalg.norm(sel.grad[k])) if np.all(np.isfinite(sel.grad[k])) else \
             float("nan")
-        state = self.model.status_text(sel)
+        state = frame.selected_status
         self.status_label.setText(
             f"{sel.label}   step {k:,}   f = {float(sel.loss[k]):.6g}   |∇f| = {gn:.3g}   "
             f"[{state}]")

@@ -71,6 +71,7 @@ def in_app(steps: int) -> dict:
     app = QApplication.instance() or QApplication(sys.argv)
     session = replace(race_specs(), max_steps=steps, tol=0.0)
     w = MainWindow(session)
+    w.model.set_speed(0)  # max speed (the app starts at a watchable DEFAULT_SPEED)
     w.resize(1440, 900)
     w.show()
     app.processEvents()

@@ -8,7 +8,9 @@ route); and :class:`RunItems`, the one pool of per-run items every view keeps.
 from __future__ import annotations
 
 import html
+import inspect
 import math
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Generic, TypeVar
 
@@ -756,6 +758,13 @@ class PointMarker(QtWidgets.QGraphicsPixmapItem):
         drawSymbol(p, self._symbol, self._size, self._pen, self._brush)
 
 
+def _weak_callable(f):
+    """``() -> f`` that does not keep a bound method's object alive (then None once gone)."""
+    if inspect.ismethod(f):
+        return weakref.WeakMethod(f)
+    return lambda: f
+
+
 class FitViewBox(pg.ViewBox):
     """A ViewBox whose "View All" fits a rectangle the view computes from finite data.
 
@@ -766,7 +775,19 @@ class FitViewBox(pg.ViewBox):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fit_rect = None
+        self._fit_rect = None
+
+    @property
+    def fit_rect(self):
+        """The owner's callable (None: none). Held weakly: a view box that kept its view's
+        bound method would put the view in a reference cycle, freed by the garbage
+        collector in whatever order it picks, which segfaults for a plot with a colour
+        bar (a dropped SurfaceView)."""
+        return None if self._fit_rect is None else self._fit_rect()
+
+    @fit_rect.setter
+    def fit_rect(self, method) -> None:
+        self._fit_rect = None if method is None else _weak_callable(method)
 
     def autoRange(self, padding=None, items=None, item=None):  # noqa: N802 - Qt/pg override
         """Fit the owner's finite rectangle instead of the raw item bounds."""
@@ -1019,9 +1040,10 @@ class RunItems(Mapping, Generic[_Items]):
 
     def __init__(self, create: Callable[[object], _Items], remove: Callable[[_Items], None],
                  update: Callable[[_Items, object], None] | None = None):
-        self._create = create
-        self._remove = remove
-        self._update = update if update is not None else _recolor
+        # (weakly: a view holding its pool must not be in a cycle with it, see FitViewBox)
+        self._create = _weak_callable(create)
+        self._remove = _weak_callable(remove)
+        self._update = _weak_callable(update if update is not None else _recolor)
         self._items: dict[object, _Items] = {}
 
     def sync(self, snaps: Sequence) -> list[tuple[object, _Items]]:
@@ -1034,13 +1056,13 @@ class RunItems(Mapping, Generic[_Items]):
         for snap in snaps:
             items = self._items.get(snap.run_id)
             if items is None:
-                items = self._items[snap.run_id] = self._create(snap)
+                items = self._items[snap.run_id] = self._create()(snap)
             else:
-                self._update(items, snap)
+                self._update()(items, snap)
             pairs.append((snap, items))
         seen = {snap.run_id for snap in snaps}
         for rid in [r for r in self._items if r not in seen]:
-            self._remove(self._items.pop(rid))
+            self._remove()(self._items.pop(rid))
         return pairs
 
     def clear(self) -> None:
