@@ -534,3 +534,49 @@ def test_run_editor_widgets_follow_the_declaration(window, qtbot):
     qtbot.keyClicks(eps, "1e-30,0.01")
     qtbot.keyClick(eps, Qt.Key.Key_Return)
     assert m.run(m.selected_run_id).spec.hyper["eps"] == (1e-30, 0.01)
+
+
+def test_points_an_optimizer_keeps_are_drawn_on_the_surface(window, qtbot):
+    """ASGD's averaged point and L-BFGS's line-search trials, as the user picks them: markers
+    at the state's points, labelled by the entry; none for an optimizer that keeps no points."""
+    from PySide6.QtGui import QAction
+
+    m = window.model
+    picker = window.runs_panel.optimizer_picker
+    step = next(a for a in window.findChildren(QAction) if a.objectName() == "actionStep")
+    view = window.surface_view
+    (marker, label), (trials, trial_label) = view.state_points
+
+    def pick(name):
+        i = picker.findData(name)
+        picker.setCurrentIndex(i)
+        picker.activated.emit(i)
+
+    def step_and_draw(count):
+        before = m.selected_snapshot().n
+        for _ in range(count):
+            step.trigger()
+        qtbot.waitUntil(lambda: m.selected_snapshot().n >= before + count, timeout=10_000)
+        m.progressed.emit()  # the display tick
+
+    pick("asgd")
+    step_and_draw(4)
+    a = m.surface_axes
+    ax = m.selected_snapshot().state["ax"]
+    xs, ys = marker.getData()
+    assert marker.isVisible() and label.toPlainText() == "averaged point"
+    assert (float(xs[0]), float(ys[0])) == (float(ax[a[0]]), float(ax[a[1]]))
+    assert not trials.isVisible()
+
+    pick("lbfgs")
+    step_and_draw(1)
+    snap = m.selected_snapshot()
+    pts = snap.state["trial_points"]
+    finite = pts[np.all(np.isfinite(pts), axis=1)]
+    assert len(finite) >= 1
+    assert marker.isVisible() and label.toPlainText().startswith("line-search trials")
+    assert len(marker.getData()[0]) <= len(finite)
+
+    pick("sgd")
+    step_and_draw(1)
+    assert not marker.isVisible() and not label.isVisible()

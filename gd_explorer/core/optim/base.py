@@ -135,6 +135,9 @@ class Optimizer:
     buffer_names: ClassVar[tuple[str, ...]] = ()
     buffer_notes: ClassVar[dict[str, str]] = {}
     momentum_buffer: ClassVar[str | None] = None
+    #: state buffers that are points in parameter space (one ``(d,)`` or several
+    #: ``(m, d)`` per run), drawn as markers on the surface: name -> what the marker is
+    point_buffers: ClassVar[dict[str, str]] = {}
     adaptive: ClassVar[bool] = True
     lr_default: ClassVar[str | float] = "adaptive"
     #: torch's default learning rate (the constructor's default)
@@ -158,6 +161,10 @@ class Optimizer:
         if cls.momentum_buffer is not None and cls.momentum_buffer not in cls.buffer_names:
             raise TypeError(f"optimizer {cls.name!r}: momentum_buffer "
                             f"{cls.momentum_buffer!r} is not one of its buffers")
+        stray = set(cls.point_buffers) - set(cls.buffer_names)
+        if stray:
+            raise TypeError(f"optimizer {cls.name!r}: point_buffers {sorted(stray)} are not "
+                            "among its buffers")
         # the docstring carries the rule text: one source for docs, tooltips and step log
         doc = inspect.cleandoc(cls.__doc__ or cls.title)
         cls.__doc__ = f"{doc}\n\nUpdate rule::\n\n{_indent(cls.rule_text)}\n"

@@ -153,6 +153,7 @@ class LBFGS(Optimizer):
     buffer_notes = {"d": "search direction", "evaluations": "objective evaluations, last step",
                     "func_evals": "evaluations in all", "trial_points": "points the last "
                     "step evaluated"}
+    point_buffers = {"trial_points": "line-search trials"}
     adaptive = False
     lr_default = 1.0
     torch_lr = 1.0

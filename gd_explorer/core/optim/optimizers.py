@@ -650,6 +650,7 @@ class ASGD(Optimizer):
     buffer_names = ("eta", "mu", "ax")
     buffer_notes = {"ax": "the averaged point (ASGD's answer)",
                     "eta": "this step's rate η", "mu": "averaging weight μ"}
+    point_buffers = {"ax": "averaged point"}
     adaptive = False
     lr_default = "sgd"
     torch_lr = 1e-2

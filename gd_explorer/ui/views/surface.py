@@ -236,6 +236,10 @@ class _RunItems:
             self.runaway.set_color(color)
 
 
+#: marker symbol and size for each kind of point an optimizer keeps (in its entry's order)
+STATE_POINT_SYMBOLS = (("d", 12), ("o", 7))
+
+
 class SurfaceView(PlotView):
     """The loss over two parameters as a heat map with contours, runs drawn on top.
 
@@ -302,6 +306,19 @@ class SurfaceView(PlotView):
         )
         self.optima_marker.setZValue(35)
         pi.addItem(self.optima_marker)
+        # points the selected run's optimizer keeps in its state (ASGD's averaged point,
+        # L-BFGS's line-search trials): one marker set and label per kind of point
+        self.state_points = []
+        for symbol, size in STATE_POINT_SYMBOLS:
+            marker = pg.ScatterPlotItem(size=size, symbol=symbol, pen=pg.mkPen("w", width=1.2))
+            marker.setZValue(38)
+            marker.hide()
+            label = pg.TextItem(anchor=(0, 1))
+            label.setZValue(39)
+            label.hide()
+            pi.addItem(marker, ignoreBounds=True)
+            pi.addItem(label, ignoreBounds=True)
+            self.state_points.append((marker, label))
         # both markers stay put while runs move: paint them once into a pixmap
         for item in (self.start_marker, self.optima_marker):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -518,6 +535,47 @@ class SurfaceView(PlotView):
             return
         self.set_runs(frame.snapshots, frame.cursor, frame.axes)
         self._show_step_arrows(frame.selected, frame.cursor, frame.axes)
+        self._show_state_points(frame.selected, frame.cursor, frame.axes)
+
+    def _show_state_points(self, sel: RunSnapshot | None, cursor: int | None, axes) -> None:
+        """The points the selected run's optimizer keeps (its entry's ``point_buffers``),
+        at the latest row only: the state is not stored per step."""
+        groups = []
+        entry = sel.entry if sel is not None else None
+        if entry is not None and sel.visible and cursor is None:
+            for key, text in entry.point_buffers.items():
+                pts = np.asarray(sel.state.get(key, _EMPTY), dtype=np.float64)
+                if pts.size:
+                    pts = pts.reshape(-1, pts.shape[-1])[:, list(axes)]
+                    groups.append((pts[:, 0], pts[:, 1], text))
+        self.set_state_points(groups, sel.color if sel is not None else "#ffffff")
+
+    def set_state_points(self, groups, color) -> None:
+        """Markers for ``groups`` of points ``[(xs, ys, label text), ...]`` (at most
+        :data:`STATE_POINT_SYMBOLS` groups; points outside the drawing box are left out)."""
+        if self._defer_while_hidden("set_state_points", groups, color):
+            return
+        box = self._clip.box
+        for i, (marker, label) in enumerate(self.state_points):
+            xs = ys = _EMPTY
+            text = ""
+            if i < len(groups):
+                gx, gy, text = groups[i]
+                keep = np.array([inside(box, float(x), float(y)) for x, y in zip(gx, gy)],
+                                dtype=bool)
+                xs, ys = np.asarray(gx)[keep], np.asarray(gy)[keep]
+            if xs.size == 0:
+                if marker.isVisible():
+                    marker.setData([], [])
+                    marker.hide()
+                    label.hide()
+                continue
+            marker.setData(xs, ys, brush=pg.mkBrush(color))
+            marker.show()
+            label.setText(f"{text} ({xs.size})" if xs.size > 1 else text)
+            label.setColor(qcolor(color))
+            label.setPos(float(xs[-1]), float(ys[-1]))
+            label.show()
 
     def _show_step_arrows(self, sel: RunSnapshot | None, cursor: int | None, axes) -> None:
         """−∇f, the update and the momentum of the selected run at the cursor row."""
