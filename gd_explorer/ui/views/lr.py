@@ -73,6 +73,10 @@ class LRView(PlotView):
         self.momentum_item.setXLink(self.plot_item)
         self.momentum = _Series(self.momentum_item, "#ffffff")
         self.momentum_widget.setMaximumHeight(170)
+        self.momentum_widget.setMinimumHeight(110)  # room for its axis and label
+        for item in (self.plot_item, self.momentum_item):  # 0.9, not "900 (x0.001)"
+            for side in ("left", "bottom"):
+                item.getAxis(side).enableAutoSIPrefix(False)
         self.momentum_widget.hide()
         self.layout().addWidget(self.momentum_widget)
         self._run_id: int | None = None

@@ -313,7 +313,7 @@ class SurfaceView(PlotView):
             marker = pg.ScatterPlotItem(size=size, symbol=symbol, pen=pg.mkPen("w", width=1.2))
             marker.setZValue(38)
             marker.hide()
-            label = pg.TextItem(anchor=(0, 1))
+            label = pg.TextItem(fill=pg.mkBrush(0, 0, 0, 150))
             label.setZValue(39)
             label.hide()
             pi.addItem(marker, ignoreBounds=True)
