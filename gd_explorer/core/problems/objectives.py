@@ -89,6 +89,23 @@ class Objective:
         g = self.value_and_grad(arr)[1]
         return g[0] if single else g
 
+    def hessian(self, p) -> np.ndarray:
+        """The Hessian at ``p``: ``(d,)`` -> ``(d, d)``, ``(k, d)`` -> ``(k, d, d)``.
+
+        Exact where the objective knows it (:meth:`exact_hessian`); otherwise central
+        differences of the exact gradient (step ``eps^(1/3)·max(1, |p_i|)``), made symmetric.
+        """
+        arr, single = self._batched(p)
+        h = self.exact_hessian(arr)
+        if h is None:
+            h = fd_hessian(self, arr)
+        return h[0] if single else h
+
+    def exact_hessian(self, p: np.ndarray) -> np.ndarray | None:
+        """The exact Hessian ``(k, d, d)`` at points ``(k, d)``, or None where unknown
+        (then :meth:`hessian` uses differences of the gradient)."""
+        return None
+
     def default_lr(self, optimizer: str) -> float:
         """A learning rate that makes ``optimizer`` (a registry name) move sensibly here:
         the optimizer's entry says which of this objective's rates it takes, or its own."""
@@ -148,6 +165,23 @@ class Objective:
 
 
 # ----------------------------------------------------------------------------- formulas
+def fd_hessian(objective: Objective, p: np.ndarray) -> np.ndarray:
+    """Central differences of ``objective``'s exact gradient at points ``(k, d)``: ``(k, d, d)``,
+    symmetrised; error O(h²) with h ≈ 6e-6·max(1, |p_i|)."""
+    p = np.asarray(p, dtype=np.float64)
+    k, d = p.shape
+    h = np.finfo(np.float64).eps ** (1 / 3) * np.maximum(1.0, np.abs(p))  # (k, d)
+    out = np.empty((k, d, d))
+    with np.errstate(all="ignore"):
+        for i in range(d):
+            step = np.zeros_like(p)
+            step[:, i] = h[:, i]
+            gp = objective.value_and_grad(p + step)[1]
+            gm = objective.value_and_grad(p - step)[1]
+            out[:, i, :] = (gp - gm) / (2 * h[:, i:i + 1])
+    return 0.5 * (out + np.swapaxes(out, 1, 2))
+
+
 class FormulaObjective(Objective):
     """An objective given by a formula in ``x`` (and ``y``) with compiled numeric code.
 
@@ -174,8 +208,8 @@ class FormulaObjective(Objective):
             self._expression = parse_expression(self.formula)
         return self._expression
 
-    def hessian(self):
-        """The exact Hessian as sympy expressions."""
+    def hessian_formulas(self):
+        """The exact Hessian as sympy expressions (a tuple of rows)."""
         from gd_explorer.core.problems.expressions import hessian
 
         return hessian(self.expression)
