@@ -138,3 +138,24 @@ def _choice(path: str, v: Any, table, what: str) -> str:
 # public names for the kinds' readers (specs.py keeps the underscored ones)
 fail, describe, key_text, object_of, join = _fail, _describe, _key_text, _object, _join
 real, non_negative, whole, flag, text, choice = _real, _non_negative, _whole, _flag, _text, _choice
+
+
+# ---------------------------------------------------------------- writing
+def plain_float(v: Any) -> Any:
+    """A number as a plain float for JSON (bools stay bools); anything else unchanged."""
+    # numpy 2 scalars would print as np.float64(...) in some paths; plain floats never do.
+    # Anything else is passed through unchanged so that validation can name it.
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    return v
+
+
+def plain_int(v: Any) -> Any:
+    """A numpy integer as a plain int for JSON (bools stay bools); anything else unchanged."""
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    return v

@@ -187,24 +187,6 @@ def kind_choices() -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
-def _float(v: Any) -> Any:
-    # plain floats (numpy 2 scalars print as np.float64(...)); anything else passes
-    # through unchanged so that validation can name it
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    return v
-
-
-def _int(v: Any) -> Any:
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    return v
-
-
 # ============================================================================ function
 def _checked_formula(text: str):
     """Parse a typed function; an unknown bare name gets the built-ins listed."""
@@ -340,13 +322,13 @@ class DatasetKind(ProblemKind):
     def write_fields(self, spec):
         return {
             "dataset": spec.dataset,
-            "x_column": _int(spec.x_column),
-            "y_column": _int(spec.y_column),
+            "x_column": F.plain_int(spec.x_column),
+            "y_column": F.plain_int(spec.y_column),
             "model": spec.model,
             "loss": spec.loss,
-            "huber_delta": _float(spec.huber_delta),
-            "batch_size": _int(spec.batch_size),
-            "seed": _int(spec.seed),
+            "huber_delta": F.plain_float(spec.huber_delta),
+            "batch_size": F.plain_int(spec.batch_size),
+            "seed": F.plain_int(spec.seed),
         }
 
     def add_cli_flags(self, parser) -> None:

@@ -61,6 +61,8 @@ from gd_explorer.core.io.fields import (  # noqa: F401 - the readers, shared wit
     _real,
     _text,
     _whole,
+    plain_float,
+    plain_int,
 )
 from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay importable
     DIVERGENCE_LIMIT,
@@ -401,28 +403,10 @@ def make_descent(objective: Objective, problem: ProblemSpec, run: RunSpec, start
 
 
 # ============================================================================ to dict
-def _float(v: Any) -> Any:
-    # numpy 2 scalars would print as np.float64(...) in some paths; plain floats never do.
-    # Anything else is passed through unchanged so that validation can name it.
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    return v
-
-
-def _int(v: Any) -> Any:
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    return v
-
-
 def _hyper_value(v: Any) -> Any:
     if isinstance(v, (tuple, list, np.ndarray)):
-        return [_float(c) for c in v]
-    return _float(v)
+        return [plain_float(c) for c in v]
+    return plain_float(v)
 
 
 def _hyper_json(optimizer: str, key: str, v: Any) -> Any:
@@ -442,7 +426,7 @@ def _schedule_value(v: Any) -> Any:
         return bool(v)
     if isinstance(v, (int, np.integer)):
         return int(v)
-    return _float(v)
+    return plain_float(v)
 
 
 def _problem_to_dict(p: ProblemSpec) -> dict:
@@ -452,7 +436,7 @@ def _problem_to_dict(p: ProblemSpec) -> dict:
         if kind.name == p.kind or not set(kind.fields) - _SPEC_FIELDS \
                 or any(f in p.extra for f in kind.fields):
             out.update(kind.write_fields(p))
-    out["maximize"] = None if p.maximize is None else _int(p.maximize)
+    out["maximize"] = None if p.maximize is None else plain_int(p.maximize)
     return out
 
 
@@ -472,22 +456,22 @@ def session_to_dict(s: Session) -> dict:
         "runs": [
             {
                 "optimizer": r.optimizer,
-                "lr": _float(r.lr),
+                "lr": plain_float(r.lr),
                 "hyper": {k: _hyper_json(r.optimizer, k, v) for k, v in r.hyper.items()},
                 "schedule": r.schedule,
                 "schedule_params": {k: _schedule_value(v) for k, v in r.schedule_params.items()},
-                **({"warmup": _int(r.warmup)} if r.warmup else {}),
+                **({"warmup": plain_int(r.warmup)} if r.warmup else {}),
                 "label": r.label,
                 "color": r.color,
-                "visible": _int(r.visible),
+                "visible": plain_int(r.visible),
             }
             for r in s.runs
         ],
-        "start": None if s.start is None else [_float(v) for v in s.start],
-        "max_steps": _int(s.max_steps),
-        "tol": _float(s.tol),
-        "loss_tol": _float(s.loss_tol),
-        "surface_axes": [_int(a) for a in s.surface_axes],
+        "start": None if s.start is None else [plain_float(v) for v in s.start],
+        "max_steps": plain_int(s.max_steps),
+        "tol": plain_float(s.tol),
+        "loss_tol": plain_float(s.loss_tol),
+        "surface_axes": [plain_int(a) for a in s.surface_axes],
     }
 
 
