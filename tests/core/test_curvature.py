@@ -30,3 +30,20 @@ def test_hessians_are_symmetric_and_batched(name):
 def test_ill_conditioned_quadratic_hessian_is_constant():
     f = get_function("ill-conditioned")
     np.testing.assert_allclose(f.hessian(np.array([3.0, -1.0])), [[2, 0], [0, 20]], atol=1e-6)
+
+
+@pytest.mark.parametrize("hyper", [{}, {"momentum": 0.9}, {"momentum": 0.5, "dampening": 0.5},
+                                   {"momentum": 0.9, "nesterov": True},
+                                   {"momentum": 0.3, "weight_decay": 0.5}])
+def test_sgd_stability_edge_separates_converging_from_diverging_runs(hyper):
+    """The predicted edge, checked by running just below and just above it."""
+    from gd_explorer.core.engine.descent import run_descent
+    from gd_explorer.core.optim.optimizers import SGD, make_optimizer
+
+    f = get_function("ill-conditioned")
+    start = np.array([1.0, 1.0])
+    edge = SGD.stability_edge(hyper, f.hessian(start))
+    below = run_descent(f, make_optimizer("sgd", lr=0.98 * edge, **hyper), start, steps=4000)
+    above = run_descent(f, make_optimizer("sgd", lr=1.02 * edge, **hyper), start, steps=4000)
+    assert below.status == "max_steps" and below.loss[-1] < 1e-3 * below.loss[0]
+    assert above.status == "diverged"

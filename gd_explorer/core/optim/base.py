@@ -195,6 +195,18 @@ class Optimizer:
         return False
 
     @classmethod
+    def stability_edge(cls, hyper: dict[str, Any], hessian: np.ndarray,
+                       state: dict[str, np.ndarray] | None = None) -> float | None:
+        """The largest stable learning rate on the local quadratic model, or None (unknown).
+
+        ``hessian`` ``(d, d)`` is that of the function being *minimised* (for a maximised
+        one, pass the Hessian of −f); ``state`` the run's buffers (``(d,)`` each) for rules
+        whose edge depends on them (Adam's preconditioner).  ``math.inf`` when the
+        curvature sets no bound (no positive eigenvalue).
+        """
+        return None
+
+    @classmethod
     def param(cls, name: str) -> HyperParameter:
         """The declaration of hyperparameter ``name`` (KeyError if it has none)."""
         for p in cls.params:

@@ -130,6 +130,18 @@ class SGD(Optimizer):
     def plain(cls, hyper):
         return not hyper.get("momentum") and not hyper.get("weight_decay")
 
+    @classmethod
+    def stability_edge(cls, hyper, hessian, state=None):
+        """Heavy ball on a quadratic: stable while lr·(1 − τ)·(λmax + wd) < 2 + 2μ; with
+        Nesterov (τ = 0) while lr·(1 + 2μ)·(λmax + wd) < 2 + 2μ.  μ = 0: plain GD, 2/λmax."""
+        lam = float(np.max(np.linalg.eigvalsh(np.asarray(hessian, dtype=np.float64))))
+        lam += float(hyper.get("weight_decay", 0.0))
+        mu, tau = float(hyper.get("momentum", 0.0)), float(hyper.get("dampening", 0.0))
+        scale = (1 + 2 * mu) if hyper.get("nesterov") else (1 - tau)
+        if lam <= 0 or scale <= 0:
+            return math.inf
+        return (2 + 2 * mu) / (scale * lam)
+
     def validate(self, v):
         if v["nesterov"] and (v["momentum"] <= 0 or v["dampening"] != 0):
             raise ValueError("nesterov momentum requires a momentum > 0 and zero dampening")
