@@ -2,7 +2,8 @@
 
 Importing sympy takes seconds on a slow machine; the built-ins' value-and-gradient code
 (and their Hessians, the curvature lab's) is therefore generated once from their formulas
-(sympy's exact derivatives, lambdify's printers with common-subexpression elimination) and committed as two plain modules:
+(sympy's exact derivatives, lambdify's printers with common-subexpression elimination)
+and committed as two plain modules:
 ``_builtins_numpy`` (arrays) and ``_builtins_math`` (floats, the engine's fast path).
 A test regenerates them and fails if the committed files differ.
 
