@@ -354,7 +354,7 @@ class SurfaceView(PlotView):
             pen=pg.mkPen("#00e5ff", width=2, style=QtCore.Qt.PenStyle.DashLine),
             antialias=True, connect="finite")
         self.curvature_curve.setZValue(44)
-        self.curvature_label = pg.TextItem(color="#00e5ff", anchor=(0.0, 1.0),
+        self.curvature_label = pg.TextItem(color="#00e5ff", anchor=(0.5, 1.0),
                                            fill=pg.mkBrush(0, 0, 0, 150))
         self.curvature_label.setZValue(46)
         for item in (self.curvature_curve, self.curvature_label):
@@ -591,7 +591,10 @@ class SurfaceView(PlotView):
             self.curvature_curve.show()
         self.curvature_label.setText(_curvature_caption(curv, kind))
         a = curv.axes[:2]
-        self.curvature_label.setPos(float(curv.point[a[0]]), float(curv.point[a[1]]))
+        px, py = float(curv.point[a[0]]), float(curv.point[a[1]])
+        if kind == "ellipse":  # above the ellipse, clear of the point and its arrows
+            py = float(np.nanmax(xy[:, 1]))
+        self.curvature_label.setPos(px, py)
         self.curvature_label.show()
 
     def _show_state_points(self, sel: RunSnapshot | None, cursor: int | None, axes) -> None:
@@ -940,5 +943,5 @@ def _curvature_caption(curv, kind: str) -> str:
             return f"local model: ellipse, κ = {curv.kappa:.3g}"
         return "local model: ellipse (a maximum: negative definite)"
     if kind == "hyperbola":
-        return "local model: hyperbola (saddle: not positive definite)"
+        return "hyperbola: a saddle, not positive definite"
     return "local model: no contour (flat direction: singular)"
