@@ -1,6 +1,7 @@
 """The curvature lab as a user meets it: the step log's Curvature section, the ellipse on
 the surface, the edge on the lr slider and the Sharpness tab."""
 
+import html
 import math
 
 import numpy as np
@@ -160,3 +161,24 @@ def test_sharpness_tab_shows_lambda_max_20_and_2_over_lr(shown_window, qtbot):
     assert items.gd_line.value() == pytest.approx(math.log10(2 / 0.09))  # log-y axis
     xs, ys = items.curve.getData()
     np.testing.assert_allclose(ys, math.log10(20.0))
+
+
+def test_step_log_lists_eigenvalues_for_more_than_two_parameters():
+    from gd_explorer.core.engine.descent import run_descent
+    from gd_explorer.core.optim.optimizers import make_optimizer
+    from gd_explorer.model.curvature import curvature_at
+    from gd_explorer.model.snapshot import RunSnapshot
+    from gd_explorer.ui.views.steplog import StepLogView
+    from tests.core.hessian_kind import HessianBowl
+
+    f = HessianBowl(np.diag([1.0, 2.0, 4.0, 8.0, 16.0]))
+    r = run_descent(f, make_optimizer("sgd", lr=0.1), np.ones(5), steps=3)
+    snap = RunSnapshot.make(1, "five", "#ffffff", True, r.params, r.loss, r.grad,
+                            np.full(len(r.loss), 0.1), optimizer="sgd", optimizer_title="SGD",
+                            hyper={"momentum": 0.0})
+    text = html.unescape(StepLogView.entry_text(snap, None, f.names, False, None,
+                                                curvature_at(f, snap, 3)))
+    assert "eigenvalues λ = 1, 2, 4, 8, 16" in text
+    assert "H = [" not in text  # the matrix itself only up to 3 parameters
+    assert "condition number κ = λmax/λmin = 16" in text
+    assert "stable here for lr < 0.125 (lr = 0.1: stable)" in text
