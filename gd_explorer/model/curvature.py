@@ -22,6 +22,8 @@ from gd_explorer.core.optim.optimizers import OPTIMIZERS
 
 #: the sharpness view draws at most this many rows a run (every s-th, s a power of 2)
 SHARPNESS_ROWS = 2000
+#: residuals (rows × samples) one update of the sharpness may evaluate: ~10 ms
+SHARPNESS_BUDGET = 2_000_000
 #: eigenvalues this small relative to the largest |λ| count as zero (a flat direction)
 FLAT = 1e-12
 
@@ -240,11 +242,13 @@ class SharpnessTracker:
 
     Rows kept are the multiples of a stride (a power of two) that doubles whenever a run
     would exceed :data:`SHARPNESS_ROWS`, so rows computed earlier stay kept or are
-    dropped, never recomputed.  :meth:`reset` forgets everything (a new problem).
+    dropped, never recomputed.  One call evaluates at most :data:`SHARPNESS_BUDGET`
+    residuals (a dataset's cost a row): a large fit fills in over several calls.  :meth:`reset` forgets everything (a new problem).
     """
 
-    def __init__(self, limit: int = SHARPNESS_ROWS):
+    def __init__(self, limit: int = SHARPNESS_ROWS, budget: int = SHARPNESS_BUDGET):
         self.limit = int(limit)
+        self.budget = int(budget)
         self._runs: dict[int, dict] = {}
         self.rows_computed = 0  # for tests and benchmarks: Hessians evaluated so far
 
@@ -289,6 +293,12 @@ class SharpnessTracker:
         first = rec["n"]
         start = -(-first // stride) * stride
         rows = np.arange(start, n, stride, dtype=np.int64)
+        # a big dataset's Hessian costs a pass over its samples a row: at most a budget a
+        # call, the rest on the next ones (the display never waits for a long fill)
+        budget = max(1, self.budget // max(1, int(getattr(objective, "evaluation_cost", 1))))
+        if rows.size > budget:
+            rows = rows[:budget]
+            n = int(rows[-1]) + 1
         if rows.size:
             pts = np.asarray(snap.params[rows], dtype=np.float64)
             h = minimised_hessian(objective, pts, maximize)

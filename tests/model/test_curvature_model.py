@@ -124,3 +124,15 @@ def test_sharpness_is_decimated_and_extended_incrementally():
     assert t.rows_computed == before  # nothing new, nothing computed
     # a run restarted with other settings starts again
     assert len(t.update(f, [_snap(10, lr=0.2)])[0].steps) == 10
+
+
+def test_a_costly_objective_fills_the_sharpness_over_several_calls():
+    from gd_explorer.core.problems.datasets import dataset_objective
+
+    f = dataset_objective("noisy-line", "linear", "huber")  # Hessian: a pass over the data
+    t = SharpnessTracker(budget=10 * f.evaluation_cost)
+    snap = _snap(35)
+    sizes = [len(t.update(f, [snap])[0].steps) for _ in range(5)]
+    assert sizes == [10, 20, 30, 35, 35]
+    run = t.update(f, [snap])[0]
+    np.testing.assert_allclose(run.lmax, np.linalg.eigvalsh(f.hessian(snap.params))[:, -1])

@@ -169,6 +169,8 @@ class Loss:
         is Φᵀ·diag(ℓ''(r))·Φ / n.
     curvature_note : str
         That Hessian in words, for the step log.
+    constant_curvature : bool
+        ℓ'' is one number everywhere (MSE, MAE): the Hessian is the same for every θ.
     """
 
     name: str
@@ -180,6 +182,7 @@ class Loss:
     delta: float | None = None
     curvature: Callable[[np.ndarray], np.ndarray] | None = None
     curvature_note: str = ""
+    constant_curvature: bool = False
 
     def __reduce__(self):
         if LOSSES.get(self.name) is self:  # by name, as models
@@ -254,13 +257,15 @@ LOSSES: dict[str, Loss] = {
         Loss("mse", "mean squared error", lambda r: r * r, lambda r: 2.0 * r,
              "mean(r²); gradient 2·mean(r·∂F/∂θ).",
              curvature=lambda r: np.full_like(r, 2.0),
-             curvature_note="Hessian constant: 2·ΦᵀΦ/n (MSE of a model linear in θ)"),
+             curvature_note="Hessian constant: 2·ΦᵀΦ/n (MSE of a model linear in θ)",
+             constant_curvature=True),
         Loss("mae", "mean absolute error", np.abs, np.sign,
              "mean(|r|); subgradient mean(sign(r)·∂F/∂θ), with sign(0) = 0.",
              ((0.0,), ((0.0, -1.0, 0.0), (0.0, 1.0, 0.0))),
              curvature=np.zeros_like,
              curvature_note="Hessian zero almost everywhere (MAE is piecewise linear: "
-             "the curvature sits in the kinks r = 0, which no quadratic model sees)"),
+             "the curvature sits in the kinks r = 0, which no quadratic model sees)",
+             constant_curvature=True),
         _HUBERS[HUBER_DELTA],
     )
 }
@@ -296,6 +301,7 @@ class DatasetObjective(Objective):
         self.dataset, self.model, self.loss = dataset, model, loss
         self.x, self.y = dataset.x, dataset.y
         self.phi = model.features(dataset.x)  # (n, d)
+        self._constant_hessian = None  # MSE's and MAE's, made on first use
         n, d = self.phi.shape
         with np.errstate(all="ignore"):
             gram = self.phi.T @ self.phi / n
@@ -393,6 +399,12 @@ class DatasetObjective(Objective):
             return None
         p = np.asarray(p, dtype=np.float64)
         k = p.shape[0]
+        if self.loss.constant_curvature:
+            # ℓ'' constant (2 and 0): one matrix for every θ, computed once
+            if self._constant_hessian is None:
+                w = self.loss.curvature(np.zeros(self.n))
+                self._constant_hessian = np.einsum("n,ni,nj->ij", w, self.phi, self.phi) / self.n
+            return np.broadcast_to(self._constant_hessian, (k, self.dim, self.dim)).copy()
         out = np.empty((k, self.dim, self.dim))
         step = max(1, _CHUNK // max(self.n, 1))
         with np.errstate(all="ignore"):
