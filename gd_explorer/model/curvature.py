@@ -243,7 +243,8 @@ class SharpnessTracker:
     Rows kept are the multiples of a stride (a power of two) that doubles whenever a run
     would exceed :data:`SHARPNESS_ROWS`, so rows computed earlier stay kept or are
     dropped, never recomputed.  One call evaluates at most :data:`SHARPNESS_BUDGET`
-    residuals (a dataset's cost a row): a large fit fills in over several calls.  :meth:`reset` forgets everything (a new problem).
+    residuals (a dataset's cost a row): a large fit fills in over several calls.
+    :meth:`reset` forgets everything (a new problem).
     """
 
     def __init__(self, limit: int = SHARPNESS_ROWS, budget: int = SHARPNESS_BUDGET):
