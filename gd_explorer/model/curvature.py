@@ -110,7 +110,10 @@ class Curvature:
             return "no edge: not positive definite (no positive curvature bounds the rate)"
         verdict = "stable" if self.lr < self.edge else "unstable: above the edge"
         text = f"stable here for lr < {_num(self.edge)} (lr = {_num(self.lr)}: {verdict})"
-        if self.definiteness != "positive definite":
+        kind = self.definiteness
+        if kind == "singular" and not np.any(self.eigenvalues < 0):
+            text += "; singular: along the flat direction no rate diverges (nor converges)"
+        elif kind != "positive definite":
             text += "; not positive definite: along negative curvature no rate is stable"
         return text
 

@@ -136,3 +136,25 @@ def test_a_costly_objective_fills_the_sharpness_over_several_calls():
     assert sizes == [10, 20, 30, 35, 35]
     run = t.update(f, [snap])[0]
     np.testing.assert_allclose(run.lmax, np.linalg.eigvalsh(f.hessian(snap.params))[:, -1])
+
+
+def test_a_flat_direction_is_called_singular_not_negative():
+    from gd_explorer.core.problems.datasets import dataset_objective
+    from gd_explorer.model.curvature import curvature_at
+
+    f = dataset_objective("noisy-line", "linear", "huber")
+    far = np.array([[50.0, 50.0]])  # every residual in the linear tails but one side
+    snap = RunSnapshot.make(1, "r", "#fff", True, np.vstack([far, far]), np.zeros(2),
+                            np.zeros((2, 2)), np.full(2, 0.1), optimizer="sgd")
+    c = curvature_at(f, snap, 1)
+    assert c.definiteness == "singular"
+    assert "negative curvature" not in c.edge_text()
+    np.testing.assert_array_equal(c.hessian, np.zeros((2, 2)))
+    assert c.edge == math.inf and "no edge" in c.edge_text()
+    from tests.core.hessian_kind import HessianBowl
+
+    flat = HessianBowl(((2.0, 0.0), (0.0, 0.0)))  # curving along x only
+    c = curvature_at(flat, snap, 1)
+    assert c.definiteness == "singular" and c.edge == pytest.approx(1.0)
+    assert "singular: along the flat direction" in c.edge_text()
+    assert "negative curvature" not in c.edge_text()
