@@ -182,3 +182,26 @@ def test_step_log_lists_eigenvalues_for_more_than_two_parameters():
     assert "H = [" not in text  # the matrix itself only up to 3 parameters
     assert "condition number κ = λmax/λmin = 16" in text
     assert "stable here for lr < 0.125 (lr = 0.1: stable)" in text
+
+
+def test_curvature_toggle_is_remembered(qapp, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from gd_explorer.ui.main_window import MainWindow
+
+    def settings():
+        return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+    w = MainWindow(settings=settings(), restore=True)
+    qtbot.addWidget(w)
+    assert not w.action_curvature.isChecked()
+    w.actions_by_name["actionCurvature"].trigger()
+    w.close()
+    w2 = MainWindow(settings=settings(), restore=True)
+    qtbot.addWidget(w2)
+    w2.show()
+    qtbot.waitExposed(w2)
+    w2._on_progressed()
+    assert w2.action_curvature.isChecked() and w2.surface_view._show_curvature
+    assert w2.surface_view.curvature_kind != "none"
+    w2.close()
