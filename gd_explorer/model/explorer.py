@@ -28,6 +28,7 @@ from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.core.problems.surface import curve_1d, gradient_field
 from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, make_descent
+from gd_explorer.model.curvature import Curvature, SharpnessRun, SharpnessTracker, curvature_at
 from gd_explorer.model.export_job import ExportJob
 from gd_explorer.model.exporter import ExportResult  # noqa: F401 - importable from here
 from gd_explorer.model.problem_build import build_problem, build_session
@@ -137,6 +138,10 @@ class ExplorerModel(QObject):
         self._cursor: int | None = None
         self._selected: int | None = None
         self._surface_window = None  # ((x0, x1), (y0, y1)); None: the objective's window
+        self._sharpness = SharpnessTracker()  # λmax along the paths, extended as they grow
+        self._sharpness_of = None  # (objective, maximize) the tracker's rows belong to
+        self._curvature_key = None
+        self._curvature: Curvature | None = None
 
         self._worker = DescentWorker()
         self._thread = new_thread("descentThread")
@@ -740,6 +745,32 @@ class ExplorerModel(QObject):
             if r.run_id == self._selected:
                 return self._snapshot(r)
         return None
+
+    # ================================================================== curvature
+    def curvature(self) -> Curvature | None:
+        """The curvature at the selected run's point at the timeline cursor (eigenvalues,
+        eigenvectors, κ, its optimizer's stability edge), or None without a row.  Cached
+        for the row: the step log and the surface ask in the same tick."""
+        snap = self.selected_snapshot()
+        if snap is None or snap.n == 0:
+            return None
+        row = snap.index(self._cursor)
+        key = (id(self.objective), snap.run_id, row, snap.n, tuple(self._surface_axes),
+               self.maximize, snap.optimizer, repr(snap.hyper), float(snap.lr[row]))
+        if key != self._curvature_key:
+            self._curvature = curvature_at(self.objective, snap, row, self._surface_axes,
+                                           self.maximize)
+            self._curvature_key = key
+        return self._curvature
+
+    def sharpness(self) -> list[SharpnessRun]:
+        """λmax(H(p_k)) against step for every run (decimated; only new rows computed)."""
+        owner = (self.objective, self.maximize)
+        if self._sharpness_of is None or owner[0] is not self._sharpness_of[0] \
+                or owner[1] != self._sharpness_of[1]:
+            self._sharpness.reset()
+            self._sharpness_of = owner
+        return self._sharpness.update(self.objective, self.snapshots(), self.maximize)
 
     # ================================================================== derived data
     def fixed_point(self) -> np.ndarray:

@@ -108,6 +108,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionArrows", "View", "−∇f &arrow field", "set_arrow_field", "A",
                "Show −∇f on a grid over the surface", checkable=True,
                setting="view/arrows", help="−∇f arrow field"),
+    ActionSpec("actionCurvature", "View", "&Curvature ellipse", "set_curvature_ellipse", "",
+               "Draw the local quadratic model's contour at the selected run's point: an "
+               "ellipse along the Hessian's eigenvectors (half-axes ∝ 1/√λ), a hyperbola "
+               "at a saddle", checkable=True, setting="view/curvature",
+               help="Curvature ellipse"),
     ActionSpec("actionLogY", "View", "Log-scale &loss axis", "set_log_loss", "Y",
                "Loss axis on a log scale (linear when a loss is ≤ 0)", checkable=True,
                default=True, setting="view/log_loss", help="Log loss axis"),

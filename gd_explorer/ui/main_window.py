@@ -305,6 +305,7 @@ class MainWindow(QMainWindow):
         self.action_run = self.actions_by_name["actionRun"]
         self.action_log_colour = self.actions_by_name["actionLogColour"]
         self.action_arrows = self.actions_by_name["actionArrows"]
+        self.action_curvature = self.actions_by_name["actionCurvature"]
         self.action_log_y = self.actions_by_name["actionLogY"]
 
         v = menus["View"]
@@ -512,6 +513,7 @@ class MainWindow(QMainWindow):
             frame = frame_of(self.model)
         self.views.show_text(frame)
         self.runs_panel.refresh_statuses()
+        self.runs_panel.show_curvature(frame.curvature() if frame.curvature else None)
         self._update_timeline()
         self._update_status(frame)
 
@@ -615,6 +617,13 @@ class MainWindow(QMainWindow):
         """Show or hide the −∇f arrow field."""
         self._on_arrows(on)
         self._remember_toggle("actionArrows", on)
+
+    def set_curvature_ellipse(self, on: bool) -> None:
+        """Show or hide the local quadratic model's contour on the surface."""
+        self.surface_view.set_curvature_visible(on)
+        self._remember_toggle("actionCurvature", on)
+        if not self._syncing_toggles:
+            self._on_progressed()  # drawn now, not at the next step
 
     def set_log_loss(self, on: bool) -> None:
         """Log or linear loss axis."""

@@ -701,6 +701,14 @@ class RunsPanel(QWidget):
         self.refresh_statuses()
         self._refresh_editor()
 
+    def show_curvature(self, curvature) -> None:
+        """Mark the selected run's stability edge at the timeline's step on the lr slider
+        (``curvature``: the model's :class:`~gd_explorer.model.curvature.Curvature`)."""
+        if curvature is None or curvature.run_id != self.model.selected_run_id:
+            self.lr_edit.set_edge(None, "")
+            return
+        self.lr_edit.set_edge(curvature.edge, curvature.edge_text())
+
     def refresh_statuses(self) -> None:
         """Each run's two lines: its label, then how it stands ("paused at step 40")."""
         m = self.model

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import re
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSlider, QWidget
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSlider, QStyle, QStyleOptionSlider, QWidget
 
 _ERROR_STYLE = "QLineEdit { border: 1px solid #c0392b; background: #fdecea; }"
 #: what a number field accepts: a decimal number with an optional exponent. Python's
@@ -95,6 +96,54 @@ class NumberEdit(QLineEdit):
             self.value_edited.emit(v)
 
 
+class EdgeSlider(QSlider):
+    """A slider with an optional mark at one value: the selected run's stability edge."""
+
+    EDGE_COLOR = "#d62728"
+
+    def __init__(self, orientation, parent=None):
+        super().__init__(orientation, parent)
+        self._mark: int | None = None
+
+    def set_mark(self, pos: int | None) -> None:
+        """Mark slider value ``pos`` (None, or outside the range: no mark)."""
+        if pos is not None and not self.minimum() <= pos <= self.maximum():
+            pos = None
+        if pos != self._mark:
+            self._mark = pos
+            self.update()
+
+    def mark(self) -> int | None:
+        return self._mark
+
+    def mark_x(self) -> int | None:
+        """The mark's x in widget pixels (where the handle's centre is at that value)."""
+        if self._mark is None:
+            return None
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        style = self.style()
+        groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                      QStyle.SubControl.SC_SliderGroove, self)
+        handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                      QStyle.SubControl.SC_SliderHandle, self)
+        span = groove.width() - handle.width()
+        offset = QStyle.sliderPositionFromValue(self.minimum(), self.maximum(), self._mark,
+                                                span, opt.upsideDown)
+        return groove.x() + handle.width() // 2 + offset
+
+    def paintEvent(self, ev):  # noqa: N802 - Qt override
+        super().paintEvent(ev)
+        x = self.mark_x()
+        if x is None:
+            return
+        painter = QPainter(self)
+        painter.setPen(QPen(QColor(self.EDGE_COLOR), 2))
+        painter.drawLine(x, 1, x, self.height() - 2)
+        painter.fillRect(QRect(x - 3, 0, 7, 3), QColor(self.EDGE_COLOR))
+        painter.end()
+
+
 class LearningRateEdit(QWidget):
     """Exact learning-rate field plus a log-scale slider.
 
@@ -116,7 +165,9 @@ class LearningRateEdit(QWidget):
         self.edit.setObjectName("learningRate")
         self.edit.setToolTip("Learning rate: type any positive value exactly (e.g. 2e-6), "
                              "or drag the slider.")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = EdgeSlider(Qt.Orientation.Horizontal)
+        self._edge: float | None = None
+        self._edge_text = ""
         self.slider.setObjectName("learningRateSlider")
         self.slider.setMinimumWidth(120)
         self.slider.setSingleStep(2)  # arrow keys: ×1.05
@@ -147,9 +198,34 @@ class LearningRateEdit(QWidget):
         self.slider.setRange(lo, hi)
         self.slider.setValue(pos)
         self.slider.blockSignals(False)
-        self.slider.setToolTip(f"Learning rate on a log scale, {self._at(lo):g} to "
-                               f"{self._at(hi):g} (re-centred on the rate after each drag; "
-                               f"arrow keys: ×1.05)")
+        self._place_edge()
+
+    def set_edge(self, edge: float | None, text: str = "") -> None:
+        """Mark the stability edge ``edge`` on the slider (None or inf: no mark) and say
+        ``text`` ("stable here for lr < 0.0198") in its tool tip."""
+        if edge is not None and not (math.isfinite(edge) and edge > 0):
+            edge = None
+        if (edge, text) == (self._edge, self._edge_text):
+            return
+        self._edge, self._edge_text = edge, text
+        self._place_edge()
+
+    def edge(self) -> float | None:
+        return self._edge
+
+    def _place_edge(self) -> None:
+        lo, hi = self.slider.minimum(), self.slider.maximum()
+        pos = None
+        if self._edge is not None:
+            pos = round(math.log10(self._edge) * self.TICKS_PER_DECADE)
+        self.slider.set_mark(pos)
+        tip = (f"Learning rate on a log scale, {self._at(lo):g} to {self._at(hi):g} "
+               f"(re-centred on the rate after each drag; arrow keys: ×1.05)")
+        if self._edge_text:
+            where = ("the red mark" if self.slider.mark() is not None
+                     else "off this slider's range")
+            tip += f"\nCurvature at the selected step: {self._edge_text} ({where})"
+        self.slider.setToolTip(tip)
 
     def _at(self, pos: int) -> float:
         return float(f"{10 ** (pos / self.TICKS_PER_DECADE):.3g}")

@@ -241,6 +241,13 @@ def _check_arrows(w, d, qtbot, _):
     assert w.surface_view.field.isVisible() is w.action_arrows.isChecked()
 
 
+def _check_curvature(w, d, qtbot, _):
+    # the default preset's selected run sits on a surface: the contour follows the toggle
+    on = w.action_curvature.isChecked()
+    assert w.surface_view._show_curvature is on
+    assert (w.surface_view.curvature_kind != "none") is on
+
+
 def _check_log_y(w, d, qtbot, _):
     assert w.loss_view.plot_item.ctrl.logYCheck.isChecked() is w.action_log_y.isChecked() or \
         w.loss_view._log is w.action_log_y.isChecked()
@@ -292,6 +299,7 @@ EFFECTS: dict[str, Effect] = {
     "actionRemoveRun": Effect(_prep_remove, _check_removed),
     "actionLogColour": Effect(_prep_toggle, _check_log_colour),
     "actionArrows": Effect(_prep_toggle, _check_arrows),
+    "actionCurvature": Effect(_prep_toggle, _check_curvature),
     "actionLogY": Effect(_prep_toggle, _check_log_y),
     "actionFitToPaths": Effect(_prep_fit_paths, _check_fit_paths),
     "actionShowProblemDock": Effect(_prep_toggle, _dock_check("problemDock")),

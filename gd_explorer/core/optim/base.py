@@ -88,6 +88,15 @@ SCALAR_OPS = SimpleNamespace(sqrt=_scalar_sqrt, maximum=_scalar_max, abs=abs,
                              full_like=_scalar_full_like)
 
 
+def preconditioned_lmax(hessian, diag, shift: float = 0.0) -> float:
+    """λmax of P^(−½)(H + shift·I)P^(−½) with P = diag(``diag``) (> 0): the sharpness an
+    update ``p ← p − lr·P⁻¹·g`` sees (the eigenvalues of P⁻¹H, symmetric form)."""
+    h = np.asarray(hessian, dtype=np.float64)
+    s = 1.0 / np.sqrt(np.asarray(diag, dtype=np.float64))
+    m = (h + shift * np.eye(h.shape[0])) * s[:, None] * s[None, :]
+    return float(np.linalg.eigvalsh(m)[-1])
+
+
 def lerp(a, b, w):
     """torch's lerp kernel, so that moment averages round exactly as torch's do."""
     if w < 0.5:
@@ -200,11 +209,19 @@ class Optimizer:
         """The largest stable learning rate on the local quadratic model, or None (unknown).
 
         ``hessian`` ``(d, d)`` is that of the function being *minimised* (for a maximised
-        one, pass the Hessian of −f); ``state`` the run's buffers (``(d,)`` each) for rules
-        whose edge depends on them (Adam's preconditioner).  ``math.inf`` when the
-        curvature sets no bound (no positive eigenvalue).
+        one, pass the Hessian of −f); ``state`` the run's buffers (``(d,)`` each) and its
+        ``"step"`` count (updates taken) for rules whose edge depends on them (Adam's
+        preconditioner).  ``math.inf`` when the curvature sets no bound (no positive
+        eigenvalue).  Adaptive rules answer for their preconditioner *frozen* at the
+        state's value (Cohen et al. 2022): a statement about the linearised update.
         """
         return None
+
+    @classmethod
+    def settings(cls, hyper: dict[str, Any]) -> dict[str, Any]:
+        """``hyper`` completed with the declared defaults (AdamW's weight decay 0.01 applies
+        when a dict leaves it out, as it does in the optimizer itself)."""
+        return {**{p.name: p.default for p in cls.params}, **hyper}
 
     @classmethod
     def param(cls, name: str) -> HyperParameter:

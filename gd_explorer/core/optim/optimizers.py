@@ -46,6 +46,7 @@ from gd_explorer.core.optim.base import (
     OptimizerState,
     lerp,
     make_optimizer,
+    preconditioned_lmax,
 )
 from gd_explorer.core.optim.hyper import HyperParameter
 
@@ -87,6 +88,11 @@ def _weight_decay(opt, p, g, lr, decoupled: bool):
         else:
             g = g + wd * p
     return p, g
+
+
+def _state_ready(state) -> bool:
+    """A state to freeze a preconditioner from: buffers given and at least one update."""
+    return bool(state) and int(state.get("step", 0)) > 0
 
 
 # --------------------------------------------------------------------------- SGD
@@ -193,6 +199,20 @@ class Adagrad(Optimizer):
     def _initial_buffer(self, name, p):
         return np.full_like(p, self.hyper.initial_accumulator_value)
 
+    @classmethod
+    def stability_edge(cls, hyper, hessian, state=None):
+        """With the sum s frozen (P = √s + eps) the next update is GD preconditioned by P
+        at the rate lr/(1 + t·lr_decay): stable while that rate·λmax(P⁻¹(H + wd)) < 2."""
+        hyper = cls.settings(hyper)
+        if not _state_ready(state):
+            return None
+        t = int(state["step"])
+        lam = preconditioned_lmax(hessian, np.sqrt(state["sum"]) + hyper.get("eps", 1e-10),
+                                  float(hyper.get("weight_decay", 0.0)))
+        if lam <= 0:
+            return math.inf
+        return 2.0 * (1 + t * float(hyper.get("lr_decay", 0.0))) / lam
+
     def rule(self, p, g, bufs, t, lr, ops):
         h = self.hyper
         g = self._l2_direction(p, g)
@@ -236,6 +256,22 @@ class RMSprop(Optimizer):
         "p ← p − lr·g/(√v + eps)\n"
         "momentum μ > 0: b ← μ·b + g/(√v + eps), p ← p − lr·b"
     )
+
+    @classmethod
+    def stability_edge(cls, hyper, hessian, state=None):
+        """With v (and ḡ) frozen, P = √v + eps (centered: √(v − ḡ²) + eps): GD, or heavy
+        ball with momentum μ, on P⁻¹(H + wd): stable while lr·λmax < 2 + 2μ."""
+        hyper = cls.settings(hyper)
+        if not _state_ready(state):
+            return None
+        v = np.asarray(state["square_avg"], dtype=np.float64)
+        if hyper.get("centered"):
+            v = v - np.asarray(state["grad_avg"], dtype=np.float64) ** 2
+        lam = preconditioned_lmax(hessian, np.sqrt(np.maximum(v, 0.0)) + hyper.get("eps", 1e-8),
+                                  float(hyper.get("weight_decay", 0.0)))
+        if lam <= 0:
+            return math.inf
+        return (2.0 + 2.0 * float(hyper.get("momentum", 0.0))) / lam
 
     def rule(self, p, g, bufs, t, lr, ops):
         h = self.hyper
@@ -292,6 +328,26 @@ class Adam(Optimizer):
         "v ← β2·v + (1 − β2)·g²    (amsgrad: v̂ = max(v̂, v))\n"
         "p ← p − lr · m̂/(√v̂ + eps),  m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t)"
     )
+
+    @classmethod
+    def stability_edge(cls, hyper, hessian, state=None):
+        """The frozen-preconditioner edge (Cohen et al. 2022): with P = diag(√v̂ + eps)
+        fixed, the update is EMA momentum on P⁻¹H, stable while
+        lr·λmax(P⁻¹(H + wd)) < (2 + 2β1)/(1 − β1) (38 at β1 = 0.9); decoupled decay λ
+        adds (1 + β1)·λ to the denominator: lr < 2(1 + β1)/((1 − β1)·λmax + (1 + β1)·λ).
+        m's bias correction is taken as 1 (its limit)."""
+        hyper = cls.settings(hyper)
+        if not _state_ready(state):
+            return None
+        b1, b2 = hyper.get("betas", (0.9, 0.999))
+        t = int(state["step"])
+        v = state["max_exp_avg_sq"] if hyper.get("amsgrad") else state["exp_avg_sq"]
+        p_diag = np.sqrt(np.asarray(v, dtype=np.float64) / (1 - b2**t)) + hyper.get("eps", 1e-8)
+        wd = float(hyper.get("weight_decay", 0.0))
+        lam = preconditioned_lmax(hessian, p_diag, 0.0 if cls.decoupled else wd)
+        if lam <= 0:
+            return math.inf
+        return 2 * (1 + b1) / ((1 - b1) * lam + ((1 + b1) * wd if cls.decoupled else 0.0))
 
     def rule(self, p, g, bufs, t, lr, ops):
         h = self.hyper
@@ -372,6 +428,29 @@ class NAdam(Optimizer):
 
     def _initial_buffer(self, name, p):
         return np.ones_like(p) if name == "mu_product" else np.zeros_like(p)
+
+    @classmethod
+    def stability_edge(cls, hyper, hessian, state=None):
+        """With P = diag(√v̂ + eps) frozen and the next step's μ_t, μ_(t+1) held, the
+        update is Nesterov-like momentum on P⁻¹(H + wd): stable while
+        lr·λmax < 2(1 + β1)/((1 + β1)(1 − μ_t) + (1 − β1)·μ_(t+1)) (the products Π → 0
+        are dropped; μ = β1 gives torch Nesterov's (2 + 2β1)/((1 − β1)(1 + 2β1))).
+        Unknown (None) with decoupled weight decay."""
+        hyper = cls.settings(hyper)
+        wd = float(hyper.get("weight_decay", 0.0))
+        if not _state_ready(state) or (hyper.get("decoupled_weight_decay") and wd != 0):
+            return None
+        b1, b2 = hyper.get("betas", (0.9, 0.999))
+        psi = float(hyper.get("momentum_decay", 4e-3))
+        t = int(state["step"]) + 1
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        v = np.asarray(state["exp_avg_sq"], dtype=np.float64)
+        p_diag = np.sqrt(v / (1 - b2 ** (t - 1))) + hyper.get("eps", 1e-8)
+        lam = preconditioned_lmax(hessian, p_diag, wd)
+        if lam <= 0:
+            return math.inf
+        return 2 * (1 + b1) / (lam * ((1 + b1) * (1 - mu) + (1 - b1) * mu_next))
 
     def rule(self, p, g, bufs, t, lr, ops):
         h = self.hyper

@@ -1,8 +1,9 @@
 """Generate the numeric code of the built-in functions, so the app starts without sympy.
 
 Importing sympy takes seconds on a slow machine; the built-ins' value-and-gradient code
-is therefore generated once from their formulas (sympy's exact derivatives, lambdify's
-printers with common-subexpression elimination) and committed as two plain modules:
+(and their Hessians, the curvature lab's) is therefore generated once from their formulas
+(sympy's exact derivatives, lambdify's printers with common-subexpression elimination)
+and committed as two plain modules:
 ``_builtins_numpy`` (arrays) and ``_builtins_math`` (floats, the engine's fast path).
 A test regenerates them and fails if the committed files differ.
 
@@ -46,7 +47,13 @@ def generate() -> dict[str, str]:
     """The text of both generated modules, keyed by file name."""
     import sympy
 
-    from gd_explorer.core.problems.expressions import SYMBOLS, gradient, parse_expression, to_text
+    from gd_explorer.core.problems.expressions import (
+        SYMBOLS,
+        gradient,
+        hessian,
+        parse_expression,
+        to_text,
+    )
     from gd_explorer.core.problems.functions import SPECS
 
     numpy_parts, math_parts, grads = [], [], []
@@ -60,10 +67,15 @@ def generate() -> dict[str, str]:
         sca = sympy.lambdify(syms, (e.expr, *g), modules="math", cse=True)
         numpy_parts.append(_function_source(vec, ident))
         numpy_parts.append(_function_source(val, ident + "__values"))
+        # the Hessian's entries row by row (d·d of them); constants come back as scalars
+        entries = [h for row in hessian(e) for h in row]
+        hes = sympy.lambdify(syms, tuple(entries), modules="numpy", cse=True)
+        numpy_parts.append(_function_source(hes, ident + "__hessian"))
         math_parts.append(_function_source(sca, ident))
         grads.append(f"    {spec.name!r}: {tuple(to_text(d) for d in g)!r},")
     numpy_text = HEADER.format(
-        what="Value and gradient of each built-in on numpy arrays (and values only).",
+        what="Value and gradient of each built-in on numpy arrays (values only; the Hessian's\n"
+        "entries row by row, ``<name>__hessian``).",
         imports="from numpy import " + ", ".join(NUMPY_NAMES),
     ) + "\n\n".join(numpy_parts) + "\n\nGRADIENT_TEXT = {\n" + "\n".join(grads) + "\n}\n"
     math_text = HEADER.format(

@@ -164,6 +164,13 @@ class Loss:
         row by row instead of evaluating every sample at every grid point.
     delta : float or None
         Huber's δ (None for the other losses).
+    curvature : callable or None
+        ℓ''(r) (where it exists): with a model linear in θ the Hessian of the mean loss
+        is Φᵀ·diag(ℓ''(r))·Φ / n.
+    curvature_note : str
+        That Hessian in words, for the step log.
+    constant_curvature : bool
+        ℓ'' is one number everywhere (MSE, MAE): the Hessian is the same for every θ.
     """
 
     name: str
@@ -173,6 +180,9 @@ class Loss:
     description: str
     pieces: tuple | None = None
     delta: float | None = None
+    curvature: Callable[[np.ndarray], np.ndarray] | None = None
+    curvature_note: str = ""
+    constant_curvature: bool = False
 
     def __reduce__(self):
         if LOSSES.get(self.name) is self:  # by name, as models
@@ -210,10 +220,16 @@ def _make_huber(delta: float) -> Loss:
 
     tail = (-0.5 * delta * delta, delta, 0.0)
     pieces = ((-delta, delta), ((tail[0], -delta, 0.0), (0.0, 0.0, 0.5), tail))
+    def curvature(r):
+        # ℓ'' = 1 where the value is ½r² (|r| < δ, the branch `value` takes), 0 in the tails
+        return (np.abs(r) < delta).astype(np.float64)
+
     d = f"{delta:g}"
     return Loss("huber", f"Huber (δ = {d})", value, derivative,
                 f"½r² for |r| < {d}, {d}·(|r| − ½·{d}) beyond: quadratic near 0, linear in "
-                f"the tails (torch.nn.HuberLoss, delta = {d}).", pieces, delta)
+                f"the tails (torch.nn.HuberLoss, delta = {d}).", pieces, delta, curvature,
+                f"Hessian piecewise: ΦᵀΦ/n over the samples with |r| < δ = {d} (the "
+                "quadratic ones); samples in the linear tails add no curvature")
 
 
 #: one Loss per δ, so that equal settings share one object (and pickle to it)
@@ -239,10 +255,17 @@ LOSSES: dict[str, Loss] = {
     l.name: l
     for l in (
         Loss("mse", "mean squared error", lambda r: r * r, lambda r: 2.0 * r,
-             "mean(r²); gradient 2·mean(r·∂F/∂θ)."),
+             "mean(r²); gradient 2·mean(r·∂F/∂θ).",
+             curvature=lambda r: np.full_like(r, 2.0),
+             curvature_note="Hessian constant: 2·ΦᵀΦ/n (MSE of a model linear in θ)",
+             constant_curvature=True),
         Loss("mae", "mean absolute error", np.abs, np.sign,
              "mean(|r|); subgradient mean(sign(r)·∂F/∂θ), with sign(0) = 0.",
-             ((0.0,), ((0.0, -1.0, 0.0), (0.0, 1.0, 0.0)))),
+             ((0.0,), ((0.0, -1.0, 0.0), (0.0, 1.0, 0.0))),
+             curvature=np.zeros_like,
+             curvature_note="Hessian zero almost everywhere (MAE is piecewise linear: "
+             "the curvature sits in the kinks r = 0, which no quadratic model sees)",
+             constant_curvature=True),
         _HUBERS[HUBER_DELTA],
     )
 }
@@ -278,6 +301,7 @@ class DatasetObjective(Objective):
         self.dataset, self.model, self.loss = dataset, model, loss
         self.x, self.y = dataset.x, dataset.y
         self.phi = model.features(dataset.x)  # (n, d)
+        self._constant_hessian = None  # MSE's and MAE's, made on first use
         n, d = self.phi.shape
         with np.errstate(all="ignore"):
             gram = self.phi.T @ self.phi / n
@@ -367,6 +391,33 @@ class DatasetObjective(Objective):
                 values[lo:lo + step] = self.loss.value(r).mean(axis=1)
                 grads[lo:lo + step] = self.loss.derivative(r) @ phi / m
         return values, grads
+
+    def exact_hessian(self, p):
+        """Φᵀ·diag(ℓ''(r))·Φ / n at each point (F = Φθ is linear in θ); see
+        :attr:`curvature_note`."""
+        if self.loss.curvature is None:
+            return None
+        p = np.asarray(p, dtype=np.float64)
+        k = p.shape[0]
+        if self.loss.constant_curvature:
+            # ℓ'' constant (2 and 0): one matrix for every θ, computed once
+            if self._constant_hessian is None:
+                w = self.loss.curvature(np.zeros(self.n))
+                self._constant_hessian = np.einsum("n,ni,nj->ij", w, self.phi, self.phi) / self.n
+            return np.broadcast_to(self._constant_hessian, (k, self.dim, self.dim)).copy()
+        out = np.empty((k, self.dim, self.dim))
+        step = max(1, _CHUNK // max(self.n, 1))
+        with np.errstate(all="ignore"):
+            for lo in range(0, k, step):
+                r = p[lo:lo + step] @ self.phi.T - self.y  # (kc, n)
+                w = self.loss.curvature(r)
+                out[lo:lo + step] = np.einsum("kn,ni,nj->kij", w, self.phi, self.phi) / self.n
+        return out
+
+    @property
+    def curvature_note(self) -> str:
+        """What the Hessian of this loss is, in words (the step log shows it)."""
+        return self.loss.curvature_note
 
     def values(self, p):
         p = np.asarray(p, dtype=np.float64)

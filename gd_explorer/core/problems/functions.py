@@ -186,6 +186,7 @@ def get_function(name: str) -> FormulaObjective:
         getattr(_builtins_numpy, ident),
         getattr(_builtins_numpy, ident + "__values"),
         getattr(_builtins_math, ident),
+        hessian=getattr(_builtins_numpy, ident + "__hessian"),
         name=spec.name,
         gradient_formulas=_builtins_numpy.GRADIENT_TEXT[spec.name],
         formula=spec.formula,

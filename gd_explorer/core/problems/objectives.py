@@ -112,6 +112,10 @@ class Objective:
         return OPTIMIZERS[optimizer].default_lr(self.lr_sgd, self.lr_adaptive)
 
     # -- capabilities: what the engine, the surfaces and the views ask instead of the type
+    #: what this objective's Hessian is, in words, where that helps the step log
+    #: (a dataset loss: "constant", "zero almost everywhere", "piecewise")
+    curvature_note = ""
+
     #: the parameters share one unit, so the surface is drawn to equal scale (a bowl round,
     #: −∇f at right angles to the contours); a model's weight and bias do not
     equal_aspect = True
@@ -191,12 +195,15 @@ class FormulaObjective(Objective):
     :class:`SymbolicObjective`.
     """
 
-    def __init__(self, variables: tuple[str, ...], vector, values, scalar, **meta: Any):
+    def __init__(self, variables: tuple[str, ...], vector, values, scalar, hessian=None,
+                 **meta: Any):
         d = len(variables)
         meta.setdefault("window", ((-3.0, 3.0),) * d)
         meta.setdefault("start", (1.0,) * d)
         super().__init__(names=tuple(variables), **meta)
         self._vector, self._values, self._scalar = vector, values, scalar
+        # ``hessian(*columns)`` -> the d·d entries row by row (None: compiled on first use)
+        self._hessian = hessian
         self._expression = None
 
     @property
@@ -213,6 +220,33 @@ class FormulaObjective(Objective):
         from gd_explorer.core.problems.expressions import hessian
 
         return hessian(self.expression)
+
+    def exact_hessian(self, p):
+        if self._hessian is None:
+            self._hessian = self._compile_hessian()
+        p = np.asarray(p, dtype=np.float64)
+        k, d = p.shape
+        with np.errstate(all="ignore"):
+            out = self._hessian(*(p[:, i] for i in range(d)))
+        h = np.empty((k, d * d))
+        for i, entry in enumerate(out):
+            h[:, i] = entry  # a constant entry (a Python scalar) broadcasts
+        h = h.reshape(k, d, d)
+        # the compiled entries (i, j) and (j, i) may round differently: mirror the upper one
+        lower = np.tril_indices(d, -1)
+        h[:, lower[0], lower[1]] = h[:, lower[1], lower[0]]
+        return h
+
+    def _compile_hessian(self):
+        """lambdify the sympy Hessian (typed formulas: on first use, sympy is slow)."""
+        import sympy
+
+        from gd_explorer.core.problems.expressions import SYMBOLS
+
+        # safe as for the gradient: the expression comes from the allowlisting parser
+        syms = [SYMBOLS[v] for v in self.names]
+        entries = tuple(h for row in self.hessian_formulas() for h in row)
+        return sympy.lambdify(syms, entries, modules="numpy", cse=True)
 
     def value_and_grad(self, p):
         p = np.asarray(p, dtype=np.float64)

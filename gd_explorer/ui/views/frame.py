@@ -47,6 +47,11 @@ class Frame:
     slice_along
         ``slice_along(i) -> (xs, values, current)``: the loss along parameter ``i``
         through the selected run's point (computed only when called).
+    curvature
+        ``curvature() -> Curvature | None``: the Hessian, its eigen-decomposition and the
+        optimizer's stability edge at the selected run's row (computed when called).
+    sharpness
+        ``sharpness() -> [SharpnessRun]``: λmax along every run (computed when called).
     """
 
     snapshots: tuple[RunSnapshot, ...]
@@ -60,6 +65,8 @@ class Frame:
     selected_status: str | None = None
     predict: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     slice_along: Callable[[int], tuple] | None = None
+    curvature: Callable[[], object] | None = None
+    sharpness: Callable[[], list] | None = None
 
     @property
     def selected(self) -> RunSnapshot | None:
@@ -84,4 +91,6 @@ def frame_of(model) -> Frame:
         selected_status=model.status_text(sel) if sel is not None else None,
         predict=model.objective.predict if "fit" in model.views else None,
         slice_along=model.slice_along,
+        curvature=getattr(model, "curvature", None),
+        sharpness=getattr(model, "sharpness", None),
     )

@@ -29,6 +29,7 @@ from gd_explorer.ui.views.fit import FitView
 from gd_explorer.ui.views.frame import Frame
 from gd_explorer.ui.views.loss import LossView
 from gd_explorer.ui.views.lr import LRView
+from gd_explorer.ui.views.sharpness import SharpnessView
 from gd_explorer.ui.views.slice_view import SlicePage
 from gd_explorer.ui.views.steplog import StepLogView
 from gd_explorer.ui.views.surface import SurfaceView
@@ -150,6 +151,8 @@ VIEWS: tuple[ViewSpec, ...] = (
              SlicePage, rate=SLOW),
     ViewSpec("lr", "LR", "The selected run's learning rate (and the momentum its schedule "
              "cycles) against step", SIDE, LRView, rate=PACED),
+    ViewSpec("sharpness", "Sharpness", "λmax of the Hessian along every run against step, "
+             "with each run's 2/lr (the edge of stability)", SIDE, SharpnessView, rate=SLOW),
 )
 
 

@@ -55,11 +55,13 @@ class StepLogView(QtWidgets.QTextBrowser):
 
     def show_frame(self, frame: Frame) -> None:
         """Show the selected run's step at the frame's cursor (see :meth:`set_entry`)."""
+        curv = frame.curvature() if frame.curvature is not None else None
         self.set_entry(frame.selected, frame.cursor, frame.names, frame.maximize,
-                       frame.selected_status)
+                       frame.selected_status, curv)
 
     def set_entry(self, snap: RunSnapshot | None, cursor: int | None,
-                  names: tuple[str, ...], maximize: bool, status: str | None = None) -> None:
+                  names: tuple[str, ...], maximize: bool, status: str | None = None,
+                  curvature=None) -> None:
         """Show row ``k = snap.index(cursor)`` of ``snap``.
 
         Parameters
@@ -74,8 +76,11 @@ class StepLogView(QtWidgets.QTextBrowser):
             Gradient ascent: the plain rule is ``p + lr·g`` instead of ``p − lr·g``.
         status
             How the run stands in words ("paused at step 40"); default its message.
+        curvature
+            The model's :class:`~gd_explorer.model.curvature.Curvature` at that row, or
+            None (no "Curvature" section).
         """
-        text = self.entry_text(snap, cursor, names, maximize, status)
+        text = self.entry_text(snap, cursor, names, maximize, status, curvature)
         if text == self._last:
             return  # the timer calls this at display rate; keep the scroll position
         self._last = text
@@ -115,7 +120,7 @@ class StepLogView(QtWidgets.QTextBrowser):
 
     @staticmethod
     def entry_text(snap: RunSnapshot | None, cursor: int | None, names: tuple[str, ...],
-                   maximize: bool, status: str | None = None) -> str:
+                   maximize: bool, status: str | None = None, curvature=None) -> str:
         """The log as HTML-escaped text with a few ``<b>`` tags (what :meth:`set_entry` shows)."""
         if snap is None:
             return "No run selected.\nStart a run or pick one in the run list."
@@ -203,6 +208,9 @@ class StepLogView(QtWidgets.QTextBrowser):
             out.append("  hyperparameters: " + ", ".join(
                 f"{e(str(key))} = {e(_hyper_text(v))}" for key, v in hyper.items()))
         out.append("")
+        if curvature is not None and curvature.row == k and curvature.run_id == snap.run_id:
+            out += _curvature_lines(curvature, nm, maximize)
+            out.append("")
 
         out.append("<b>Optimizer state</b>"
                    + ("" if k == snap.n - 1 else
@@ -238,6 +246,50 @@ class StepLogView(QtWidgets.QTextBrowser):
     def plain_text(self) -> str:
         """The log as plain text (for tests and copying)."""
         return self.toPlainText()
+
+
+def _vector_text(v, nm) -> str:
+    return "(" + ", ".join(fmt(x) for x in v[:MAX_LISTED]) + (", …" if len(v) > MAX_LISTED else "") + ")"
+
+
+def _curvature_lines(c, nm: list[str], maximize: bool) -> list[str]:
+    """The "Curvature" section: H, its eigenvalues and eigenvectors, κ, the edge."""
+    e = html.escape
+    d = len(c.point)
+    of = "−f (ascent minimises −f)" if maximize else "f"
+    out = [f"<b>Curvature</b> at p_k  (Hessian H of {of}; local model "
+           "f(p_k + δ) ≈ f + gᵀδ + ½δᵀHδ)"]
+    if not c.finite:
+        out.append("  H is not finite here (the formula has no second derivative at this "
+                   "point)")
+        out.append("  " + e(c.edge_text()))
+        return out
+    if d <= 3:
+        out += ["  H = [" + ", ".join(fmt(x) for x in row) + "]" for row in c.hessian]
+    lam = c.eigenvalues
+    out.append("  eigenvalues λ = " + ", ".join(fmt(x) for x in lam[:MAX_LISTED])
+               + (" …" if d > MAX_LISTED else "") + "   (ascending)")
+    if d <= 3:
+        out.append("  eigenvectors: " + ", ".join(
+            f"v{i + 1} = {_vector_text(c.eigenvectors[:, i], nm)}" for i in range(d))
+            + "   (in " + ", ".join(e(n) for n in nm) + ")")
+    kind = c.definiteness
+    if c.kappa is not None:
+        out.append(f"  {kind}; condition number κ = λmax/λmin = {fmt(c.kappa)}")
+    elif kind == "indefinite":
+        out.append("  indefinite: a saddle of the local model (curving up and down); no κ")
+    elif kind == "negative definite":
+        out.append("  negative definite: a maximum of the local model; no κ")
+    else:
+        out.append("  singular: a flat direction (λ ≈ 0); no κ")
+    edge = c.edge_text()
+    out.append("  " + e(edge))
+    if c.from_latest_state and c.uses_state and c.edge is not None and c.edge != math.inf:
+        out.append("  (the preconditioner is the optimizer's state after the latest step: "
+                   "state is not stored per step)")
+    if c.note:
+        out.append("  " + e(c.note))
+    return [line for line in out if line]
 
 
 def _segments(line: str) -> list[tuple[str, bool]]:

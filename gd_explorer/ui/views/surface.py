@@ -348,6 +348,20 @@ class SurfaceView(PlotView):
             pi.addItem(label)
             self.arrow_labels[key] = label
         self._arrow_color = None
+        # the local quadratic model's level curve at the selected run's point (View menu
+        # "Curvature ellipse"): an ellipse, a hyperbola at a saddle, nothing when singular
+        self.curvature_curve = pg.PlotCurveItem(
+            pen=pg.mkPen("#00e5ff", width=2, style=QtCore.Qt.PenStyle.DashLine),
+            antialias=True, connect="finite")
+        self.curvature_curve.setZValue(44)
+        self.curvature_label = pg.TextItem(color="#00e5ff", anchor=(0.5, 1.0),
+                                           fill=pg.mkBrush(0, 0, 0, 150))
+        self.curvature_label.setZValue(46)
+        for item in (self.curvature_curve, self.curvature_label):
+            item.hide()
+            pi.addItem(item, ignoreBounds=True)
+        self._show_curvature = False
+        self.curvature_kind = "none"  # what is drawn: "ellipse", "hyperbola" or "none"
         self.add_legend()
         self._runs: RunItems[_RunItems] = RunItems(self._add_run, self._remove_run)
         self._grid = None  # (xs, ys, z)
@@ -536,6 +550,52 @@ class SurfaceView(PlotView):
         self.set_runs(frame.snapshots, frame.cursor, frame.axes)
         self._show_step_arrows(frame.selected, frame.cursor, frame.axes)
         self._show_state_points(frame.selected, frame.cursor, frame.axes)
+        sel = frame.selected
+        curv = None
+        if self._show_curvature and frame.curvature is not None and sel is not None \
+                and sel.visible:
+            curv = frame.curvature()
+        self.set_curvature(curv)
+
+    # ----------------------------------------------------------------- curvature
+    def set_curvature_visible(self, on: bool) -> None:
+        """Show or hide the local quadratic model's contour (drawn from the next frame)."""
+        self._show_curvature = bool(on)
+        if not on:
+            self.set_curvature(None)
+
+    def set_curvature(self, curv) -> None:
+        """Draw the level curve of ``curv``'s local quadratic model (a
+        :class:`~gd_explorer.model.curvature.Curvature`) around its point, its longest
+        half-axis a sixth of the view's shorter side; None hides it."""
+        if self._defer_while_hidden("set_curvature", curv):
+            return
+        kind, xy = "none", None
+        if curv is not None:
+            (x0, x1), (y0, y1) = self.view_box.viewRange()
+            kind, xy = curv.contour(min(x1 - x0, y1 - y0) / 6.0)
+            a = curv.axes[:2]
+            px, py = float(curv.point[a[0]]), float(curv.point[a[1]])
+            if not inside(self._clip.box, px, py):
+                kind, xy = "none", None  # a runaway point: nothing sensible to draw
+        self.curvature_kind = kind if curv is not None else "none"
+        if xy is None:
+            if self.curvature_curve.isVisible():
+                self.curvature_curve.setData([], [])
+                self.curvature_curve.hide()
+            if curv is None or not curv.finite:
+                self.curvature_label.hide()
+                return
+        else:
+            self.curvature_curve.setData(xy[:, 0], xy[:, 1])
+            self.curvature_curve.show()
+        self.curvature_label.setText(_curvature_caption(curv, kind))
+        a = curv.axes[:2]
+        px, py = float(curv.point[a[0]]), float(curv.point[a[1]])
+        if kind == "ellipse":  # above the ellipse, clear of the point and its arrows
+            py = float(np.nanmax(xy[:, 1]))
+        self.curvature_label.setPos(px, py)
+        self.curvature_label.show()
 
     def _show_state_points(self, sel: RunSnapshot | None, cursor: int | None, axes) -> None:
         """The points the selected run's optimizer keeps (its entry's ``point_buffers``),
@@ -874,3 +934,14 @@ class SurfaceView(PlotView):
 
     def _on_data_move(self, x: float, y: float) -> None:
         self.hovered.emit(float(x), float(y))
+
+
+def _curvature_caption(curv, kind: str) -> str:
+    """The few words beside the curvature contour."""
+    if kind == "ellipse":
+        if curv.kappa is not None:
+            return f"local model: ellipse, κ = {curv.kappa:.3g}"
+        return "local model: ellipse (a maximum: negative definite)"
+    if kind == "hyperbola":
+        return "hyperbola: a saddle, not positive definite"
+    return "local model: no contour (flat direction: singular)"

@@ -1,0 +1,160 @@
+"""The model's curvature at the cursor and sharpness along the paths."""
+
+import math
+
+import numpy as np
+import pytest
+
+from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session
+from gd_explorer.model.curvature import SharpnessTracker
+from gd_explorer.model.snapshot import RunSnapshot
+
+
+def _session(function, *runs, steps=200, start=(-4.0, 1.5)):
+    return Session(problem=ProblemSpec(kind="function", function=function), runs=tuple(runs),
+                   start=start, max_steps=steps, tol=0.0)
+
+
+def _run_to_end(model, qtbot):
+    with qtbot.waitSignal(model.running_changed, timeout=20_000,
+                          check_params_cb=lambda running: running is False):
+        model.start_running()
+
+
+def test_curvature_at_the_cursor_on_the_ill_conditioned_bowl(model, qtbot):
+    model.apply_session(_session("ill-conditioned", RunSpec(optimizer="sgd", lr=0.09), steps=5))
+    model.step()
+    c = model.curvature()
+    assert c.row == 1 and c.definiteness == "positive definite"
+    np.testing.assert_allclose(c.eigenvalues, [2.0, 20.0])
+    np.testing.assert_allclose(np.abs(c.eigenvectors), np.eye(2))
+    assert c.kappa == pytest.approx(10.0)
+    assert c.edge == pytest.approx(0.1)  # plain GD: 2/λmax
+    assert c.stable is True and "stable here for lr < 0.1 (lr = 0.09: stable)" in c.edge_text()
+    ratio = c.axis_lengths()
+    assert ratio[0] / ratio[1] == pytest.approx(math.sqrt(10))
+    # the drawn ellipse: half-axes along x and y, lengths 1/√λ, at the current point
+    kind, xy = c.contour(1.0)
+    assert kind == "ellipse"
+    local = xy - c.point
+    assert np.abs(local[:, 0]).max() == pytest.approx(1.0, rel=1e-3)
+    assert np.abs(local[:, 1]).max() == pytest.approx(1 / math.sqrt(10), rel=1e-3)
+    model.set_cursor(0)
+    assert model.curvature().row == 0
+
+
+def test_saddle_has_a_hyperbola_and_no_edge_with_ascent_flipping_the_hessian(model, qtbot):
+    model.apply_session(_session("saddle", RunSpec(optimizer="sgd", lr=0.1), start=(1.0, 0.5)))
+    c = model.curvature()
+    assert c.definiteness == "indefinite" and c.kappa is None
+    assert c.contour(1.0)[0] == "hyperbola"
+    assert "not positive definite" in c.edge_text()
+    fence = Session(problem=ProblemSpec(kind="function", function="fence-area"),
+                    runs=(RunSpec(optimizer="sgd", lr=0.1),), max_steps=10)
+    model.apply_session(fence)
+    assert model.maximize
+    c = model.curvature()
+    np.testing.assert_allclose(c.hessian, [[2.0]])  # of −A: ascent minimises −A
+    assert c.edge == pytest.approx(1.0)
+
+
+def test_adaptive_edge_uses_the_runs_state(model, qtbot):
+    model.apply_session(_session("ill-conditioned", RunSpec(optimizer="adam", lr=0.1), steps=30))
+    assert model.curvature().edge is None  # no state before the first update
+    _run_to_end(model, qtbot)
+    c = model.curvature()
+    assert c.uses_state and 0 < c.edge < math.inf
+    snap = model.selected_snapshot()
+    v_hat = np.asarray(snap.state["exp_avg_sq"]).reshape(-1) / (1 - 0.999 ** (snap.n - 1))
+    p = np.sqrt(v_hat) + 1e-8
+    lam = np.max(np.array([2.0, 20.0]) / p)
+    assert c.edge == pytest.approx(38 / lam, rel=1e-9)
+
+
+def test_sharpness_on_the_ill_conditioned_bowl_is_20_and_the_lines_are_2_over_lr(model, qtbot):
+    model.apply_session(_session("ill-conditioned", RunSpec(optimizer="sgd", lr=0.09),
+                                 RunSpec(optimizer="sgd", lr=0.02, hyper={"momentum": 0.9}),
+                                 steps=300))
+    _run_to_end(model, qtbot)
+    runs = model.sharpness()
+    assert len(runs) == 2
+    for run in runs:
+        assert len(run.steps) == 301 and run.steps[0] == 0
+        np.testing.assert_allclose(run.lmax, 20.0, rtol=1e-12)
+    assert runs[0].lr_edge == pytest.approx(2 / 0.09) and runs[0].own_edge == pytest.approx(2 / 0.09)
+    assert runs[1].own_edge == pytest.approx(3.8 / 0.02)  # heavy ball: (2 + 2μ)/lr
+
+
+@pytest.mark.parametrize(("factor", "converges"), [(0.98, True), (1.02, False)])
+def test_gd_on_a_quadratic_near_2_over_lambda(model, qtbot, factor, converges):
+    lr = factor * 2 / 20
+    model.apply_session(_session("ill-conditioned", RunSpec(optimizer="sgd", lr=lr), steps=3000))
+    _run_to_end(model, qtbot)
+    snap = model.selected_snapshot()
+    assert (snap.status != "diverged") is converges, snap.message
+    run = model.sharpness()[0]
+    # the picture: sharpness 20 sits below 2/lr exactly when the run converges
+    assert bool(np.all(run.lmax < run.lr_edge)) is converges
+    assert model.curvature().stable is converges
+
+
+def _snap(n, lr=0.1, run_id=1, start=0.0):
+    params = np.column_stack([np.linspace(start, 1, n), np.zeros(n)])
+    return RunSnapshot.make(run_id, "r", "#ffffff", True, params, np.zeros(n), np.zeros((n, 2)),
+                            np.full(n, lr), optimizer="sgd")
+
+
+def test_sharpness_is_decimated_and_extended_incrementally():
+    from gd_explorer.core.problems.functions import get_function
+
+    f = get_function("rosenbrock")
+    t = SharpnessTracker(limit=100)
+    full = _snap(1000)
+    for n in (1, 50, 400, 1000):
+        run = t.update(f, [RunSnapshot.make(1, "r", "#fff", True, full.params[:n],
+                                            full.loss[:n], full.grad[:n], full.lr[:n],
+                                            optimizer="sgd")])[0]
+        assert len(run.steps) <= 100 and run.steps[0] == 0
+        expected = np.linalg.eigvalsh(f.hessian(full.params[run.steps]))[:, -1]
+        np.testing.assert_allclose(run.lmax, expected, rtol=1e-12)
+    # each kept row was computed once: 50 rows, then up to 400 by 4, then to 1000 by 16
+    assert t.rows_computed == 50 + len(range(52, 400, 4)) + len(range(400, 1000, 16))
+    before = t.rows_computed
+    t.update(f, [full])
+    assert t.rows_computed == before  # nothing new, nothing computed
+    # a run restarted with other settings starts again
+    assert len(t.update(f, [_snap(10, lr=0.2)])[0].steps) == 10
+
+
+def test_a_costly_objective_fills_the_sharpness_over_several_calls():
+    from gd_explorer.core.problems.datasets import dataset_objective
+
+    f = dataset_objective("noisy-line", "linear", "huber")  # Hessian: a pass over the data
+    t = SharpnessTracker(budget=10 * f.evaluation_cost)
+    snap = _snap(35)
+    sizes = [len(t.update(f, [snap])[0].steps) for _ in range(5)]
+    assert sizes == [10, 20, 30, 35, 35]
+    run = t.update(f, [snap])[0]
+    np.testing.assert_allclose(run.lmax, np.linalg.eigvalsh(f.hessian(snap.params))[:, -1])
+
+
+def test_a_flat_direction_is_called_singular_not_negative():
+    from gd_explorer.core.problems.datasets import dataset_objective
+    from gd_explorer.model.curvature import curvature_at
+
+    f = dataset_objective("noisy-line", "linear", "huber")
+    far = np.array([[50.0, 50.0]])  # every residual in the linear tails but one side
+    snap = RunSnapshot.make(1, "r", "#fff", True, np.vstack([far, far]), np.zeros(2),
+                            np.zeros((2, 2)), np.full(2, 0.1), optimizer="sgd")
+    c = curvature_at(f, snap, 1)
+    assert c.definiteness == "singular"
+    assert "negative curvature" not in c.edge_text()
+    np.testing.assert_array_equal(c.hessian, np.zeros((2, 2)))
+    assert c.edge == math.inf and "no edge" in c.edge_text()
+    from tests.core.hessian_kind import HessianBowl
+
+    flat = HessianBowl(((2.0, 0.0), (0.0, 0.0)))  # curving along x only
+    c = curvature_at(flat, snap, 1)
+    assert c.definiteness == "singular" and c.edge == pytest.approx(1.0)
+    assert "singular: along the flat direction" in c.edge_text()
+    assert "negative curvature" not in c.edge_text()
