@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gd_explorer.core.engine.descent import Descent, check_start
+from gd_explorer.core.limits import MAX_STEPS, MAX_SWEEP_RUNS
 from gd_explorer.core.optim.optimizers import Optimizer, make_optimizer
 from gd_explorer.core.optim.schedules import make_schedule
 from gd_explorer.core.problems.objectives import Objective
@@ -55,8 +56,6 @@ RANGE_LRS = (1e-7, 10.0)
 RANGE_STEPS = 100
 RANGE_BETA = 0.98
 RANGE_STOP_FACTOR = 4.0
-#: most runs one sweep may batch (rates × momenta) and most steps
-MAX_SWEEP_RUNS = 100_000
 
 Progress = Callable[[float], None]
 Cancelled = Callable[[], bool]
@@ -188,8 +187,8 @@ class LRSweep:
 def _check_count(k: int, steps: int) -> None:
     if k > MAX_SWEEP_RUNS:
         raise ValueError(f"a sweep may batch at most {MAX_SWEEP_RUNS:,} runs, got {k:,}")
-    if steps < 1:
-        raise ValueError(f"a sweep needs at least 1 step, got {steps}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"a sweep needs 1 to {MAX_STEPS:,} steps, got {steps:,}")
 
 
 def _run_batch(objective, optimizer, start, lrs, steps, *, batch_size, seed,
