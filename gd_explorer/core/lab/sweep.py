@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gd_explorer.core.engine.descent import Descent, check_start
+from gd_explorer.core.io import fields as fld
 from gd_explorer.core.limits import MAX_STEPS, MAX_SWEEP_RUNS
 from gd_explorer.core.optim.optimizers import Optimizer, make_optimizer
 from gd_explorer.core.optim.schedules import make_schedule
@@ -333,6 +334,75 @@ def sweep_lr_momentum(objective: Objective, optimizer: Optimizer, start, lrs, mo
                        parameter=name, predicted_edges=edges, rows=rows)
 
 
+# ------------------------------------------------------------------ settings
+#: the sweep's modes: one LR sweep, the lr × momentum map, the LR range test
+MODES = ("lr", "map", "range")
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """What the Sweep view runs (and a session remembers under ``"lab": {"sweep": ...}``).
+
+    ``lr_low``/``lr_high``/``count``: the rates (log-spaced); ``steps``: updates per run;
+    ``momentum_low``/``momentum_high``/``momenta``: the map's momenta (linear);
+    ``range_low``/``range_high``/``range_steps``: the range test's rates and length.
+    """
+
+    mode: str = "lr"
+    lr_low: float = DEFAULT_LRS[0]
+    lr_high: float = DEFAULT_LRS[1]
+    count: int = DEFAULT_LRS[2]
+    steps: int = DEFAULT_STEPS
+    map_count: int = DEFAULT_MAP_LRS[2]
+    momentum_low: float = DEFAULT_MOMENTA[0]
+    momentum_high: float = DEFAULT_MOMENTA[1]
+    momenta: int = DEFAULT_MOMENTA[2]
+    range_low: float = RANGE_LRS[0]
+    range_high: float = RANGE_LRS[1]
+    range_steps: int = RANGE_STEPS
+
+    def check(self) -> SweepSettings:
+        """Itself, if every setting is usable (else ``ValueError``, one line)."""
+        if self.mode not in MODES:
+            raise ValueError(f"unknown sweep mode {self.mode!r}; choose one of: {', '.join(MODES)}")
+        log_rates(self.lr_low, self.lr_high, self.count)
+        log_rates(self.lr_low, self.lr_high, self.map_count)
+        momentum_grid(self.momentum_low, self.momentum_high, self.momenta)
+        log_rates(self.range_low, self.range_high, 2)
+        _check_count(self.count, self.steps)
+        _check_count(self.map_count * self.momenta, self.steps)
+        if not 2 <= self.range_steps <= MAX_STEPS:
+            raise ValueError(f"the range test needs 2 to {MAX_STEPS:,} steps, "
+                             f"got {self.range_steps:,}")
+        return self
+
+    def to_dict(self) -> dict:
+        """JSON-ready (plain floats and ints)."""
+        return {f: (fld.plain_float(v) if isinstance(v, float) else v)
+                for f, v in vars(self).items()}
+
+    @classmethod
+    def from_dict(cls, path: str, d) -> SweepSettings:
+        """Read a session's ``lab.sweep`` object (missing keys take the defaults); errors
+        name the key path (``lab.sweep.count: must be ...``)."""
+        defaults = cls()
+        keys = tuple(vars(defaults))
+        d = fld.object_of(path, d, keys, optional=vars(defaults))
+        values = {}
+        for key in keys:
+            at = fld.join(path, key)
+            if key == "mode":
+                values[key] = fld.choice(at, d[key], MODES, "sweep mode")
+            elif isinstance(getattr(defaults, key), int):
+                values[key] = fld.whole(at, d[key], 0, MAX_STEPS)
+            else:
+                values[key] = fld.real(at, d[key])
+        try:
+            return cls(**values).check()
+        except ValueError as exc:
+            raise fld.SessionError(f"{path}: {exc}") from None
+
+
 # ------------------------------------------------------------------ the LR range test
 def smooth_losses(losses, beta: float = RANGE_BETA) -> np.ndarray:
     """fastai's / Lightning's smoothing: an exponential average with bias correction."""
@@ -451,7 +521,7 @@ def suggestions(lrs: np.ndarray, smoothed: np.ndarray) -> dict[str, float]:
             "minimum/10": float(x[int(np.argmin(y))] / 10)}
 
 
-__all__ = ["DEFAULT_LRS", "DEFAULT_MOMENTA", "DEFAULT_STEPS", "LRSweep", "MomentumMap",
-           "RangeTest", "SweepCancelled", "log_rates", "momentum_grid",
+__all__ = ["DEFAULT_LRS", "DEFAULT_MOMENTA", "DEFAULT_STEPS", "LRSweep", "MODES",
+           "MomentumMap", "RangeTest", "SweepSettings", "SweepCancelled", "log_rates", "momentum_grid",
            "momentum_name", "predicted_edge", "range_test", "smooth_losses", "steepest",
            "suggestions", "sweep_learning_rates", "sweep_lr_momentum", "valley"]

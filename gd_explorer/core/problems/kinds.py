@@ -48,9 +48,11 @@ __all__ = ["ALL_VIEWS", "KINDS", "DatasetKind", "FunctionKind", "ProblemKind", "
            "register_kind", "unregister_kind"]
 
 #: every view key a kind may declare
-ALL_VIEWS = frozenset({"surface", "curve", "surface3d", "fit", "steplog", "slice", "loss", "lr"})
+ALL_VIEWS = frozenset({"surface", "curve", "surface3d", "fit", "steplog", "slice", "loss", "lr",
+                       "sweep"})
 #: the views every kind of objective has
-COMMON_VIEWS = frozenset({"surface", "curve", "surface3d", "steplog", "slice", "loss", "lr"})
+COMMON_VIEWS = frozenset({"surface", "curve", "surface3d", "steplog", "slice", "loss", "lr",
+                          "sweep"})
 
 
 class ProblemKind:
