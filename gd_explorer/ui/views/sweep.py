@@ -28,6 +28,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from gd_explorer.core.lab.sweep import MODES, LRSweep, MomentumMap, RangeTest, SweepSettings
+from gd_explorer.core.limits import MAX_STEPS, MAX_SWEEP_RUNS
 from gd_explorer.ui.support import plain_label
 from gd_explorer.ui.views._common import plain
 
@@ -130,9 +131,10 @@ class SweepView(QtWidgets.QWidget):
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self.low = _real_edit("sweepLow", "The smallest learning rate")
         self.high = _real_edit("sweepHigh", "The largest learning rate")
-        self.count = _spin("sweepCount", "How many learning rates (log-spaced)", 2, 100_000)
+        self.count = _spin("sweepCount", "How many learning rates (log-spaced)", 2,
+                           MAX_SWEEP_RUNS)
         self.steps = _spin("sweepSteps", "Updates per run (the range test: its length)",
-                           2, 10_000_000)
+                           2, MAX_STEPS)
         self.mlow = _real_edit("sweepMomentumLow", "The smallest momentum (beta1 for Adam)")
         self.mhigh = _real_edit("sweepMomentumHigh", "The largest momentum (below 1)")
         self.mcount = _spin("sweepMomenta", "How many momenta (evenly spaced)", 2, 1000)
