@@ -19,11 +19,12 @@ def big_csv(tmp_path, n=HOVER_EXACT_MAX_POINTS + 5_000):
 
 def test_views_follow_the_kind_and_the_dimension(model):
     model.set_problem(ProblemSpec(kind="function", function="rosenbrock"))
-    assert model.views == {"surface", "surface3d", "steplog", "slice", "loss", "lr"}
+    assert model.views == {"surface", "surface3d", "steplog", "slice", "loss", "lr", "sweep"}
     model.set_problem(ProblemSpec(kind="function", function="x^2"))
-    assert model.views == {"curve", "steplog", "slice", "loss", "lr"}
+    assert model.views == {"curve", "steplog", "slice", "loss", "lr", "sweep"}
     model.set_problem(ProblemSpec(kind="dataset", dataset="fence"))
-    assert model.views == {"surface", "surface3d", "fit", "steplog", "slice", "loss", "lr"}
+    assert model.views == {"surface", "surface3d", "fit", "steplog", "slice", "loss", "lr",
+                           "sweep"}
 
 
 def test_hover_on_a_small_problem_is_exact(model):

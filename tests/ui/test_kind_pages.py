@@ -37,7 +37,7 @@ def test_a_registered_kind_gets_a_radio_and_runs_in_the_window(qapp, qtbot):
         m = w.model
         assert m.problem.kind == "quadratic"
         assert m.problem.get("hessian") == DEFAULT_HESSIAN
-        assert m.views == {"surface", "surface3d", "steplog", "slice", "loss", "lr"}
+        assert m.views == {"surface", "surface3d", "steplog", "slice", "loss", "lr", "sweep"}
         assert m.equal_aspect
         assert not w.main_tabs.isTabVisible(3)  # no Fit tab
         xs, ys, z, names = m.surface

@@ -24,7 +24,7 @@ from gd_explorer.ui.views.registry import (
     runs_feed,
 )
 
-BASE = {"loss", "steplog", "slice", "lr"}
+BASE = {"loss", "steplog", "slice", "lr", "sweep"}
 
 
 def snap(run_id, n=5, color="#ff0000"):

@@ -60,12 +60,44 @@ def _log10(a) -> np.ndarray:
         return np.log10(np.asarray(a, dtype=np.float64))
 
 
-def _edge_line(color: str, position: float = 0.92) -> pg.InfiniteLine:
-    return pg.InfiniteLine(angle=90, movable=False,
-                           pen=pg.mkPen(color, width=2, style=QtCore.Qt.PenStyle.DashLine),
-                           label="", labelOpts=dict(position=position, color=color,
-                                                    fill=pg.mkBrush(0, 0, 0, 170),
-                                                    movable=False))
+class EdgeMarker:
+    """A labelled vertical line at a rate: an InfiniteLine and a TextItem kept apart (an
+    InfiniteLine's own label points back at its line, a cycle only the collector frees),
+    the text ``height`` (a fraction from the top) of the way down the plot."""
+
+    def __init__(self, plot_item: pg.PlotItem, color: str, height: float):
+        self.height = height
+        self.line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(
+            color, width=2, style=QtCore.Qt.PenStyle.DashLine))
+        self.label = pg.TextItem("", color=color, anchor=(0, 0), fill=pg.mkBrush(0, 0, 0, 170))
+        plot_item.addItem(self.line, ignoreBounds=True)
+        plot_item.addItem(self.label, ignoreBounds=True)
+        self.hide()
+
+    def place(self, lr: float | None, text: str) -> None:
+        """Show at rate ``lr`` (hidden for None or a rate that is not positive)."""
+        if lr is None or not math.isfinite(lr) or lr <= 0:
+            self.hide()
+            return
+        self.line.setValue(math.log10(lr))
+        self.label.setText(text)
+        self.line.show()
+        self.label.show()
+
+    def hide(self) -> None:
+        self.line.hide()
+        self.label.hide()
+
+    def isVisible(self) -> bool:  # noqa: N802 - reads like the items' own
+        return self.line.isVisible()
+
+    def value(self) -> float:
+        return float(self.line.value())
+
+    def follow(self, y_range) -> None:
+        """Put the text at its height within ``y_range`` (the plot's y range)."""
+        y0, y1 = y_range
+        self.label.setPos(self.line.value(), y1 - self.height * (y1 - y0))
 
 
 def _real_edit(name: str, tip: str) -> QtWidgets.QLineEdit:
@@ -215,13 +247,11 @@ class SweepView(QtWidgets.QWidget):
         for item in (self.raw_curve, self.best_curve, self.final_curve, self.diverged_points):
             pi.addItem(item)
         self.legend.clear()
-        self.predicted_line = _edge_line(COLORS["predicted"], 0.1)
-        self.measured_line = _edge_line(COLORS["measured"], 0.2)
-        self.suggestion_lines = {k: _edge_line(COLORS[k], pos) for k, pos in
-                                 (("valley", 0.1), ("steepest", 0.2), ("minimum/10", 0.3))}
-        for line in (self.predicted_line, self.measured_line, *self.suggestion_lines.values()):
-            pi.addItem(line, ignoreBounds=True)
-            line.hide()
+        self.predicted_line = EdgeMarker(pi, COLORS["predicted"], 0.04)
+        self.measured_line = EdgeMarker(pi, COLORS["measured"], 0.12)
+        self.suggestion_lines = {k: EdgeMarker(pi, COLORS[k], pos) for k, pos in
+                                 (("valley", 0.04), ("steepest", 0.12), ("minimum/10", 0.20))}
+        pi.getViewBox().sigRangeChanged.connect(self._follow_range)
         self.stack.addWidget(self.line_plot)
         # the map: log10 lr × momentum, coloured by log10 final loss
         self.map_plot = self._plot("sweepMapPlot", "learning rate", "momentum")
@@ -376,13 +406,13 @@ class SweepView(QtWidgets.QWidget):
             xRange=(x.min() - pad_x, x.max() + pad_x), yRange=(y.min() - pad_y, y.max() + pad_y),
             padding=0)
 
-    def _place(self, line: pg.InfiniteLine, lr: float | None, text: str) -> None:
-        if lr is None or not math.isfinite(lr) or lr <= 0:
-            line.hide()
-            return
-        line.setValue(math.log10(lr))
-        line.show()  # before the text: a hidden label ignores a new format
-        line.label.setFormat(text.replace("{", "{{").replace("}", "}}"))
+    def _markers(self):
+        return (self.predicted_line, self.measured_line, *self.suggestion_lines.values())
+
+    def _follow_range(self, *_args) -> None:
+        y_range = self.line_plot.getPlotItem().getViewBox().viewRange()[1]
+        for marker in self._markers():
+            marker.follow(y_range)
 
     def _legend(self, *entries) -> None:
         """Only the entries this mode draws: ``(item, name)`` pairs."""
@@ -409,13 +439,14 @@ class SweepView(QtWidgets.QWidget):
         self.diverged_points.setData(x[bad], yd)
         for line in self.suggestion_lines.values():
             line.hide()
-        self._place(self.predicted_line, s.predicted_edge,
+        self.predicted_line.place(s.predicted_edge,
                     "" if s.predicted_edge is None else f"predicted {s.predicted_edge:.3g}")
         edge = s.measured_edge_value
-        self._place(self.measured_line, edge, "" if edge is None else
+        self.measured_line.place(edge, "" if edge is None else
                     f"measured {s.measured_edge[0]:.3g}–{s.measured_edge[1]:.3g}")
         ys = np.concatenate([yf[np.isfinite(yf)], yb[np.isfinite(yb)], yd[np.isfinite(yd)]])
         self._set_range(self.line_plot, x, ys if ys.size else [0, 1])
+        self._follow_range()
         n_bad = int(s.diverged.sum())
         pred = "unknown (no rule for this optimizer)" if s.predicted_edge is None else \
             f"{s.predicted_edge:.4g}"
@@ -474,8 +505,9 @@ class SweepView(QtWidgets.QWidget):
         self.measured_line.hide()
         for key, line in self.suggestion_lines.items():
             lr = r.suggestions.get(key)
-            self._place(line, lr, "" if lr is None else f"{key} {lr:.2g}")
+            line.place(lr, "" if lr is None else f"{key} {lr:.2g}")
         self._set_range(self.line_plot, x, np.concatenate([ys, yr]))
+        self._follow_range()
         sug = ", ".join(f"{k} {v:.3g}" for k, v in r.suggestions.items()) or "none (too few points)"
         stop = f" Stopped early: {r.stop_reason}." if r.stopped_early else ""
         self.note.setText(f"{len(r.lrs)} updates, lr from {r.lrs[0]:.2g} to {r.lrs[-1]:.2g}."
