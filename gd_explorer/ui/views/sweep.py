@@ -219,6 +219,8 @@ class SweepView(QtWidgets.QWidget):
         item.setLabel("left", left)
         item.getViewBox().disableAutoRange()
         item.getViewBox().setMouseEnabled(x=True, y=True)
+        for side in ("bottom", "left"):  # log10 values and momenta, not "x1e+09"
+            item.getAxis(side).enableAutoSIPrefix(False)
         w.scene().sigMouseClicked.connect(self._on_scene_clicked)
         return w
 
@@ -232,7 +234,7 @@ class SweepView(QtWidgets.QWidget):
         pi = self.line_plot.getPlotItem()
         for side in ("bottom", "left"):
             pi.getAxis(side).setLogMode(True)  # the data are log10 values: 10^x ticks
-        self.legend = pi.addLegend(offset=(-10, 10))
+        self.legend = pi.addLegend(offset=(10, -10))  # bottom left: the curves keep clear
         self.legend.setLabelTextColor("#f0f0f0")
         self.final_curve = pg.PlotDataItem(pen=pg.mkPen(COLORS["final"], width=2),
                                            symbol="o", symbolSize=4,
