@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from gd_explorer import __version__
+from gd_explorer.cli_sweep import add_sweep_parser, cmd_sweep
 from gd_explorer.core.engine.descent import Descent, grad_norms
 from gd_explorer.core.io.export import ExportError, csv_file_name, write_trajectory_csv
 from gd_explorer.core.limits import MAX_COUNT, MAX_STEPS
@@ -106,19 +107,8 @@ def _kebab(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also used by the docs and tests)."""
-    parser = _Parser(prog="gd-explorer", description="Explore gradient descent.")
-    parser.add_argument("--version", action="version", version=f"gd-explorer {__version__}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-
-    run = sub.add_parser("run", help="descend headless and optionally write the trajectory CSV")
-    what = run.add_mutually_exclusive_group(required=True)
-    for kind in KINDS.values():  # --function, --dataset: the problem kinds' own flags
-        kind.add_cli_choice(what)
-    what.add_argument("--session", metavar="FILE",
-                      help="run every run of a saved session (as the app does); with "
-                           "--out-dir, one CSV per run")
+def _add_problem_flags(run: argparse.ArgumentParser) -> None:
+    """The problem, optimizer and schedule flags, shared by ``run`` and ``sweep``."""
     for kind in KINDS.values():
         kind.add_cli_flags(run)
     run.add_argument("--optimizer", help="optimizer (default sgd)")
@@ -143,6 +133,22 @@ def build_parser() -> argparse.ArgumentParser:
             text = f"{name}: " + "; ".join(f"{owner}: {q.help}, default {q.format(q.default)}"
                                            for owner, q in decl)
         run.add_argument(_kebab(dest), dest=dest, **extra, help=text.replace("%", "%%"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the docs and tests)."""
+    parser = _Parser(prog="gd-explorer", description="Explore gradient descent.")
+    parser.add_argument("--version", action="version", version=f"gd-explorer {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = sub.add_parser("run", help="descend headless and optionally write the trajectory CSV")
+    what = run.add_mutually_exclusive_group(required=True)
+    for kind in KINDS.values():  # --function, --dataset: the problem kinds' own flags
+        kind.add_cli_choice(what)
+    what.add_argument("--session", metavar="FILE",
+                      help="run every run of a saved session (as the app does); with "
+                           "--out-dir, one CSV per run")
+    _add_problem_flags(run)
     run.add_argument("--steps", type=int,
                      help=f"maximum updates (default 1000, at most {MAX_STEPS:,}; with "
                           "--session: instead of the session's)")
@@ -160,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --session: write run<i>-<label>.csv per run into DIR "
                           "(the app's 'Export all' names)")
 
+    add_sweep_parser(sub)
     sub.add_parser("list", help="show the built-in functions, datasets, models, losses, "
                    "optimizers and schedules")
     return parser
@@ -447,6 +454,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(_join_negative_values(argv))
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "sweep":
+            return cmd_sweep(args)
         if args.command == "list":
             return cmd_list()
         parser.print_help()

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_RUNS",
     "MAX_SESSION_BYTES",
     "MAX_STEPS",
+    "MAX_SWEEP_RUNS",
     "MAX_TEXT_LENGTH",
 ]
 
@@ -27,6 +28,10 @@ MAX_RUNS = 8
 #: Largest step limit (``max_steps``, ``--steps``): 10 million recorded steps of a 2-D run
 #: are 400 MB of float64 rows, about what a laptop can hold next to the app.
 MAX_STEPS = 10_000_000
+
+#: Most runs one learning-rate sweep batches (rates, or rates × momenta): 100,000 runs of
+#: a 3-parameter model are a few MB of state per step.
+MAX_SWEEP_RUNS = 100_000
 
 #: Largest mini-batch size, CSV column index and schedule period (``step_size``,
 #: ``t_max``) accepted: far beyond any real dataset (the CSV reader takes 2 million rows),

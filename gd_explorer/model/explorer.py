@@ -23,6 +23,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from gd_explorer.core.engine.descent import Descent, check_start
 from gd_explorer.core.engine.process import EngineProcessError, shared_engine
 from gd_explorer.core.io.export import csv_file_name, write_trajectory_csv
+from gd_explorer.core.lab.sweep import momentum_name
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
@@ -45,6 +46,7 @@ from gd_explorer.model.surface_job import (  # noqa: F401 - the constants stay i
     paths_window,
     sane_window,
 )
+from gd_explorer.model.sweep_job import SweepJob
 from gd_explorer.model.threads import new_thread
 from gd_explorer.model.worker import DescentWorker, Loop, RawSnapshot, engine_mode, raw_snapshot
 
@@ -165,6 +167,10 @@ class ExplorerModel(QObject):
         self._export_job.message.connect(self.message)
         self._export_job.failed.connect(self.failed)
 
+        self.sweep_job = SweepJob(self)  # the Sweep view's learning-rate sweeps
+        self.sweep_job.failed.connect(self.failed)
+        self.sweep_job.message.connect(self.message)
+
         _LIVE_MODELS.add(self)
         # The worker is pure Python and holds the GIL; every return of the UI thread from
         # Qt's C++ into a Python slot waits up to one switch interval for it.  At the
@@ -211,7 +217,9 @@ class ExplorerModel(QObject):
         self._running = False
         self._surface_job.stop()
         self._export_job.cancel()  # the file being written is removed, never left half
-        for thread in (self._thread, self._surface_job.thread, self._export_job.thread):
+        self.sweep_job.stop()
+        for thread in (self._thread, self._surface_job.thread, self._export_job.thread,
+                       self.sweep_job.thread):
             thread.quit()
             if not thread.wait(THREAD_JOIN_MS):  # pragma: no cover - a step of seconds
                 # never terminate(): a thread killed inside Python or Qt code can take
@@ -322,7 +330,8 @@ class ExplorerModel(QObject):
                        start=tuple(float(v) for v in self._start), max_steps=self.max_steps,
                        tol=self.tol, loss_tol=self.loss_tol,
                        surface_axes=tuple(self._surface_axes) if self.dim >= 2 else (0, 1),
-                       title=self._title, description=self._description)
+                       title=self._title, description=self._description,
+                       lab={"sweep": self.sweep_job.settings})
 
     def apply_session(self, session: Session) -> None:
         """Replace everything by ``session``; validated first, nothing changes on error."""
@@ -340,6 +349,8 @@ class ExplorerModel(QObject):
         self._problem = session.problem
         self.objective = objective
         self._title, self._description = session.title, session.description
+        if "sweep" in session.lab:
+            self.sweep_job.set_settings(session.lab["sweep"])
         self._start = session.start_for(objective)
         self.max_steps, self.tol, self.loss_tol = session.max_steps, session.tol, session.loss_tol
         axes = tuple(session.surface_axes)
@@ -455,6 +466,37 @@ class ExplorerModel(QObject):
         self.selected_run_changed.emit(entry.run_id)
         self._emit_progress()
         return entry.run_id
+
+    # ================================================================== sweeps
+    def start_sweep(self) -> int:
+        """Sweep the selected run's optimizer (its hyperparameters, the rate swept) from the
+        start, with the sweep job's settings, off the UI thread; returns the job id.
+
+        Raises ``ValueError`` (one line) when there is no run or the sweep cannot run.
+        """
+        if self._selected is None:
+            raise ValueError("select a run to sweep")
+        entry = self.run(self._selected)
+        optimizer, _schedule = entry.spec.build(self.maximize)
+        return self.sweep_job.start(self.objective, optimizer, self._start,
+                                    batch_size=self._problem.kind_entry.batch_size(self._problem),
+                                    seed=self._problem.seed, label=entry.spec.display_label())
+
+    def add_run_at_rate(self, lr: float, momentum: float | None = None) -> int:
+        """Add a copy of the swept run (the last sweep's optimizer and hyperparameters) at
+        rate ``lr`` (and ``momentum``, beta1 for the Adam family); returns its id."""
+        last = self.sweep_job.last
+        if last is None:
+            raise ValueError("no sweep to take a rate from")
+        opt = last.request.optimizer
+        hyper = {k: v for k, v in vars(opt.hyper).items()}
+        if momentum is not None:
+            name = momentum_name(opt)
+            if name == "betas":
+                hyper["betas"] = (float(momentum), *hyper["betas"][1:])
+            elif name == "momentum":
+                hyper["momentum"] = float(momentum)
+        return self.add_run(RunSpec(optimizer=opt.name, lr=float(lr), hyper=hyper))
 
     def remove_run(self, run_id: int) -> None:
         """Remove a run (the last one cannot be removed)."""

@@ -102,6 +102,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Add a run with another optimizer", group=1),
     ActionSpec("actionRemoveRun", "Run", "Re&move selected run", "remove_run", "",
                "Remove the selected run (one run always stays)", group=1),
+    ActionSpec("actionSweepRates", "Run", "S&weep learning rates…", "sweep_learning_rates",
+               "Ctrl+L", "Run the Sweep tab's sweep for the selected run's optimizer (learning "
+               "rates, rates × momenta or the LR range test) off the window's thread",
+               group=2, help="Sweep learning rates"),
+    ActionSpec("actionCancelSweep", "Run", "&Cancel sweep", "cancel_sweep", "",
+               "Stop the sweep that runs (nothing is drawn)", group=2),
     ActionSpec("actionLogColour", "View", "&Log colour scale", "set_log_colour", "L",
                "Colour the surface by log(f − min): losses span decades", checkable=True,
                default=True, setting="view/log_colour", help="Log colour scale"),

@@ -172,6 +172,20 @@ class MainWindow(QMainWindow):
             view.start_clicked.connect(self._on_curve_clicked)
         elif key == "slice":
             view.param.currentIndexChanged.connect(self._refresh_slow)
+        elif key == "sweep":
+            job = self.model.sweep_job
+            view.set_settings(job.settings)
+            view.set_running(job.running)
+            view.run_requested.connect(self.sweep_learning_rates)
+            view.cancel_requested.connect(job.cancel)
+            view.settings_edited.connect(self._on_sweep_settings_edited)
+            view.rate_clicked.connect(self._on_sweep_rate_clicked)
+            job.settings_changed.connect(view.set_settings)
+            job.running_changed.connect(view.set_running)
+            job.progress.connect(view.set_progress)
+            job.finished.connect(view.show_result)
+            if job.last is not None:
+                view.show_result(job.last)
 
     def _build_views(self) -> None:
         self.views = ViewHost(on_built=weak_slot(self._on_view_built, pass_signal_args=True),
@@ -388,6 +402,20 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.cancel_export)
         self.export_progress.hide()
         self.cancel_export.hide()
+        self.sweep_progress = QProgressBar()
+        self.sweep_progress.setObjectName("sweepProgress")
+        self.sweep_progress.setRange(0, 100)
+        self.sweep_progress.setMaximumWidth(160)
+        self.sweep_progress.setFormat("sweep %p%")
+        self.sweep_progress.setToolTip("Running the learning-rate sweep")
+        self.cancel_sweep_button = QPushButton("Cancel sweep")
+        self.cancel_sweep_button.setObjectName("cancelSweepButton")
+        self.cancel_sweep_button.setToolTip("Stop the sweep (nothing is drawn)")
+        self.cancel_sweep_button.clicked.connect(self.model.sweep_job.cancel)
+        sb.addPermanentWidget(self.sweep_progress)
+        sb.addPermanentWidget(self.cancel_sweep_button)
+        self.sweep_progress.hide()
+        self.cancel_sweep_button.hide()
 
     def _bind_model(self) -> None:
         m = self.model
@@ -406,6 +434,9 @@ class MainWindow(QMainWindow):
         m.exporting_changed.connect(self._on_exporting_changed)
         m.export_progress.connect(self._on_export_progress)
         m.export_finished.connect(self._on_export_finished)
+        m.sweep_job.running_changed.connect(self._on_sweeping_changed)
+        m.sweep_job.progress.connect(self._on_sweep_progress)
+        m.sweep_job.finished.connect(self._on_sweep_finished)
         m.message.connect(self._on_message)
         m.engine_note_changed.connect(self._on_engine_note_changed)
         self._slow_timer = QTimer(self)
@@ -733,6 +764,49 @@ class MainWindow(QMainWindow):
         where = result.paths[0] if len(result.paths) == 1 else \
             f"{len(result.paths)} files in {os.path.dirname(result.paths[0])}"
         self.statusBar().showMessage(f"wrote {result.rows:,} rows to {where}", 8000)
+
+    # ------------------------------------------------------------------ sweeps
+    def sweep_learning_rates(self) -> bool:
+        """Show the Sweep tab and run its sweep for the selected run; True when it started."""
+        view = self.views.view("sweep")
+        self.views.show_tab("sweep")
+        try:
+            view.settings()  # the controls' values, checked (a bad one is said there)
+            self.model.sweep_job.set_settings(view.settings())
+            self.model.start_sweep()
+        except ValueError as exc:
+            self._on_failed(f"cannot sweep: {exc}")
+            return False
+        return True
+
+    def cancel_sweep(self) -> None:
+        """Stop the sweep that runs."""
+        self.model.sweep_job.cancel()
+
+    def _on_sweep_settings_edited(self, settings) -> None:
+        try:
+            self.model.sweep_job.set_settings(settings)
+        except ValueError as exc:
+            self._on_failed(f"cannot sweep: {exc}")
+
+    def _on_sweep_rate_clicked(self, lr: float, momentum) -> None:
+        try:
+            self.model.add_run_at_rate(lr, momentum)
+        except ValueError as exc:
+            self._on_failed(f"cannot add a run: {exc}")
+            return
+        extra = "" if momentum is None else f", momentum {momentum:.3g}"
+        self.statusBar().showMessage(f"added a run at lr {lr:.3g}{extra}", 5000)
+
+    def _on_sweeping_changed(self, busy: bool) -> None:
+        self.sweep_progress.setVisible(busy)
+        self.cancel_sweep_button.setVisible(busy)
+
+    def _on_sweep_progress(self, fraction: float) -> None:
+        self.sweep_progress.setValue(int(fraction * 100))
+
+    def _on_sweep_finished(self, result) -> None:
+        self.statusBar().showMessage(f"sweep done in {result.seconds:.2f} s", 5000)
 
     # ------------------------------------------------------------------ help
     def show_shortcuts(self) -> None:

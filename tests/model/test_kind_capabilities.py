@@ -4,6 +4,7 @@ surfaces on the surface thread, the views that apply."""
 import numpy as np
 import pytest
 
+from gd_explorer.core.problems.kinds import COMMON_VIEWS
 from gd_explorer.core.session.specs import ProblemSpec
 from gd_explorer.model.surface_job import HOVER_EXACT_MAX_POINTS
 
@@ -19,11 +20,12 @@ def big_csv(tmp_path, n=HOVER_EXACT_MAX_POINTS + 5_000):
 
 def test_views_follow_the_kind_and_the_dimension(model):
     model.set_problem(ProblemSpec(kind="function", function="rosenbrock"))
-    assert model.views == {"surface", "surface3d", "steplog", "slice", "loss", "lr", "sharpness"}
+    # every kind has the common views; a surface from 2 parameters, a curve with 1
+    assert model.views == COMMON_VIEWS - {"curve"}
     model.set_problem(ProblemSpec(kind="function", function="x^2"))
-    assert model.views == {"curve", "steplog", "slice", "loss", "lr", "sharpness"}
+    assert model.views == COMMON_VIEWS - {"surface", "surface3d"}
     model.set_problem(ProblemSpec(kind="dataset", dataset="fence"))
-    assert model.views == {"surface", "surface3d", "fit", "steplog", "slice", "loss", "lr", "sharpness"}
+    assert model.views == (COMMON_VIEWS - {"curve"}) | {"fit"}
 
 
 def test_hover_on_a_small_problem_is_exact(model):

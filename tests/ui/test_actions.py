@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -276,6 +276,35 @@ def _dock_check(name):
     return check
 
 
+# ---------------------------------------------------------------- Run: sweeps
+def _prep_sweep(w, d, qtbot):
+    w.model.set_problem(ProblemSpec(kind="function", function="ill-conditioned"))
+    w.model.sweep_job.set_settings(replace(w.model.sweep_job.settings, count=24, steps=200))
+    return len(w.model.runs)
+
+
+def _check_sweep(w, d, qtbot, n):
+    assert w.views.current() == "sweep"
+    view = w.views.view("sweep")
+    qtbot.waitUntil(lambda: view._result is not None, timeout=20000)
+    assert "Divergence edge: measured between" in view.note.text()
+    assert not w.sweep_progress.isVisible()
+    assert len(w.model.runs) == n  # a sweep adds no run by itself
+
+
+def _prep_cancel_sweep(w, d, qtbot):
+    w.model.sweep_job.set_settings(replace(w.model.sweep_job.settings, count=2000,
+                                           steps=100_000))
+    w.model.start_sweep()
+    assert w.model.sweep_job.running
+
+
+def _check_cancel_sweep(w, d, qtbot, _):
+    qtbot.waitUntil(lambda: not w.model.sweep_job.running, timeout=20000)
+    qtbot.waitUntil(lambda: "sweep cancelled" in w.statusBar().currentMessage(), timeout=5000)
+    assert w.model.sweep_job.last is None
+
+
 # ---------------------------------------------------------------- Help
 def _check_box(kind, needle):
     def check(w, d, qtbot, _):
@@ -297,6 +326,8 @@ EFFECTS: dict[str, Effect] = {
     "actionReset": Effect(_prep_reset, _check_reset),
     "actionAddRun": Effect(_prep_count_runs, _check_added),
     "actionRemoveRun": Effect(_prep_remove, _check_removed),
+    "actionSweepRates": Effect(_prep_sweep, _check_sweep),
+    "actionCancelSweep": Effect(_prep_cancel_sweep, _check_cancel_sweep),
     "actionLogColour": Effect(_prep_toggle, _check_log_colour),
     "actionArrows": Effect(_prep_toggle, _check_arrows),
     "actionCurvature": Effect(_prep_toggle, _check_curvature),
@@ -380,7 +411,8 @@ SHORTCUT_ACTIONS = sorted(
     n for n in EFFECTS
     if n in {"actionOpenSession", "actionSaveSession", "actionSaveSessionAs", "actionOpenCsv",
              "actionExportCsv", "actionExportAllCsv", "actionExportPlot", "actionQuit",
-             "actionRun", "actionStep", "actionReset", "actionAddRun", "actionLogColour",
+             "actionRun", "actionStep", "actionReset", "actionAddRun", "actionSweepRates",
+             "actionLogColour",
              "actionArrows", "actionLogY", "actionFitToPaths", "actionShortcuts"}
 )
 

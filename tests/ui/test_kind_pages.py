@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QRadioButton
 
-from gd_explorer.core.problems.kinds import register_kind, unregister_kind
+from gd_explorer.core.problems.kinds import COMMON_VIEWS, register_kind, unregister_kind
 from gd_explorer.ui.panels import PROBLEM_PAGES, DatasetPage, FunctionPage, ProblemPage
 from tests.core.hessian_kind import DEFAULT_HESSIAN, HessianKind
 
@@ -37,7 +37,7 @@ def test_a_registered_kind_gets_a_radio_and_runs_in_the_window(qapp, qtbot):
         m = w.model
         assert m.problem.kind == "quadratic"
         assert m.problem.get("hessian") == DEFAULT_HESSIAN
-        assert m.views == {"surface", "surface3d", "steplog", "slice", "loss", "lr", "sharpness"}
+        assert m.views == COMMON_VIEWS - {"curve"}
         assert m.equal_aspect
         assert not w.main_tabs.isTabVisible(3)  # no Fit tab
         xs, ys, z, names = m.surface

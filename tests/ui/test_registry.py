@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from gd_explorer.core.problems.kinds import COMMON_VIEWS
 from gd_explorer.model.snapshot import RunSnapshot
 from gd_explorer.ui.views._common import RunItems
 from gd_explorer.ui.views.frame import Frame
@@ -24,7 +25,8 @@ from gd_explorer.ui.views.registry import (
     runs_feed,
 )
 
-BASE = {"loss", "steplog", "slice", "lr", "sharpness"}
+#: the views every problem shows whatever its dimension
+BASE = COMMON_VIEWS - {"surface", "surface3d", "curve"}
 
 
 def snap(run_id, n=5, color="#ff0000"):

@@ -462,6 +462,22 @@ def stop_verdict(v, g, p, prev, t: int, bounds, grad_tol: float, loss_tol: float
     return within, converged, t >= max_steps
 
 
+def _check_run_rates(lr, k: int, optimizer: Optimizer) -> np.ndarray:
+    """Per-run learning rates ``(k,)`` as the ``(k, 1)`` column the rules broadcast."""
+    if optimizer.evaluations != 1:
+        raise ValueError(f"{optimizer.name} evaluates the objective inside its step (one "
+                         "line search for the whole batch): it takes one learning rate "
+                         "per descent, not one per run")
+    rates = np.array(lr, dtype=np.float64).reshape(-1)
+    if rates.shape != (k,):
+        raise ValueError(f"per-run learning rates must be {k} numbers (one per run), "
+                         f"got shape {np.shape(lr)}")
+    if not np.all(np.isfinite(rates) & (rates > 0)):
+        bad = rates[~(np.isfinite(rates) & (rates > 0))][0]
+        raise ValueError(f"learning rate must be positive, got {bad:g}")
+    return rates[:, None]
+
+
 def _check_tol(name: str, value) -> float:
     v = float(value)
     if not (math.isfinite(v) and v >= 0):
@@ -493,6 +509,13 @@ class Descent:
         reshuffled every epoch from ``seed``.
     record
         Keep every row (default); with ``False`` only the current state is kept.
+    lr
+        One learning rate per run, ``(k,)`` (a learning-rate sweep: ``k`` copies of one
+        start, each with its own rate); the rules receive it as a ``(k, 1)`` column, times
+        the schedule's factor ``rate(t) / base_lr`` (exactly 1 for a constant schedule).
+        Not for optimizers whose step evaluates the objective itself (LBFGS: one line
+        search for the batch), refused with a ``ValueError``.  The recorded rate column
+        holds the schedule's rate.  Default None: every run uses the schedule's rate.
     """
 
     def __init__(
@@ -508,6 +531,7 @@ class Descent:
         batch_size: int | None = None,
         seed: int = 0,
         record: bool = True,
+        lr=None,
     ):
         self.objective = objective
         self.schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)
@@ -542,6 +566,7 @@ class Descent:
         self.seed = seed
         self.last_batch: np.ndarray | None = None
         self.record = bool(record)
+        self.lr_runs = None if lr is None else _check_run_rates(lr, self.k, optimizer)
 
         self.p = p
         self.state = optimizer.init_state(p)
@@ -697,7 +722,8 @@ class Descent:
 
     # ------------------------------------------------------------------ stepping
     def _scalar_function(self):
-        if self.k != 1 or self.batches is not None or not self.optimizer.coordinatewise:
+        if (self.k != 1 or self.lr_runs is not None or self.batches is not None
+                or not self.optimizer.coordinatewise):
             return None
         if getattr(self.optimizer.hyper, "eps", 1.0) == 0:
             return None  # the scalar rules would raise on 0/0 where numpy gives nan
@@ -726,8 +752,10 @@ class Descent:
             if opt.evaluations != 1:  # the step evaluates the objective itself (LBFGS)
                 closure = obj.value_and_grad if self.batches is None else \
                     partial(obj.value_and_grad, index=self.last_batch)
+            lr = self.lr_now if self.lr_runs is None else \
+                self.lr_runs * (self.lr_now / self.schedule.base_lr)
             with np.errstate(all="ignore"):
-                new_p = opt.step(self.p, g, self.state, self.lr_now, closure=closure)
+                new_p = opt.step(self.p, g, self.state, lr, closure=closure)
             if not self.active.all():
                 new_p = np.where(self.active[:, None], new_p, self.p)
             self.p = new_p

@@ -830,7 +830,9 @@ class Adafactor(Optimizer):
             g = -g
         n = p.shape[1]
         beta2_t = float(t) ** h.beta2_decay
-        rho_t = min(lr, 1 / (float(t) ** 0.5))
+        cap = 1 / (float(t) ** 0.5)
+        # per-run rates (a sweep) arrive as a (k, 1) column
+        rho_t = min(lr, cap) if np.ndim(lr) == 0 else np.minimum(lr, cap)[:, 0]
         alpha = np.maximum(eps2, np.sqrt(np.sum(p * p, axis=1)) / (n**0.5)) * rho_t
         if h.weight_decay != 0:
             p = p * (1 - lr * h.weight_decay)

@@ -64,6 +64,7 @@ from gd_explorer.core.io.fields import (  # noqa: F401 - the readers, shared wit
     plain_float,
     plain_int,
 )
+from gd_explorer.core.lab.sweep import SweepSettings
 from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay importable
     DIVERGENCE_LIMIT,
     MAX_COUNT,
@@ -343,6 +344,10 @@ class Session:
         1-parameter problems.
     title, description : str
         Shown by the app (presets fill them).
+    lab : dict
+        The curvature lab's settings, one entry per feature (file key ``"lab"``,
+        optional): ``"sweep"`` -> :class:`~gd_explorer.core.lab.sweep.SweepSettings`.
+        Readers in :data:`LAB_READERS`; a file without ``"lab"`` loads with ``{}``.
     """
 
     problem: ProblemSpec = ProblemSpec()
@@ -354,6 +359,7 @@ class Session:
     surface_axes: tuple[int, int] = (0, 1)
     title: str = ""
     description: str = ""
+    lab: dict = field(default_factory=dict, hash=False)
 
     def start_for(self, objective: Objective) -> np.ndarray:
         """The start point for ``objective`` as a float64 array of shape ``(d,)``.
@@ -472,12 +478,20 @@ def session_to_dict(s: Session) -> dict:
         "tol": plain_float(s.tol),
         "loss_tol": plain_float(s.loss_tol),
         "surface_axes": [plain_int(a) for a in s.surface_axes],
+        **({"lab": {k: v.to_dict() for k, v in s.lab.items()}} if s.lab else {}),
     }
 
 
 # ============================================================================ validation
 _TOP_KEYS = ("format", "version", "title", "description", "problem", "runs", "start",
-             "max_steps", "tol", "loss_tol", "surface_axes")
+             "max_steps", "tol", "loss_tol", "surface_axes", "lab")
+#: the lab's features: key of ``"lab"`` -> ``reader(path, value)`` of its settings
+LAB_READERS = {"sweep": SweepSettings.from_dict}
+
+
+def _lab_from(path: str, value: Any) -> dict:
+    value = _object(path, value, tuple(LAB_READERS), optional=dict.fromkeys(LAB_READERS))
+    return {k: LAB_READERS[k](_join(path, k), v) for k, v in value.items() if v is not None}
 
 
 def _problem_keys() -> tuple[str, ...]:
@@ -698,7 +712,8 @@ def session_from_dict(d: object) -> Session:
     if not isinstance(d, dict):
         raise SessionError(f"a session must be a JSON object {{...}}, got {_describe(d)}")
     _check_header(d)
-    _object("", d, _TOP_KEYS)
+    d = _object("", d, _TOP_KEYS, optional={"lab": None})
+    lab = {} if d["lab"] is None else _lab_from("lab", d["lab"])
     title = _text("title", d["title"])
     description = _text("description", d["description"])
     problem, names = _problem_from("problem", d["problem"])
@@ -740,7 +755,8 @@ def session_from_dict(d: object) -> Session:
         raise _fail("surface_axes", f"this problem has {dim} parameters ({', '.join(names)}): "
                                     f"indices must be 0 to {dim - 1}, got {list(axes)}")
     return Session(problem=problem, runs=runs, start=start, max_steps=max_steps, tol=tol,
-                   loss_tol=loss_tol, surface_axes=axes, title=title, description=description)
+                   loss_tol=loss_tol, surface_axes=axes, title=title, description=description,
+                   lab=lab)
 
 
 # ============================================================================ files

@@ -34,6 +34,7 @@ from gd_explorer.ui.views.slice_view import SlicePage
 from gd_explorer.ui.views.steplog import StepLogView
 from gd_explorer.ui.views.surface import SurfaceView
 from gd_explorer.ui.views.surface3d import Surface3DView
+from gd_explorer.ui.views.sweep import SweepView
 
 #: where a view sits: the main tabs (left), the side tabs (right, below the loss) ...
 MAIN, SIDE = "main", "side"
@@ -60,6 +61,10 @@ PACED_DELAY_MS = 8
 def show_frame(view, frame: Frame) -> None:
     """The default feed: ``view.show_frame(frame)``."""
     view.show_frame(frame)
+
+
+def no_feed(_view, _frame: Frame) -> None:
+    """Feed for a view that draws results of its own, not the runs (the Sweep view)."""
 
 
 def runs_feed(view, frame: Frame) -> None:
@@ -144,6 +149,9 @@ VIEWS: tuple[ViewSpec, ...] = (
              shows=two_or_more),
     ViewSpec("fit", "Fit", "The data and every run's fitted curve", MAIN, FitView,
              shows=fits_data),
+    ViewSpec("sweep", "Sweep", "Learning-rate sweeps: final and best loss per rate, the "
+             "divergence edge, the lr × momentum map, the LR range test (Ctrl+L)", MAIN,
+             SweepView, feed=no_feed, rate=SLOW, lazy=True, page="sweepPage"),
     ViewSpec("loss", "Loss", "Loss per step of every run", PANE, LossView, rate=PACED),
     ViewSpec("steplog", "Step log", "The selected run's step written out with numbers", SIDE,
              StepLogView, rate=TEXT),
