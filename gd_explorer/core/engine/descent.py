@@ -462,6 +462,15 @@ def stop_verdict(v, g, p, prev, t: int, bounds, grad_tol: float, loss_tol: float
     return within, converged, t >= max_steps
 
 
+def _check_needs(objective: Objective, optimizer: Optimizer, full_batch: bool) -> None:
+    """Refuse, in one line, an optimizer whose step needs what ``objective`` cannot give
+    (Gauss–Newton on a function: no least-squares form; Newton on a mini-batch)."""
+    why = optimizer.unmet_needs(least_squares=objective.least_squares() is not None,
+                                full_batch=full_batch)
+    if why:
+        raise ValueError(why)
+
+
 def _check_tol(name: str, value) -> float:
     v = float(value)
     if not (math.isfinite(v) and v >= 0):
@@ -539,6 +548,7 @@ class Descent:
             if batch_size < n:
                 self.batches = MiniBatches(n, batch_size, check_whole("seed", seed, 0))
         self.batch_size = batch_size
+        _check_needs(objective, optimizer, self.batches is None)
         self.seed = seed
         self.last_batch: np.ndarray | None = None
         self.record = bool(record)
@@ -726,8 +736,13 @@ class Descent:
             if opt.evaluations != 1:  # the step evaluates the objective itself (LBFGS)
                 closure = obj.value_and_grad if self.batches is None else \
                     partial(obj.value_and_grad, index=self.last_batch)
+            needs = {}  # full batch: __init__ refused mini-batches for these
+            if opt.needs_hessian:
+                needs["hessian"] = obj.hessian
+            if opt.needs_least_squares:
+                needs["least_squares"] = obj.least_squares()
             with np.errstate(all="ignore"):
-                new_p = opt.step(self.p, g, self.state, self.lr_now, closure=closure)
+                new_p = opt.step(self.p, g, self.state, self.lr_now, closure=closure, **needs)
             if not self.active.all():
                 new_p = np.where(self.active[:, None], new_p, self.p)
             self.p = new_p
@@ -881,6 +896,7 @@ class Descent:
         so changing a hyperparameter mid-run continues smoothly; another kind starts from
         a fresh state at the current point.
         """
+        _check_needs(self.objective, optimizer, self.batches is None)
         if type(optimizer) is not type(self.optimizer):
             self.state = optimizer.init_state(self.p)
         schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)

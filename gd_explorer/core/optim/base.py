@@ -24,6 +24,11 @@ An optimizer is a subclass of :class:`Optimizer` that declares, on the class:
 ``evaluations``
     objective evaluations per step: 1, or None when the step decides (LBFGS, via the
     ``closure`` the engine passes to :meth:`Optimizer.step`).
+``needs_hessian``, ``needs_least_squares``
+    the step also gets ``hessian(points) -> (k, d, d)`` (Newton) or the objective's
+    least-squares form, ``residuals(points) -> (k, n)`` and ``jacobian(points) -> (k, n,
+    d)`` (Gauss–Newton, LM); :meth:`Optimizer.unmet_needs` says, in one line, when an
+    objective cannot give them (no least-squares form, a mini-batch).
 ``coordinatewise``
     the rule acts on each coordinate alone (most do); the engine's scalar fast path then
     applies it one coordinate at a time on floats.  A rule that needs the whole vector
@@ -144,6 +149,10 @@ class Optimizer:
     torch_lr: ClassVar[float] = 1e-3
     evaluations: ClassVar[int | None] = 1
     coordinatewise: ClassVar[bool] = True
+    #: the step takes ``hessian=`` (the objective's, full batch)
+    needs_hessian: ClassVar[bool] = False
+    #: the step takes ``least_squares=`` (the objective's residuals and Jacobian)
+    needs_least_squares: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -205,6 +214,18 @@ class Optimizer:
         curvature sets no bound (no positive eigenvalue).
         """
         return None
+
+    @classmethod
+    def unmet_needs(cls, least_squares: bool, full_batch: bool) -> str | None:
+        """Why this optimizer cannot run on an objective that has (or lacks) a
+        least-squares form, on the full batch or mini-batches: one line, or None."""
+        return None
+
+    @classmethod
+    def state_lines(cls, state: dict[str, np.ndarray]) -> list[str]:
+        """The run's state in words for the step log (``state``: one run's buffers):
+        "Hessian not positive definite: shifted by 3.2".  Default: nothing to add."""
+        return []
 
     @classmethod
     def param(cls, name: str) -> HyperParameter:
