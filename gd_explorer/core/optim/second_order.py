@@ -73,6 +73,18 @@ def _c2(default: float) -> HyperParameter:
 _MAX_LS = HyperParameter("max_ls", "int", 25, "most line-search evaluations per step", low=1)
 
 
+def _wolfe_search(f, x, d, gtd, t0, c1, c2, max_ls) -> tuple[float, int]:
+    """torch's strong-Wolfe search along ``d`` from step ``t0`` for one run's ``f(x) ->
+    (value, gradient)``: the accepted step and the evaluations (the one at ``x`` too)."""
+    f0, g0 = f(x)
+
+    def along(x0, t, direction):
+        return f(x0 + t * direction)
+
+    _, _, t, evals = _strong_wolfe(along, x, t0, d, f0, g0, gtd, c1=c1, c2=c2, max_ls=max_ls)
+    return float(t), evals + 1
+
+
 def _check_c1_c2(v):
     if not v["c1"] < v["c2"]:
         raise ValueError(f"c1 must be smaller than c2, got c1 = {v['c1']:g}, c2 = {v['c2']:g}")
@@ -519,10 +531,7 @@ class WolfeGD(_SteepestDescent):
 
     def _search(self, f, x, d, gtd, lr):
         h = self.hyper
-        f0, g0 = f(x)
-        _, _, t, evals = _strong_wolfe(lambda x0, t, dd: f(x0 + t * dd), x, lr, d, f0, g0,
-                                       gtd, c1=h.c1, c2=h.c2, max_ls=h.max_ls)
-        return float(t), evals + 1
+        return _wolfe_search(f, x, d, gtd, lr, h.c1, h.c2, h.max_ls)
 
 
 # --------------------------------------------------------------------------- conjugate gradient
@@ -646,12 +655,8 @@ class ConjugateGradient(_LineSearchMethod):
                 gtd = float(gj @ d)
                 t, evals = 0.0, 0
                 if gtd < 0:
-                    f = self._run_function(closure, points)
-                    f0, g0 = f(p[j])
-                    _, _, t, evals = _strong_wolfe(lambda x0, tt, dd: f(x0 + tt * dd), p[j], lr,
-                                                   d, f0, g0, gtd, c1=h.c1, c2=h.c2,
-                                                   max_ls=h.max_ls)
-                    evals += 1
+                    t, evals = _wolfe_search(self._run_function(closure, points), p[j], d,
+                                             gtd, lr, h.c1, h.c2, h.max_ls)
                     new_p[j] = p[j] + t * d
                 elif not np.isfinite(gtd):
                     new_p[j] = np.nan
