@@ -471,6 +471,16 @@ def _check_needs(objective: Objective, optimizer: Optimizer, full_batch: bool) -
         raise ValueError(why)
 
 
+def check_optimizer_fits(objective: Objective, optimizer: Optimizer,
+                         batch_size: int | None = None) -> None:
+    """What :class:`Descent` checks of an optimizer and a problem, before one is built:
+    a ``ValueError`` in one line when the optimizer's step needs what the objective
+    cannot give ("Gauss–Newton needs a least-squares fit (a dataset with the MSE loss)")."""
+    n = objective.samples
+    full = batch_size is None or n is None or batch_size >= n
+    _check_needs(objective, optimizer, full)
+
+
 def _check_tol(name: str, value) -> float:
     v = float(value)
     if not (math.isfinite(v) and v >= 0):
