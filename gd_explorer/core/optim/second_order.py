@@ -575,7 +575,6 @@ class ConjugateGradient(_LineSearchMethod):
                     "2: not a descent direction", "restarts": "restarts in all",
                     "step_size": "accepted step t", "evaluations": "objective evaluations, "
                     "last step", "trial_points": "points the line search tried"}
-    momentum_buffer = "direction"
     point_buffers = {"trial_points": "line-search trials"}
     params = (
         HyperParameter("beta_rule", "choice", "polak_ribiere", "β: Polak–Ribière+ "
