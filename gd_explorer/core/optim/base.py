@@ -147,6 +147,8 @@ class Optimizer:
     lr_default: ClassVar[str | float] = "adaptive"
     #: torch's default learning rate (the constructor's default)
     torch_lr: ClassVar[float] = 1e-3
+    #: whose default ``torch_lr`` is, for the entry's description (not torch's: "default")
+    lr_origin: ClassVar[str] = "torch default"
     evaluations: ClassVar[int | None] = 1
     coordinatewise: ClassVar[bool] = True
     #: the step takes ``hessian=`` (the objective's, full batch)
@@ -248,7 +250,7 @@ class Optimizer:
         else:
             usual = f"{cls.lr_default:g}"
         lines = [f"{cls.title} ({cls.name})", _indent(cls.rule_text, "  "), "",
-                 f"lr: learning rate (> 0; here {usual}; torch default {cls.torch_lr:g})"]
+                 f"lr: learning rate (> 0; here {usual}; {cls.lr_origin} {cls.torch_lr:g})"]
         lines += [p.describe() for p in cls.params]
         return "\n".join(lines)
 

@@ -122,6 +122,7 @@ class Newton(Optimizer):
     adaptive = False
     lr_default = 1.0
     torch_lr = 1.0
+    lr_origin = "default"
     coordinatewise = False
     needs_hessian = True
     params = (
@@ -190,6 +191,7 @@ class _LeastSquaresMethod(Optimizer):
     adaptive = False
     lr_default = 1.0
     torch_lr = 1.0
+    lr_origin = "default"
     coordinatewise = False
     needs_least_squares = True
     method = ""
@@ -396,6 +398,7 @@ class _LineSearchMethod(Optimizer):
     adaptive = False
     lr_default = 1.0
     torch_lr = 1.0
+    lr_origin = "default"
     evaluations = None
     coordinatewise = False
 
