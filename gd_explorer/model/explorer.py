@@ -20,7 +20,7 @@ from dataclasses import replace
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
-from gd_explorer.core.engine.descent import Descent, check_start
+from gd_explorer.core.engine.descent import Descent, check_optimizer_fits, check_start
 from gd_explorer.core.engine.process import EngineProcessError, shared_engine
 from gd_explorer.core.io.export import csv_file_name, write_trajectory_csv
 from gd_explorer.core.lab.sweep import momentum_name
@@ -456,7 +456,8 @@ class ExplorerModel(QObject):
             used = {r.spec.optimizer for r in self._runs}
             name = next((n for n in OPTIMIZERS if n not in used), "sgd")  # registry order
             spec = RunSpec(optimizer=name, lr=self.objective.default_lr(name))
-        spec.build(self.maximize)
+        check_optimizer_fits(self.objective, spec.build(self.maximize)[0],
+                             self._problem.kind_entry.batch_size(self._problem))
         self._halt()
         entry = self._make_entry(spec, spec.color or None)
         self._runs.append(entry)
@@ -521,6 +522,9 @@ class ExplorerModel(QObject):
         if spec == entry.spec:
             return
         optimizer, schedule = spec.build(self.maximize)  # validate before touching anything
+        # the new optimizer must suit the problem too (Gauss–Newton needs a fit)
+        check_optimizer_fits(self.objective, optimizer, self._problem.kind_entry.batch_size(
+            self._problem))
         was_running = self._running
         self._halt()
         entry.spec = spec

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from gd_explorer.core.engine.descent import check_start
+from gd_explorer.core.engine.descent import check_optimizer_fits, check_start
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session
 
@@ -27,8 +27,9 @@ def build_problem(spec: ProblemSpec, runs: Iterable[RunSpec]) -> Objective:
     objective = spec.build()
     check_start(objective, objective.start)
     maximize = spec.maximize_for(objective)
+    batch = spec.kind_entry.batch_size(spec)
     for run in runs:
-        run.build(maximize)
+        check_optimizer_fits(objective, run.build(maximize)[0], batch)
     return objective
 
 
@@ -43,9 +44,10 @@ def build_session(session: Session) -> Objective:
     objective = session.problem.build()
     session.start_for(objective)  # the right number of finite values
     maximize = session.problem.maximize_for(objective)
+    batch = session.problem.kind_entry.batch_size(session.problem)
     for i, spec in enumerate(session.runs):
         try:
-            spec.build(maximize)
+            check_optimizer_fits(objective, spec.build(maximize)[0], batch)
         except ValueError as exc:
             raise ValueError(f"run {i + 1}: {exc}") from None
     return objective

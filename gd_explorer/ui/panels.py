@@ -969,7 +969,9 @@ class RunsPanel(QWidget):
         # defaults; the rate is the user's and stays (the note says if another is usual)
         lr = entry.spec.lr
         if not self._apply_spec(replace(entry.spec, optimizer=name, hyper={})):
+            why = self.error_label.text()  # the picker goes back; the reason stays in view
             self._refresh_editor()
+            self.error_label.setText(why)
             return
         usual = self.model.objective.default_lr(name)
         if usual != lr:

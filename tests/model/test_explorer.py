@@ -1,5 +1,6 @@
 """ExplorerModel: setters, signals, stepping, the worker thread, export, sessions."""
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -262,3 +263,30 @@ def test_three_parameter_surface_follows_the_selected_run_when_it_stops(model):
     xs, ys, z, _ = model.surface
     p = np.array([xs[5], ys[7], c])
     assert z[7, 5] == pytest.approx(model.objective.value(p), rel=1e-9)
+
+
+def test_a_least_squares_method_is_refused_where_the_problem_has_no_fit(model):
+    """Gauss–Newton on a function: refused in one line by add_run, update_run, a session
+    and a change of problem, each time before anything changes."""
+    fit = ProblemSpec(kind="dataset", dataset="noisy-line")
+    gn = RunSpec(optimizer="gauss_newton", lr=1.0)
+    why = "Gauss–Newton needs a least-squares fit (a dataset with the MSE loss)"
+    model.set_problem(ProblemSpec(kind="function", function="bowl"))
+    n = len(model.runs)
+    with pytest.raises(ValueError, match=re.escape(why)):
+        model.add_run(gn)
+    assert len(model.runs) == n
+    rid = model.selected_run_id
+    spec = model.run(rid).spec
+    with pytest.raises(ValueError, match=re.escape(why)):
+        model.update_run(rid, replace(spec, optimizer="gauss_newton", hyper={}))
+    assert model.run(rid).spec == spec
+    with pytest.raises(ValueError, match=re.escape(f"run 1: {why}")):
+        model.apply_session(Session(problem=ProblemSpec(kind="function", function="bowl"),
+                                    runs=(gn,)))
+    assert model.run(rid).spec == spec
+    model.apply_session(Session(problem=fit, runs=(gn,)))
+    assert model.problem.kind == "dataset"
+    with pytest.raises(ValueError, match=re.escape(why)):
+        model.set_problem(ProblemSpec(kind="function", function="bowl"))
+    assert model.problem == fit and model.runs[0].spec.optimizer == "gauss_newton"

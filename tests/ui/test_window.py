@@ -10,7 +10,14 @@ import textwrap
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt, QTimer
-from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QPushButton
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+)
 
 from gd_explorer.cli import main as cli_main
 from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session
@@ -468,6 +475,11 @@ def test_every_optimizer_is_in_the_picker_runs_and_shows_its_rule(window, qtbot)
         picker.setCurrentIndex(i)
         picker.activated.emit(i)
         rid = m.selected_run_id
+        why = cls.unmet_needs(least_squares=False, full_batch=True)
+        if why:  # Gauss–Newton, LM on this function: refused in words, the run unchanged
+            assert why in _html.unescape(panel.error_label.text())
+            assert m.run(rid).spec.optimizer != name
+            continue
         assert m.run(rid).spec.optimizer == name
         assert set(panel._hyper_widgets) == {p.name for p in cls.params}
         for hp, w in panel._hyper_widgets.values():
@@ -580,3 +592,79 @@ def test_points_an_optimizer_keeps_are_drawn_on_the_surface(window, qtbot):
     pick("sgd")
     step_and_draw(1)
     assert not marker.isVisible() and not label.isVisible()
+
+
+def test_second_order_entries_run_on_a_fit_and_say_what_they_did(window, qtbot):
+    """Gauss–Newton refused on a function, picked on a fit: one step to the least-squares
+    line; LM's λ, Newton's shift and CG's β in the step log; GN's refusal again when the
+    problem goes back to a function with a GN run in place."""
+    import html as _html
+
+    from PySide6.QtGui import QAction
+
+    panel, problem = window.runs_panel, window.problem_panel
+    picker = panel.optimizer_picker
+    m = window.model
+    step = next(a for a in window.findChildren(QAction) if a.objectName() == "actionStep")
+
+    def pick(name):
+        i = picker.findData(name)
+        picker.setCurrentIndex(i)
+        picker.activated.emit(i)
+
+    reset = window.findChild(QPushButton, "resetButton")
+
+    def log_after_steps(n):
+        qtbot.mouseClick(reset, Qt.MouseButton.LeftButton)  # from the start again
+        before = m.selected_snapshot().n
+        assert before == 1
+        for _ in range(n):
+            step.trigger()
+        qtbot.waitUntil(lambda: m.selected_snapshot().n >= before + n, timeout=10_000)
+        window.timeline.setValue(window.timeline.maximum())
+        qtbot.waitUntil(lambda: "Optimizer state" in window.step_log.toPlainText())
+        return window.step_log.toPlainText()
+
+    n_runs = len(m.runs)
+    pick("gauss_newton")
+    assert ("Gauss–Newton needs a least-squares fit (a dataset with the MSE loss)"
+            in _html.unescape(panel.error_label.text()))
+    assert len(m.runs) == n_runs and m.selected_snapshot().optimizer != "gauss_newton"
+    # Newton on Himmelblau from its local maximum: the shift is said in words
+    i = problem.function_picker.findData("himmelblau")
+    problem.function_picker.setCurrentIndex(i)
+    problem.function_picker.activated.emit(i)
+    assert m.problem.function == "himmelblau"
+    pick("newton")
+    text = log_after_steps(1)
+    assert "Hessian not positive definite (λmin = -42): shifted by 42" in text
+    # a fit: Gauss–Newton is taken and lands on the least-squares point in one step
+    problem.dataset_radio.setChecked(True)
+    assert m.problem.kind == "dataset"
+    pick("gauss_newton")
+    assert m.selected_snapshot().optimizer == "gauss_newton"
+    assert "Gauss–Newton's usual rate for this problem is 1" in _html.unescape(
+        panel.error_label.text())
+    edit = panel.lr_edit.edit  # the rate was kept; the full step is lr = 1
+    edit.clear()
+    qtbot.keyClicks(edit, "1")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert m.run(m.selected_run_id).spec.lr == 1.0
+    text = log_after_steps(1)
+    assert "s = argmin ‖r + J·s‖" in text and "Jacobian rank 2" in text
+    obj = m.objective
+    np.testing.assert_allclose(m.selected_snapshot().params[-1],
+                               np.linalg.lstsq(obj.phi, obj.y, rcond=None)[0], rtol=1e-9)
+    pick("levenberg_marquardt")
+    text = log_after_steps(2)
+    assert "for the next step" in text and "λ = " in text
+    pick("cg")
+    text = log_after_steps(2)
+    assert "step size t = " in text and "restart(s) in all" in text
+    # back to a function with a least-squares run in place: refused, the fit stays
+    pick("gauss_newton")
+    window.problem_panel.findChild(QRadioButton, "functionRadio").setChecked(True)
+    assert m.problem.kind == "dataset"
+    page_text = "".join(_html.unescape(lbl.text()) for lbl in window.problem_panel
+                        .findChildren(QLabel))
+    assert "Gauss–Newton needs a least-squares fit" in page_text

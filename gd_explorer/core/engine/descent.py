@@ -478,6 +478,25 @@ def _check_run_rates(lr, k: int, optimizer: Optimizer) -> np.ndarray:
     return rates[:, None]
 
 
+def _check_needs(objective: Objective, optimizer: Optimizer, full_batch: bool) -> None:
+    """Refuse, in one line, an optimizer whose step needs what ``objective`` cannot give
+    (Gauss–Newton on a function: no least-squares form; Newton on a mini-batch)."""
+    why = optimizer.unmet_needs(least_squares=objective.least_squares() is not None,
+                                full_batch=full_batch)
+    if why:
+        raise ValueError(why)
+
+
+def check_optimizer_fits(objective: Objective, optimizer: Optimizer,
+                         batch_size: int | None = None) -> None:
+    """What :class:`Descent` checks of an optimizer and a problem, before one is built:
+    a ``ValueError`` in one line when the optimizer's step needs what the objective
+    cannot give ("Gauss–Newton needs a least-squares fit (a dataset with the MSE loss)")."""
+    n = objective.samples
+    full = batch_size is None or n is None or batch_size >= n
+    _check_needs(objective, optimizer, full)
+
+
 def _check_tol(name: str, value) -> float:
     v = float(value)
     if not (math.isfinite(v) and v >= 0):
@@ -563,6 +582,7 @@ class Descent:
             if batch_size < n:
                 self.batches = MiniBatches(n, batch_size, check_whole("seed", seed, 0))
         self.batch_size = batch_size
+        _check_needs(objective, optimizer, self.batches is None)
         self.seed = seed
         self.last_batch: np.ndarray | None = None
         self.record = bool(record)
@@ -752,10 +772,15 @@ class Descent:
             if opt.evaluations != 1:  # the step evaluates the objective itself (LBFGS)
                 closure = obj.value_and_grad if self.batches is None else \
                     partial(obj.value_and_grad, index=self.last_batch)
+            needs = {}  # full batch: __init__ refused mini-batches for these
+            if opt.needs_hessian:
+                needs["hessian"] = obj.hessian
+            if opt.needs_least_squares:
+                needs["least_squares"] = obj.least_squares()
             lr = self.lr_now if self.lr_runs is None else \
                 self.lr_runs * (self.lr_now / self.schedule.base_lr)
             with np.errstate(all="ignore"):
-                new_p = opt.step(self.p, g, self.state, lr, closure=closure)
+                new_p = opt.step(self.p, g, self.state, lr, closure=closure, **needs)
             if not self.active.all():
                 new_p = np.where(self.active[:, None], new_p, self.p)
             self.p = new_p
@@ -909,6 +934,7 @@ class Descent:
         so changing a hyperparameter mid-run continues smoothly; another kind starts from
         a fresh state at the current point.
         """
+        _check_needs(self.objective, optimizer, self.batches is None)
         if type(optimizer) is not type(self.optimizer):
             self.state = optimizer.init_state(self.p)
         schedule = schedule if schedule is not None else ConstantSchedule(optimizer.lr)

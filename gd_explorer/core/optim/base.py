@@ -24,6 +24,11 @@ An optimizer is a subclass of :class:`Optimizer` that declares, on the class:
 ``evaluations``
     objective evaluations per step: 1, or None when the step decides (LBFGS, via the
     ``closure`` the engine passes to :meth:`Optimizer.step`).
+``needs_hessian``, ``needs_least_squares``
+    the step also gets ``hessian(points) -> (k, d, d)`` (Newton) or the objective's
+    least-squares form, ``residuals(points) -> (k, n)`` and ``jacobian(points) -> (k, n,
+    d)`` (Gauss–Newton, LM); :meth:`Optimizer.unmet_needs` says, in one line, when an
+    objective cannot give them (no least-squares form, a mini-batch).
 ``coordinatewise``
     the rule acts on each coordinate alone (most do); the engine's scalar fast path then
     applies it one coordinate at a time on floats.  A rule that needs the whole vector
@@ -151,8 +156,14 @@ class Optimizer:
     lr_default: ClassVar[str | float] = "adaptive"
     #: torch's default learning rate (the constructor's default)
     torch_lr: ClassVar[float] = 1e-3
+    #: whose default ``torch_lr`` is, for the entry's description (not torch's: "default")
+    lr_origin: ClassVar[str] = "torch default"
     evaluations: ClassVar[int | None] = 1
     coordinatewise: ClassVar[bool] = True
+    #: the step takes ``hessian=`` (the objective's, full batch)
+    needs_hessian: ClassVar[bool] = False
+    #: the step takes ``least_squares=`` (the objective's residuals and Jacobian)
+    needs_least_squares: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -224,6 +235,18 @@ class Optimizer:
         return {**{p.name: p.default for p in cls.params}, **hyper}
 
     @classmethod
+    def unmet_needs(cls, least_squares: bool, full_batch: bool) -> str | None:
+        """Why this optimizer cannot run on an objective that has (or lacks) a
+        least-squares form, on the full batch or mini-batches: one line, or None."""
+        return None
+
+    @classmethod
+    def state_lines(cls, state: dict[str, np.ndarray]) -> list[str]:
+        """The run's state in words for the step log (``state``: one run's buffers):
+        "Hessian not positive definite: shifted by 3.2".  Default: nothing to add."""
+        return []
+
+    @classmethod
     def param(cls, name: str) -> HyperParameter:
         """The declaration of hyperparameter ``name`` (KeyError if it has none)."""
         for p in cls.params:
@@ -244,7 +267,7 @@ class Optimizer:
         else:
             usual = f"{cls.lr_default:g}"
         lines = [f"{cls.title} ({cls.name})", _indent(cls.rule_text, "  "), "",
-                 f"lr: learning rate (> 0; here {usual}; torch default {cls.torch_lr:g})"]
+                 f"lr: learning rate (> 0; here {usual}; {cls.lr_origin} {cls.torch_lr:g})"]
         lines += [p.describe() for p in cls.params]
         return "\n".join(lines)
 

@@ -52,7 +52,9 @@ from gd_explorer.core.optim.hyper import HyperParameter
 
 __all__ = ["ARRAY_OPS", "OPTIMIZERS", "SCALAR_OPS", "Optimizer", "OptimizerState",
            "make_optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam",
-           "Adamax", "Adadelta", "Lion", "Rprop", "ASGD", "Adafactor", "LBFGS", "LBFGSState"]
+           "Adamax", "Adadelta", "Lion", "Rprop", "ASGD", "Adafactor", "LBFGS", "LBFGSState",
+           "Newton", "GaussNewton", "LevenbergMarquardt", "ArmijoGD", "WolfeGD",
+           "ConjugateGradient"]
 
 _lerp = lerp
 
@@ -847,3 +849,15 @@ class Adafactor(Optimizer):
 # L-BFGS and torch's line search are long enough for a module of their own; importing it
 # here registers it with the others (after them: its picker place is its ``order``).
 from gd_explorer.core.optim.lbfgs import LBFGS, LBFGSState  # noqa: E402
+
+# --------------------------------------------------------------------------- second order
+# Newton, Gauss–Newton, LM, line-search gradient descent and nonlinear CG: not torch.optim's,
+# each still one entry (their module imports lbfgs for torch's strong-Wolfe search).
+from gd_explorer.core.optim.second_order import (  # noqa: E402
+    ArmijoGD,
+    ConjugateGradient,
+    GaussNewton,
+    LevenbergMarquardt,
+    Newton,
+    WolfeGD,
+)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gd_explorer.core.io.tabular import read_xy
-from gd_explorer.core.problems.objectives import Objective, Optimum
+from gd_explorer.core.problems.objectives import LeastSquares, Objective, Optimum
 
 # ------------------------------------------------------------------------------ datasets
 
@@ -370,6 +370,19 @@ class DatasetObjective(Objective):
         from gd_explorer.core.problems.surface import linear_fit_gradient_field
 
         return linear_fit_gradient_field(self, axes, fixed, xs, ys)
+
+    def least_squares(self):
+        # MSE only: its residuals are r = Φθ − y and, the model being linear in θ, the
+        # Jacobian is Φ itself (the same at every point)
+        if self.loss.name != "mse":
+            return None
+        return LeastSquares(self._residuals, self._jacobian)
+
+    def _residuals(self, p):
+        return np.asarray(p, dtype=np.float64) @ self.phi.T - self.y
+
+    def _jacobian(self, p):
+        return np.broadcast_to(self.phi, (np.shape(p)[0], *self.phi.shape))
 
     def fit_data(self):
         ds = self.dataset

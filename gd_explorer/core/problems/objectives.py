@@ -30,6 +30,15 @@ class Optimum:
     kind: str = "global minimum"
 
 
+@dataclass(frozen=True)
+class LeastSquares:
+    """A least-squares objective ``f(p) = mean(r(p)²)`` (n residuals): ``residuals(points
+    (k, d)) -> (k, n)`` and ``jacobian(points) -> (k, n, d)``, ``∂r_i/∂p_j``."""
+
+    residuals: Any
+    jacobian: Any
+
+
 @dataclass
 class Objective:
     """Base class of all objectives.
@@ -147,6 +156,11 @@ class Objective:
 
     def fast_gradient_field(self, axes, fixed, xs, ys):
         """A faster :func:`~gd_explorer.core.problems.surface.gradient_field`, or None."""
+        return None
+
+    def least_squares(self) -> LeastSquares | None:
+        """The objective as a sum of squares, ``f = mean(r(p)²)``, with ``r``'s Jacobian
+        (what Gauss–Newton and Levenberg–Marquardt need), or None: not a least-squares fit."""
         return None
 
     def fit_data(self):

@@ -220,6 +220,8 @@ class StepLogView(QtWidgets.QTextBrowser):
         if not state:
             out.append("  (none: plain gradient descent keeps no state)"
                        if plain else "  (no buffers yet)")
+        elif entry is not None:  # the entry puts its state in words (Newton's shift, LM's λ)
+            out += ["  " + e(line) for line in entry.state_lines(state)]
         for key, arr in state.items():
             full = np.asarray(arr, dtype=np.float64)
             a = full.ravel()
