@@ -8,7 +8,9 @@ from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
 from gd_explorer.core.optim.schedules import make_schedule
 from gd_explorer.core.problems.functions import get_function
 
-BATCHABLE = [name for name, cls in OPTIMIZERS.items() if cls.evaluations == 1]
+# one step per update, and runnable on a function (Gauss–Newton needs a least-squares fit)
+BATCHABLE = [name for name, cls in OPTIMIZERS.items() if cls.evaluations == 1
+             and cls.unmet_needs(least_squares=False, full_batch=True) is None]
 RATES = np.array([1e-4, 3e-3, 2e-2, 0.3])
 
 
