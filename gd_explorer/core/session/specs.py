@@ -32,6 +32,11 @@ reads as δ = 1 (what those files meant); it is always written.  Likewise a run'
 ``warmup`` (linear warm-up updates before its schedule): a run without it has none, and
 it is written only when it is not 0 (so such files still read in older versions).  Floats are written with
 ``repr`` and read back bit for bit.
+
+The curvature lab's settings live in an optional top-level ``"lab"`` object, one sub-key
+per feature (:data:`LAB_SECTIONS`), each optional and each read by its feature:
+``"lab": {"basins": {"grid": 200, "steps": 500}}``.  A file without it reads with the
+defaults; it is written only when a feature's settings were set.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ import numpy as np
 
 from gd_explorer.core.engine.descent import Descent, check_start
 from gd_explorer.core.io.export import atomic_write_text
+from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.io.fields import (  # noqa: F401 - the readers, shared with the kinds
     SessionError,
     _choice,
@@ -343,6 +349,9 @@ class Session:
         1-parameter problems.
     title, description : str
         Shown by the app (presets fill them).
+    lab : dict
+        The curvature lab's settings by feature (:data:`LAB_SECTIONS`), e.g.
+        ``{"basins": BasinSettings(grid=300)}``; features not in it use their defaults.
     """
 
     problem: ProblemSpec = ProblemSpec()
@@ -354,6 +363,7 @@ class Session:
     surface_axes: tuple[int, int] = (0, 1)
     title: str = ""
     description: str = ""
+    lab: dict = field(default_factory=dict, hash=False)
 
     def start_for(self, objective: Objective) -> np.ndarray:
         """The start point for ``objective`` as a float64 array of shape ``(d,)``.
@@ -472,12 +482,23 @@ def session_to_dict(s: Session) -> dict:
         "tol": plain_float(s.tol),
         "loss_tol": plain_float(s.loss_tol),
         "surface_axes": [plain_int(a) for a in s.surface_axes],
+        **({"lab": {k: v.to_dict() for k, v in s.lab.items()}} if s.lab else {}),
     }
 
 
 # ============================================================================ validation
 _TOP_KEYS = ("format", "version", "title", "description", "problem", "runs", "start",
-             "max_steps", "tol", "loss_tol", "surface_axes")
+             "max_steps", "tol", "loss_tol", "surface_axes", "lab")
+#: keys a session may lack (they came later within version 1), with what such a file meant
+_TOP_OPTIONAL = {"lab": {}}
+#: the lab's features: sub-key of "lab" -> reader ``(key path, value) -> settings`` (the
+#: settings have ``to_dict()``)
+LAB_SECTIONS = {"basins": BasinSettings.from_dict}
+
+
+def _lab_from(path: str, value: Any) -> dict:
+    d = _object(path, value, tuple(LAB_SECTIONS), dict.fromkeys(LAB_SECTIONS))
+    return {k: LAB_SECTIONS[k](_join(path, k), v) for k, v in d.items() if v is not None}
 
 
 def _problem_keys() -> tuple[str, ...]:
@@ -698,7 +719,7 @@ def session_from_dict(d: object) -> Session:
     if not isinstance(d, dict):
         raise SessionError(f"a session must be a JSON object {{...}}, got {_describe(d)}")
     _check_header(d)
-    _object("", d, _TOP_KEYS)
+    d = _object("", d, _TOP_KEYS, _TOP_OPTIONAL)
     title = _text("title", d["title"])
     description = _text("description", d["description"])
     problem, names = _problem_from("problem", d["problem"])
@@ -739,8 +760,10 @@ def session_from_dict(d: object) -> Session:
     if dim >= 2 and max(axes) >= dim:
         raise _fail("surface_axes", f"this problem has {dim} parameters ({', '.join(names)}): "
                                     f"indices must be 0 to {dim - 1}, got {list(axes)}")
+    lab = _lab_from("lab", d["lab"])
     return Session(problem=problem, runs=runs, start=start, max_steps=max_steps, tol=tol,
-                   loss_tol=loss_tol, surface_axes=axes, title=title, description=description)
+                   loss_tol=loss_tol, surface_axes=axes, title=title, description=description,
+                   lab=lab)
 
 
 # ============================================================================ files
