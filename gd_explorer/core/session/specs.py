@@ -53,7 +53,6 @@ import numpy as np
 
 from gd_explorer.core.engine.descent import Descent, check_start
 from gd_explorer.core.io.export import atomic_write_text
-from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.io.fields import (  # noqa: F401 - the readers, shared with the kinds
     SessionError,
     _choice,
@@ -70,6 +69,7 @@ from gd_explorer.core.io.fields import (  # noqa: F401 - the readers, shared wit
     plain_float,
     plain_int,
 )
+from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay importable
     DIVERGENCE_LIMIT,
     MAX_COUNT,
