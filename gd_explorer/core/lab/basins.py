@@ -34,9 +34,9 @@ steps
 
 Colours (:func:`basin_colours`, the app's overlay and the PNG alike): each basin one colour
 of :data:`BASIN_COLOURS` (colour-blind-safe: Okabe–Ito's and Paul Tol's), from the full
-colour for a start that converged at once to a pale tint for one that took ``steps``
-(``log(1 + steps) / log(1 + max_steps)``); not converged and diverged starts in their own
-greys.
+colour for the map's fastest converged start to a pale tint for its slowest
+(:func:`step_shade`: ``log(1 + steps)`` over the map's range); not converged and diverged
+starts in their own greys.
 """
 
 from __future__ import annotations
@@ -366,6 +366,18 @@ def _rgb(colour: str) -> np.ndarray:
     return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
 
 
+def step_shade(result: BasinResult) -> np.ndarray:
+    """0 (fastest converged start of the map) to 1 (slowest), on ``log(1 + steps)``: the
+    map's own range, so a map where every start takes 300 to 500 steps still shows which
+    are quick."""
+    logs = np.log1p(np.maximum(result.steps, 0).astype(np.float64))
+    conv = logs[result.status == STATUS_CONVERGED]
+    if conv.size == 0:
+        return np.ones(logs.shape)
+    lo, hi = float(conv.min()), float(conv.max())
+    return np.clip((logs - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros(logs.shape)
+
+
 def basin_colours(result: BasinResult) -> np.ndarray:
     """RGBA ``(ny, nx, 4)`` uint8, row 0 at ``ys[0]``: basin colours, paler for slower
     starts; not converged and diverged starts in their own greys (module docstring)."""
@@ -374,8 +386,7 @@ def basin_colours(result: BasinResult) -> np.ndarray:
     rgb = np.empty((*label.shape, 3))
     has = label >= 0
     rgb[has] = palette[label[has] % len(BASIN_COLOURS)]
-    slow = np.log1p(np.maximum(result.steps, 0)) / math.log1p(max(result.max_steps, 1))
-    fade = PALEST * np.clip(slow, 0.0, 1.0)
+    fade = PALEST * step_shade(result)
     fade[has & (status == STATUS_MAX_STEPS)] = PALEST
     rgb[has] += (255.0 - rgb[has]) * fade[has][:, None]
     rgb[~has] = _rgb(NOT_CONVERGED_COLOUR)
