@@ -102,6 +102,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Add a run with another optimizer", group=1),
     ActionSpec("actionRemoveRun", "Run", "Re&move selected run", "remove_run", "",
                "Remove the selected run (one run always stays)", group=1),
+    ActionSpec("actionBasins", "Run", "&Basins of attraction…", "compute_basins", "B",
+               "Descend a grid of starts over the surface with the selected run's optimizer "
+               "and colour each by the minimum it reaches", group=2,
+               help="Basins of attraction of the selected run's optimizer"),
     ActionSpec("actionLogColour", "View", "&Log colour scale", "set_log_colour", "L",
                "Colour the surface by log(f − min): losses span decades", checkable=True,
                default=True, setting="view/log_colour", help="Log colour scale"),
@@ -111,6 +115,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionLogY", "View", "Log-scale &loss axis", "set_log_loss", "Y",
                "Loss axis on a log scale (linear when a loss is ≤ 0)", checkable=True,
                default=True, setting="view/log_loss", help="Log loss axis"),
+    ActionSpec("actionShowBasins", "View", "Show &basins of attraction", "set_basins_shown",
+               "Shift+B", "Show or hide the basins-of-attraction map over the surface",
+               checkable=True, default=True, setting="view/basins",
+               help="Show or hide the basins of attraction"),
     ActionSpec("actionFitToPaths", "View", "Fit surface to &paths", "fit_surface_to_paths",
                "F", "Show the surface around the visible runs' paths and the start "
                "(right-click → View All: the problem's own window)", group=1,

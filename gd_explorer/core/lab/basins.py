@@ -122,7 +122,7 @@ def check_grid(n) -> int:
     return int(n)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class BasinResult:
     """A computed basin map; arrays are ``(ny, nx)``, row ``i`` is ``y = ys[i]``.
 
@@ -158,6 +158,10 @@ class BasinResult:
     counts: np.ndarray
     max_steps: int
     radius: float
+
+    def __repr__(self) -> str:
+        return (f"BasinResult({len(self.xs)}x{len(self.ys)} starts, {len(self.minima)} "
+                f"minima, counts={self.counts.tolist()})")
 
     @property
     def window(self) -> tuple[tuple[float, float], tuple[float, float]]:
