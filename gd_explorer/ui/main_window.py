@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
 
 from gd_explorer import __version__
 from gd_explorer.core.session.presets import PRESETS
-from gd_explorer.ui.basins_dialog import BasinsDialog
 from gd_explorer.core.session.specs import Session, session_from_dict, session_to_dict
 from gd_explorer.model.explorer import ExplorerModel
 from gd_explorer.ui.actions import ACTIONS, MENUS, shortcuts_text
+from gd_explorer.ui.basins_dialog import BasinsDialog
 from gd_explorer.ui.file_actions import FileActions
 from gd_explorer.ui.lesson_note import LessonNote
 from gd_explorer.ui.panels import ProblemPanel, RunsPanel
