@@ -224,3 +224,16 @@ def test_not_converged_starts_near_a_minimum_take_its_basin():
     i, j = np.argwhere(late & (r.label >= 0))[0]
     same = (r.label == r.label[i, j]) & (r.status == STATUS_CONVERGED)
     assert rgba[i, j, :3].sum() >= rgba[same][:, :3].sum(axis=1).max()
+
+
+@pytest.mark.parametrize("name", sorted(__import__(
+    "gd_explorer.core.optim.optimizers", fromlist=["OPTIMIZERS"]).OPTIMIZERS))
+def test_every_optimizer_of_the_registry_draws_a_map(name):
+    # each entry's own default rate on the bowl: a map of valid labels, statuses and steps
+    obj = get_function("bowl")
+    opt = make_optimizer(name, lr=obj.default_lr(name))
+    r = compute_basins(obj, opt, np.zeros(2), (0, 1), obj.window, grid=6, steps=60)
+    assert r.label.shape == r.steps.shape == r.status.shape == (6, 6)
+    assert set(np.unique(r.label)) <= {-1, 0}
+    assert ((r.steps >= 0) & (r.steps <= 60)).all()
+    assert basin_colours(r).shape == (6, 6, 4)

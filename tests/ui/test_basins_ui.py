@@ -96,3 +96,19 @@ def test_toggle_off_then_a_new_map_shows_again(shown_window, qtbot):
     _compute(w, qtbot, BasinSettings(12, 50))
     assert w.actions_by_name["actionShowBasins"].isChecked()
     assert w.surface_view.basins_visible()
+
+
+def test_closing_while_a_map_is_computed_ends_its_thread(qapp, qtbot):
+    from gd_explorer.model.threads import running_threads
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.model.set_limits(tol=0.0)
+    progressed = threading.Event()
+    w.model.basins_progress.connect(lambda f: progressed.set() if f > 0 else None)
+    w.model.compute_basins(BasinSettings(300, 100_000))
+    qtbot.waitUntil(progressed.is_set, timeout=20_000)
+    assert "basinsThread" in running_threads()
+    w.close()
+    assert "basinsThread" not in running_threads()
