@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox
 
 from gd_explorer.core.lab.basins import BasinSettings
@@ -16,12 +17,14 @@ class BasinsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("basinsDialog")
         self.setWindowTitle("Basins of attraction")
+        self.setMinimumWidth(420)
         form = QFormLayout(self)
-        note = QLabel("Descend a grid of starts over the surface window with the selected "
-                      "run's optimizer, and colour each start by the minimum it reaches "
-                      "(paler: more steps).")
-        note.setWordWrap(True)
-        form.addRow(note)
+        self.note = QLabel()
+        self.note.setObjectName("basinsNote")
+        self.note.setTextFormat(Qt.TextFormat.PlainText)  # a run label is user text
+        self.note.setWordWrap(True)
+        self.set_run_label("")
+        form.addRow(self.note)
         self.grid = QSpinBox()
         self.grid.setObjectName("basinsGrid")
         self.grid.setRange(2, MAX_BASIN_GRID)
@@ -42,6 +45,13 @@ class BasinsDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
+
+    def set_run_label(self, label: str) -> None:
+        """Name the selected run whose optimizer descends the grid."""
+        run = f" ({label})" if label else ""
+        self.note.setText("Descend a grid of starts over the surface window with the "
+                          f"selected run's optimizer{run}, and colour each start by the "
+                          "minimum it reaches (paler: more steps).")
 
     def set_settings(self, settings: BasinSettings) -> None:
         self.grid.setValue(settings.grid)

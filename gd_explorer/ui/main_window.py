@@ -655,6 +655,8 @@ class MainWindow(QMainWindow):
             dialog = self.basins_dialog = BasinsDialog(self)
             dialog.accepted.connect(self._on_basins_dialog_accepted)
         dialog.set_settings(self.model.basin_settings)
+        sel = self.model.selected_snapshot()
+        dialog.set_run_label(sel.label if sel is not None else "")
         dialog.open()  # window-modal, not blocking: the runs and the views go on
 
     def _on_basins_dialog_accepted(self) -> None:

@@ -244,6 +244,7 @@ def _check_basins(w, d, qtbot, _):
                     and w.findChild(QDialog, "basinsDialog").isVisible(), timeout=5000)
     dialog = w.findChild(QDialog, "basinsDialog")
     assert dialog.grid.value() == 40 and dialog.steps.value() == 300
+    assert "(SGD lr=0.01)" in dialog.note.text()  # whose optimizer descends the grid
     dialog.grid.setValue(30)
     QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.model.basins is not None, timeout=20_000)
