@@ -237,3 +237,16 @@ def test_every_optimizer_of_the_registry_draws_a_map(name):
     assert set(np.unique(r.label)) <= {-1, 0}
     assert ((r.steps >= 0) & (r.steps <= 60)).all()
     assert basin_colours(r).shape == (6, 6, 4)
+
+
+def test_known_optima_count_by_the_function_not_their_description():
+    from gd_explorer.core.lab.basins import known_minima
+
+    saddle = get_function("saddle")  # its known optimum is a saddle point: no basin
+    assert known_minima(saddle, maximize=False).shape == (0, 2)
+    fence = get_function("fence-area")  # a maximum: a basin only for ascent
+    assert known_minima(fence, maximize=True).tolist() == [[50.0]]
+    assert known_minima(fence, maximize=False).shape == (0, 1)
+    himmelblau = get_function("himmelblau")
+    assert len(known_minima(himmelblau, maximize=False)) == 4
+    assert len(known_minima(himmelblau, maximize=True)) == 0

@@ -13,8 +13,9 @@ status
 basin (``label``)
     The index of the minimum the start reached in :attr:`BasinResult.minima`, -1 for none.
     A final point reached a minimum when it lies within ``radius`` of it (Euclidean, in
-    all parameters).  The objective's known optima (``objective.optima``) of the
-    descent's direction come first, in the objective's order, each with its basin even
+    all parameters).  The objective's known optima (``objective.optima``) that are
+    minima (maxima when maximizing; :func:`known_minima` asks the function, not the
+    optimum's description) come first, in the objective's order, each with its basin even
     when no start reached it; final points of converged starts near none of them are
     clustered (below) and each cluster is a minimum found, larger basins first.  A
     start that did not converge within ``steps`` but ended within ``radius`` of a minimum
@@ -222,14 +223,30 @@ def grid_starts(fixed, axes, window, n: int) -> tuple[np.ndarray, np.ndarray, np
     return xs, ys, starts
 
 
-def known_minima(objective: Objective, maximize: bool) -> np.ndarray:
-    """The objective's known optima that a descent in this direction ends at ``(b, d)``:
-    minima (maxima when maximizing; "least squares" optima are minima)."""
-    want = "max" if maximize else "min"
-    pts = [o.point for o in objective.optima
-           if want in o.kind or (not maximize and o.kind == "least squares")]
+def known_minima(objective: Objective, maximize: bool, radius: float = 1e-3) -> np.ndarray:
+    """The objective's known optima that a descent in this direction ends at ``(b, d)``.
+
+    Asked of the function, not of the optimum's description: a known optimum counts when
+    no point of the ``3**d - 1`` around it at ``radius`` (along the axes and diagonals)
+    is lower (higher when maximizing) — a minimum, not a saddle or a maximum.
+    """
+    pts = [o.point for o in objective.optima]
     pts = [p for p in pts if len(p) == objective.dim and np.all(np.isfinite(p))]
-    return np.array(pts, dtype=np.float64).reshape(-1, objective.dim)
+    pts = np.array(pts, dtype=np.float64).reshape(-1, objective.dim)
+    if len(pts) == 0:
+        return pts
+    d = objective.dim
+    steps = np.array(np.meshgrid(*([(-1.0, 0.0, 1.0)] * d), indexing="ij")).reshape(d, -1).T
+    steps = steps[np.any(steps != 0, axis=1)] * radius  # (3^d - 1, d)
+    sign = -1.0 if maximize else 1.0
+    keep = []
+    with np.errstate(all="ignore"):
+        for p in pts:
+            f0 = float(objective.values(p[None, :])[0])
+            around = objective.values(p[None, :] + steps)
+            slack = 1e-12 * max(abs(f0), 1.0)
+            keep.append(bool(np.isfinite(f0) and np.all(sign * (around - f0) >= -slack)))
+    return pts[np.array(keep, dtype=bool)]
 
 
 def _nearest(points: np.ndarray, centres: np.ndarray, radius: float) -> np.ndarray:
@@ -347,7 +364,7 @@ def compute_basins(objective: Objective, optimizer, fixed, axes, window, *,
         final[lo:hi] = descent.p
     maximize = bool(getattr(optimizer, "maximize", False))
     radius = cluster_radius(window, tol)
-    known = known_minima(objective, maximize)
+    known = known_minima(objective, maximize, radius)
     label = np.full(k, -1, dtype=np.int32)
     conv = status == STATUS_CONVERGED
     label[conv] = _nearest(final[conv], known, radius)
