@@ -22,6 +22,11 @@ def shown_window(window, qtbot):
     rid = m.runs[0].run_id
     m.update_run(rid, RunSpec("sgd", 0.01))
     m.select_run(rid)
+    # the view asks for a surface over its own range once that settles (a map computed
+    # before would be marked stale by it): as a user, wait for the window to be drawn
+    qtbot.wait(50)
+    qtbot.waitUntil(lambda: not window.surface_view._settle.isActive(), timeout=5000)
+    QApplication.processEvents()
     return window
 
 
