@@ -22,7 +22,18 @@ from gd_explorer import __version__
 from gd_explorer.cli_sweep import add_sweep_parser, cmd_sweep
 from gd_explorer.core.engine.descent import Descent, grad_norms
 from gd_explorer.core.io.export import ExportError, csv_file_name, write_trajectory_csv
-from gd_explorer.core.limits import MAX_COUNT, MAX_STEPS
+from gd_explorer.core.lab.basins import (
+    DEFAULT_GRID,
+    DEFAULT_STEPS,
+    STATUS_CONVERGED,
+    STATUS_DIVERGED,
+    STATUS_MAX_STEPS,
+    check_grid,
+    compute_basins,
+    write_basins_csv,
+    write_basins_png,
+)
+from gd_explorer.core.limits import MAX_BASIN_GRID, MAX_COUNT, MAX_STEPS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
 from gd_explorer.core.optim.schedules import SCHEDULES, make_schedule
 from gd_explorer.core.problems.kinds import KINDS
@@ -107,21 +118,22 @@ def _kebab(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _add_problem_flags(run: argparse.ArgumentParser) -> None:
-    """The problem, optimizer and schedule flags, shared by ``run`` and ``sweep``."""
+def _add_descent_flags(parser: argparse.ArgumentParser) -> None:
+    """The problem kinds', optimizer and schedule flags (``run``, ``sweep`` and ``basins`` share them)."""
     for kind in KINDS.values():
-        kind.add_cli_flags(run)
-    run.add_argument("--optimizer", help="optimizer (default sgd)")
-    run.add_argument("--lr", type=float, help="learning rate (default: the objective's)")
+        kind.add_cli_flags(parser)
+    parser.add_argument("--optimizer", help="optimizer (default sgd)")
+    parser.add_argument("--lr", type=float, help="learning rate (default: the objective's)")
     for name, kw in _OPT_FLAGS.items():
-        run.add_argument(_kebab(name), dest=name, **kw)
-    run.add_argument("--maximize", action=argparse.BooleanOptionalAction, default=None,
-                     help="gradient ascent (default: the function's own direction)")
-    run.add_argument("--schedule",
-                     help=f"learning-rate schedule: {', '.join(SCHEDULES)} (default constant)")
-    run.add_argument("--warmup", type=int, metavar="N",
-                     help="linear warm-up over N updates before the schedule (torch's "
-                          "SequentialLR of LinearLR(start_factor=1/3) and the schedule)")
+        parser.add_argument(_kebab(name), dest=name, **kw)
+    parser.add_argument("--maximize", action=argparse.BooleanOptionalAction, default=None,
+                        help="gradient ascent (default: the function's own direction)")
+    parser.add_argument("--schedule",
+                        help=f"learning-rate schedule: {', '.join(SCHEDULES)} (default "
+                             "constant)")
+    parser.add_argument("--warmup", type=int, metavar="N",
+                        help="linear warm-up over N updates before the schedule (torch's "
+                             "SequentialLR of LinearLR(start_factor=1/3) and the schedule)")
     for name, dest in _SCHEDULE_FLAGS.items():
         decl = [(c.name, q) for c in SCHEDULES.values() for q in c.params if q.name == name]
         p = decl[0][1]
@@ -132,7 +144,7 @@ def _add_problem_flags(run: argparse.ArgumentParser) -> None:
         else:  # the same torch keyword in several schedules: each with its own default
             text = f"{name}: " + "; ".join(f"{owner}: {q.help}, default {q.format(q.default)}"
                                            for owner, q in decl)
-        run.add_argument(_kebab(dest), dest=dest, **extra, help=text.replace("%", "%%"))
+        parser.add_argument(_kebab(dest), dest=dest, **extra, help=text.replace("%", "%%"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--session", metavar="FILE",
                       help="run every run of a saved session (as the app does); with "
                            "--out-dir, one CSV per run")
-    _add_problem_flags(run)
+    _add_descent_flags(run)
     run.add_argument("--steps", type=int,
                      help=f"maximum updates (default 1000, at most {MAX_STEPS:,}; with "
                           "--session: instead of the session's)")
@@ -167,6 +179,32 @@ def build_parser() -> argparse.ArgumentParser:
                           "(the app's 'Export all' names)")
 
     add_sweep_parser(sub)
+    basins = sub.add_parser("basins", help="basins of attraction: descend a grid of starts "
+                            "batched and write which minimum each reaches (CSV, PNG)")
+    what = basins.add_mutually_exclusive_group(required=True)
+    for kind in KINDS.values():
+        kind.add_cli_choice(what)
+    _add_descent_flags(basins)
+    basins.add_argument("--grid", type=int, metavar="N",
+                        help=f"N x N starts over the window (default {DEFAULT_GRID}, at most "
+                             f"{MAX_BASIN_GRID:,})")
+    basins.add_argument("--steps", type=int,
+                        help=f"maximum updates per start (default {DEFAULT_STEPS:,})")
+    basins.add_argument("--tol", type=float,
+                        help="a start has converged when its gradient norm is <= TOL "
+                             "(default 1e-8)")
+    basins.add_argument("--window", metavar="X0,X1,Y0,Y1",
+                        help="the ranges of the first two parameters (default: the "
+                             "problem's own window)")
+    basins.add_argument("--batch-size", type=int, help="mini-batch size (default: full batch)")
+    basins.add_argument("--seed", type=int, help="mini-batch shuffling seed (default 0)")
+    basins.add_argument("--start", metavar="X[,Y,...]",
+                        help="the other parameters of every start (default: the problem's "
+                             "start)")
+    basins.add_argument("--out", metavar="CSV",
+                        help="write x,y,basin,steps,status per start here")
+    basins.add_argument("--png", metavar="PNG", help="write the basin map as a PNG here")
+
     sub.add_parser("list", help="show the built-in functions, datasets, models, losses, "
                    "optimizers and schedules")
     return parser
@@ -408,6 +446,77 @@ def cmd_run_session(args) -> int:
     return 0
 
 
+def _parse_window(text: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    try:
+        v = [float(t) for t in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--window must be four numbers X0,X1,Y0,Y1, got {text!r}") from None
+    if len(v) != 4 or not all(np.isfinite(v)) or not (v[0] < v[1] and v[2] < v[3]):
+        raise UsageError(f"--window must be four finite numbers X0,X1,Y0,Y1 with X0 < X1 "
+                         f"and Y0 < Y1, got {text!r}")
+    return (v[0], v[1]), (v[2], v[3])
+
+
+#: pixels per start side in --png: small grids get blocks, so the file is not a speck
+def _png_scale(grid: int) -> int:
+    return max(1, 400 // grid)
+
+
+def cmd_basins(args) -> int:
+    """Basins of attraction headless: descend a grid of starts, write --out / --png."""
+    for name, value in {**_DEFAULTS, "steps": DEFAULT_STEPS}.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+    args.loss_tol = None
+    _check_common(args)
+    if args.steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    grid = DEFAULT_GRID if args.grid is None else args.grid
+    try:
+        check_grid(grid)
+    except ValueError as exc:
+        raise UsageError(f"--grid: {exc}") from None
+    for flag, path in (("--out", args.out), ("--png", args.png)):
+        if path is not None:
+            _check_out(path)
+            if path == (args.png if flag == "--out" else args.out):
+                raise UsageError(f"{flag} {path}: --out and --png must be different files")
+    objective, optimizer, schedule, start = _build_run(args)
+    if objective.dim < 2:
+        raise UsageError(f"{objective.name} has one parameter: basins need a surface "
+                         "(two parameters or more)")
+    window = _parse_window(args.window) if args.window is not None else \
+        tuple(tuple(float(v) for v in objective.window[i]) for i in (0, 1))
+    if schedule.follows_loss:
+        raise UsageError(f"schedule {schedule.name!r} follows one run's loss; it cannot "
+                         "drive a grid of starts")
+    t0 = time.perf_counter()
+    result = compute_basins(objective, optimizer, start, (0, 1), window, grid=grid,
+                            steps=args.steps, tol=args.tol, schedule=schedule,
+                            batch_size=args.batch_size, seed=args.seed)
+    elapsed = time.perf_counter() - t0
+    names = objective.names
+    print(f"objective: {objective.name}  [{objective.formula}]")
+    print(f"optimizer: {optimizer!r}  (schedule {schedule.name})")
+    print(f"grid:      {grid} x {grid} starts over {names[0]} in {window[0]}, {names[1]} in "
+          f"{window[1]}; {args.steps:,} steps, tol {args.tol:g}")
+    print(f"starts:    {100 * result.fraction(STATUS_CONVERGED):.1f}% converged, "
+          f"{100 * result.fraction(STATUS_MAX_STEPS):.1f}% not converged, "
+          f"{100 * result.fraction(STATUS_DIVERGED):.1f}% diverged")
+    for i, (point, known) in enumerate(zip(result.minima, result.known), 1):
+        share = 100.0 * result.counts[i - 1] / result.label.size
+        print(f"basin {i}:   {'known' if known else 'found'} minimum at "
+              f"{_fmt_point(names, point)}: {share:.1f}% of the starts")
+    print(f"time:      {elapsed:.3f} s")
+    if args.out is not None:
+        rows = write_basins_csv(args.out, result)
+        print(f"wrote {rows:,} rows to {args.out}")
+    if args.png is not None:
+        write_basins_png(args.png, result, scale=_png_scale(grid))
+        print(f"wrote {args.png}")
+    return 0
+
+
 def cmd_list() -> int:
     """Print the registries."""
     sections = [kind.cli_listing() for kind in KINDS.values()]  # each kind lists its own
@@ -456,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "sweep":
             return cmd_sweep(args)
+        if args.command == "basins":
+            return cmd_basins(args)
         if args.command == "list":
             return cmd_list()
         parser.print_help()

@@ -47,7 +47,7 @@ def add_sweep_parser(sub) -> argparse.ArgumentParser:
     what = p.add_mutually_exclusive_group(required=True)
     for kind in cli.KINDS.values():
         kind.add_cli_choice(what)
-    cli._add_problem_flags(p)
+    cli._add_descent_flags(p)
     lo, hi, k = DEFAULT_LRS
     p.add_argument("--lrs", metavar="LOW:HIGH:K", default=f"{lo:g}:{hi:g}:{k}",
                    help=f"K log-spaced learning rates from LOW to HIGH (default {lo:g}:{hi:g}:{k})")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 __all__ = [
     "DIVERGENCE_LIMIT",
+    "MAX_BASIN_GRID",
     "MAX_COUNT",
     "MAX_DIM",
     "MAX_RUNS",
@@ -50,3 +51,8 @@ MAX_DIM = 3
 #: A value, gradient or parameter beyond this magnitude counts as divergence, and a
 #: start point beyond it is refused.
 DIVERGENCE_LIMIT = 1e100
+
+#: Largest basin-of-attraction grid per axis (``--grid``, the app's dialog, a session's
+#: ``lab.basins.grid``): 1000 x 1000 = one million starts, descended in chunks of
+#: 65,536, take a few hundred MB at most and a minute or so at 500 steps.
+MAX_BASIN_GRID = 1000

@@ -23,12 +23,14 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from gd_explorer.core.engine.descent import Descent, check_optimizer_fits, check_start
 from gd_explorer.core.engine.process import EngineProcessError, shared_engine
 from gd_explorer.core.io.export import csv_file_name, write_trajectory_csv
+from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.lab.sweep import momentum_name
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.core.problems.surface import curve_1d, gradient_field
 from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, make_descent
+from gd_explorer.model.basins_job import BasinMap, BasinsJob
 from gd_explorer.model.curvature import Curvature, SharpnessRun, SharpnessTracker, curvature_at
 from gd_explorer.model.export_job import ExportJob
 from gd_explorer.model.exporter import ExportResult  # noqa: F401 - importable from here
@@ -91,6 +93,21 @@ def _start_engine() -> None:
         pass
 
 
+#: a basin map still serves a surface window it covers, unless that is this much narrower
+#: (zoomed in so far that the map's cells are coarse)
+BASINS_ZOOM = 0.5
+
+
+def _map_serves(map_window, window) -> bool:
+    """Does a basin map over ``map_window`` still answer for the surface ``window``?"""
+    (a0, a1), (b0, b1) = map_window
+    (x0, x1), (y0, y1) = window
+    sx, sy = 0.01 * (a1 - a0), 0.01 * (b1 - b0)  # (rounding of the view's range)
+    covers = a0 - sx <= x0 and x1 <= a1 + sx and b0 - sy <= y0 and y1 <= b1 + sy
+    return covers and (x1 - x0) >= BASINS_ZOOM * (a1 - a0) and \
+        (y1 - y0) >= BASINS_ZOOM * (b1 - b0)
+
+
 class RunEntry:
     """One run as the model keeps it: its spec, colour and descent."""
 
@@ -124,6 +141,12 @@ class ExplorerModel(QObject):
     export_progress = Signal(float)
     #: an export ended well: what it wrote (an :class:`ExportResult`)
     export_finished = Signal(object)
+    #: the basin map was set, cleared or went stale (:attr:`basins`, :attr:`basins_stale`)
+    basins_changed = Signal()
+    #: a basin map is being computed (True) or not any more (False)
+    basins_busy_changed = Signal(bool)
+    #: fraction of the basin map computed
+    basins_progress = Signal(float)
 
     def __init__(self, session: Session | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -170,6 +193,16 @@ class ExplorerModel(QObject):
         self.sweep_job = SweepJob(self)  # the Sweep view's learning-rate sweeps
         self.sweep_job.failed.connect(self.failed)
         self.sweep_job.message.connect(self.message)
+        self._basins: BasinMap | None = None
+        self._basins_stale = False
+        self._basins_pending_stale = False  # something changed while a map was computed
+        self._basin_settings = BasinSettings()
+        self._basins_job = BasinsJob(self)
+        self._basins_job.busy_changed.connect(self.basins_busy_changed)  # signal to signal
+        self._basins_job.progress.connect(self.basins_progress)
+        self._basins_job.finished.connect(self._on_basins_finished)
+        self._basins_job.message.connect(self.message)
+        self._basins_job.failed.connect(self.failed)
 
         _LIVE_MODELS.add(self)
         # The worker is pure Python and holds the GIL; every return of the UI thread from
@@ -218,8 +251,9 @@ class ExplorerModel(QObject):
         self._surface_job.stop()
         self._export_job.cancel()  # the file being written is removed, never left half
         self.sweep_job.stop()
+        self._basins_job.stop()
         for thread in (self._thread, self._surface_job.thread, self._export_job.thread,
-                       self.sweep_job.thread):
+                       self.sweep_job.thread, self._basins_job.thread):
             thread.quit()
             if not thread.wait(THREAD_JOIN_MS):  # pragma: no cover - a step of seconds
                 # never terminate(): a thread killed inside Python or Qt code can take
@@ -326,12 +360,14 @@ class ExplorerModel(QObject):
     def session(self) -> Session:
         """The whole configuration as a core Session (for saving)."""
         runs = tuple(replace(r.spec, color=r.color) for r in self._runs)
+        lab = {"sweep": self.sweep_job.settings}
+        if self._basin_settings != BasinSettings():
+            lab["basins"] = self._basin_settings
         return Session(problem=self._problem, runs=runs,
                        start=tuple(float(v) for v in self._start), max_steps=self.max_steps,
                        tol=self.tol, loss_tol=self.loss_tol,
                        surface_axes=tuple(self._surface_axes) if self.dim >= 2 else (0, 1),
-                       title=self._title, description=self._description,
-                       lab={"sweep": self.sweep_job.settings})
+                       title=self._title, description=self._description, lab=lab)
 
     def apply_session(self, session: Session) -> None:
         """Replace everything by ``session``; validated first, nothing changes on error."""
@@ -359,6 +395,8 @@ class ExplorerModel(QObject):
         else:
             self._surface_axes = _default_axes(objective)
         self._surface_window = None
+        self._basin_settings = session.lab.get("basins", BasinSettings())
+        self._clear_basins()
         self._runs = []
         for spec in session.runs:
             self._runs.append(self._make_entry(spec, spec.color or None))
@@ -381,6 +419,7 @@ class ExplorerModel(QObject):
         self._start = np.array(objective.start, dtype=np.float64)
         self._surface_axes = _default_axes(objective)
         self._surface_window = None
+        self._clear_basins()
         self._rebuild_descents()
         self._recompute_surface()
         self.problem_changed.emit()
@@ -404,6 +443,7 @@ class ExplorerModel(QObject):
             raise ValueError(f"choose two different parameters out of {', '.join(self.names)}")
         self._surface_axes = axes
         self._surface_window = None
+        self._clear_basins()
         self._recompute_surface()
         self.surface_axes_changed.emit()
 
@@ -421,7 +461,8 @@ class ExplorerModel(QObject):
         self._halt()
         self._start = p
         self._rebuild_descents()
-        if self.dim > 2:
+        if self.dim > 2:  # the other parameters of every start of a basin map changed
+            self._stale_basins()
             self._recompute_surface()
         self.start_changed.emit()
         self._emit_progress()
@@ -509,6 +550,7 @@ class ExplorerModel(QObject):
         self._raw.pop(run_id, None)
         if self._selected == run_id:
             self._selected = self._runs[0].run_id
+            self._stale_basins()
             self.selected_run_changed.emit(self._selected)
         self.runs_changed.emit()
         self._emit_progress()
@@ -528,6 +570,8 @@ class ExplorerModel(QObject):
         was_running = self._running
         self._halt()
         entry.spec = spec
+        if run_id == self._selected:  # the basin map was the selected run's optimizer's
+            self._stale_basins()
         if entry.descent.t == 0:
             entry.descent = self._new_descent(spec)
         else:
@@ -553,6 +597,7 @@ class ExplorerModel(QObject):
         if run_id == self._selected:
             return
         self._selected = run_id
+        self._stale_basins()
         self.selected_run_changed.emit(run_id)
         if not self._running:
             self._refresh_slice_surface()
@@ -574,6 +619,8 @@ class ExplorerModel(QObject):
             return
         was_running = self._running
         self._halt()
+        if float(t) != self.tol:  # the basin map's stop rule
+            self._stale_basins()
         self.max_steps, self.tol, self.loss_tol = int(m), float(t), float(lt)
         for r in self._runs:
             r.descent.set_max_steps(self.max_steps)
@@ -841,6 +888,11 @@ class ExplorerModel(QObject):
         if window == self._surface_window:
             return
         self._surface_window = window
+        if self._basins is not None and not _map_serves(self._basins.result.window,
+                                                        self.surface_window):
+            self._stale_basins()
+        elif self._basins_job.busy:
+            self._basins_pending_stale = True
         self._recompute_surface()
 
     def _sane_window(self, window) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -969,3 +1021,89 @@ class ExplorerModel(QObject):
     def cancel_export(self) -> None:
         """Stop the export being written (its file is not kept)."""
         self._export_job.cancel()
+
+    # ================================================================== basins
+    @property
+    def basins(self) -> BasinMap | None:
+        """The last basin map computed (its result and colours), None when there is none
+        for this problem and these surface axes."""
+        return self._basins
+
+    @property
+    def basins_stale(self) -> bool:
+        """The map was computed with another optimizer, window, tolerance or start."""
+        return self._basins_stale
+
+    @property
+    def basins_busy(self) -> bool:
+        """True while a basin map is being computed."""
+        return self._basins_job.busy
+
+    @property
+    def basin_settings(self) -> BasinSettings:
+        """Grid points per axis and steps per start (remembered by the session)."""
+        return self._basin_settings
+
+    def set_basin_settings(self, settings: BasinSettings) -> None:
+        """The grid and steps the next basin map uses (saved with the session)."""
+        if not isinstance(settings, BasinSettings):
+            raise ValueError(f"basin settings are a BasinSettings, got {settings!r}")
+        self._basin_settings = settings
+
+    def compute_basins(self, settings: BasinSettings | None = None) -> int:
+        """Compute the basins of attraction over the surface window off the UI thread, with
+        the selected run's optimizer, hyperparameters and schedule, the session's tolerance
+        and ``settings`` (default: the current ones, which it replaces).  Returns the job id;
+        progress as ``basins_progress``, the end as ``basins_changed``, ``message``
+        (cancelled) or ``failed``.
+
+        Raises
+        ------
+        ValueError
+            Below two parameters, or for a schedule that follows one run's loss.
+        """
+        settings = self._basin_settings if settings is None else settings
+        if self.dim < 2:
+            raise ValueError("basins of attraction need a surface (two parameters or more)")
+        entry = self.run(self._selected)
+        optimizer, schedule = entry.spec.build(self.maximize)
+        if schedule.follows_loss:
+            raise ValueError(f"schedule {schedule.name!r} follows one run's loss: it cannot "
+                             "drive a grid of starts (choose another for the selected run)")
+        self._basin_settings = settings
+        self._basins_pending_stale = False
+        kind = self._problem.kind_entry
+        return self._basins_job.start(
+            objective=self.objective, optimizer=optimizer, schedule=schedule,
+            fixed=self._start.copy(), axes=tuple(self._surface_axes),
+            window=self.surface_window, grid=settings.grid, steps=settings.steps,
+            tol=self.tol, batch_size=kind.batch_size(self._problem), seed=self._problem.seed)
+
+    def cancel_basins(self) -> None:
+        """Stop the basin map being computed (the map shown stays as it was)."""
+        self._basins_job.cancel()
+
+    def _clear_basins(self) -> None:
+        """A new problem or new axes: no map applies; one being computed is dropped."""
+        self._basins_job.cancel(text="")
+        if self._basins is not None:
+            self._basins = None
+            self._basins_stale = False
+            self.basins_changed.emit()
+
+    def _stale_basins(self) -> None:
+        if self._basins_job.busy:
+            self._basins_pending_stale = True
+        if self._basins is not None and not self._basins_stale:
+            self._basins_stale = True
+            self.basins_changed.emit()
+
+    @Slot(object)
+    def _on_basins_finished(self, basin_map: BasinMap) -> None:
+        self._basins = basin_map
+        self._basins_stale = self._basins_pending_stale
+        self._basins_pending_stale = False
+        self.basins_changed.emit()
+        r = basin_map.result
+        self.message.emit(f"basins of attraction: {len(r.minima)} basin"
+                          f"{'s' * (len(r.minima) != 1)} over {r.label.size:,} starts")

@@ -108,6 +108,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                group=2, help="Sweep learning rates"),
     ActionSpec("actionCancelSweep", "Run", "&Cancel sweep", "cancel_sweep", "",
                "Stop the sweep that runs (nothing is drawn)", group=2),
+    ActionSpec("actionBasins", "Run", "&Basins of attraction…", "compute_basins", "B",
+               "Descend a grid of starts over the surface with the selected run's optimizer "
+               "and colour each by the minimum it reaches", group=2,
+               help="Basins of attraction of the selected run's optimizer"),
     ActionSpec("actionLogColour", "View", "&Log colour scale", "set_log_colour", "L",
                "Colour the surface by log(f − min): losses span decades", checkable=True,
                default=True, setting="view/log_colour", help="Log colour scale"),
@@ -122,6 +126,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionLogY", "View", "Log-scale &loss axis", "set_log_loss", "Y",
                "Loss axis on a log scale (linear when a loss is ≤ 0)", checkable=True,
                default=True, setting="view/log_loss", help="Log loss axis"),
+    ActionSpec("actionShowBasins", "View", "Show &basins of attraction", "set_basins_shown",
+               "Shift+B", "Show or hide the basins-of-attraction map over the surface",
+               checkable=True, default=True, setting="view/basins",
+               help="Show or hide the basins of attraction"),
     ActionSpec("actionFitToPaths", "View", "Fit surface to &paths", "fit_surface_to_paths",
                "F", "Show the surface around the visible runs' paths and the start "
                "(right-click → View All: the problem's own window)", group=1,

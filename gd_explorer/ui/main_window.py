@@ -28,6 +28,7 @@ from gd_explorer.core.session.presets import PRESETS
 from gd_explorer.core.session.specs import Session, session_from_dict, session_to_dict
 from gd_explorer.model.explorer import ExplorerModel
 from gd_explorer.ui.actions import ACTIONS, MENUS, shortcuts_text
+from gd_explorer.ui.basins_dialog import BasinsDialog
 from gd_explorer.ui.file_actions import FileActions
 from gd_explorer.ui.lesson_note import LessonNote
 from gd_explorer.ui.panels import ProblemPanel, RunsPanel
@@ -416,6 +417,20 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.cancel_sweep_button)
         self.sweep_progress.hide()
         self.cancel_sweep_button.hide()
+        self.basins_progress = QProgressBar()
+        self.basins_progress.setObjectName("basinsProgress")
+        self.basins_progress.setRange(0, 100)
+        self.basins_progress.setMaximumWidth(160)
+        self.basins_progress.setFormat("basins %p%")
+        self.basins_progress.setToolTip("Computing the basins of attraction")
+        self.cancel_basins = QPushButton("Cancel basins")
+        self.cancel_basins.setObjectName("cancelBasinsButton")
+        self.cancel_basins.setToolTip("Stop computing the basins (the map shown stays)")
+        self.cancel_basins.clicked.connect(self.model.cancel_basins)
+        sb.addPermanentWidget(self.basins_progress)
+        sb.addPermanentWidget(self.cancel_basins)
+        self.basins_progress.hide()
+        self.cancel_basins.hide()
 
     def _bind_model(self) -> None:
         m = self.model
@@ -438,6 +453,9 @@ class MainWindow(QMainWindow):
         m.sweep_job.progress.connect(self._on_sweep_progress)
         m.sweep_job.finished.connect(self._on_sweep_finished)
         m.message.connect(self._on_message)
+        m.basins_changed.connect(self._on_basins_changed)
+        m.basins_busy_changed.connect(self._on_basins_busy_changed)
+        m.basins_progress.connect(self._on_basins_progress)
         m.engine_note_changed.connect(self._on_engine_note_changed)
         self._slow_timer = QTimer(self)
         self._slow_timer.setSingleShot(True)
@@ -664,6 +682,52 @@ class MainWindow(QMainWindow):
     def fit_surface_to_paths(self) -> None:
         """Show the surface around the visible runs' paths and the start."""
         self.model.fit_surface_to_paths()
+
+    # ------------------------------------------------------------------ basins
+    def compute_basins(self) -> None:
+        """Ask for the grid and steps, then compute the basins of attraction."""
+        if self.model.dim < 2:
+            self.statusBar().showMessage("basins of attraction need a surface (two "
+                                         "parameters or more)", 5000)
+            return
+        dialog = getattr(self, "basins_dialog", None)
+        if dialog is None:
+            dialog = self.basins_dialog = BasinsDialog(self)
+            dialog.accepted.connect(self._on_basins_dialog_accepted)
+        dialog.set_settings(self.model.basin_settings)
+        sel = self.model.selected_snapshot()
+        dialog.set_run_label(sel.label if sel is not None else "")
+        dialog.open()  # window-modal, not blocking: the runs and the views go on
+
+    def _on_basins_dialog_accepted(self) -> None:
+        try:
+            self.model.compute_basins(self.basins_dialog.settings())
+        except ValueError as exc:
+            self._on_failed(str(exc))
+
+    def set_basins_shown(self, on: bool) -> None:
+        """Show or hide the basins-of-attraction map."""
+        self.surface_view.show_basins(on)
+        self._remember_toggle("actionShowBasins", on)
+
+    def _on_basins_changed(self) -> None:
+        basin_map = self.model.basins
+        if basin_map is None:
+            self.surface_view.set_basins(None)
+            return
+        r = basin_map.result
+        self.surface_view.set_basins(basin_map.rgba, r.xs, r.ys, r.legend(),
+                                     stale=self.model.basins_stale)
+        action = self.actions_by_name["actionShowBasins"]
+        if not self.model.basins_stale and not action.isChecked():
+            action.setChecked(True)  # a map just asked for is shown
+
+    def _on_basins_busy_changed(self, busy: bool) -> None:
+        self.basins_progress.setVisible(busy)
+        self.cancel_basins.setVisible(busy)
+
+    def _on_basins_progress(self, fraction: float) -> None:
+        self.basins_progress.setValue(int(fraction * 100))
 
     def _on_speed_slider(self, index: int) -> None:
         self.model.set_speed(SPEEDS[index])

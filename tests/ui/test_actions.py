@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QFileDialog
 
 from gd_explorer.core.session.presets import PRESETS
 from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, save_session
@@ -228,6 +228,47 @@ def _check_removed(w, d, qtbot, n):
     assert w.runs_panel.run_list.count() == n - 1
 
 
+def _prep_basins(w, d, qtbot):
+    from gd_explorer.core.lab.basins import BasinSettings
+
+    w.model.set_problem(ProblemSpec(kind="function", function="himmelblau"))
+    w.model.update_run(w.model.runs[0].run_id, RunSpec("sgd", 0.01))
+    w.model.select_run(w.model.runs[0].run_id)
+    w.model.set_basin_settings(BasinSettings(grid=40, steps=300))
+
+
+def _check_basins(w, d, qtbot, _):
+    """The dialog asks for grid and steps; OK computes off the UI thread; the overlay and
+    its legend appear with the four basins of Himmelblau's function."""
+    qtbot.waitUntil(lambda: w.findChild(QDialog, "basinsDialog") is not None
+                    and w.findChild(QDialog, "basinsDialog").isVisible(), timeout=5000)
+    dialog = w.findChild(QDialog, "basinsDialog")
+    assert dialog.grid.value() == 40 and dialog.steps.value() == 300
+    assert "(SGD lr=0.01)" in dialog.note.text()  # whose optimizer descends the grid
+    dialog.grid.setValue(30)
+    QTest.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.model.basins is not None, timeout=20_000)
+    assert w.model.basins.result.label.shape == (30, 30)
+    assert w.surface_view.basins_visible()
+    texts = [label.text for _, label in w.surface_view.basins_legend.items]
+    assert sum("minimum (" in t for t in texts) == 4
+    assert w.model.session().lab["basins"].grid == 30  # remembered by the session
+    assert not d.warnings()
+
+
+def _prep_basins_shown(w, d, qtbot):
+    from gd_explorer.core.lab.basins import BasinSettings
+
+    w.model.compute_basins(BasinSettings(grid=20, steps=50))
+    qtbot.waitUntil(lambda: w.model.basins is not None, timeout=20_000)
+
+
+def _check_basins_shown(w, d, qtbot, _):
+    on = w.actions_by_name["actionShowBasins"].isChecked()
+    assert w.surface_view.basins_visible() is on
+    assert w.surface_view.basins_legend.isVisible() is on
+
+
 # ---------------------------------------------------------------- View
 def _prep_toggle(w, d, qtbot):
     return None
@@ -328,6 +369,8 @@ EFFECTS: dict[str, Effect] = {
     "actionRemoveRun": Effect(_prep_remove, _check_removed),
     "actionSweepRates": Effect(_prep_sweep, _check_sweep),
     "actionCancelSweep": Effect(_prep_cancel_sweep, _check_cancel_sweep),
+    "actionBasins": Effect(_prep_basins, _check_basins),
+    "actionShowBasins": Effect(_prep_basins_shown, _check_basins_shown),
     "actionLogColour": Effect(_prep_toggle, _check_log_colour),
     "actionArrows": Effect(_prep_toggle, _check_arrows),
     "actionCurvature": Effect(_prep_toggle, _check_curvature),
@@ -412,8 +455,8 @@ SHORTCUT_ACTIONS = sorted(
     if n in {"actionOpenSession", "actionSaveSession", "actionSaveSessionAs", "actionOpenCsv",
              "actionExportCsv", "actionExportAllCsv", "actionExportPlot", "actionQuit",
              "actionRun", "actionStep", "actionReset", "actionAddRun", "actionSweepRates",
-             "actionLogColour",
-             "actionArrows", "actionLogY", "actionFitToPaths", "actionShortcuts"}
+             "actionLogColour", "actionArrows", "actionLogY", "actionFitToPaths",
+             "actionShortcuts", "actionBasins", "actionShowBasins"}
 )
 
 

@@ -115,8 +115,8 @@ def _check_destination(path: str) -> str:
 
 
 @contextlib.contextmanager
-def _atomic_file(path: str | os.PathLike):
-    """A text file handle whose content replaces ``path`` when the block ends normally.
+def _atomic_file(path: str | os.PathLike, binary: bool = False):
+    """A text (or ``binary``) file handle whose content replaces ``path`` when the block ends normally.
 
     Writes go to a temporary file in the same folder, flushed, synced and renamed over
     ``path`` (keeping an existing file's permissions).  Any exception -- an OSError, a
@@ -128,7 +128,8 @@ def _atomic_file(path: str | os.PathLike):
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".gdx-", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with (os.fdopen(fd, "wb") if binary else
+              os.fdopen(fd, "w", encoding="utf-8", newline="")) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -168,6 +169,19 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """
     with _atomic_file(path) as fh:
         fh.write(text)
+
+
+def atomic_write_chunks(path: str | os.PathLike, chunks: Iterable[str]) -> None:
+    """:func:`atomic_write_text` for text made chunk by chunk (a big CSV, O(chunk) memory)."""
+    with _atomic_file(path) as fh:
+        for text in chunks:
+            fh.write(text)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """:func:`atomic_write_text` for bytes (a PNG)."""
+    with _atomic_file(path, binary=True) as fh:
+        fh.write(data)
 
 
 def write_trajectory_csv(path: str | os.PathLike, traj: Trajectory, *,

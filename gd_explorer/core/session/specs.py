@@ -32,6 +32,11 @@ reads as δ = 1 (what those files meant); it is always written.  Likewise a run'
 ``warmup`` (linear warm-up updates before its schedule): a run without it has none, and
 it is written only when it is not 0 (so such files still read in older versions).  Floats are written with
 ``repr`` and read back bit for bit.
+
+The curvature lab's settings live in an optional top-level ``"lab"`` object, one sub-key
+per feature (:data:`LAB_SECTIONS`), each optional and each read by its feature:
+``"lab": {"basins": {"grid": 200, "steps": 500}}``.  A file without it reads with the
+defaults; it is written only when a feature's settings were set.
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ from gd_explorer.core.io.fields import (  # noqa: F401 - the readers, shared wit
     plain_float,
     plain_int,
 )
+from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.lab.sweep import SweepSettings
 from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay importable
     DIVERGENCE_LIMIT,
@@ -345,9 +351,9 @@ class Session:
     title, description : str
         Shown by the app (presets fill them).
     lab : dict
-        The curvature lab's settings, one entry per feature (file key ``"lab"``,
-        optional): ``"sweep"`` -> :class:`~gd_explorer.core.lab.sweep.SweepSettings`.
-        Readers in :data:`LAB_READERS`; a file without ``"lab"`` loads with ``{}``.
+        The curvature lab's settings by feature (:data:`LAB_SECTIONS`, file key ``"lab"``,
+        optional), e.g. ``{"basins": BasinSettings(grid=300), "sweep": SweepSettings(...)}``;
+        features not in it use their defaults.
     """
 
     problem: ProblemSpec = ProblemSpec()
@@ -485,13 +491,16 @@ def session_to_dict(s: Session) -> dict:
 # ============================================================================ validation
 _TOP_KEYS = ("format", "version", "title", "description", "problem", "runs", "start",
              "max_steps", "tol", "loss_tol", "surface_axes", "lab")
-#: the lab's features: key of ``"lab"`` -> ``reader(path, value)`` of its settings
-LAB_READERS = {"sweep": SweepSettings.from_dict}
+#: keys a session may lack (they came later within version 1), with what such a file meant
+_TOP_OPTIONAL = {"lab": {}}
+#: the lab's features: sub-key of "lab" -> reader ``(key path, value) -> settings`` (the
+#: settings have ``to_dict()``)
+LAB_SECTIONS = {"sweep": SweepSettings.from_dict, "basins": BasinSettings.from_dict}
 
 
 def _lab_from(path: str, value: Any) -> dict:
-    value = _object(path, value, tuple(LAB_READERS), optional=dict.fromkeys(LAB_READERS))
-    return {k: LAB_READERS[k](_join(path, k), v) for k, v in value.items() if v is not None}
+    d = _object(path, value, tuple(LAB_SECTIONS), dict.fromkeys(LAB_SECTIONS))
+    return {k: LAB_SECTIONS[k](_join(path, k), v) for k, v in d.items() if v is not None}
 
 
 def _problem_keys() -> tuple[str, ...]:
@@ -712,8 +721,7 @@ def session_from_dict(d: object) -> Session:
     if not isinstance(d, dict):
         raise SessionError(f"a session must be a JSON object {{...}}, got {_describe(d)}")
     _check_header(d)
-    d = _object("", d, _TOP_KEYS, optional={"lab": None})
-    lab = {} if d["lab"] is None else _lab_from("lab", d["lab"])
+    d = _object("", d, _TOP_KEYS, _TOP_OPTIONAL)
     title = _text("title", d["title"])
     description = _text("description", d["description"])
     problem, names = _problem_from("problem", d["problem"])
@@ -754,6 +762,7 @@ def session_from_dict(d: object) -> Session:
     if dim >= 2 and max(axes) >= dim:
         raise _fail("surface_axes", f"this problem has {dim} parameters ({', '.join(names)}): "
                                     f"indices must be 0 to {dim - 1}, got {list(axes)}")
+    lab = _lab_from("lab", d["lab"])
     return Session(problem=problem, runs=runs, start=start, max_steps=max_steps, tol=tol,
                    loss_tol=loss_tol, surface_axes=axes, title=title, description=description,
                    lab=lab)

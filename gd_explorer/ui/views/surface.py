@@ -57,6 +57,8 @@ REGRID_ZOOM = 0.6
 REQUEST_PAD = 0.05
 #: width of the colour bar's tick-label column
 COLORBAR_AXIS_PX = 48
+#: opacity of the basins-of-attraction overlay (the contours stay drawn on top of it)
+BASINS_OPACITY = 0.9
 
 
 def short_number(v: float) -> str:
@@ -282,6 +284,24 @@ class SurfaceView(PlotView):
         # own drop every label wider than the bar's axis ("10000000") and show no number
         self.colorbar.axis.enableAutoSIPrefix(False)
         self.colorbar.axis.setWidth(COLORBAR_AXIS_PX)
+        # basins of attraction over the heat map, under the contours and paths: made once,
+        # filled by set_basins (hidden until there is a map)
+        self.basins = pg.ImageItem(axisOrder="row-major")
+        self.basins.setObjectName("basinsOverlay")
+        self.basins.setZValue(2)
+        self.basins.setOpacity(BASINS_OPACITY)
+        self.basins.hide()
+        pi.addItem(self.basins, ignoreBounds=True)
+        self.basins_legend = pg.LegendItem(offset=(10, -10), labelTextSize="8pt",
+                                           labelTextColor="#e6e6e6")
+        self.basins_legend.setParentItem(self.view_box)
+        self.basins_legend.anchor((0, 1), (0, 1), offset=(10, -10))
+        self.basins_legend.setBrush(pg.mkBrush(0, 0, 0, 170))
+        self.basins_legend.setZValue(900)
+        self.basins_legend.hide()
+        self._basin_samples: list = []  # the legend's colour squares, kept alive
+        self._basins_shown = True
+        self._basins_rows: tuple = ()
         self.contours = pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 110, width=1),
                                          antialias=True)
         self.contours.setZValue(5)
@@ -293,7 +313,7 @@ class SurfaceView(PlotView):
         pi.addItem(self.field)
         # the heat map, contours and field stay put while runs move: repaint them from a
         # pixmap cache instead of redrawing thousands of segments at every frame
-        for item in (self.image, self.contours, self.field):
+        for item in (self.image, self.basins, self.contours, self.field):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.start_marker = pg.ScatterPlotItem(
             size=20, symbol="star", pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush("#f5c400"),
@@ -457,6 +477,65 @@ class SurfaceView(PlotView):
             self.contours.setData(x, y, connect=conn)
         else:
             self.contours.setData(_EMPTY, _EMPTY)
+
+    # ----------------------------------------------------------------- basins
+    def set_basins(self, rgba: np.ndarray | None, xs=None, ys=None,
+                   legend: Sequence[tuple[str, str]] = (), stale: bool = False) -> None:
+        """Show a basin map over the heat map (None: no map).
+
+        Parameters
+        ----------
+        rgba
+            Colours ``(ny, nx, 4)`` uint8, row ``i`` at ``ys[i]``.
+        xs, ys
+            The starts' grid coordinates (pixel centres on them).
+        legend
+            ``(colour, text)`` rows of the legend (bottom left).
+        stale
+            The map was computed for other settings: the legend says so.
+        """
+        if rgba is None:
+            self.basins.clear()
+            self.basins.hide()
+            self._set_basins_legend(())
+            return
+        self.basins.setImage(rgba, autoLevels=False)
+        xs = np.asarray(xs, dtype=np.float64)
+        ys = np.asarray(ys, dtype=np.float64)
+        dx = (xs[-1] - xs[0]) / (len(xs) - 1)
+        dy = (ys[-1] - ys[0]) / (len(ys) - 1)
+        self.basins.setRect(QtCore.QRectF(xs[0] - dx / 2, ys[0] - dy / 2,
+                                          xs[-1] - xs[0] + dx, ys[-1] - ys[0] + dy))
+        rows = tuple(legend)
+        if stale:
+            rows = (("", "stale: Run ▸ Basins of attraction (B) recomputes"), *rows)
+        self._set_basins_legend(rows)
+        self.basins.setVisible(self._basins_shown)
+
+    def show_basins(self, on: bool) -> None:
+        """Show or hide the basin map and its legend (kept while hidden)."""
+        self._basins_shown = bool(on)
+        has = self.basins.image is not None
+        self.basins.setVisible(self._basins_shown and has)
+        self.basins_legend.setVisible(self._basins_shown and has and bool(self._basins_rows))
+
+    def basins_visible(self) -> bool:
+        """Whether a basin map is drawn now (for tests and automation)."""
+        return self.basins.isVisible() and self.basins.image is not None
+
+    def _set_basins_legend(self, rows) -> None:
+        if rows == self._basins_rows:
+            return
+        self._basins_rows = rows
+        self.basins_legend.clear()
+        self._basin_samples = []
+        for colour, text in rows:
+            sample = pg.ScatterPlotItem(symbol="s", size=10,
+                                        pen=pg.mkPen("w", width=0.5) if colour else None,
+                                        brush=pg.mkBrush(colour) if colour else None)
+            self._basin_samples.append(sample)
+            self.basins_legend.addItem(sample, plain(text))
+        self.basins_legend.setVisible(bool(rows) and self._basins_shown)
 
     def set_log_scale(self, on: bool) -> None:
         """Colour and contour levels on ``log10(f - min + eps)`` (on, default) or linearly."""
