@@ -18,6 +18,7 @@ status,diverged_step`` (with ``--momenta``: ``momentum`` first) and one row per 
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import numpy as np
@@ -116,7 +117,9 @@ def _edge_text(sweep: LRSweep) -> str:
     e = sweep.measured_edge
     measured = "no rate diverged" if e is None else \
         f"between {e[0]:.4g} and {e[1]:.4g}"
-    pred = "unknown" if sweep.predicted_edge is None else f"{sweep.predicted_edge:.4g}"
+    pred = ("unknown" if sweep.predicted_edge is None else
+            "none (no positive curvature at the start)" if math.isinf(sweep.predicted_edge)
+            else f"{sweep.predicted_edge:.4g}")
     return f"measured edge {measured}; predicted {pred}"
 
 

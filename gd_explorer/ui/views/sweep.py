@@ -450,8 +450,12 @@ class SweepView(QtWidgets.QWidget):
         self._set_range(self.line_plot, x, ys if ys.size else [0, 1])
         self._follow_range()
         n_bad = int(s.diverged.sum())
-        pred = "unknown (no rule for this optimizer)" if s.predicted_edge is None else \
-            f"{s.predicted_edge:.4g}"
+        if s.predicted_edge is None:
+            pred = "unknown (no rule for this optimizer)"
+        elif not math.isfinite(s.predicted_edge):
+            pred = "none (the Hessian there has no positive eigenvalue)"
+        else:
+            pred = f"{s.predicted_edge:.4g}"
         meas = "no rate diverged" if s.measured_edge is None else \
             f"between {s.measured_edge[0]:.4g} and {s.measured_edge[1]:.4g}"
         self.note.setText(f"{len(s.lrs)} rates, {s.steps} steps each; {n_bad} diverged. "
