@@ -228,7 +228,8 @@ def curvature_at(objective, snap, row: int, axes=(0, 1), maximize: bool = False)
 class SharpnessRun:
     """λmax(H(p_k)) of one run at decimated rows: ``steps`` ``(m,)``, ``lmax`` ``(m,)``;
     ``lr_edge`` the sharpness ``2/lr`` above which plain GD at the run's latest rate
-    diverges; ``own_edge`` the sharpness its optimizer tolerates at that rate where a
+    diverges (NaN for an adaptive optimizer: its edge is on the preconditioned Hessian);
+    ``own_edge`` the sharpness its optimizer tolerates at that rate where a
     closed form in λmax alone is known (SGD with momentum: (2 + 2μ)/lr), else None."""
 
     run_id: int
@@ -280,8 +281,11 @@ class SharpnessTracker:
             if n > rec["n"]:
                 self._extend(objective, snap, rec, maximize)
             lr = float(snap.lr[n - 1]) if n else math.nan
+            # 2/lr is plain GD's edge; an adaptive rule's is on its preconditioned Hessian
+            adaptive = snap.entry is not None and snap.entry.adaptive
             out.append(SharpnessRun(snap.run_id, snap.label, snap.color, rec["steps"],
-                                    rec["lmax"], 2.0 / lr if lr > 0 else math.nan,
+                                    rec["lmax"],
+                                    2.0 / lr if lr > 0 and not adaptive else math.nan,
                                     _own_edge(snap, lr)))
         return out
 

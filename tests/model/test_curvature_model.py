@@ -158,3 +158,15 @@ def test_a_flat_direction_is_called_singular_not_negative():
     assert c.definiteness == "singular" and c.edge == pytest.approx(1.0)
     assert "singular: along the flat direction" in c.edge_text()
     assert "negative curvature" not in c.edge_text()
+
+
+def test_an_adaptive_run_gets_no_plain_gd_line(model):
+    """2/lr is plain GD's edge: Adam's sharpness is not held to it (its edge is on the
+    preconditioned Hessian), so its run carries no such line."""
+    model.apply_session(_session("bowl", RunSpec(optimizer="sgd", lr=0.1),
+                                 RunSpec(optimizer="adam", lr=0.1), steps=20))
+    for _ in range(5):
+        model.step()
+    sgd, adam = model.sharpness()
+    assert sgd.lr_edge == pytest.approx(20.0)
+    assert math.isnan(adam.lr_edge)

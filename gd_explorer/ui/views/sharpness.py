@@ -55,8 +55,9 @@ class SharpnessView(PlotView):
             "The largest eigenvalue of the Hessian at every step of every run (log scale). "
             "Dashed: 2/lr, where plain gradient descent turns unstable (sharpness above the "
             "line: the step overshoots along the sharpest direction). Dotted: the "
-            "optimizer's own edge where known (momentum μ: (2 + 2μ)/lr). Gaps: no positive "
-            "curvature there.")
+            "optimizer's own edge where known (momentum μ: (2 + 2μ)/lr). Adaptive optimizers "
+            "(Adam, RMSprop, …) get no line: their edge is on the preconditioned Hessian (the "
+            "step log gives it). Gaps: no positive curvature there.")
         self.plot_item.setLabel("bottom", "step")
         self.plot_item.setLabel("left", "λmax")
         self.plot_item.getAxis("left").setLogMode(True)  # the data are log10 already
