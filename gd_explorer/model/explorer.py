@@ -24,7 +24,7 @@ from gd_explorer.core.engine.descent import Descent, check_optimizer_fits, check
 from gd_explorer.core.engine.process import EngineProcessError, shared_engine
 from gd_explorer.core.io.export import csv_file_name, write_trajectory_csv
 from gd_explorer.core.lab.basins import BasinSettings
-from gd_explorer.core.lab.sweep import momentum_name
+from gd_explorer.core.lab.sweep import SweepSettings, momentum_name
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
@@ -360,7 +360,9 @@ class ExplorerModel(QObject):
     def session(self) -> Session:
         """The whole configuration as a core Session (for saving)."""
         runs = tuple(replace(r.spec, color=r.color) for r in self._runs)
-        lab = {"sweep": self.sweep_job.settings}
+        lab = {}  # each feature's settings where they differ from its defaults
+        if self.sweep_job.settings != SweepSettings():
+            lab["sweep"] = self.sweep_job.settings
         if self._basin_settings != BasinSettings():
             lab["basins"] = self._basin_settings
         return Session(problem=self._problem, runs=runs,

@@ -229,9 +229,15 @@ def test_not_converged_starts_near_a_minimum_take_its_basin():
 @pytest.mark.parametrize("name", sorted(__import__(
     "gd_explorer.core.optim.optimizers", fromlist=["OPTIMIZERS"]).OPTIMIZERS))
 def test_every_optimizer_of_the_registry_draws_a_map(name):
-    # each entry's own default rate on the bowl: a map of valid labels, statuses and steps
+    # each entry's own default rate on the bowl: a map of valid labels, statuses and steps;
+    # an entry the bowl cannot feed (Gauss–Newton needs a least-squares fit) is refused
     obj = get_function("bowl")
     opt = make_optimizer(name, lr=obj.default_lr(name))
+    why = opt.unmet_needs(least_squares=False, full_batch=True)
+    if why:
+        with pytest.raises(ValueError, match="least-squares"):
+            compute_basins(obj, opt, np.zeros(2), (0, 1), obj.window, grid=6, steps=60)
+        return
     r = compute_basins(obj, opt, np.zeros(2), (0, 1), obj.window, grid=6, steps=60)
     assert r.label.shape == r.steps.shape == r.status.shape == (6, 6)
     assert set(np.unique(r.label)) <= {-1, 0}
