@@ -583,3 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gd-explorer: interrupted; nothing written", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`gd-explorer list | head`): stop quietly, as a Unix filter
+        # does; stdout goes to devnull so the interpreter's final flush cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

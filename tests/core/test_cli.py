@@ -357,3 +357,17 @@ def test_a_session_with_no_runs_exits_2(capsys, tmp_path):
     save_session(path, Session(runs=()))
     code, _, err = run_cli(capsys, "run", "--session", str(path))
     assert code == 2 and "the session has no runs" in err
+
+
+def test_a_closed_pipe_ends_the_listing_quietly():
+    """`gd-explorer list | head -1`: no BrokenPipeError traceback on stderr."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "gd_explorer", "list"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as `head` does
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
