@@ -76,6 +76,21 @@ def main() -> int:
     w.grab().save(str(HERE / "diverge.png"))
     print("wrote diverge.png")
 
+    # the curvature lab: Himmelblau's four basins for SGD, the local quadratic model at the
+    # end of the path, and the edge on the lr slider
+    w.load_preset("himmelblau-four")
+    run_to_end(app, w)
+    if not w.actions_by_name["actionCurvature"].isChecked():
+        w.actions_by_name["actionCurvature"].trigger()
+    w.model.compute_basins()
+    t0 = time.time()
+    while (w.model.basins is None or w.model.basins_busy) and time.time() - t0 < 60:
+        app.processEvents()
+        time.sleep(0.02)
+    settle(app, 0.8)
+    w.grab().save(str(HERE / "basins.png"))
+    print("wrote basins.png")
+
     if opengl_available():
         w.load_preset("himmelblau-four")
         run_to_end(app, w)
