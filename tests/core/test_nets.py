@@ -1,5 +1,7 @@
 """Networks, losses and datasets of the nets kind: gradients, stability, reproducibility."""
 
+import json
+import pathlib
 import pickle
 
 import numpy as np
@@ -9,6 +11,9 @@ from gd_explorer.core.problems.nets import (
     ACTIVATIONS,
     NET_DATASETS,
     NET_LOSSES,
+    NetData,
+    NetObjective,
+    Network,
     make_net_data,
     make_network,
     net_objective,
@@ -131,3 +136,22 @@ def test_objective_pickles_for_the_engine_process():
     back = pickle.loads(pickle.dumps(obj))
     p = np.asarray(obj.start)[None, :]
     np.testing.assert_array_equal(back.value_and_grad(p)[1], obj.value_and_grad(p)[1])
+
+
+# ------------------------------------------------------------------ torch autograd golden
+GOLDEN = json.loads((pathlib.Path(__file__).parent / "golden" / "nets_golden.json").read_text())
+
+
+@pytest.mark.parametrize("case", GOLDEN["cases"],
+                         ids=[f"{'-'.join(map(str, c['layers']))}-{c['activation']}-{c['loss']}"
+                              for c in GOLDEN["cases"]])
+def test_value_and_gradient_match_torch_autograd(case):
+    """golden/nets_golden.json: torch 2.13 autograd in float64 (golden/generate_nets.py)."""
+    x, y = np.array(case["x"]), np.array(case["y"])
+    task = "classification" if case["loss"] == "cross-entropy" else "regression"
+    data = NetData("golden", task, x, y, x[:0], y[:0])
+    net = Network(tuple(case["layers"]), case["activation"])
+    obj = NetObjective(data, net, case["loss"])
+    v, g = obj.value_and_grad(np.array([case["params"]]))
+    np.testing.assert_allclose(v[0], case["value"], rtol=1e-13)
+    np.testing.assert_allclose(g[0], case["grad"], rtol=1e-11, atol=1e-14)
