@@ -155,3 +155,14 @@ def test_value_and_gradient_match_torch_autograd(case):
     v, g = obj.value_and_grad(np.array([case["params"]]))
     np.testing.assert_allclose(v[0], case["value"], rtol=1e-13)
     np.testing.assert_allclose(g[0], case["grad"], rtol=1e-11, atol=1e-14)
+
+
+def test_many_points_are_evaluated_in_chunks_with_the_same_result():
+    obj = net_objective("circles", "mlp", "2-8-1", "sigmoid", samples=50)
+    rng = np.random.default_rng(4)
+    p = np.asarray(obj.start) + 0.1 * rng.normal(size=(7000, obj.dim))  # > one chunk
+    v, g = obj.value_and_grad(p)
+    np.testing.assert_allclose(obj.values(p), v, rtol=1e-14)
+    v5, g5 = obj.value_and_grad(p[-5:])
+    np.testing.assert_allclose(v[-5:], v5, rtol=1e-14)
+    np.testing.assert_allclose(g[-5:], g5, rtol=1e-13, atol=1e-16)

@@ -37,6 +37,8 @@ __all__ = ["ACTIVATIONS", "NET_DATASETS", "NET_LOSSES", "NET_MODELS", "Activatio
 
 #: largest number of parameters a network may have
 MAX_NET_PARAMS = 20_000
+#: evaluate at most this many activations at once (points × samples × widest layer)
+_CHUNK = 2_000_000
 
 # ============================================================================ datasets
 
@@ -430,11 +432,36 @@ class NetObjective(Objective):
         p = np.asarray(p, dtype=np.float64)
         x = self.data.x if index is None else self.data.x[index]
         y = self.data.y if index is None else self.data.y[index]
+        k = p.shape[0]
+        step = self._rows(y.size)
+        if k <= step:  # the usual case (a few runs): no copies
+            return self._value_and_grad(p, x, y)
+        values, grads = np.empty(k), np.empty((k, self.dim))
+        for lo in range(0, k, step):  # surfaces: bounded memory, rows of points at a time
+            values[lo:lo + step], grads[lo:lo + step] = self._value_and_grad(
+                p[lo:lo + step], x, y)
+        return values, grads
+
+    def _rows(self, n: int) -> int:
+        """Points per chunk: at most _CHUNK activations (points × samples × widest layer)."""
+        return max(1, _CHUNK // max(1, n * max(self.network.sizes)))
+
+    def _value_and_grad(self, p, x, y):
         with np.errstate(all="ignore"):
             z, cache = self.network.forward(p, x)
             values = self.loss.value(z, y).mean(axis=1)
             grads = self.network.backward(cache, self.loss.derivative(z, y) / y.size)
         return values, grads
+
+    def values(self, p):
+        p = np.asarray(p, dtype=np.float64)
+        out = np.empty(p.shape[0])
+        step = self._rows(self.data.y.size)
+        with np.errstate(all="ignore"):
+            for lo in range(0, p.shape[0], step):
+                z = self.network.forward(p[lo:lo + step], self.data.x)[0]
+                out[lo:lo + step] = self.loss.value(z, self.data.y).mean(axis=1)
+        return out
 
     def predict(self, p, x=None) -> np.ndarray:
         """The network's outputs (logits for classification) at inputs ``x`` ``(n, m)``."""
