@@ -410,7 +410,8 @@ class NetObjective(Objective):
         super().__init__(
             name=f"{self.loss.name} of {layers} {network.activation.name} net on {data.name}",
             names=network.names,
-            formula=f"{self.loss.name}(net_{layers}(x), y)",
+            # plain names: the formula line renders maths ("cross-entropy" reads as a minus)
+            formula=f"{'bce' if self.loss.name == 'cross-entropy' else 'mse'}(net(x), y)",
             description=f"{self.loss.title} of a {layers} network ({network.activation.name}, "
             f"{network.dim} parameters) on {data.description}",
             window=tuple((float(s - w), float(s + w)) for s, w in zip(start, spread)),
