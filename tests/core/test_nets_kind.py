@@ -139,3 +139,15 @@ def test_mini_batches_draw_from_the_training_set():
     full = Descent(TINY, make_optimizer("sgd", lr=0.1), TINY.start, max_steps=30).run()
     assert np.all(np.isfinite(traj.loss))
     assert not np.array_equal(traj.params, full.params)
+
+
+def test_a_runaway_network_run_is_diverged_not_an_error():
+    """Beyond 16 parameters the engine's bounds test is one broadcast comparison: a
+    weight that runs away must still stop the run as diverged (337 parameters here)."""
+    obj = net_objective("moons", "mlp", "2-16-16-1", "relu", "mse", samples=50)
+    start = np.array([obj.start, obj.start])
+    start[1, -5] = 1e300  # one weight of the second run far out, the first run fine
+    d = Descent(obj, make_optimizer("sgd", lr=1e-3), start, max_steps=20)
+    runs = d.run()
+    assert runs[0].status != "diverged" and runs[1].status == "diverged"
+    assert np.all(np.isfinite(runs[0].loss))
