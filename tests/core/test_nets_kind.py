@@ -66,6 +66,8 @@ def test_cli_logistic_regression_on_blobs(capsys):
     (["--dataset", "moons", "--activation", "swish"], "unknown activation 'swish'"),
     (["--dataset", "sine", "--loss", "cross-entropy"], "regression dataset"),
     (["--dataset", "moons", "--samples", "1"], "--samples must be between"),
+    (["--dataset", "moons", "--data-seed", "-1"], "--data-seed must be a whole number >= 0"),
+    (["--dataset", "moons", "--noise", "-1"], "noise must be a non-negative number"),
     (["--dataset", "moons", "--model", "logistic", "--layers", "2-3-1"], "--layers applies"),
     (["--function", "rosenbrock", "--layers", "2-4-1"], "--layers applies to --dataset with"),
     (["--dataset", "fence", "--activation", "relu"], "--activation applies to --dataset with"),

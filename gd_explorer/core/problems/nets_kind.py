@@ -123,6 +123,9 @@ class NetKind(ProblemKind):
         if args.samples is not None and not 2 <= args.samples <= MAX_NET_SAMPLES:
             raise ValueError(f"--samples must be between 2 and {MAX_NET_SAMPLES:,}, "
                              f"got {args.samples}")
+        for flag, value in (("--data-seed", args.data_seed), ("--init-seed", args.init_seed)):
+            if value is not None and value < 0:
+                raise ValueError(f"{flag} must be a whole number >= 0, got {value}")
         if args.model == "logistic" and args.layers is not None:
             raise ValueError("--layers applies to --model mlp (logistic is 2-1)")
         return net_objective(args.dataset or "moons", args.model or "mlp", args.layers,
