@@ -41,7 +41,8 @@ from gd_explorer.core.session.specs import load_session
 
 EXIT_USAGE = 2
 #: defaults of flags that a session sets itself (None in the parser, to see what was given)
-_DEFAULTS = {"model": "linear", "loss": "mse", "optimizer": "sgd", "schedule": "constant",
+#: (--model and --loss default per kind: linear/mse for a dataset fit, mlp/by task for nets)
+_DEFAULTS = {"optimizer": "sgd", "schedule": "constant",
              "steps": 1000, "tol": 1e-8, "loss_tol": 0.0, "seed": 0}
 #: flags a session may override: its stop rules (and where to write the files)
 _SESSION_OVERRIDES = ("steps", "tol", "loss_tol", "out_dir")
@@ -312,12 +313,13 @@ def _schedule_kwargs(args) -> dict:
 
 def _build_run(args):
     """Objective, optimizer, schedule and start from parsed arguments (may raise ValueError)."""
-    kind = next(k for k in KINDS.values() if getattr(args, k.cli_dest, None) is not None)
+    # later kinds first: they may share an earlier kind's flag (nets: --dataset moons)
+    kind = next(k for k in reversed(KINDS.values()) if k.claims_cli(args))
     for other in KINDS.values():
         if other is not kind:
             for flag, dest in other.cli_only:
-                if getattr(args, dest, None) is not None:
-                    raise UsageError(f"{flag} applies to {other.cli_flag} only")
+                if (flag, dest) not in kind.cli_only and getattr(args, dest, None) is not None:
+                    raise UsageError(f"{flag} applies to {other.cli_scope} only")
     objective = kind.objective_from_cli(args)
     if args.optimizer not in OPTIMIZERS:
         raise UsageError(f"unknown optimizer {args.optimizer!r}; choose one of: "

@@ -128,7 +128,7 @@ def cmd_sweep(args) -> int:
     from gd_explorer import cli
     from gd_explorer.cli import UsageError
 
-    for name in ("model", "loss", "optimizer", "schedule"):
+    for name in ("optimizer", "schedule"):  # --model and --loss: the kind defaults them
         if getattr(args, name, None) is None:
             setattr(args, name, cli._DEFAULTS[name])
     if not 1 <= args.steps <= MAX_STEPS:

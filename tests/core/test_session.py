@@ -229,7 +229,7 @@ BAD = [
     (_set(("runs", 0, "label"), "\ud800"), "runs[0].label: is not valid Unicode"),
     # problem
     (_set(("problem",), None), "problem: must be an object"),
-    (_set(("problem", "kind"), "both"), "problem.kind: must be 'function' or 'dataset'"),
+    (_set(("problem", "kind"), "both"), "problem.kind: must be 'function', 'dataset' or 'nets'"),
     (_set(("problem", "function"), "__import__('os').system('x')"), "problem.function:"),
     (_set(("problem", "function"), "x.__class__"), "problem.function:"),
     (_set(("problem", "function"), "9**9**9"), "problem.function:"),

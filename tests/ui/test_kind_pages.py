@@ -2,6 +2,8 @@
 (a radio button from the registry; an empty page: it has no settings of its own) and
 works in the window without any edit of the UI."""
 
+import os
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -15,7 +17,7 @@ from tests.core.hessian_kind import DEFAULT_HESSIAN, HessianKind
 def test_each_built_in_kind_has_its_page(window):
     assert PROBLEM_PAGES == {"function": FunctionPage, "dataset": DatasetPage}
     panel = window.problem_panel
-    assert [type(p) for p in panel.pages.values()] == [FunctionPage, DatasetPage]
+    assert [type(p) for p in panel.pages.values()][:2] == [FunctionPage, DatasetPage]
     assert panel.function_picker is panel.pages["function"].function_picker
     for name in ("function", "dataset"):
         radio = panel.findChild(QRadioButton, f"{name}Radio")
@@ -48,3 +50,31 @@ def test_a_registered_kind_gets_a_radio_and_runs_in_the_window(qapp, qtbot):
         w.close()
     finally:
         unregister_kind("quadratic")
+
+
+def test_the_nets_kind_opens_and_runs_in_the_window(qapp, qtbot, tmp_path):
+    """No page of its own yet (an empty one) and no network views: picking it must work,
+    the surface shows two of its parameters, a step descends."""
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    radio = w.problem_panel.findChild(QRadioButton, "netsRadio")
+    assert radio is not None and radio.text() == "Neural network" and radio.toolTip()
+    qtbot.mouseClick(radio, Qt.MouseButton.LeftButton)
+    m = w.model
+    assert m.problem.kind == "nets"
+    assert type(w.problem_panel.pages["nets"]) is ProblemPage
+    qtbot.waitUntil(lambda: m.surface is not None and m.surface[3][0] == "w1_0_0",
+                    timeout=20_000)
+    xs, ys, z, names = m.surface
+    assert names == ("w1_0_0", "w1_0_1") and np.isfinite(z).all()
+    w.findChild(QAction, "actionStep").trigger()
+    snap = m.selected_snapshot()
+    assert snap.n == 2 and snap.loss[1] < snap.loss[0]
+    if os.environ.get("GD_SHOT"):  # look at it: GD_SHOT=1 pytest ... -k nets
+        w.resize(1400, 900)
+        w.show()
+        qtbot.wait(500)
+        w.grab().save(str(tmp_path.parent / "nets_window.png"))
+    w.close()

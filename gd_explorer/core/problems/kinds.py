@@ -131,6 +131,17 @@ class ProblemKind:
     def add_cli_flags(self, parser) -> None:
         """Add the kind's own flags (``--model``, ``--loss``, ...) to the run parser."""
 
+    def claims_cli(self, args) -> bool:
+        """Whether the parsed run ``args`` describe a problem of this kind (later kinds are
+        asked first: they may share an earlier kind's flag, as ``nets`` shares
+        ``--dataset``)."""
+        return bool(self.cli_flag) and getattr(args, self.cli_dest, None) is not None
+
+    @property
+    def cli_scope(self) -> str:
+        """What the kind's own flags apply to, for "--x applies to ... only"."""
+        return self.cli_flag
+
     @property
     def cli_dest(self) -> str:
         return self.cli_flag.lstrip("-").replace("-", "_")
@@ -361,9 +372,10 @@ class DatasetKind(ProblemKind):
                 if value is not None:
                     raise ValueError(f"{flag} applies to a CSV file; {args.dataset!r} is a "
                                      "built-in dataset")
-        if args.delta is not None and args.loss != "huber":
-            raise ValueError(f"--delta applies to --loss huber only, not --loss {args.loss}")
-        return dataset_objective(args.dataset, args.model, args.loss,
+        model, loss = args.model or "linear", args.loss or "mse"
+        if args.delta is not None and loss != "huber":
+            raise ValueError(f"--delta applies to --loss huber only, not --loss {loss}")
+        return dataset_objective(args.dataset, model, loss,
                                  _column(args.x_column), _column(args.y_column),
                                  huber_delta=args.delta)
 
@@ -376,3 +388,7 @@ def _column(value: str | None):
 
 register_kind(FunctionKind())
 register_kind(DatasetKind())
+
+from gd_explorer.core.problems import nets_kind  # noqa: E402  (registers "nets"; needs the base)
+
+register_kind(nets_kind.NetKind())
