@@ -326,15 +326,17 @@ class SweepView(QtWidgets.QWidget):
             kw.update(lr_low=lo, lr_high=hi, count=k, steps=n)
         return SweepSettings(**{**vars(s), **kw}).check()
 
-    def _on_edited(self) -> None:
+    def _on_edited(self) -> bool:
+        """Take the typed settings (False, and the reason in the note, if refused)."""
         try:
             s = self.settings()
         except ValueError as exc:
             self.note.setText(str(exc))
-            return
+            return False
         if s != self._settings:
             self._settings = s
             self.settings_edited.emit(s)
+        return True
 
     def _on_mode_changed(self, _index: int) -> None:
         s = SweepSettings(**{**vars(self._settings), "mode": self.mode.currentData()})
@@ -358,15 +360,8 @@ class SweepView(QtWidgets.QWidget):
                               "rate as a run.")
 
     def _on_run_clicked(self) -> None:
-        try:
-            s = self.settings()
-        except ValueError as exc:
-            self.note.setText(str(exc))
-            return
-        if s != self._settings:
-            self._settings = s
-            self.settings_edited.emit(s)
-        self.run_requested.emit()
+        if self._on_edited():
+            self.run_requested.emit()
 
     # ------------------------------------------------------------------ running
     def set_running(self, running: bool) -> None:
