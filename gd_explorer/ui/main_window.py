@@ -371,66 +371,50 @@ class MainWindow(QMainWindow):
         self.status_label = plain_label()
         self.status_label.setObjectName("statusLabel")
         sb.addWidget(self.status_label, 1)
-        self.surface_progress = QProgressBar()
-        self.surface_progress.setObjectName("surfaceProgress")
-        self.surface_progress.setRange(0, 100)
-        self.surface_progress.setMaximumWidth(160)
-        self.surface_progress.setToolTip("Computing the loss surface")
-        self.cancel_surface = QPushButton("Cancel")
-        self.cancel_surface.setObjectName("cancelSurfaceButton")
-        self.cancel_surface.setToolTip("Stop computing the surface (the runs are not affected)")
-        self.cancel_surface.clicked.connect(self.model.cancel_surface)
-        sb.addPermanentWidget(self.surface_progress)
-        sb.addPermanentWidget(self.cancel_surface)
+        self.surface_progress, self.cancel_surface = self._job_progress(
+            "surface", "", "Computing the loss surface", "Cancel", "cancelSurfaceButton",
+            "Stop computing the surface (the runs are not affected)", self.model.cancel_surface)
         # a fallback from the engine process stays in sight, not only as a passing message
         self.engine_label = plain_label()
         self.engine_label.setObjectName("engineLabel")
         self.engine_label.hide()
         sb.addPermanentWidget(self.engine_label)
-        self.surface_progress.hide()
-        self.cancel_surface.hide()
-        self.export_progress = QProgressBar()
-        self.export_progress.setObjectName("exportProgress")
-        self.export_progress.setRange(0, 100)
-        self.export_progress.setMaximumWidth(160)
-        self.export_progress.setFormat("export %p%")
-        self.export_progress.setToolTip("Writing the CSV file(s)")
-        self.cancel_export = QPushButton("Cancel export")
-        self.cancel_export.setObjectName("cancelExportButton")
-        self.cancel_export.setToolTip("Stop writing; a file not finished is not kept")
-        self.cancel_export.clicked.connect(self.model.cancel_export)
-        sb.addPermanentWidget(self.export_progress)
-        sb.addPermanentWidget(self.cancel_export)
-        self.export_progress.hide()
-        self.cancel_export.hide()
-        self.sweep_progress = QProgressBar()
-        self.sweep_progress.setObjectName("sweepProgress")
-        self.sweep_progress.setRange(0, 100)
-        self.sweep_progress.setMaximumWidth(160)
-        self.sweep_progress.setFormat("sweep %p%")
-        self.sweep_progress.setToolTip("Running the learning-rate sweep")
-        self.cancel_sweep_button = QPushButton("Cancel sweep")
-        self.cancel_sweep_button.setObjectName("cancelSweepButton")
-        self.cancel_sweep_button.setToolTip("Stop the sweep (nothing is drawn)")
-        self.cancel_sweep_button.clicked.connect(self.model.sweep_job.cancel)
-        sb.addPermanentWidget(self.sweep_progress)
-        sb.addPermanentWidget(self.cancel_sweep_button)
-        self.sweep_progress.hide()
-        self.cancel_sweep_button.hide()
-        self.basins_progress = QProgressBar()
-        self.basins_progress.setObjectName("basinsProgress")
-        self.basins_progress.setRange(0, 100)
-        self.basins_progress.setMaximumWidth(160)
-        self.basins_progress.setFormat("basins %p%")
-        self.basins_progress.setToolTip("Computing the basins of attraction")
-        self.cancel_basins = QPushButton("Cancel basins")
-        self.cancel_basins.setObjectName("cancelBasinsButton")
-        self.cancel_basins.setToolTip("Stop computing the basins (the map shown stays)")
-        self.cancel_basins.clicked.connect(self.model.cancel_basins)
-        sb.addPermanentWidget(self.basins_progress)
-        sb.addPermanentWidget(self.cancel_basins)
-        self.basins_progress.hide()
-        self.cancel_basins.hide()
+        self.export_progress, self.cancel_export = self._job_progress(
+            "export", "export %p%", "Writing the CSV file(s)", "Cancel export",
+            "cancelExportButton", "Stop writing; a file not finished is not kept",
+            self.model.cancel_export)
+        self.sweep_progress, self.cancel_sweep_button = self._job_progress(
+            "sweep", "sweep %p%", "Running the learning-rate sweep", "Cancel sweep",
+            "cancelSweepButton", "Stop the sweep (nothing is drawn)", self.model.sweep_job.cancel)
+        self.basins_progress, self.cancel_basins = self._job_progress(
+            "basins", "basins %p%", "Computing the basins of attraction", "Cancel basins",
+            "cancelBasinsButton", "Stop computing the basins (the map shown stays)",
+            self.model.cancel_basins)
+
+    def _job_progress(self, key: str, fmt: str, tip: str, cancel_text: str, cancel_name: str,
+                      cancel_tip: str, cancel) -> tuple[QProgressBar, QPushButton]:
+        """A background job's progress bar and Cancel button in the status bar (hidden
+        until the job runs: see :meth:`_show_job`)."""
+        bar = QProgressBar()
+        bar.setObjectName(f"{key}Progress")
+        bar.setRange(0, 100)
+        bar.setMaximumWidth(160)
+        if fmt:
+            bar.setFormat(fmt)
+        bar.setToolTip(tip)
+        button = QPushButton(cancel_text)
+        button.setObjectName(cancel_name)
+        button.setToolTip(cancel_tip)
+        button.clicked.connect(cancel)
+        for w in (bar, button):
+            self.statusBar().addPermanentWidget(w)
+            w.hide()
+        return bar, button
+
+    @staticmethod
+    def _show_job(bar: QProgressBar, button: QPushButton, busy: bool) -> None:
+        bar.setVisible(busy)
+        button.setVisible(busy)
 
     def _bind_model(self) -> None:
         m = self.model
@@ -532,9 +516,7 @@ class MainWindow(QMainWindow):
             self._on_arrows(True)
 
     def _on_surface_progress(self, fraction: float) -> None:
-        busy = fraction < 1.0
-        self.surface_progress.setVisible(busy)
-        self.cancel_surface.setVisible(busy)
+        self._show_job(self.surface_progress, self.cancel_surface, fraction < 1.0)
         self.surface_progress.setValue(int(fraction * 100))
 
     def _on_runs_changed(self) -> None:
@@ -723,8 +705,7 @@ class MainWindow(QMainWindow):
             action.setChecked(True)  # a map just asked for is shown
 
     def _on_basins_busy_changed(self, busy: bool) -> None:
-        self.basins_progress.setVisible(busy)
-        self.cancel_basins.setVisible(busy)
+        self._show_job(self.basins_progress, self.cancel_basins, busy)
 
     def _on_basins_progress(self, fraction: float) -> None:
         self.basins_progress.setValue(int(fraction * 100))
@@ -818,8 +799,7 @@ class MainWindow(QMainWindow):
         return self.files.export_plot(path)
 
     def _on_exporting_changed(self, busy: bool) -> None:
-        self.export_progress.setVisible(busy)
-        self.cancel_export.setVisible(busy)
+        self._show_job(self.export_progress, self.cancel_export, busy)
 
     def _on_export_progress(self, fraction: float) -> None:
         self.export_progress.setValue(int(fraction * 100))
@@ -863,8 +843,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"added a run at lr {lr:.3g}{extra}", 5000)
 
     def _on_sweeping_changed(self, busy: bool) -> None:
-        self.sweep_progress.setVisible(busy)
-        self.cancel_sweep_button.setVisible(busy)
+        self._show_job(self.sweep_progress, self.cancel_sweep_button, busy)
 
     def _on_sweep_progress(self, fraction: float) -> None:
         self.sweep_progress.setValue(int(fraction * 100))
