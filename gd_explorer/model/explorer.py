@@ -806,7 +806,7 @@ class ExplorerModel(QObject):
         momentum = self._momenta.rows(r.run_id, r.descent.schedule, len(raw.lr))
         name = ""
         if momentum is not None:  # the step log shows what the next update uses
-            name = "beta1" if "betas" in hyper else "momentum"
+            name = "beta1" if opt.momentum_hyper() == "betas" else "momentum"
             if len(momentum):
                 m = float(momentum[-1])
                 if name == "beta1":

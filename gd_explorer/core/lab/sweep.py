@@ -105,12 +105,7 @@ def momentum_grid(low: float, high: float, count: int) -> np.ndarray:
 def momentum_name(optimizer: type[Optimizer] | Optimizer) -> str | None:
     """The hyperparameter that plays momentum for this entry: ``betas`` (its first
     entry, β1), ``momentum``, or None (the entry has neither)."""
-    names = {p.name for p in optimizer.params}
-    if "betas" in names:
-        return "betas"
-    if "momentum" in names:
-        return "momentum"
-    return None
+    return optimizer.momentum_hyper()
 
 
 def _hyper_with(optimizer: Optimizer, momentum: float | None) -> dict:

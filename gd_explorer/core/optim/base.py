@@ -229,6 +229,15 @@ class Optimizer:
         return None
 
     @classmethod
+    def momentum_hyper(cls) -> str | None:
+        """The hyperparameter that plays momentum (torch's rule for cycled momentum):
+        ``"betas"`` (its first entry, β1) when declared, else ``"momentum"``, else None."""
+        names = {p.name for p in cls.params}
+        if "betas" in names:
+            return "betas"
+        return "momentum" if "momentum" in names else None
+
+    @classmethod
     def settings(cls, hyper: dict[str, Any]) -> dict[str, Any]:
         """``hyper`` completed with the declared defaults (AdamW's weight decay 0.01 applies
         when a dict leaves it out, as it does in the optimizer itself)."""

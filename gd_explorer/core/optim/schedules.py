@@ -160,8 +160,7 @@ class Schedule:
         """
         if not self.cycles_momentum:
             return optimizer
-        names = {p.name for p in optimizer.params}
-        if "betas" not in names and "momentum" not in names:
+        if optimizer.momentum_hyper() is None:
             raise ValueError(
                 f"cycle_momentum needs an optimizer with momentum or betas; "
                 f"{optimizer.name} has neither (set cycle_momentum to false)")
@@ -181,7 +180,7 @@ def set_momentum(optimizer, value: float | None) -> None:
     if value is None:
         return
     h = optimizer.hyper
-    if hasattr(h, "betas"):
+    if optimizer.momentum_hyper() == "betas":
         h.betas = (value, *h.betas[1:])
     else:
         h.momentum = value
