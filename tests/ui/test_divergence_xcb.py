@@ -65,10 +65,11 @@ SCRIPT = textwrap.dedent("""
     assert w.model.problem.kind == "dataset", w.model.problem
     run_to_the_end()
     assert "diverged" in statuses(), statuses()
-    for tab in range(w.main_tabs.count()):  # every view paints the diverged run
-        if w.main_tabs.isTabVisible(tab):
-            w.main_tabs.setCurrentIndex(tab)
-            pump(0.2)
+    for tabs in (w.main_tabs, w.side_tabs):  # every view paints the diverged run
+        for tab in range(tabs.count()):
+            if tabs.isTabVisible(tab):
+                tabs.setCurrentIndex(tab)
+                pump(0.2)
     click("resetButton")
     run_to_the_end()
 
@@ -104,10 +105,13 @@ SCRIPT = textwrap.dedent("""
     f = np.array([r[1] for r in rows])
     g = np.array([r[2] for r in rows])
     assert abs(p).max() > 1e47, abs(p).max()
-    for tab in range(w.main_tabs.count()):
-        if not w.main_tabs.isTabVisible(tab):
+    side = w.side_tabs  # the side views too (sharpness of a runaway path, its rate)
+    pairs = [(w.main_tabs, i) for i in range(w.main_tabs.count())] + \
+        [(side, i) for i in range(side.count())]
+    for tabs, tab in pairs:
+        if not tabs.isTabVisible(tab):
             continue
-        w.main_tabs.setCurrentIndex(tab)
+        tabs.setCurrentIndex(tab)
         for n in range(5, len(p) + 1, 4):
             w.model._raw[rid] = RawSnapshot(rid, p[:n], f[:n], g[:n], np.full(n, 0.001),
                                             "running", "running",
