@@ -148,10 +148,11 @@ class SweepView(QtWidgets.QWidget):
 
     # ------------------------------------------------------------------ building
     def _build_controls(self) -> QtWidgets.QLayout:
+        # short rows: the view keeps its fields in sight in a 960-pixel window
         rows = QtWidgets.QVBoxLayout()
-        top, row = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()
-        rows.addLayout(top)
-        rows.addLayout(row)
+        top, rates, sizes, momenta = (QtWidgets.QHBoxLayout() for _ in range(4))
+        for r in (top, rates, sizes, momenta):
+            rows.addLayout(r)
         self.mode = QtWidgets.QComboBox()
         self.mode.setObjectName("sweepMode")
         for key in MODES:
@@ -190,19 +191,19 @@ class SweepView(QtWidgets.QWidget):
         top.addWidget(self.progress)
         top.addWidget(self.run_button)
         top.addWidget(self.cancel_button)
-        for text, w in (("lr from", self.low), ("to", self.high), ("K", self.count),
-                        ("N", self.steps)):
+        fields = ((rates, "lr from", self.low), (rates, "to", self.high),
+                  (sizes, "K", self.count), (sizes, "N", self.steps),
+                  (momenta, "μ from", self.mlow), (momenta, "to", self.mhigh),
+                  (momenta, "M", self.mcount))
+        for row, text, w in fields:
             label = plain_label(text)
             label.setToolTip(w.toolTip())
             row.addWidget(label)
             row.addWidget(w)
-        for text, w in (("μ from", self.mlow), ("to", self.mhigh), ("M", self.mcount)):
-            label = plain_label(text)
-            label.setToolTip(w.toolTip())
-            row.addWidget(label)
-            row.addWidget(w)
-            self._momentum_widgets += [label, w]
-        row.addStretch(1)
+            if row is momenta:
+                self._momentum_widgets += [label, w]
+        for row in (rates, sizes, momenta):
+            row.addStretch(1)
         for w in (self.low, self.high, self.mlow, self.mhigh):
             w.editingFinished.connect(self._on_edited)
         for w in (self.count, self.steps, self.mcount):
