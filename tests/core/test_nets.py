@@ -166,3 +166,13 @@ def test_many_points_are_evaluated_in_chunks_with_the_same_result():
     v5, g5 = obj.value_and_grad(p[-5:])
     np.testing.assert_allclose(v[-5:], v5, rtol=1e-14)
     np.testing.assert_allclose(g[-5:], g5, rtol=1e-13, atol=1e-16)
+
+
+def test_layer_norms_are_the_norms_of_each_layers_weights_and_biases():
+    net = make_network("mlp", "2-3-1")
+    v = np.arange(net.dim, dtype=float)  # w1: 0..5, b1: 6..8, w2: 9..11, b2: 12
+    expected = [np.sqrt(np.sum(np.arange(9.0) ** 2)), np.sqrt(np.sum(np.arange(9.0, 13) ** 2))]
+    np.testing.assert_allclose(net.layer_norms(v), expected, rtol=1e-15)
+    np.testing.assert_allclose(net.layer_norms(np.stack([v, 2 * v])), [expected,
+                               2 * np.asarray(expected)], rtol=1e-15)
+    assert net.layer_titles == ("layer 1 (2→3)", "layer 2 (3→1)")

@@ -32,9 +32,9 @@ def nets_session(**fields) -> Session:
     return Session(problem=problem, runs=(RunSpec(optimizer="adam", lr=0.01),), max_steps=50)
 
 
-def test_the_kind_is_registered_with_the_common_views():
+def test_the_kind_is_registered_with_the_common_views_and_the_network_ones():
     kind = KINDS["nets"]
-    assert kind.views == KINDS["function"].views
+    assert kind.views == KINDS["function"].views | {"fit", "decision", "landscape", "metrics"}
     spec = ProblemSpec(kind="nets")
     assert spec.param_names()[:2] == ("w1_0_0", "w1_0_1") and len(spec.param_names()) == 105
     assert spec.build().dim == 105

@@ -9,7 +9,8 @@ depends on the kind asks the kind's entry here instead of testing ``kind == ...`
 * its builder (spec -> objective) and its parameter names (without building),
 * its command-line flags (``gd-explorer run --function ...``),
 * which views apply (view keys: ``"surface"``, ``"curve"``, ``"surface3d"``, ``"fit"``,
-  ``"steplog"``, ``"slice"``, ``"loss"``, ``"lr"``, ``"sweep"``),
+  ``"steplog"``, ``"slice"``, ``"loss"``, ``"lr"``, ``"sweep"``; a network's ``"decision"``,
+  ``"landscape"``, ``"metrics"``),
 * whether its runs take mini-batches (the spec's batch size).
 
 What the built objective can do (its number of samples, a fast surface, a fitted
@@ -49,7 +50,7 @@ __all__ = ["ALL_VIEWS", "KINDS", "DatasetKind", "FunctionKind", "ProblemKind", "
 
 #: every view key a kind may declare
 ALL_VIEWS = frozenset({"surface", "curve", "surface3d", "fit", "steplog", "slice", "loss", "lr",
-                       "sharpness", "sweep"})
+                       "sharpness", "sweep", "decision", "landscape", "metrics"})
 #: the views every kind of objective has
 COMMON_VIEWS = frozenset({"surface", "curve", "surface3d", "steplog", "slice", "loss", "lr",
                           "sharpness", "sweep"})

@@ -303,6 +303,23 @@ class Network:
             self.slices.append((slice(at, at + o * i), slice(at + o * i, at + o * i + o)))
             at += o * i + o
 
+    @property
+    def layer_titles(self) -> tuple[str, ...]:
+        """One name per layer, as the parameter names start ("layer 1 (2→8)")."""
+        return tuple(f"layer {l} ({i}→{o})" for l, (o, i) in enumerate(self.shapes, 1))
+
+    def layer_norms(self, v: np.ndarray) -> np.ndarray:
+        """The Euclidean norm of each layer's weights and biases together: ``(k, d)`` ->
+        ``(k, layers)`` (``(d,)`` -> ``(layers,)``); of a gradient or an update as well."""
+        v = np.asarray(v, dtype=np.float64)
+        rows = np.atleast_2d(v)
+        out = np.empty((rows.shape[0], len(self.slices)))
+        with np.errstate(all="ignore"):
+            for l, (ws, bs) in enumerate(self.slices):
+                out[:, l] = np.sqrt(np.sum(rows[:, ws] ** 2, axis=1)
+                                    + np.sum(rows[:, bs] ** 2, axis=1))
+        return out if v.ndim > 1 else out[0]
+
     def init(self, seed: int = 0) -> np.ndarray:
         """Seeded initial parameters: Xavier-uniform weights for tanh/sigmoid, He-normal
         for relu/gelu (the output layer always Xavier), zero biases."""

@@ -37,7 +37,9 @@ class NetKind(ProblemKind):
                 "activation": "tanh", "net_loss": "cross-entropy", "noise": None,
                 "samples": 200, "test_fraction": 0.0, "data_seed": 0, "init_seed": 0,
                 "net_batch_size": None}
-    views = COMMON_VIEWS  # the network views (decision boundary, fit) come next
+    #: the decision function (2-D classification) or the fit (1-D regression), the loss
+    #: landscape through the current point, train/test metrics and per-layer norms
+    views = COMMON_VIEWS | {"fit", "decision", "landscape", "metrics"}
     cli_scope = "--dataset with --model mlp or logistic"
     cli_only = (("--layers", "layers"), ("--activation", "activation"), ("--noise", "noise"),
                 ("--samples", "samples"), ("--test-fraction", "test_fraction"),
