@@ -437,6 +437,19 @@ class NetObjective(Objective):
             lr_adaptive=0.01,
         )
 
+    def parameter_groups(self) -> tuple[tuple[str, np.ndarray], ...]:
+        """Each layer's weights and biases together, titled as :attr:`Network.layer_titles`
+        (the columns :meth:`Network.layer_norms` sums over)."""
+        groups = self.__dict__.get("_groups")
+        if groups is None:  # made once: the window asks at every display tick
+            groups = tuple(
+                (title, np.r_[ws, bs]) for title, (ws, bs) in
+                zip(self.network.layer_titles, self.network.slices))
+            for _, idx in groups:
+                idx.flags.writeable = False
+            self._groups = groups
+        return groups
+
     @property
     def samples(self) -> int:
         return self.data.y.size

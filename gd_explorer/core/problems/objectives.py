@@ -63,6 +63,12 @@ class Objective:
         """The number of parameters."""
         return len(self.names)
 
+    def parameter_groups(self) -> tuple[tuple[str, np.ndarray], ...] | None:
+        """Named groups of parameter columns (a network's layers: ``("layer 1 (2→8)",
+        indices)``) that the step log and the CLI summarise by norm, or None (no groups:
+        whole-vector statistics only)."""
+        return None
+
     # -- evaluation
     def value_and_grad(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Value and gradient at ``p`` of shape ``(k, d)``: arrays ``(k,)`` and ``(k, d)``."""
