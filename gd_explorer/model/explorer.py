@@ -22,7 +22,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from gd_explorer.core.engine.descent import Descent, check_optimizer_fits, check_start
 from gd_explorer.core.engine.process import EngineProcessError, shared_engine
-from gd_explorer.core.io.export import csv_file_name, write_trajectory_csv
+from gd_explorer.core.io.export import COLUMNS, csv_file_name, write_trajectory_csv
 from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.lab.sweep import SweepSettings, momentum_name
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
@@ -966,13 +966,14 @@ class ExplorerModel(QObject):
                            self._surface_axes, x, y)
 
     # ================================================================== export
-    def export_run_csv(self, run_id: int, path: str) -> int:
+    def export_run_csv(self, run_id: int, path: str, columns: str = "all") -> int:
         """Write one run's trajectory CSV now, on this thread (scripts); returns the rows.
 
         The window exports with :meth:`export_runs` instead (off the UI thread).
         """
         self._halt()
-        return write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False))
+        return write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False),
+                                    columns=columns)
 
     def export_files(self, run_ids=None, folder: str | None = None) -> list[tuple[int, str]]:
         """``(run_id, path)`` for "Export all": every run (or ``run_ids``) into ``folder``
@@ -996,8 +997,11 @@ class ExplorerModel(QObject):
         """True while an export is being written."""
         return self._export_job.exporting
 
-    def export_runs(self, files: list[tuple[int, str]]) -> int:
+    def export_runs(self, files: list[tuple[int, str]], columns: str = "all") -> int:
         """Write ``(run_id, path)`` trajectory CSVs off the UI thread; returns the job id.
+
+        ``columns``: ``"all"`` (parameters and gradients) or ``"scalar"`` (step, loss and
+        norms, lr: see :func:`~gd_explorer.core.io.export.csv_header`).
 
         Pauses the runs first (the file holds what the runs reached). Progress arrives as
         ``export_progress``; the end as ``export_finished`` (an :class:`ExportResult`),
@@ -1006,8 +1010,10 @@ class ExplorerModel(QObject):
         Raises
         ------
         ValueError
-            While another export is being written, or for an unknown run.
+            While another export is being written, or for an unknown run or columns.
         """
+        if columns not in COLUMNS:
+            raise ValueError(f"columns must be one of {', '.join(COLUMNS)}, got {columns!r}")
         if self._export_job.exporting:
             raise ValueError("an export is being written: wait for it or cancel it")
         try:
@@ -1018,7 +1024,7 @@ class ExplorerModel(QObject):
         # views of the recorded rows: recording only appends, so they stay as they are
         # while the runs go on; nothing is copied
         return self._export_job.start(
-            (path, entry.descent.trajectory(copy=False)) for path, entry in trajs)
+            ((path, entry.descent.trajectory(copy=False)) for path, entry in trajs), columns)
 
     def cancel_export(self) -> None:
         """Stop the export being written (its file is not kept)."""

@@ -68,6 +68,13 @@ def _speed_text(v: float) -> str:
     return "max" if v == 0 else f"{v:g}/s"
 
 
+def _file_size(size: int) -> str:
+    """``"12.3 MB"``, ``"4.1 kB"``, ``"310 bytes"`` (what an export wrote)."""
+    if size >= 1_000_000:
+        return f"{size / 1e6:.1f} MB"
+    return f"{size / 1e3:.1f} kB" if size >= 1000 else f"{size} bytes"
+
+
 class MainWindow(QMainWindow):
     """The gd-explorer window.  ``MainWindow()`` builds it without showing it."""
 
@@ -807,7 +814,9 @@ class MainWindow(QMainWindow):
     def _on_export_finished(self, result) -> None:
         where = result.paths[0] if len(result.paths) == 1 else \
             f"{len(result.paths)} files in {os.path.dirname(result.paths[0])}"
-        self.statusBar().showMessage(f"wrote {result.rows:,} rows to {where}", 8000)
+        what = "scalar columns" if result.columns == "scalar" else "all columns"
+        self.statusBar().showMessage(f"wrote {result.rows:,} rows ({what}, "
+                                     f"{_file_size(result.size)}) to {where}", 8000)
 
     # ------------------------------------------------------------------ sweeps
     def sweep_learning_rates(self) -> bool:
