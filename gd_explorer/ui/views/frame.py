@@ -39,6 +39,9 @@ class Frame:
         Whether the runs are running (views that cost more follow at a lower rate).
     maximize
         Gradient ascent.
+    groups
+        The objective's parameter groups (``(title, columns)``: a network's layers), or
+        None (:meth:`~gd_explorer.core.problems.objectives.Objective.parameter_groups`).
     selected_status
         How the selected run stands in words ("paused at step 40"); None without one.
     predict
@@ -62,6 +65,7 @@ class Frame:
     dim: int
     running: bool = False
     maximize: bool = False
+    groups: tuple | None = None
     selected_status: str | None = None
     predict: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     slice_along: Callable[[int], tuple] | None = None
@@ -88,6 +92,7 @@ def frame_of(model) -> Frame:
         dim=model.dim,
         running=model.running,
         maximize=model.maximize,
+        groups=model.objective.parameter_groups(),
         selected_status=model.status_text(sel) if sel is not None else None,
         predict=model.objective.predict if "fit" in model.views else None,
         slice_along=model.slice_along,
