@@ -984,12 +984,13 @@ class ExplorerModel(QObject):
         return [(r.run_id, os.path.join(folder, csv_file_name(i, r.spec.display_label())))
                 for i, r in enumerate(self._runs, 1) if wanted is None or r.run_id in wanted]
 
-    def export_all_csv(self, folder: str) -> list[str]:
+    def export_all_csv(self, folder: str, columns: str = "all") -> list[str]:
         """Write every run's trajectory into ``folder`` now, on this thread (scripts)."""
         files = self.export_files(folder=folder)
         self._halt()
         for run_id, path in files:
-            write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False))
+            write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False),
+                                 columns=columns)
         return [path for _, path in files]
 
     @property

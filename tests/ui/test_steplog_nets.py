@@ -192,3 +192,24 @@ def test_file_export_writes_all_parameters_or_the_scalar_columns(nets_window, qt
     qtbot.waitUntil(lambda: "scalar columns" in w.statusBar().currentMessage(), timeout=5000)
     with pytest.raises(ValueError, match="scalar columns only"):
         read_trajectory_csv(target["path"])
+
+
+def test_while_running_the_full_listing_waits_for_a_pause(nets_window, qtbot):
+    """10,000 lines rewritten 8 times a second are not read: the list shows when paused."""
+    w = nets_window
+    m = w.model
+    _trigger(w, "actionStep")
+    w.views.show_tab("steplog")
+    log = w.step_log
+    d = m.dim
+    qtbot.waitUntil(lambda: f"list all {d}" in log.plain_text(), timeout=5000)
+    _click_text(log, f"list all {d}", qtbot)
+    qtbot.waitUntil(lambda: f"All {d} parameters" in log.plain_text(), timeout=5000)
+    m.set_limits(max_steps=10_000_000, tol=0.0)
+    _trigger(w, "actionRun")
+    qtbot.waitUntil(lambda: "listed while the runs are paused" in log.plain_text(),
+                    timeout=10_000)
+    assert m.names[-1] not in log.plain_text().split(f"All {d} parameters", 1)[1]
+    _trigger(w, "actionRun")  # pause
+    qtbot.waitUntil(lambda: not m.running, timeout=10_000)
+    qtbot.waitUntil(lambda: f"\n  {m.names[-1]} " in log.plain_text(), timeout=10_000)

@@ -126,7 +126,8 @@ class StepLogView(QtWidgets.QTextBrowser):
         self._last = text
         lines = text.split("\n")
         if (len(lines) == len(self._lines) == self.document().blockCount()
-                and not any(a != b and "<a " in b for a, b in zip(self._lines, lines))):
+                and not any(a != b and ("<a " in a or "<a " in b)
+                            for a, b in zip(self._lines, lines))):
             # Same layout, new numbers: rewrite only the lines that changed. A fresh
             # setHtml lays out every line again (font fallback for ∇, √, …): a few ms.
             self._patch(lines)
