@@ -380,16 +380,16 @@ def _layer_lines(groups, p, g, delta, width: int | None) -> list[str]:
         rows.append((title, _short(_norm(p[idx])), _short(_norm(gi)),
                      _short(_norm(delta[idx])) if delta is not None else "—", _short(gmax)))
     out = ["<b>Per layer</b>  (norms of each layer's weights and biases)"]
-    if width is None or width >= 2 + title_w + 3 * _CELL + len("max |gᵢ|"):
+    if width is None or width >= 2 + title_w + 3 * _CELL + len("max|g_i|"):
         out.append("  " + "layer".ljust(title_w) + "".join(
-            c.ljust(_CELL) for c in ("|p|", "|g|", "|Δp|")) + "max |gᵢ|")
+            c.ljust(_CELL) for c in ("|p|", "|g|", "|Δp|")) + "max|g_i|")
         out += ["  " + t.ljust(title_w) + "".join(c.ljust(_CELL) for c in cells[:3]) + cells[3]
                 for t, *cells in rows]
     else:  # a narrow log: the numbers under the layer's title, nothing wraps
         for t, pn, gn, dn, gm in rows:
             out.append(f"  {t}")
             out.append(f"    |p|  {pn.ljust(_CELL + 1)}|g| {gn}")
-            out.append(f"    |Δp| {dn.ljust(_CELL + 1)}max |gᵢ| {gm}")
+            out.append(f"    |Δp| {dn.ljust(_CELL + 1)}max|g_i| {gm}")
     return out
 
 
