@@ -407,9 +407,9 @@ def claims_edge_of_stability():
     assert loss[-1] == pytest.approx(0.017, abs=5e-4) and loss[-1] < loss[2000]
     assert np.all(np.isfinite(loss))
     for words in ("2/lr = 40", "0.9·2/lr = 36", "step 600", "step 800", "44", "step 1100",
-                  "within 6%", "within 3% after step 1500", "1% after step 2000", "0.525", "0.014", "0.33", "step 1050", "every other step",
-                  "0.017 at step 4000", "lr = 0.05",
-                  "1-16-16-1", "Sharpness tab", "first 25 steps"):
+                  "within 6%", "within 3% after step 1500", "1% after step 2000", "0.525",
+                  "0.014", "0.33", "step 1050", "every other step", "0.017 at step 4000",
+                  "lr = 0.05", "1-16-16-1", "Sharpness tab", "first 25 steps"):
         assert words in p.description, words
 
 
