@@ -16,6 +16,7 @@ start vector is one seeded draw shared by all rows, so a row's answer does not d
 which rows it was batched with.
 
 Convergence measure: the residual of a Ritz pair (θ, y = Q·s) is ‖H·y − θ·y‖ = |β_m·s_m|
+(floored at eps·‖H‖, what the products resolve)
 (β_m the last off-diagonal, s_m the eigenvector's last component of T), computed without
 another product; :attr:`LanczosResult.relative_residual` divides it by |θ|.  Since an
 eigenvalue of H lies within that residual of θ, it is an error bar.
@@ -144,7 +145,10 @@ def lanczos(matvec: Callable[[np.ndarray], np.ndarray], k: int, d: int,
         t[:, idx[:-1], idx[1:]] = beta[:, :-1]
         t[:, idx[1:], idx[:-1]] = beta[:, :-1]
     theta, s = np.linalg.eigh(t)
-    res = np.abs(beta[:, -1:] * s[:, -1, :])
+    # |β_m·s_m| can underflow far below what the products resolve: floor it at the
+    # rounding of a product, eps·‖H‖ (‖H‖ ≈ the largest ‖H·q‖ seen)
+    res = np.maximum(np.abs(beta[:, -1:] * s[:, -1, :]),
+                     np.finfo(np.float64).eps * scale[:, None])
     theta[bad] = np.nan
     res[bad] = np.nan
     return LanczosResult(theta, res, m)
