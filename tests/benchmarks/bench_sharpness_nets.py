@@ -28,33 +28,37 @@ from gd_explorer.core.problems.objectives import fd_hessian, fd_hvp  # noqa: E40
 REPEATS = 7
 
 
+def measure(layers: str, full: bool) -> None:
+    """One net's rows of the table."""
+    obj = net_objective("moons", "mlp", layers, "tanh", samples=200)
+    rng = np.random.default_rng(0)
+    p = (np.asarray(obj.start) + 0.1 * rng.normal(size=obj.dim))[None, :]
+    v = rng.normal(size=p.shape)
+    products = {"exact": lambda q: obj.hvp(p, q), "FD": lambda q: fd_hvp(obj, p, q)}
+    lams = {}
+    for name, product in products.items():
+        t1 = median_time(lambda: product(v), REPEATS)  # noqa: B023 - called at once
+        t20 = median_time(lambda: lanczos(product, 1, obj.dim, 20), REPEATS)  # noqa: B023
+        lams[name] = lanczos(product, 1, obj.dim, 20).lmax[0]
+        print(f"{layers:<12}{obj.dim:>6}{name:>9}{t1 * 1e3:>10.3f}{t20 * 1e3:>15.2f}"
+              f"{lams[name]:>12.8f}")
+    if full:
+        def baseline():
+            return np.linalg.eigvalsh(fd_hessian(obj, p))[:, -1]
+
+        tf = median_time(baseline, 3)
+        print(f"{layers:<12}{obj.dim:>6}{'full H':>9}{'':>10}{tf * 1e3:>15.2f}"
+              f"{baseline()[0]:>12.8f}   (FD Hessian + eigvalsh, the old path)")
+    print(f"{'':<27}|λ_exact − λ_FD| / λ = "
+          f"{abs(lams['exact'] - lams['FD']) / abs(lams['exact']):.1e}")
+
+
 def main():
     print(f"tanh MLPs on 200 moons, cross-entropy, at a perturbed start; median of {REPEATS}")
     print(f"{'net':<12}{'d':>6}{'product':>9}{'1 HVP ms':>10}{'20 Lanczos ms':>15}"
           f"{'λmax':>12}")
-    for layers, full in (("2-16-16-1", True), ("2-29-29-1", False)):
-        obj = net_objective("moons", "mlp", layers, "tanh", samples=200)
-        rng = np.random.default_rng(0)
-        p = (np.asarray(obj.start) + 0.1 * rng.normal(size=obj.dim))[None, :]
-        v = rng.normal(size=p.shape)
-        rows = {}
-        for name, product in (("exact", lambda q: obj.hvp(p, q)),
-                              ("FD", lambda q: fd_hvp(obj, p, q))):
-            t1 = median_time(lambda: product(v), REPEATS)
-            t20 = median_time(lambda: lanczos(product, 1, obj.dim, 20), REPEATS)
-            lam = lanczos(product, 1, obj.dim, 20).lmax[0]
-            rows[name] = lam
-            print(f"{layers:<12}{obj.dim:>6}{name:>9}{t1 * 1e3:>10.3f}{t20 * 1e3:>15.2f}"
-                  f"{lam:>12.8f}")
-        if full:
-            def baseline():
-                return np.linalg.eigvalsh(fd_hessian(obj, p))[:, -1]
-
-            tf = median_time(baseline, 3)
-            print(f"{layers:<12}{obj.dim:>6}{'full H':>9}{'':>10}{tf * 1e3:>15.2f}"
-                  f"{baseline()[0]:>12.8f}   (FD Hessian + eigvalsh, the old path)")
-        print(f"{'':<12}{'':>6}{'':>9}|λ_exact − λ_FD| / λ = "
-              f"{abs(rows['exact'] - rows['FD']) / abs(rows['exact']):.1e}")
+    measure("2-16-16-1", True)
+    measure("2-29-29-1", False)
 
 
 if __name__ == "__main__":
