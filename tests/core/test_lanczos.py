@@ -158,3 +158,18 @@ def test_lanczos_gives_nan_for_rows_whose_products_are_not_finite_and_refuses_ze
     assert np.all(np.isnan(r.ritz[1])) and np.all(np.isfinite(r.ritz[[0, 2]]))
     with pytest.raises(ValueError, match="at least one iteration"):
         lanczos(matvec, 3, 3, iterations=0)
+
+
+def test_network_hessian_is_exact_from_products_and_matches_differences():
+    obj = net_objective("circles", "mlp", "2-4-3-1", "sigmoid", "cross-entropy", samples=30)
+    rng = np.random.default_rng(7)
+    p = np.asarray(obj.start) + 0.4 * rng.normal(size=(2, obj.dim))
+    h = obj.exact_hessian(p)
+    assert h.shape == (2, obj.dim, obj.dim)
+    np.testing.assert_array_equal(h, np.swapaxes(h, 1, 2))
+    from gd_explorer.core.problems.objectives import fd_hessian
+
+    np.testing.assert_allclose(h, fd_hessian(obj, p), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(obj.hessian(p[0]), h[0], rtol=1e-14)
+    v = rng.normal(size=obj.dim)
+    np.testing.assert_allclose(h[1] @ v, obj.hvp(p[1], v), rtol=1e-10, atol=1e-14)

@@ -615,6 +615,23 @@ class NetObjective(Objective):
     def exact_hvp(self) -> bool:
         return self.network.activation.d2f is not None and self.loss.second is not None
 
+    def exact_hessian(self, p):
+        """The exact Hessian ``(k, d, d)``, column by column from exact products (a block
+        of columns a call), made symmetric; None without second derivatives."""
+        if not self.exact_hvp:
+            return None
+        p = np.asarray(p, dtype=np.float64)
+        k, d = p.shape
+        out = np.empty((k, d, d))
+        eye = np.eye(d)
+        block = max(1, 4096 // max(1, k))
+        for lo in range(0, d, block):
+            cols = eye[lo:lo + block]  # (b, d): the unit directions e_lo … e_(lo+b−1)
+            b = cols.shape[0]
+            hv = self.hvp(np.repeat(p, b, axis=0), np.tile(cols, (k, 1)))
+            out[:, :, lo:lo + b] = hv.reshape(k, b, d).transpose(0, 2, 1)
+        return 0.5 * (out + out.transpose(0, 2, 1))
+
     def hvp(self, p, v) -> np.ndarray:
         """The exact Hessian-vector product of the full-batch training loss
         (:meth:`Network.hvp`, the R-operator), in bounded chunks of rows."""
