@@ -238,5 +238,7 @@ def test_edge_of_stability_preset_hovers_at_2_over_lr_in_the_sharpness_tab(shown
     qtbot.waitUntil(lambda: "by Lanczos" in w.step_log.toPlainText(), timeout=10_000)
     text = w.step_log.toPlainText()
     assert "λmax ≈ 40" in text and "λmin ≈" in text and "eigenvalues λ =" not in text
+    assert "by Lanczos: 20 Hessian-vector products, no 321×321 Hessian" in text
+    assert "negative curvature along some direction (λmin < 0)" in text
     # at the edge: λmax a hair above 2/lr, so the edge is a hair below lr = 0.05
     assert "stable here for lr < 0.049" in text and "unstable: above the edge" in text

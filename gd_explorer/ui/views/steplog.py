@@ -307,7 +307,7 @@ def _lanczos_lines(c) -> list[str]:
            f"{len(c.point):,} Hessian (± the residual ‖Hy − λy‖: an eigenvalue lies that "
            "close)"]
     if lo < 0 < hi:
-        out.append("  indefinite: negative curvature along some direction (λmin < 0)")
+        out.append(e("  indefinite: negative curvature along some direction (λmin < 0)"))
     else:
         out.append("  λmin is an estimate from above (Lanczos finds the extremes from "
                    "inside the spectrum); no κ")
