@@ -121,6 +121,23 @@ class Objective:
         (then :meth:`hessian` uses differences of the gradient)."""
         return None
 
+    def hvp(self, p, v) -> np.ndarray:
+        """The Hessian-vector product H(p)·v, without forming H: ``(d,)`` or ``(k, d)``
+        points with directions of the same shape -> the same shape.
+
+        This default is the central difference of the exact gradient along v, one pair of
+        gradient evaluations (one batched call): (∇f(p + t·v) − ∇f(p − t·v)) / 2t with
+        t = eps^(1/3)·max(1, |p|)/|v| per row, error O(t²).  Objectives that know better
+        override it (networks: Pearlmutter's R-operator, exact).
+        """
+        arr, single = self._batched(p)
+        v = np.asarray(v, dtype=np.float64).reshape(arr.shape)
+        out = fd_hvp(self, arr, v)
+        return out[0] if single else out
+
+    #: whether :meth:`hvp` is exact (not a difference of gradients)
+    exact_hvp = False
+
     def default_lr(self, optimizer: str) -> float:
         """A learning rate that makes ``optimizer`` (a registry name) move sensibly here:
         the optimizer's entry says which of this objective's rates it takes, or its own."""
@@ -204,6 +221,23 @@ def fd_hessian(objective: Objective, p: np.ndarray) -> np.ndarray:
             gm = objective.value_and_grad(p - step)[1]
             out[:, i, :] = (gp - gm) / (2 * h[:, i:i + 1])
     return 0.5 * (out + np.swapaxes(out, 1, 2))
+
+
+def fd_hvp(objective: Objective, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Central difference of ``objective``'s exact gradient along ``v`` at points ``(k, d)``:
+    H·v ``(k, d)`` from one batched gradient call of 2k points (a zero ``v`` gives 0)."""
+    p = np.asarray(p, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    k = p.shape[0]
+    with np.errstate(all="ignore"):
+        norm = np.sqrt(np.sum(v * v, axis=1))
+        scale = np.maximum(1.0, np.sqrt(np.sum(p * p, axis=1)))
+        t = np.where(norm > 0, np.finfo(np.float64).eps ** (1 / 3) * scale
+                     / np.where(norm > 0, norm, 1.0), 0.0)
+        g = objective.value_and_grad(np.concatenate([p + t[:, None] * v,
+                                                     p - t[:, None] * v]))[1]
+        out = (g[:k] - g[k:]) / np.where(t > 0, 2.0 * t, 1.0)[:, None]
+    return np.where((t > 0)[:, None], out, 0.0)
 
 
 class FormulaObjective(Objective):

@@ -524,6 +524,8 @@ def _curvature_lines(c, nm: list[str], maximize: bool) -> list[str]:
                    "point)")
         out.append("  " + e(c.edge_text()))
         return out
+    if c.lanczos is not None:
+        return out + _lanczos_lines(c)
     if d <= 3:
         out += ["  H = [" + ", ".join(fmt(x) for x in row) + "]" for row in c.hessian]
     lam = c.eigenvalues
@@ -550,6 +552,27 @@ def _curvature_lines(c, nm: list[str], maximize: bool) -> list[str]:
     if c.note:
         out.append("  " + e(c.note))
     return [line for line in out if line]
+
+
+def _lanczos_lines(c) -> list[str]:
+    """The curvature of many parameters: λmax and λmin by Lanczos, their error bars."""
+    e = html.escape
+    r = c.lanczos
+    lo, hi = c.eigenvalues
+    out = [f"  λmax ≈ {fmt(hi)} (± {fmt(r.residuals[0, -1])}), λmin ≈ {fmt(lo)} "
+           f"(± {fmt(r.residuals[0, 0])})",
+           f"  by Lanczos: {r.iterations} Hessian-vector products, no {len(c.point):,}×"
+           f"{len(c.point):,} Hessian (± the residual ‖Hy − λy‖: an eigenvalue lies that "
+           "close)"]
+    if lo < 0 < hi:
+        out.append(e("  indefinite: negative curvature along some direction (λmin < 0)"))
+    else:
+        out.append("  λmin is an estimate from above (Lanczos finds the extremes from "
+                   "inside the spectrum); no κ")
+    out.append("  " + e(c.edge_text()))
+    if c.note:
+        out.append("  " + e(c.note))
+    return out
 
 
 def _segments(line: str) -> list[tuple[str, bool]]:
