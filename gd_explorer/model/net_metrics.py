@@ -10,7 +10,8 @@ paused or scrubbed run costs nothing after the first).
 parameters and of the recorded gradient at decimated rows, extended incrementally as the
 runs grow, as :class:`~gd_explorer.model.curvature.SharpnessTracker` does: kept rows are
 the multiples of a power-of-two stride that doubles when a run would exceed
-:data:`METRICS_ROWS`, and one update evaluates at most :data:`METRICS_BUDGET` residuals.
+:data:`METRICS_ROWS`, and one update evaluates at most :data:`METRICS_BUDGET` residuals
+over all the runs (the view asks again soon while rows are missing).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import numpy as np
 
 #: the metrics view draws at most this many rows a run (every s-th, s a power of 2)
 METRICS_ROWS = 2000
-#: residuals (rows × samples × width) one update of the metrics may evaluate: ~5-10 ms
-METRICS_BUDGET = 2_000_000
+#: residuals (rows × samples × width/4, the objective's evaluation cost) one update of the
+#: metrics may evaluate, all runs together: ~60 rows of a 2-16-16-1 net on 200 points
+METRICS_BUDGET = 1_000_000
 #: points per axis of the decision function's grid
 DECISION_GRID = 100
 #: the grid reaches this share of the data's span beyond the data on each side
@@ -217,21 +219,25 @@ class MetricsTracker:
         for rid in [r for r in self._runs if r not in keep]:
             del self._runs[rid]
         out = []
+        # rows this update may evaluate, all runs together (a row costs a pass over the data)
+        cost = max(1, int(getattr(objective, "evaluation_cost", 1)))
+        budget = max(1, self.budget // cost)
         for snap in snapshots:
             rec = self._runs.get(snap.run_id)
             sign = _sign(snap)
             if rec is None or rec.n > snap.n or rec.sign != sign:
                 rec = self._runs[snap.run_id] = _Rows(sign=sign, values={
                     name: np.empty(0) for name in names})
-            if snap.n > rec.n:
-                self._extend(objective, layers, snap, rec)
+            if snap.n > rec.n and budget > 0:
+                budget -= self._extend(objective, layers, snap, rec, budget)
             out.append(MetricsRun(snap.run_id, snap.label, snap.color, snap.visible, rec.steps,
                                   dict(rec.values), rec.weight_norms, rec.grad_norms,
                                   snap.n, rec.n))
         titles = tuple(layers.layer_titles) if layers is not None else ()
         return Metrics(tuple(out), names, titles, selected_id, cursor)
 
-    def _extend(self, objective, layers, snap, rec: _Rows) -> None:
+    def _extend(self, objective, layers, snap, rec: _Rows, budget: int) -> int:
+        """Compute up to ``budget`` new kept rows of ``snap``; returns how many."""
         n = snap.n
         stride = rec.stride
         while n > self.limit * stride:
@@ -244,8 +250,6 @@ class MetricsTracker:
             rec.stride = stride
         start = -(-rec.n // stride) * stride
         rows = np.arange(start, n, stride, dtype=np.int64)
-        cost = max(1, int(getattr(objective, "evaluation_cost", 1)))
-        budget = max(1, self.budget // cost)
         if rows.size > budget:
             rows = rows[:budget]
             n = int(rows[-1]) + 1
@@ -267,3 +271,4 @@ class MetricsTracker:
             rec.grad_norms = np.vstack([rec.grad_norms, gn])
             self.rows_computed += len(rows)
         rec.n = n
+        return int(rows.size)

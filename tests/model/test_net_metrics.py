@@ -62,6 +62,10 @@ def test_a_budget_fills_a_long_run_in_over_several_updates(moons):
     while not tracker.update(moons, [snap]).complete:
         pass
     assert tracker.rows_computed == 21
+    # the budget is for all runs together: a second run waits for the first
+    two = MetricsTracker(budget=moons.evaluation_cost * 7)
+    m = two.update(moons, [_snap(moons, 5, run_id=1), _snap(moons, 5, run_id=2)])
+    assert [len(r.steps) for r in m.runs] == [6, 1] and two.rows_computed == 7
 
 
 def test_an_edited_run_starts_its_rows_again(moons):
