@@ -183,3 +183,12 @@ def test_a_regression_network_shows_its_fit_not_a_decision(
     view = w.views.view("metrics")
     qtbot.waitUntil(lambda: view.data is not None, timeout=5000)
     assert not view.accuracy.widget.isVisible() and view.data.names == ("train loss",)
+
+
+def test_log_axis_ticks_are_powers_of_ten_or_1_2_5_within_a_decade():
+    from gd_explorer.ui.views.metrics import log_ticks
+
+    assert [t for _, t in log_ticks(-2.2, -0.2)] == ["0.01", "0.1"]
+    assert [t for _, t in log_ticks(-1.5, -0.9)] == ["0.05", "0.1"]
+    assert [t for _, t in log_ticks(-12, 2.5)] == ["1e-12", "1e-09", "1e-06", "0.001", "1"]
+    assert len(log_ticks(-0.3, -0.25)) == 1

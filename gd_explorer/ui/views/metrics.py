@@ -14,6 +14,8 @@ not finite leave a gap.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
@@ -27,7 +29,7 @@ LAYER_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#0072B2"
 _DASH = QtCore.Qt.PenStyle.DashLine
 _GREY = "#bbbbbb"
 #: a plot smaller than this (pixels) shows no legend and no title: they would cover it
-LEGEND_MIN = (380, 140)
+LEGEND_MIN = (380, 110)
 #: while rows are missing, the next update follows this soon (milliseconds)
 MORE_MS = 30
 
@@ -39,6 +41,22 @@ def log10(v) -> np.ndarray:
     ok = np.isfinite(v) & (v > 0)
     out[ok] = np.log10(v[ok])
     return out
+
+
+def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+    """Ticks of a log10 axis from ``lo`` to ``hi`` (log10 units): the powers of ten, with
+    2 and 5 between them when fewer than two powers are in range, thinned to at most six
+    (pyqtgraph's own minor log labels overlap on a short plot)."""
+    decades = list(range(math.ceil(lo), math.floor(hi) + 1))
+    values = [float(d) for d in decades]
+    if len(decades) < 2:
+        values = sorted(d + math.log10(m) for d in range(math.floor(lo), math.ceil(hi) + 1)
+                        for m in (1, 2, 5) if lo <= d + math.log10(m) <= hi)
+    if not values:  # less than a factor of 2: one label in the middle
+        mid = 0.5 * (lo + hi)
+        return [(mid, f"{10 ** mid:.3g}")]
+    step = max(1, -(-len(values) // 6))
+    return [(v, f"{10 ** v:g}") for v in values[::step]]
 
 
 class _Plot:
@@ -106,8 +124,11 @@ class _Plot:
         yb = y_range if y_range is not None else (finite_bounds(*ys) if ys else None)
         if yb is None:
             return
+        y_range = padded(yb, 0.08)
         self.item.getViewBox().setRange(xRange=padded((0.0, float(max(last_step, 1))), 0.02),
-                                        yRange=padded(yb, 0.08), padding=0)
+                                        yRange=y_range, padding=0)
+        if self.log:
+            self.item.getAxis("left").setTicks([log_ticks(*y_range)])
 
     def fit_size(self) -> None:
         """Legend and title only where the plot is large enough for them."""
