@@ -135,8 +135,8 @@ class DecisionCache:
 class MetricsRun:
     """One run's measures at decimated rows ``steps`` ``(m,)``: ``values`` name -> ``(m,)``
     (the objective's :attr:`metric_names`), ``weight_norms`` and ``grad_norms``
-    ``(m, layers)`` (the norm of each layer's parameters and of its recorded gradient, a
-    mini-batch's where the run takes them); ``rows`` the run's recorded rows, ``done``
+    ``(m, layers)`` (the norm of each layer's parameters and of its recorded gradient);
+    ``rows`` the run's recorded rows, ``done``
     the rows computed so far (below ``rows`` while a long run fills in)."""
 
     run_id: int

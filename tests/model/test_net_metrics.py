@@ -100,3 +100,18 @@ def test_decision_map_is_the_sigmoid_of_predict_on_the_grid_and_cached(moons):
 def test_no_decision_map_for_a_regression():
     sine = net_objective("sine", layers="1-4-1")
     assert DecisionCache().get(sine, _snap(sine, 3), 2) is None
+
+
+def test_a_runaway_row_gives_an_empty_map_and_nan_metrics_not_an_error(moons):
+    snap = _snap(moons, 3)
+    params = np.array(snap.params)
+    params[3] = np.nan
+    params[2, :5] = 1e200
+    bad = RunSnapshot.make(1, "r", "#ffffff", True, params, snap.loss, snap.grad, snap.lr,
+                           optimizer="adam")
+    dmap = DecisionCache().get(moons, bad, 3)
+    assert np.isnan(dmap.probability).all() and dmap.contour.shape == (0, 2)
+    assert np.isnan(dmap.train_accuracy)
+    m = MetricsTracker().update(moons, [bad]).runs[0]
+    assert np.isnan(m.values["train loss"][3]) and np.isfinite(m.values["train loss"][:2]).all()
+    DecisionCache().get(moons, bad, 2)  # huge weights: saturated, finite or not, no error

@@ -192,3 +192,22 @@ def test_log_axis_ticks_are_powers_of_ten_or_1_2_5_within_a_decade():
     assert [t for _, t in log_ticks(-1.5, -0.9)] == ["0.05", "0.1"]
     assert [t for _, t in log_ticks(-12, 2.5)] == ["1e-12", "1e-09", "1e-06", "0.001", "1"]
     assert len(log_ticks(-0.3, -0.25)) == 1
+
+
+def test_a_mini_batch_runs_train_loss_and_gradient_norms_are_on_all_the_data(
+        shown_window, qtbot, monkeypatch, tmp_path):
+    w = shown_window
+    _open(w, qtbot, monkeypatch, tmp_path, {**MOONS, "net_batch_size": 8}, max_steps=10)
+    _run(w, qtbot)
+    _click_tab(qtbot, w.side_tabs, "Metrics")
+    view = w.views.view("metrics")
+    qtbot.waitUntil(lambda: view.data is not None and view.data.complete, timeout=5000)
+    snap = w.model.selected_snapshot()
+    assert snap.batch is not None and len(snap.batch) == 8
+    _, ys = view.loss.curves[snap.run_id, "train"].getData()
+    full = w.model.objective.values(np.asarray(snap.params))
+    np.testing.assert_allclose(ys, np.log10(full), rtol=1e-12)
+    # the gradient norms are of the full-data gradient there, as recorded
+    g = w.model.objective.grad(np.asarray(snap.params[4]))
+    _, ys = view.norms.curves["g", 0].getData()
+    assert ys[4] == pytest.approx(np.log10(np.linalg.norm(g[:15])))

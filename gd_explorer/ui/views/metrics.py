@@ -1,8 +1,8 @@
 """Train and test measures against step for every run, and the selected run's per-layer
 weight and gradient norms, in stacked plots sharing the step axis:
 
-* loss (log y): the training loss on all the data (solid; also for mini-batch runs, whose
-  recorded loss is a batch's) and the test loss (dashed) where there is a test split;
+* loss (log y): the training loss on all the data (solid; for mini-batch runs too) and the
+  test loss (dashed) where there is a test split;
 * accuracy (classifiers): train solid, test dashed;
 * norms (log y) of the selected run: each layer's weights (solid) and gradient (dashed).
 
@@ -165,8 +165,8 @@ class MetricsView(QtWidgets.QWidget):
         layout.setSpacing(2)
         self.loss = _Plot(
             "metricsLossPlot", "", "loss",
-            "Every run's loss on all the training data (solid; for mini-batch runs too, "
-            "whose recorded loss is a batch's) and on the test split (dashed), log scale",
+            "Every run's loss on all the training data (solid; for mini-batch runs too) and "
+            "on the test split (dashed), log scale",
             log=True)
         self.accuracy = _Plot(
             "metricsAccuracyPlot", "", "accuracy",
@@ -175,8 +175,7 @@ class MetricsView(QtWidgets.QWidget):
         self.norms = _Plot(
             "metricsNormsPlot", "Layer norms", "norm",
             "The selected run's per-layer Euclidean norms, log scale: each layer's weights "
-            "and biases (solid) and its gradient (dashed; a mini-batch's for mini-batch "
-            "runs)", log=True, columns=2)
+            "and biases (solid) and of its recorded gradient (dashed)", log=True, columns=2)
         for plot in (self.accuracy, self.norms):
             plot.item.setXLink(self.loss.item)
         self.norms.item.setLabel("bottom", "step")
