@@ -61,7 +61,7 @@ def _run(w, qtbot):
     """Run to the session's max steps (the Run action), and wait for the end."""
     _action(w, "actionRun").trigger()
     qtbot.waitUntil(lambda: not w.model.running, timeout=20_000)
-    w._on_progressed()
+    qtbot.wait(50)  # the end of the run's frame
 
 
 def _click_tab(qtbot, tabs, title):
@@ -211,3 +211,25 @@ def test_a_mini_batch_runs_train_loss_and_gradient_norms_are_on_all_the_data(
     g = w.model.objective.grad(np.asarray(snap.params[4]))
     _, ys = view.norms.curves["g", 0].getData()
     assert ys[4] == pytest.approx(np.log10(np.linalg.norm(g[:15])))
+
+
+def test_the_decision_is_live_while_the_run_trains(shown_window, qtbot, monkeypatch, tmp_path):
+    from gd_explorer.ui.main_window import SPEEDS
+
+    w = shown_window
+    _open(w, qtbot, monkeypatch, tmp_path, MOONS, max_steps=300)
+    w.speed_slider.setValue(SPEEDS.index(200))  # 200 steps/s: 1.5 s of training
+    _click_tab(qtbot, w.main_tabs, "Decision")
+    view = w.views.view("decision")
+    seen = set()
+
+    def done():
+        if view.map is not None:
+            seen.add(view.map.row)
+        return not w.model.running
+
+    _action(w, "actionRun").trigger()
+    qtbot.waitUntil(lambda: w.model.running, timeout=5000)
+    qtbot.waitUntil(done, timeout=20_000)
+    qtbot.waitUntil(lambda: view.map.row == 300, timeout=5000)  # and the end is drawn
+    assert len({r for r in seen if 0 < r < 300}) >= 3, seen

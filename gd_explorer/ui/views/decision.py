@@ -11,6 +11,7 @@ this view only draws them, and asks nothing while its tab is hidden.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,6 +29,10 @@ CLASS_STYLE = (("#0B2E6B", "o", "class 0"), ("#D55E00", "t1", "class 1"))
 POINT_SIZE = 9
 #: a plot narrower than this (pixels) shows no colour bar: the map would be cut instead
 COLORBAR_MIN_WIDTH = 420
+
+#: while the runs run, a new map at most this often (seconds): one costs ~5-15 ms (a pass
+#: of the network over the grid); paused, every change of row draws at once
+RUNNING_INTERVAL_S = 0.2
 
 _NO_POINTS = np.empty((0, 2))
 
@@ -96,6 +101,7 @@ class DecisionView(PlotView):
         self._data = None  # the DecisionData drawn
         self._rect = None
         self.map = None  # the DecisionMap drawn last (tests read it)
+        self._drawn_at = -math.inf
 
     # ------------------------------------------------------------------ feeding
     def show_frame(self, frame: Frame) -> None:
@@ -103,6 +109,10 @@ class DecisionView(PlotView):
         tab is shown (a hidden tab catches up when it is shown)."""
         if frame.decision is None or self._defer_while_hidden("show_frame", frame):
             return
+        now = time.monotonic()
+        if frame.running and now - self._drawn_at < RUNNING_INTERVAL_S:
+            return  # the next paced tick, or the end of the run, draws it
+        self._drawn_at = now
         self.set_map(frame.decision())
 
     def set_map(self, dmap) -> None:

@@ -27,6 +27,7 @@ from gd_explorer.ui.views.frame import Frame
 LAYER_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#0072B2", "#D55E00",
                 "#FFFFFF")
 _DASH = QtCore.Qt.PenStyle.DashLine
+_CACHE = QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache
 _GREY = "#bbbbbb"
 #: a plot smaller than this (pixels) shows no legend and no title: they would cover it
 LEGEND_MIN = (380, 110)
@@ -79,6 +80,8 @@ class _Plot:
         self.item.getViewBox().disableAutoRange()
         self.item.getAxis("bottom").enableAutoSIPrefix(False)
         self.item.getAxis("left").enableAutoSIPrefix(False)
+        for axis in self.item.axes.values():  # repainted from a pixmap until the range moves
+            axis["item"].setCacheMode(_CACHE)
         if log:
             self.item.getAxis("left").setLogMode(True)  # the data are log10 already
         self.log = log
