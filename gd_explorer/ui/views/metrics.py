@@ -44,10 +44,10 @@ def log10(v) -> np.ndarray:
     return out
 
 
-def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
+def log_ticks(lo: float, hi: float, most: int = 6) -> list[tuple[float, str]]:
     """Ticks of a log10 axis from ``lo`` to ``hi`` (log10 units): the powers of ten, with
     2 and 5 between them when fewer than two powers are in range, thinned to at most six
-    (pyqtgraph's own minor log labels overlap on a short plot)."""
+    (pyqtgraph's own minor log labels overlap on a short plot): at most ``most``."""
     decades = list(range(math.ceil(lo), math.floor(hi) + 1))
     values = [float(d) for d in decades]
     if len(decades) < 2:
@@ -56,7 +56,7 @@ def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
     if not values:  # less than a factor of 2: one label in the middle
         mid = 0.5 * (lo + hi)
         return [(mid, f"{10 ** mid:.3g}")]
-    step = max(1, -(-len(values) // 6))
+    step = max(1, -(-len(values) // max(1, most)))
     return [(v, f"{10 ** v:g}") for v in values[::step]]
 
 
@@ -131,7 +131,9 @@ class _Plot:
         self.item.getViewBox().setRange(xRange=padded((0.0, float(max(last_step, 1))), 0.02),
                                         yRange=y_range, padding=0)
         if self.log:
-            self.item.getAxis("left").setTicks([log_ticks(*y_range)])
+            # a label per ~24 pixels of height at most: a short plot keeps a few
+            most = max(2, min(6, int(self.item.getViewBox().height() // 24)))
+            self.item.getAxis("left").setTicks([log_ticks(*y_range, most)])
 
     def fit_size(self) -> None:
         """Legend and title only where the plot is large enough for them."""
