@@ -34,6 +34,7 @@ from gd_explorer.model.basins_job import BasinMap, BasinsJob
 from gd_explorer.model.curvature import Curvature, SharpnessRun, SharpnessTracker, curvature_at
 from gd_explorer.model.export_job import ExportJob
 from gd_explorer.model.exporter import ExportResult  # noqa: F401 - importable from here
+from gd_explorer.model.net_metrics import DecisionCache, DecisionMap, Metrics, MetricsTracker
 from gd_explorer.model.problem_build import build_problem, build_session
 from gd_explorer.model.snapshot import MomentumRows, RunSnapshot
 from gd_explorer.model.surface_job import (  # noqa: F401 - the constants stay importable here
@@ -167,6 +168,8 @@ class ExplorerModel(QObject):
         self._sharpness_of = None  # (objective, maximize) the tracker's rows belong to
         self._curvature_key = None
         self._curvature: Curvature | None = None
+        self._decision = DecisionCache()  # the Decision view's map of the selected run
+        self._metrics = MetricsTracker()  # train/test metrics and layer norms per run
 
         self._worker = DescentWorker()
         self._thread = new_thread("descentThread")
@@ -275,6 +278,10 @@ class ExplorerModel(QObject):
         views -= {"curve"} if self.dim >= 2 else {"surface", "surface3d"}
         if self.objective.fit_data() is None:  # nothing to draw a fitted curve over
             views.discard("fit")
+        if self.objective.decision_data() is None:  # not a classifier of 2-D inputs
+            views.discard("decision")
+        if not self.objective.metric_names and self.objective.layers() is None:
+            views.discard("metrics")
         return frozenset(views)
 
     @property
@@ -866,6 +873,20 @@ class ExplorerModel(QObject):
             self._sharpness.reset()
             self._sharpness_of = owner
         return self._sharpness.update(self.objective, self.snapshots(), self.maximize)
+
+    def decision(self) -> DecisionMap | None:
+        """The selected run's decision function at the timeline cursor (a classifier of
+        2-D inputs; None otherwise or without a row); kept for that run and row."""
+        snap = self.selected_snapshot()
+        if snap is None:
+            return None
+        return self._decision.get(self.objective, snap, snap.index(self._cursor))
+
+    def metrics(self) -> Metrics:
+        """Train/test loss and accuracy and per-layer norms along every run (decimated;
+        only new rows computed)."""
+        return self._metrics.update(self.objective, self.snapshots(), self._selected,
+                                    self._cursor)
 
     # ================================================================== derived data
     def fixed_point(self) -> np.ndarray:

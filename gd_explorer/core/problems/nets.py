@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gd_explorer.core.problems.objectives import Objective
+from gd_explorer.core.problems.objectives import DecisionData, Objective
 
 __all__ = ["ACTIVATIONS", "NET_DATASETS", "NET_LOSSES", "NET_MODELS", "Activation", "NetData",
            "NetLoss", "NetObjective", "Network", "make_net_data", "make_network",
@@ -658,11 +658,66 @@ class NetObjective(Objective):
         return out
 
     def predict(self, p, x=None) -> np.ndarray:
-        """The network's outputs (logits for classification) at inputs ``x`` ``(n, m)``."""
+        """The network's outputs (logits for classification) at inputs ``x`` ``(n, m)``
+        (``(n,)`` for a network of one input: the Fit view's x values)."""
         p = np.atleast_2d(np.asarray(p, dtype=np.float64))
+        x = self.data.x if x is None else np.asarray(x, dtype=np.float64)
+        if x.ndim == 1 and self.data.inputs == 1:
+            x = x[:, None]
         with np.errstate(all="ignore"):
-            z = self.network.forward(p, self.data.x if x is None else np.asarray(x, float))[0]
+            z = self.network.forward(p, x)[0]
         return z if np.ndim(p) > 1 and p.shape[0] > 1 else z[0]
+
+    # -- capabilities the views ask for
+    def fit_data(self):
+        """A 1-D regression's data (the Fit view draws the network's curve over it)."""
+        if self.data.task != "regression" or self.data.inputs != 1:
+            return None
+        return self.data.x[:, 0], self.data.y, ("x", "y")
+
+    def decision_data(self) -> DecisionData | None:
+        """A 2-D classifier's data (the Decision view)."""
+        if self.data.task != "classification" or self.data.inputs != 2:
+            return None
+        d = self.data
+        return DecisionData(d.x, d.y, d.x_test, d.y_test, ("x1", "x2"))
+
+    def probability(self, p, x) -> np.ndarray:
+        """sigmoid(z), P(class 1), at inputs ``x`` ``(n, m)`` for parameters ``(d,)``."""
+        return _sigmoid(self.predict(np.asarray(p, dtype=np.float64)[None, :], x))
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        test = self.data.y_test.size > 0
+        names = ["train loss"] + ["test loss"] * test
+        if self.data.task == "classification":
+            names += ["train accuracy"] + ["test accuracy"] * test
+        return tuple(names)
+
+    def metrics(self, p) -> dict[str, np.ndarray]:
+        """Loss on all the training data and on the test split, and (classification) the
+        share of points on the right side of 0.5, at points ``(k, d)``; NaN where the
+        network's outputs are not finite."""
+        p = np.atleast_2d(np.asarray(p, dtype=np.float64))
+        names = self.metric_names
+        out = {name: np.empty(p.shape[0]) for name in names}
+        d = self.data
+        for part, x, y in (("train", d.x, d.y), ("test", d.x_test, d.y_test)):
+            if f"{part} loss" not in out:
+                continue
+            step = self._rows(y.size)
+            with np.errstate(all="ignore"):
+                for lo in range(0, p.shape[0], step):
+                    z = self.network.forward(p[lo:lo + step], x)[0]
+                    out[f"{part} loss"][lo:lo + step] = self.loss.value(z, y).mean(axis=1)
+                    if f"{part} accuracy" in out:
+                        acc = np.mean((z > 0) == (y > 0.5), axis=1)
+                        out[f"{part} accuracy"][lo:lo + step] = np.where(
+                            np.all(np.isfinite(z), axis=1), acc, np.nan)
+        return out
+
+    def layers(self) -> Network:
+        return self.network
 
     def accuracy(self, p, test: bool = False) -> float:
         """Share of correctly classified points (train or test) at parameters ``p`` (d,)."""

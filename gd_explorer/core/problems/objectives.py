@@ -39,6 +39,19 @@ class LeastSquares:
     jacobian: Any
 
 
+@dataclass(frozen=True)
+class DecisionData:
+    """The labelled 2-D inputs of a binary classifier (the Decision view): train inputs
+    ``x`` ``(n, 2)`` and labels ``y`` ``(n,)`` in {0, 1}, the test split likewise (maybe
+    empty), and the inputs' names."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    names: tuple[str, str] = ("x1", "x2")
+
+
 @dataclass
 class Objective:
     """Base class of all objectives.
@@ -194,6 +207,32 @@ class Objective:
     def predict(self, p, x=None) -> np.ndarray:
         """The fitted model's predictions at ``x`` for parameters ``p`` (fits only)."""
         raise NotImplementedError(f"{self.name} is not a fit: it has no predictions")
+
+    def decision_data(self) -> DecisionData | None:
+        """The data of a binary classifier on 2-D inputs (:class:`DecisionData`), or None:
+        not one; :meth:`probability` then gives its decision function."""
+        return None
+
+    def probability(self, p, x) -> np.ndarray:
+        """P(class 1) at inputs ``x`` ``(n, m)`` for parameters ``p`` ``(d,)`` (classifiers
+        only, :meth:`decision_data`)."""
+        raise NotImplementedError(f"{self.name} is not a classifier")
+
+    #: the measures :meth:`metrics` returns, in order ("train loss", "test accuracy", ...);
+    #: empty: none beyond the recorded loss
+    metric_names = ()
+
+    def metrics(self, p) -> dict[str, np.ndarray]:
+        """Each of :attr:`metric_names` at points ``(k, d)``: name -> ``(k,)`` (the
+        training loss on all the data even where runs take mini-batches, a test split's
+        loss, accuracies)."""
+        return {}
+
+    def layers(self):
+        """The parameters' layers, or None: an object with ``layer_titles`` (one per
+        layer) and ``layer_norms(v)`` (``(k, d)`` -> ``(k, layers)``: the Euclidean norm of
+        each layer's part of a parameter or gradient vector)."""
+        return None
 
     # -- optional fast path
     def scalar_value_and_grad(self):

@@ -55,6 +55,12 @@ class Frame:
         optimizer's stability edge at the selected run's row (computed when called).
     sharpness
         ``sharpness() -> [SharpnessRun]``: λmax along every run (computed when called).
+    decision
+        ``decision() -> DecisionMap | None``: the selected run's decision function at the
+        cursor (a classifier; computed when called).
+    metrics
+        ``metrics() -> Metrics``: train/test measures and layer norms of every run
+        (computed when called).
     """
 
     snapshots: tuple[RunSnapshot, ...]
@@ -71,6 +77,8 @@ class Frame:
     slice_along: Callable[[int], tuple] | None = None
     curvature: Callable[[], object] | None = None
     sharpness: Callable[[], list] | None = None
+    decision: Callable[[], object] | None = None
+    metrics: Callable[[], object] | None = None
 
     @property
     def selected(self) -> RunSnapshot | None:
@@ -98,4 +106,6 @@ def frame_of(model) -> Frame:
         slice_along=model.slice_along,
         curvature=getattr(model, "curvature", None),
         sharpness=getattr(model, "sharpness", None),
+        decision=getattr(model, "decision", None),
+        metrics=getattr(model, "metrics", None),
     )
