@@ -172,6 +172,12 @@ class Objective:
         """The fitted model's predictions at ``x`` for parameters ``p`` (fits only)."""
         raise NotImplementedError(f"{self.name} is not a fit: it has no predictions")
 
+    def filter_groups(self) -> tuple[np.ndarray, ...] | None:
+        """The parameter indices of each filter (a unit's incoming weights) of a layered
+        model, for filter-normalised landscape directions (every parameter in none of them,
+        a bias, is left out); None: no layers (a direction is normalised as a whole)."""
+        return None
+
     # -- optional fast path
     def scalar_value_and_grad(self):
         """A function of ``d`` floats returning ``(value, g_1, ..., g_d)`` as floats, or None.
