@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DEFAULT_RESOLUTION", "LandscapeCancelled", "MAX_CHECKPOINTS", "MAX_RESOLUTION",
+__all__ = ["DEFAULT_RESOLUTION", "LANDSCAPE_MODES", "LandscapeCancelled", "LandscapeMode",
+           "MAX_CHECKPOINTS", "MAX_RESOLUTION",
            "MIN_RESOLUTION", "Interpolation", "PlaneGrid", "TrajectoryPlane",
            "filter_normalised", "interpolation", "plane_grid", "random_plane",
            "trajectory_plane", "trajectory_span"]
@@ -44,6 +45,35 @@ MAX_CHECKPOINTS = 500
 PATH_MARGIN = 0.25
 
 Progress = Callable[[float], bool] | None
+
+
+@dataclass(frozen=True)
+class LandscapeMode:
+    """One way of looking at the landscape (the view's picker and its tool tips read these)."""
+
+    key: str
+    title: str
+    tooltip: str
+
+
+#: the modes, in the picker's order
+LANDSCAPE_MODES: dict[str, LandscapeMode] = {
+    m.key: m
+    for m in (
+        LandscapeMode("random", "Random directions",
+                      "The loss over the plane through the current point along two seeded "
+                      "random directions, filter-normalised as Li et al. 2018 (each unit's "
+                      "incoming weights rescaled to their norm in θ, biases zeroed); "
+                      "a, b in [-1, 1]"),
+        LandscapeMode("pca", "Trajectory PCA",
+                      "The loss over the plane of the selected run's first two principal "
+                      "components (checkpoints θ_i − θ_now), with the path projected onto "
+                      "it and its distance from the plane against step"),
+        LandscapeMode("line", "1-D interpolation",
+                      "The loss along the line from the start θ_0 (α = 0) to the current "
+                      "point θ_T (α = 1), for α from -0.5 to 1.5"),
+    )
+}
 
 
 class LandscapeCancelled(Exception):
@@ -196,12 +226,18 @@ def trajectory_plane(path, steps=None, max_checkpoints: int = MAX_CHECKPOINTS
     centre = pts[-1].copy()
     diffs = pts - centre
     centred = diffs - diffs.mean(axis=0)
-    _, s, vt = np.linalg.svd(centred, full_matrices=False)
-    total = float(np.sum(s * s))
-    if not total > 0 or len(s) < 2 or not s[1] > 1e-12 * s[0]:
+    # the principal directions from the m × m Gram matrix (m <= MAX_CHECKPOINTS): its
+    # eigen-decomposition is a few ms where LAPACK's SVD with vectors took seconds here
+    w, u = np.linalg.eigh(centred @ centred.T)
+    w, u = w[::-1][:2], u[:, ::-1][:, :2]
+    total = float(np.sum(centred * centred))
+    if not total > 0 or not w[1] > 1e-12 * w[0]:
         raise ValueError("the path does not span a plane (it has not moved, or moved along "
                          "one line): run it further, or use random directions")
-    directions = vt[:2].copy()
+    directions = (centred.T @ u).T
+    directions[0] /= np.linalg.norm(directions[0])
+    directions[1] -= (directions[1] @ directions[0]) * directions[0]  # orthonormal to rounding
+    directions[1] /= np.linalg.norm(directions[1])
     # a direction's sign is arbitrary: point it from the end towards the start
     for k in range(2):
         if float(diffs[0] @ directions[k]) < 0:
@@ -210,7 +246,7 @@ def trajectory_plane(path, steps=None, max_checkpoints: int = MAX_CHECKPOINTS
     with np.errstate(all="ignore"):
         off = diffs - coords @ directions
     distance = np.sqrt(np.sum(off * off, axis=1))
-    return TrajectoryPlane(centre, directions, (s[:2] ** 2) / total, steps, coords, distance)
+    return TrajectoryPlane(centre, directions, w / total, steps, coords, distance)
 
 
 def trajectory_span(plane: TrajectoryPlane, margin: float = PATH_MARGIN
