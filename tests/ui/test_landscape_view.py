@@ -74,7 +74,7 @@ def test_random_plane_is_centred_on_the_current_point(nets_window, qtbot):
     assert result.grid.losses[mid, mid] == loss_now
     x, y = view.centre_point.getData()
     assert (x[0], y[0]) == (0.0, 0.0)
-    assert "random filter-normalised plane, seed 0" in view.plane_plot.getPlotItem().titleLabel.text
+    assert "random plane, seed 0" in view.plane_plot.getPlotItem().titleLabel.text
     assert "step 12" in _status(w) and f"{loss_now:.6g}" in _status(w)
     assert view.contours.getData()[0].size > 0
     _shot(w, qtbot, "random")
@@ -89,6 +89,7 @@ def test_pca_plane_shows_the_path_ending_at_the_centre_and_the_variance(nets_win
     e = result.plane.explained * 100
     title = view.plane_plot.getPlotItem().titleLabel.text
     assert f"PC1 {e[0]:.1f} %" in title and f"PC2 {e[1]:.1f} %" in title
+    assert f"explains {e.sum():.1f} % of the path's variance" in _status(w)
     assert view.distance_plot.isVisible() and not view.line_plot.isVisible()
     steps, dist = view.distance_curve.getData()
     np.testing.assert_array_equal(steps, np.arange(13))
@@ -184,3 +185,39 @@ def test_every_control_has_a_tooltip_and_a_name(nets_window):
 def test_the_tab_is_hidden_for_a_function(window):
     w = window
     assert not w.main_tabs.isTabVisible(w.views.tab_index("landscape"))
+
+
+def test_a_newer_request_drops_the_older_answer(qapp, qtbot, monkeypatch):
+    """Request ids: the first computation, still running when a second is asked for,
+    never reaches ``finished``; only the second does."""
+    from gd_explorer.core.problems.nets import net_objective
+    from gd_explorer.model.landscape_job import LandscapeJob
+
+    obj = net_objective("moons", "mlp", "2-4-1", samples=20)
+    gate = threading.Event()
+    original = type(obj).values
+    calls = []
+
+    def gated(self, p):
+        calls.append(len(p))
+        if len(calls) == 1:
+            gate.wait(10)
+        return original(self, p)
+
+    monkeypatch.setattr(type(obj), "values", gated)
+    job = LandscapeJob()
+    try:
+        got = []
+        job.finished.connect(got.append)
+        path = np.array(obj.start)[None, :]
+        first = job.start(obj, "random", path, resolution=11)
+        second = job.start(obj, "random", path, seed=3, resolution=11)
+        gate.set()
+        qtbot.waitUntil(lambda: bool(got), timeout=10_000)
+        qtbot.wait(200)
+        assert [r.job for r in got] == [second] and first != second
+        assert got[0].request.seed == 3 and job.last is got[0]
+    finally:
+        job.stop()
+        job.thread.quit()
+        job.thread.wait(5000)

@@ -40,7 +40,7 @@ __all__ = ["DEFAULT_RESOLUTION", "LANDSCAPE_MODES", "LandscapeCancelled", "Lands
 DEFAULT_RESOLUTION = 51
 MIN_RESOLUTION, MAX_RESOLUTION = 5, 201
 #: at most this many checkpoints go into the PCA (evenly spaced, the last always in)
-MAX_CHECKPOINTS = 500
+MAX_CHECKPOINTS = 200
 #: the plane around the path: this much beyond its farthest coordinate on each axis
 PATH_MARGIN = 0.25
 

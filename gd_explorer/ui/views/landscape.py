@@ -81,6 +81,7 @@ class LandscapeView(QtWidgets.QWidget):
         self.seed = QtWidgets.QSpinBox()
         self.seed.setObjectName("landscapeSeed")
         self.seed.setRange(0, 2**31 - 1)
+        self.seed.setMaximumWidth(110)
         self.seed.setToolTip("Seed of the two random directions (the same seed draws the "
                              "same plane)")
         self.resolution = QtWidgets.QSpinBox()
@@ -96,14 +97,23 @@ class LandscapeView(QtWidgets.QWidget):
                                        "in the status bar)")
         self.compute_button.clicked.connect(self._on_compute_clicked)
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
-        for label, w in (("Mode", self.mode), ("seed", self.seed), ("grid", self.resolution)):
+        # two short rows: the tab is ~300 pixels wide in a 960-pixel window
+        second = QtWidgets.QHBoxLayout()
+        second.setSpacing(6)
+        for target, label, w in ((row, "Mode", self.mode), (second, "seed", self.seed),
+                                 (second, "grid", self.resolution)):
             lab = plain_label(label)
             lab.setToolTip(w.toolTip() if w is not self.mode else "How to slice the landscape")
-            row.addWidget(lab)
-            row.addWidget(w)
+            target.addWidget(lab)
+            target.addWidget(w)
+        self.mode.setMinimumContentsLength(12)
+        self.mode.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         row.addWidget(self.compute_button)
         row.addStretch(1)
+        second.addStretch(1)
         layout.addLayout(row)
+        layout.addLayout(second)
 
         self.status = plain_label("Press Compute to draw the loss landscape around the "
                                   "selected run's point.")
@@ -153,13 +163,16 @@ class LandscapeView(QtWidgets.QWidget):
                                "the current point")
         self.line_curve = pg.PlotCurveItem(pen=pg.mkPen("#4fc3f7", width=2))
         self.line_plot.addItem(self.line_curve)
-        self.alpha_marks = []
+        self.alpha_marks, self.alpha_labels = [], []
         for alpha, text in ((0.0, "α = 0 (start)"), (1.0, "α = 1 (now)")):
-            mark = pg.InfiniteLine(alpha, angle=90, movable=False, label=text,
-                                   labelOpts={"position": 0.92, "color": "#dddddd"},
+            # no InfiniteLine label: it keeps a reference cycle with its line
+            mark = pg.InfiniteLine(alpha, angle=90, movable=False,
                                    pen=pg.mkPen("#dddddd", style=QtCore.Qt.PenStyle.DashLine))
             self.line_plot.addItem(mark, ignoreBounds=True)
             self.alpha_marks.append(mark)
+            label = pg.TextItem(text, color="#dddddd", anchor=(0, 0))
+            self.line_plot.addItem(label, ignoreBounds=True)
+            self.alpha_labels.append(label)
         self.line_points = pg.ScatterPlotItem(symbol="o", size=9, brush=pg.mkBrush("#ff2d55"))
         self.line_plot.addItem(self.line_points)
 
@@ -203,8 +216,15 @@ class LandscapeView(QtWidgets.QWidget):
         req = result.request
         who = f"run {req.label!r}" if req.label else "the run"
         where = "from the start to" if req.mode == "line" else "around"
-        return (f"{LANDSCAPE_MODES[req.mode].title} {where} {who} at step {req.row}: loss "
+        text = (f"{LANDSCAPE_MODES[req.mode].title} {where} {who} at step {req.row}: loss "
                 f"{result.centre_loss:.6g} there ({result.seconds:.2f} s).")
+        if result.plane is not None:
+            e1, e2 = (100 * float(v) for v in result.plane.explained)
+            text += (f" The plane explains {e1 + e2:.1f} % of the path's variance; the path "
+                     f"sits up to {float(result.plane.distance.max()):.3g} off it.")
+        elif req.mode == "random":
+            text += " Filter-normalised directions, a and b from -1 to 1."
+        return text
 
     def show_cancelled(self, _text: str = "") -> None:
         """The computation was cancelled: the picture shown stays, and the view says so."""
@@ -254,7 +274,7 @@ class LandscapeView(QtWidgets.QWidget):
             self.start_point.setData(coords[:1, 0], coords[:1, 1])
             e1, e2 = (100 * float(v) for v in plane.explained)
             # short: a title wider than the plot widens the whole plot past its widget
-            pi.setTitle(f"PCA plane: PC1 {e1:.1f} %, PC2 {e2:.1f} % of the variance")
+            pi.setTitle(f"PC1 {e1:.1f} %, PC2 {e2:.1f} %")
             pi.setLabel("bottom", "PC1")
             pi.setLabel("left", "PC2")
             self.distance_curve.setData(plane.steps.astype(np.float64), plane.distance)
@@ -264,7 +284,7 @@ class LandscapeView(QtWidgets.QWidget):
         else:
             self.path.setData(_EMPTY, _EMPTY)
             self.start_point.setData(_EMPTY, _EMPTY)
-            pi.setTitle(f"random filter-normalised plane, seed {result.request.seed}")
+            pi.setTitle(f"random plane, seed {result.request.seed}")
             pi.setLabel("bottom", "a (direction 1)")
             pi.setLabel("left", "b (direction 2)")
         self.plane_plot.setRange(xRange=(x0, x0 + w), yRange=(y0, y0 + h), padding=0)
@@ -276,8 +296,10 @@ class LandscapeView(QtWidgets.QWidget):
         at = np.interp(ends, line.alphas, line.losses)
         at[1] = result.centre_loss
         self.line_points.setData(ends, at)
-        self.line_plot.getPlotItem().setTitle("1-D interpolation θ_0 → θ_T")
+        self.line_plot.getPlotItem().setTitle("θ_0 → θ_T")
         yb = padded(finite_bounds(line.losses) or (0.0, 1.0))
+        for label, alpha in zip(self.alpha_labels, ends):
+            label.setPos(float(alpha), yb[1])
         self.line_plot.setRange(xRange=(float(line.alphas[0]), float(line.alphas[-1])),
                                 yRange=yb, padding=0.02)
 
