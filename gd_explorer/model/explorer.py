@@ -35,6 +35,7 @@ from gd_explorer.model.curvature import Curvature, SharpnessRun, SharpnessTracke
 from gd_explorer.model.export_job import ExportJob
 from gd_explorer.model.exporter import ExportResult  # noqa: F401 - importable from here
 from gd_explorer.model.net_metrics import DecisionCache, DecisionMap, Metrics, MetricsTracker
+from gd_explorer.model.landscape_job import LandscapeJob
 from gd_explorer.model.problem_build import build_problem, build_session
 from gd_explorer.model.snapshot import MomentumRows, RunSnapshot
 from gd_explorer.model.surface_job import (  # noqa: F401 - the constants stay importable here
@@ -206,6 +207,7 @@ class ExplorerModel(QObject):
         self._basins_job.finished.connect(self._on_basins_finished)
         self._basins_job.message.connect(self.message)
         self._basins_job.failed.connect(self.failed)
+        self.landscape_job = LandscapeJob(self)  # the Landscape view's planes and line
 
         _LIVE_MODELS.add(self)
         # The worker is pure Python and holds the GIL; every return of the UI thread from
@@ -255,8 +257,10 @@ class ExplorerModel(QObject):
         self._export_job.cancel()  # the file being written is removed, never left half
         self.sweep_job.stop()
         self._basins_job.stop()
+        self.landscape_job.stop()
         for thread in (self._thread, self._surface_job.thread, self._export_job.thread,
-                       self.sweep_job.thread, self._basins_job.thread):
+                       self.sweep_job.thread, self._basins_job.thread,
+                       self.landscape_job.thread):
             thread.quit()
             if not thread.wait(THREAD_JOIN_MS):  # pragma: no cover - a step of seconds
                 # never terminate(): a thread killed inside Python or Qt code can take
@@ -532,6 +536,18 @@ class ExplorerModel(QObject):
         return self.sweep_job.start(self.objective, optimizer, self._start,
                                     batch_size=self._problem.kind_entry.batch_size(self._problem),
                                     seed=self._problem.seed, label=entry.spec.display_label())
+
+    def start_landscape(self, mode: str, seed: int = 0, resolution: int = 51) -> int:
+        """The loss landscape (a mode of :data:`~gd_explorer.core.lab.landscape.LANDSCAPE_MODES`)
+        around the selected run's point at the timeline cursor, with its path up to there,
+        off the UI thread; returns the job id.  ``ValueError`` without a run."""
+        snap = self.selected_snapshot()
+        if snap is None or snap.n == 0:
+            raise ValueError("select a run: the landscape is drawn around its point")
+        row = snap.index(self._cursor)
+        return self.landscape_job.start(self.objective, mode, snap.params[:row + 1],
+                                        seed=seed, resolution=resolution, run_id=snap.run_id,
+                                        label=snap.label)
 
     def add_run_at_rate(self, lr: float, momentum: float | None = None) -> int:
         """Add a copy of the swept run (the last sweep's optimizer and hyperparameters) at

@@ -584,6 +584,14 @@ class NetObjective(Objective):
     def evaluation_cost(self) -> int:
         return self.data.y.size * max(1, self.network.dim // 4)
 
+    def filter_groups(self) -> tuple[np.ndarray, ...]:
+        """One index array per unit: the row of its layer's weight matrix (its incoming
+        weights); the biases are in none."""
+        out = []
+        for (o, i), (ws, _) in zip(self.network.shapes, self.network.slices):
+            out += [np.arange(ws.start + r * i, ws.start + (r + 1) * i) for r in range(o)]
+        return tuple(out)
+
     def value_and_grad(self, p, index: np.ndarray | None = None):
         """Loss and gradient at ``p`` ``(k, d)``; ``index`` restricts to a mini-batch."""
         p = np.asarray(p, dtype=np.float64)

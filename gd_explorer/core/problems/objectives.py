@@ -234,6 +234,12 @@ class Objective:
         each layer's part of a parameter or gradient vector)."""
         return None
 
+    def filter_groups(self) -> tuple[np.ndarray, ...] | None:
+        """The parameter indices of each filter (a unit's incoming weights) of a layered
+        model, for filter-normalised landscape directions (every parameter in none of them,
+        a bias, is left out); None: no layers (a direction is normalised as a whole)."""
+        return None
+
     # -- optional fast path
     def scalar_value_and_grad(self):
         """A function of ``d`` floats returning ``(value, g_1, ..., g_d)`` as floats, or None.

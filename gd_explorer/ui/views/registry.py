@@ -28,6 +28,7 @@ from gd_explorer.ui.views.curve import CurveView
 from gd_explorer.ui.views.decision import DecisionView
 from gd_explorer.ui.views.fit import FitView
 from gd_explorer.ui.views.frame import Frame
+from gd_explorer.ui.views.landscape import LandscapeView
 from gd_explorer.ui.views.loss import LossView
 from gd_explorer.ui.views.lr import LRView
 from gd_explorer.ui.views.metrics import MetricsView
@@ -94,6 +95,11 @@ def two_or_more(model) -> bool:
 
 def one_parameter(model) -> bool:
     return model.dim == 1
+
+
+def has_layers(model) -> bool:
+    """Whether the problem's parameters come in layers of filters (a network)."""
+    return model.objective.filter_groups() is not None
 
 
 def fits_data(model) -> bool:
@@ -165,6 +171,10 @@ VIEWS: tuple[ViewSpec, ...] = (
              "P(class 1) over the input plane at the timeline's step, the 0.5 boundary and "
              "the data (train filled, test hollow)", MAIN, DecisionView, shows=classifies,
              rate=PACED, lazy=True, page="decisionPage"),
+    ViewSpec("landscape", "Landscape", "The loss of a network through a random "
+             "filter-normalised plane, the plane of the path (PCA) or along the line from the "
+             "start (Li et al. 2018)", MAIN, LandscapeView, shows=has_layers, rate=SLOW,
+             lazy=True, page="landscapePage"),
     ViewSpec("sweep", "Sweep", "Learning-rate sweeps: final and best loss per rate, the "
              "divergence edge, the lr × momentum map, the LR range test (Ctrl+L)", MAIN,
              SweepView, feed=no_feed, rate=SLOW, lazy=True, page="sweepPage"),
