@@ -389,7 +389,8 @@ def _final_lines(objective, traj, out: str | None, columns: str) -> list[str]:
     if len(traj.params) > 1:
         text += f"   last |Δp| = {_norm(traj.params[-1] - traj.params[-2]):.4g}"
     out_lines = [f"{text}   ({len(names):,} parameters, {where})"]
-    groups = objective.parameter_groups()
+    layers = objective.layers()
+    groups = None if layers is None else layers.groups
     if groups and len(traj.loss):
         g = traj.grad[-1]
         width = max(len(title) for title, _ in groups)

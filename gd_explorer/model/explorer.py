@@ -34,8 +34,8 @@ from gd_explorer.model.basins_job import BasinMap, BasinsJob
 from gd_explorer.model.curvature import Curvature, SharpnessRun, SharpnessTracker, curvature_at
 from gd_explorer.model.export_job import ExportJob
 from gd_explorer.model.exporter import ExportResult  # noqa: F401 - importable from here
-from gd_explorer.model.net_metrics import DecisionCache, DecisionMap, Metrics, MetricsTracker
 from gd_explorer.model.landscape_job import LandscapeJob
+from gd_explorer.model.net_metrics import DecisionCache, DecisionMap, Metrics, MetricsTracker
 from gd_explorer.model.problem_build import build_problem, build_session
 from gd_explorer.model.snapshot import MomentumRows, RunSnapshot
 from gd_explorer.model.surface_job import (  # noqa: F401 - the constants stay importable here

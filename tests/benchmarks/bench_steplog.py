@@ -46,7 +46,7 @@ def snapshot(layers: str | None, steps: int = 20):
                             status="running", message="paused", state=state,
                             optimizer_title="Adam", hyper={"lr": 0.01, "betas": (0.9, 0.999)},
                             optimizer="adam")
-    return snap, obj.parameter_groups(), tuple(obj.names)
+    return snap, obj.layers().groups, tuple(obj.names)
 
 
 def main() -> None:

@@ -70,7 +70,7 @@ def test_logistic_model_has_one_filter_and_its_bias_zeroed():
 
 def test_without_layers_the_whole_direction_takes_the_norm_of_theta():
     obj = get_function("rosenbrock")
-    assert obj.filter_groups() is None
+    assert obj.layers() is None
     theta = np.array([1.5, -2.0])
     d = random_plane(obj, theta, seed=4)
     np.testing.assert_allclose(np.linalg.norm(d, axis=1), 2.5, rtol=1e-12)

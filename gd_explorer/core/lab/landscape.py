@@ -6,7 +6,7 @@ After Li, Xu, Taylor, Studer & Goldstein, "Visualizing the Loss Landscape of Neu
 * **Random plane**: two Gaussian directions shaped like the parameters θ, each made
   *filter-normalised*: every filter (a unit's incoming weights, one row of a layer's
   ``out × in`` weight matrix) rescaled to the norm of that row of θ, the biases zeroed
-  (their ``--xignore biasbn``).  Without layers (the objective's ``filter_groups()`` is
+  (their ``--xignore biasbn``).  Without layers (the ``filters`` of the objective's ``layers()`` is
   None) the whole direction is rescaled to |θ|.  The landscape is
   ``L(θ_c + a·d1 + b·d2)`` over a ∈ b ∈ [−1, 1].
 * **Trajectory plane**: PCA of the checkpoints ``θ_i − θ_final`` of a run (mean removed,
@@ -141,7 +141,7 @@ def filter_normalised(direction, theta, groups) -> np.ndarray:
     direction, theta
         ``(d,)`` arrays.
     groups
-        The objective's ``filter_groups()``: a sequence of index arrays, one per filter
+        The ``filters`` of the objective's ``layers()``: a sequence of index arrays, one per filter
         (a unit's incoming weights); every parameter in none of them (a bias) is zeroed.
         None: no layers, the whole direction is rescaled to |θ|.
 
@@ -170,7 +170,7 @@ def _rescaled(v: np.ndarray, norm: float) -> np.ndarray:
 def random_plane(objective, theta, seed: int = 0) -> np.ndarray:
     """Two seeded filter-normalised Gaussian directions at ``theta``: ``(2, d)``.
 
-    The groups come from the objective's ``filter_groups()`` capability (None when it
+    The groups come from the ``filters`` of the objective's ``layers()`` capability (None when it
     has no layers).  The same seed gives the same directions.
     """
     theta = np.asarray(theta, dtype=np.float64)
@@ -182,8 +182,8 @@ def random_plane(objective, theta, seed: int = 0) -> np.ndarray:
 
 
 def _groups_of(objective):
-    ask = getattr(objective, "filter_groups", None)
-    return ask() if callable(ask) else None
+    layers = objective.layers()
+    return None if layers is None else layers.filters
 
 
 # ============================================================================ the path's plane

@@ -22,6 +22,7 @@ approximation).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -391,6 +392,25 @@ class Network:
                                     + np.sum(rows[:, bs] ** 2, axis=1))
         return out if v.ndim > 1 else out[0]
 
+    @functools.cached_property
+    def groups(self) -> tuple[tuple[str, np.ndarray], ...]:
+        """Each layer's weights and biases together, titled as :attr:`layer_titles` (the
+        columns :meth:`layer_norms` sums over): what the step log and the CLI summarise."""
+        groups = tuple((title, np.r_[ws, bs])
+                       for title, (ws, bs) in zip(self.layer_titles, self.slices))
+        for _, idx in groups:
+            idx.flags.writeable = False
+        return groups
+
+    @functools.cached_property
+    def filters(self) -> tuple[np.ndarray, ...]:
+        """One index array per unit: the row of its layer's weight matrix (its incoming
+        weights); the biases are in none (the landscape's filter normalisation)."""
+        out = []
+        for (o, i), (ws, _) in zip(self.shapes, self.slices):
+            out += [np.arange(ws.start + r * i, ws.start + (r + 1) * i) for r in range(o)]
+        return tuple(out)
+
     def init(self, seed: int = 0) -> np.ndarray:
         """Seeded initial parameters: Xavier-uniform weights for tanh/sigmoid, He-normal
         for relu/gelu (the output layer always Xavier), zero biases."""
@@ -563,19 +583,6 @@ class NetObjective(Objective):
             lr_adaptive=0.01,
         )
 
-    def parameter_groups(self) -> tuple[tuple[str, np.ndarray], ...]:
-        """Each layer's weights and biases together, titled as :attr:`Network.layer_titles`
-        (the columns :meth:`Network.layer_norms` sums over)."""
-        groups = self.__dict__.get("_groups")
-        if groups is None:  # made once: the window asks at every display tick
-            groups = tuple(
-                (title, np.r_[ws, bs]) for title, (ws, bs) in
-                zip(self.network.layer_titles, self.network.slices))
-            for _, idx in groups:
-                idx.flags.writeable = False
-            self._groups = groups
-        return groups
-
     @property
     def samples(self) -> int:
         return self.data.y.size
@@ -583,14 +590,6 @@ class NetObjective(Objective):
     @property
     def evaluation_cost(self) -> int:
         return self.data.y.size * max(1, self.network.dim // 4)
-
-    def filter_groups(self) -> tuple[np.ndarray, ...]:
-        """One index array per unit: the row of its layer's weight matrix (its incoming
-        weights); the biases are in none."""
-        out = []
-        for (o, i), (ws, _) in zip(self.network.shapes, self.network.slices):
-            out += [np.arange(ws.start + r * i, ws.start + (r + 1) * i) for r in range(o)]
-        return tuple(out)
 
     def value_and_grad(self, p, index: np.ndarray | None = None):
         """Loss and gradient at ``p`` ``(k, d)``; ``index`` restricts to a mini-batch."""

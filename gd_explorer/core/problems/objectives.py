@@ -76,12 +76,6 @@ class Objective:
         """The number of parameters."""
         return len(self.names)
 
-    def parameter_groups(self) -> tuple[tuple[str, np.ndarray], ...] | None:
-        """Named groups of parameter columns (a network's layers: ``("layer 1 (2→8)",
-        indices)``) that the step log and the CLI summarise by norm, or None (no groups:
-        whole-vector statistics only)."""
-        return None
-
     # -- evaluation
     def value_and_grad(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Value and gradient at ``p`` of shape ``(k, d)``: arrays ``(k,)`` and ``(k, d)``."""
@@ -229,15 +223,16 @@ class Objective:
         return {}
 
     def layers(self):
-        """The parameters' layers, or None: an object with ``layer_titles`` (one per
-        layer) and ``layer_norms(v)`` (``(k, d)`` -> ``(k, layers)``: the Euclidean norm of
-        each layer's part of a parameter or gradient vector)."""
-        return None
+        """The parameters' layers (a network's :class:`~gd_explorer.core.problems.nets.Network`),
+        or None: no layers.  One object answers everything layered:
 
-    def filter_groups(self) -> tuple[np.ndarray, ...] | None:
-        """The parameter indices of each filter (a unit's incoming weights) of a layered
-        model, for filter-normalised landscape directions (every parameter in none of them,
-        a bias, is left out); None: no layers (a direction is normalised as a whole)."""
+        * ``layer_titles``: one name per layer ("layer 1 (2→8)");
+        * ``layer_norms(v)``: ``(k, d)`` -> ``(k, layers)``, the Euclidean norm of each
+          layer's part of a parameter, gradient or update vector (the Metrics view);
+        * ``groups``: ``(title, columns)`` per layer (the step log's and the CLI's table);
+        * ``filters``: one index array per unit, its incoming weights, biases in none
+          (the landscape's filter-normalised directions).
+        """
         return None
 
     # -- optional fast path

@@ -41,7 +41,7 @@ class Frame:
         Gradient ascent.
     groups
         The objective's parameter groups (``(title, columns)``: a network's layers), or
-        None (:meth:`~gd_explorer.core.problems.objectives.Objective.parameter_groups`).
+        None (:meth:`~gd_explorer.core.problems.objectives.Objective.layers` groups).
     selected_status
         How the selected run stands in words ("paused at step 40"); None without one.
     predict
@@ -100,7 +100,7 @@ def frame_of(model) -> Frame:
         dim=model.dim,
         running=model.running,
         maximize=model.maximize,
-        groups=model.objective.parameter_groups(),
+        groups=_groups(model.objective),
         selected_status=model.status_text(sel) if sel is not None else None,
         predict=model.objective.predict if "fit" in model.views else None,
         slice_along=model.slice_along,
@@ -109,3 +109,9 @@ def frame_of(model) -> Frame:
         decision=getattr(model, "decision", None),
         metrics=getattr(model, "metrics", None),
     )
+
+
+def _groups(objective):
+    """The objective's layers as ``(title, columns)`` groups, or None (no layers)."""
+    layers = objective.layers()
+    return None if layers is None else layers.groups

@@ -99,7 +99,7 @@ def one_parameter(model) -> bool:
 
 def has_layers(model) -> bool:
     """Whether the problem's parameters come in layers of filters (a network)."""
-    return model.objective.filter_groups() is not None
+    return model.objective.layers() is not None
 
 
 def fits_data(model) -> bool:

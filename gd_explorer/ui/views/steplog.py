@@ -3,7 +3,7 @@
 Up to :data:`~gd_explorer.core.limits.MAX_LISTED_PARAMS` parameters every coordinate is
 written out (the update with its numbers); beyond, the log gives the loss, the norms of
 the parameters, the gradient and the update, a table of the objective's parameter groups
-(a network's layers, :meth:`~gd_explorer.core.problems.objectives.Objective.parameter_groups`)
+(a network's layers, :meth:`~gd_explorer.core.problems.objectives.Objective.layers`)
 and the optimizer's buffers by norm; a link lists every parameter on request (while the
 runs are paused: 10,000 lines rewritten 8 times a second are not read anyway).
 """
