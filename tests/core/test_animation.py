@@ -17,6 +17,7 @@ from gd_explorer.core.io.animation import (
 )
 
 W, H = 120, 80
+ORANGE = (255, 127, 14)
 
 
 def heat_frames(n: int, still: range = range(0)) -> list[np.ndarray]:
@@ -33,6 +34,7 @@ def heat_frames(n: int, still: range = range(0)) -> list[np.ndarray]:
         else:
             x = 5 + (i * 3) % (W - 10)
             f[30:36, x:x + 6] = 255
+            f[60 + i % 10, : 4 + i] = ORANGE  # a thin saturated path that grows
         frames.append(f)
     return frames
 
@@ -81,12 +83,15 @@ def test_gif_one_palette_no_flicker_no_banding(tmp_path):
     _, _, _, back = gif_info(out)
     assert len(back) == len(frames)
     # away from the dot the picture is the same in every frame: one palette for all
-    region = (slice(45, H), slice(0, W))
+    region = (slice(45, 58), slice(0, W))
     for fr in back[1:]:
         np.testing.assert_array_equal(fr[region], back[0][region])
     # and close to the original (no dithering noise, no coarse bands)
     err = np.abs(back[0][region].astype(int) - frames[0][region].astype(int))
     assert err.mean() < 4 and err.max() < 24
+    # a thin saturated path keeps its colour (median cut made it a dull olive)
+    for i, fr in enumerate(back):
+        assert np.abs(fr[60 + i % 10, :4 + i].astype(int) - ORANGE).max() < 30
     # the moving dot is white in every frame
     for i, fr in enumerate(back):
         x = 5 + (i * 3) % (W - 10)
@@ -105,7 +110,7 @@ def test_mp4_frames_and_size_read_back(tmp_path):
     assert len(frames) == 45
     # the picture survives: the decoded heat map is near the original
     rgb = frames[0].to_ndarray(format="rgb24").astype(int)
-    assert np.abs(rgb[45:, 10:-10] - heat_frames(1)[0][45:, 10:-10]).mean() < 8
+    assert np.abs(rgb[40:58, 10:-10] - heat_frames(1)[0][40:58, 10:-10]).mean() < 8
 
 
 def test_mp4_needs_even_sizes(tmp_path):
