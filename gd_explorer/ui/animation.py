@@ -50,6 +50,7 @@ from gd_explorer.core.io.animation import (
     format_of,
     mp4_available,
 )
+from gd_explorer.core.limits import MAX_STEPS
 from gd_explorer.model.threads import new_thread
 from gd_explorer.ui.views.frame import frame_of
 
@@ -468,7 +469,7 @@ class AnimationDialog(QDialog):
         size_row.addWidget(self.height_box)
         self.trail = QSpinBox()
         self.trail.setObjectName("animationTrail")
-        self.trail.setRange(0, 10_000_000)
+        self.trail.setRange(0, MAX_STEPS)
         self.trail.setSingleStep(50)
         self.trail.setSpecialValueText("whole path")
         self.trail.setSuffix(" steps")

@@ -8,9 +8,9 @@ error leaves no file and an older one as it was.
 
 GIF
     One adaptive palette of 255 colours for the whole animation, built (max coverage and
-    k-means) from a sample of frames spread over it, and every frame mapped to it without dithering: a heat map
-    then keeps the same colours from frame to frame (a palette per frame makes it
-    flicker; dithering speckles it).  GIF delays are whole hundredths of a second, and
+    k-means) from a sample of frames spread over it, and every frame mapped to it without
+    dithering: a heat map then keeps the same colours from frame to frame (a palette per
+    frame makes it flicker; dithering speckles it).  GIF delays are whole hundredths of a second, and
     Pillow merges identical consecutive frames (summing their delays): the delays are
     computed with the rounding error carried over (:func:`gif_durations`), so the
     animation lasts ``frames / fps`` seconds to within 10 ms.  Browsers play delays under
