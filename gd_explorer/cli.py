@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from gd_explorer import __version__
+from gd_explorer.cli_animate import add_animate_parser, cmd_animate
 from gd_explorer.cli_sweep import add_sweep_parser, cmd_sweep
 from gd_explorer.core.engine.descent import Descent, grad_norms
 from gd_explorer.core.io.export import (
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "update_norm, lr: six columns however many parameters)")
 
     add_sweep_parser(sub)
+    add_animate_parser(sub)
     basins = sub.add_parser("basins", help="basins of attraction: descend a grid of starts "
                             "batched and write which minimum each reaches (CSV, PNG)")
     what = basins.add_mutually_exclusive_group(required=True)
@@ -626,6 +628,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_basins(args)
         if args.command == "list":
             return cmd_list()
+        if args.command == "animate":
+            return cmd_animate(args)
         parser.print_help()
         return EXIT_USAGE
     except UsageError as exc:

@@ -95,6 +95,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionExportPlot", "File", "Export current &plot (PNG/SVG)…", "files.export_plot",
                "Ctrl+P", "Save the plot on screen as a PNG or SVG image", group=2,
                help="Export the current plot"),
+    ActionSpec("actionExportAnimation", "File", "Export a&nimation (GIF/MP4)…",
+               "animator.export_animation", "Ctrl+Shift+A",
+               "Replay the runs step by step into a GIF or an MP4 (a view or the whole "
+               "window, every k-th step, fps, size, trail)", group=2,
+               help="Export an animation of the runs"),
     ActionSpec("actionQuit", "File", "&Quit", "close", "Ctrl+Q", "Quit gd-explorer (the "
                "session is remembered)", group=3),
     ActionSpec("actionRun", "Run", "Run / &pause", "toggle_run", "Space",

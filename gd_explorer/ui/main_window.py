@@ -28,6 +28,7 @@ from gd_explorer.core.session.presets import PRESETS
 from gd_explorer.core.session.specs import Session, session_from_dict, session_to_dict
 from gd_explorer.model.explorer import ExplorerModel
 from gd_explorer.ui.actions import ACTIONS, MENUS, shortcuts_text
+from gd_explorer.ui.animation import AnimationExport
 from gd_explorer.ui.basins_dialog import BasinsDialog
 from gd_explorer.ui.file_actions import FileActions
 from gd_explorer.ui.lesson_note import LessonNote
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.model = ExplorerModel(session, parent=self)
         install_edit_keys_filter()
         self.files = FileActions(self)  # File menu: sessions, datasets, exports
+        self.animator = AnimationExport(self)  # File ▸ Export animation (GIF/MP4)
         self._closing = False
         self._problem_shown = False
 
@@ -410,6 +412,29 @@ class MainWindow(QMainWindow):
             "landscape", "landscape %p%", "Computing the loss landscape", "Cancel landscape",
             "cancelLandscapeButton", "Stop computing the landscape (the picture shown stays)",
             self.model.landscape_job.cancel)
+        self.animation_progress, self.cancel_animation = self._job_progress(
+            "animation", "animation %p%", "Writing the animation", "Cancel animation",
+            "cancelAnimationButton", "Stop writing the animation (no file is kept)",
+            self.animator.cancel)
+        self.animator.busy_changed.connect(self._on_animation_busy_changed)
+        self.animator.progress.connect(self._on_animation_progress)
+        self.animator.finished.connect(self._on_animation_finished)
+        self.animator.failed.connect(self._on_animation_failed)
+
+    def _on_animation_busy_changed(self, busy: bool) -> None:
+        self._show_job(self.animation_progress, self.cancel_animation, busy)
+
+    def _on_animation_progress(self, fraction: float) -> None:
+        self.animation_progress.setValue(int(fraction * 100))
+
+    def _on_animation_finished(self, path: str, frames: int) -> None:
+        self.statusBar().showMessage(f"wrote {frames:,} frames to {path}", 8000)
+
+    def _on_animation_failed(self, text: str) -> None:
+        if text:
+            self._on_failed(f"cannot export the animation: {text}")
+        else:
+            self.statusBar().showMessage("animation cancelled: no file written", 5000)
 
     def _job_progress(self, key: str, fmt: str, tip: str, cancel_text: str, cancel_name: str,
                       cancel_tip: str, cancel) -> tuple[QProgressBar, QPushButton]:
@@ -975,6 +1000,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.views.closing = True
         self._slow_timer.stop()
+        self.animator.stop()
         self._save_settings()
         self.model.shutdown()
         self.closed.emit()

@@ -61,6 +61,10 @@ class Dialogs:
         from gd_explorer.ui.csv_dialog import CsvDialog
 
         mp.setattr(CsvDialog, "exec", self._exec_csv)
+        from gd_explorer.ui.animation import AnimationDialog
+
+        # the animation's options as offered (a frame every 10 steps): OK
+        mp.setattr(AnimationDialog, "exec", lambda dialog: QDialog.DialogCode.Accepted)
 
     @property
     def boxes(self) -> list[tuple[str, str]]:
@@ -191,6 +195,23 @@ def _check_export_plot(w, d, qtbot, _):
     out = d.tmp / "plot.png"
     qtbot.waitUntil(out.exists, timeout=5000)
     assert out.stat().st_size > 1000
+    assert not d.warnings()
+
+
+def _prep_export_animation(w, d, qtbot):
+    w.model.set_limits(max_steps=20, tol=0.0)
+    w.model.start_running()
+    qtbot.waitUntil(lambda: not w.model.running, timeout=10_000)
+    d.save_path = str(d.tmp / "runs.gif")
+
+
+def _check_export_animation(w, d, qtbot, _):
+    from PIL import Image
+
+    out = d.tmp / "runs.gif"
+    qtbot.waitUntil(lambda: out.exists() and not w.animator.busy, timeout=20_000)
+    with Image.open(out) as im:
+        assert im.n_frames == 3  # steps 0, 10 and 20
     assert not d.warnings()
 
 
@@ -380,6 +401,7 @@ EFFECTS: dict[str, Effect] = {
     "actionExportAllCsv": Effect(_prep_export_all, _check_export_all),
     "actionExportScalar": Effect(_prep_export_scalar, _check_export_scalar),
     "actionExportPlot": Effect(_prep_export_plot, _check_export_plot),
+    "actionExportAnimation": Effect(_prep_export_animation, _check_export_animation),
     "actionQuit": Effect(_nothing, _check_quit),
     "actionRun": Effect(_prep_run, _check_run),
     "actionStep": Effect(_prep_step, _check_step),
@@ -473,6 +495,7 @@ SHORTCUT_ACTIONS = sorted(
     n for n in EFFECTS
     if n in {"actionOpenSession", "actionSaveSession", "actionSaveSessionAs", "actionOpenCsv",
              "actionExportCsv", "actionExportAllCsv", "actionExportPlot", "actionQuit",
+             "actionExportAnimation",
              "actionRun", "actionStep", "actionReset", "actionAddRun", "actionSweepRates",
              "actionLogColour", "actionArrows", "actionLogY", "actionFitToPaths",
              "actionShortcuts", "actionBasins", "actionShowBasins"}

@@ -264,6 +264,8 @@ class SurfaceView(PlotView):
 
     def __init__(self, parent=None):
         super().__init__("surfacePlot", "Loss surface", parent)
+        #: draw only the last ``trail`` rows of each path (None: all; an animation sets it)
+        self.trail: int | None = None
         self.plot_widget.setToolTip(
             "Loss surface (colour and contour lines). Click to set the start point; "
             "drag to pan, wheel to zoom, right-click → View All to fit the grid."
@@ -603,7 +605,8 @@ class SurfaceView(PlotView):
                 items.raw = (_EMPTY, _EMPTY)
                 items.runaway.hide()
                 continue
-            idx = stable_stride_indices(k + 1)
+            lo = 0 if self.trail is None else max(0, k + 1 - self.trail)
+            idx = lo + stable_stride_indices(k + 1 - lo)  # (a trail: the last steps only)
             # a dark outline keeps short paths readable on bright colours; long ones would
             # cost too much to stroke twice
             shadow = len(idx) <= SHADOW_MAX_POINTS
