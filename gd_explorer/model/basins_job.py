@@ -5,7 +5,8 @@ builds the request (the selected run's optimizer and schedule, the surface windo
 grid and steps, the tolerance) and keeps the result.  The worker computes the whole map
 (:func:`~gd_explorer.core.lab.basins.compute_basins`) and its colours into its own
 arrays and hands them over only when complete: a cancel, a failure or a newer request
-(answers carry the request id; a stale one is dropped) never shows half a map.
+(answers carry the request id; a stale one is dropped) never shows half a map.  The
+thread and the request-id bookkeeping are :class:`~gd_explorer.model.jobs.BackgroundJob`'s.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from gd_explorer.core.lab.basins import BasinResult, BasinsCancelled, basin_colours, compute_basins
-from gd_explorer.model.threads import new_thread
+from gd_explorer.model.jobs import BackgroundJob
 
 
 @dataclass(frozen=True)
@@ -49,123 +50,41 @@ class BasinMap:
     rgba: np.ndarray
 
 
-class _BasinsWorker(QObject):
-    progress = Signal(int, float)
-    done = Signal(object)  # BasinMap
-    cancelled = Signal(int)
-    failed = Signal(int, str)
-
-    @Slot(object)
-    def compute(self, req: BasinRequest) -> None:
-        if req.cancel.is_set():
-            self.cancelled.emit(req.job)
-            return
-        last = [-1.0]
-
-        def report(fraction: float) -> bool:
-            if fraction - last[0] >= 0.01:  # at most ~100 signals per map
-                last[0] = fraction
-                self.progress.emit(req.job, fraction)
-            return not req.cancel.is_set()
-
-        try:
-            result = compute_basins(req.objective, req.optimizer, req.fixed, req.axes,
-                                    req.window, grid=req.grid, steps=req.steps, tol=req.tol,
-                                    schedule=req.schedule, batch_size=req.batch_size,
-                                    seed=req.seed, progress=report)
-            rgba = basin_colours(result)
-        except BasinsCancelled:
-            self.cancelled.emit(req.job)
-            return
-        except Exception as exc:  # noqa: BLE001 - shown in plain text; the app goes on
-            self.failed.emit(req.job, str(exc) or type(exc).__name__)
-            return
-        self.done.emit(BasinMap(req.job, result, rgba))
+def compute_basin_map(req: BasinRequest, report) -> BasinMap:
+    """Compute ``req`` (any thread): the whole map and its colours, or ``BasinsCancelled``."""
+    result = compute_basins(req.objective, req.optimizer, req.fixed, req.axes, req.window,
+                            grid=req.grid, steps=req.steps, tol=req.tol,
+                            schedule=req.schedule, batch_size=req.batch_size, seed=req.seed,
+                            progress=report)
+    return BasinMap(req.job, result, basin_colours(result))
 
 
-class BasinsJob(QObject):
-    """Computes basin maps off the UI thread; see the module docstring."""
+class BasinsJob(BackgroundJob):
+    """Computes basin maps off the UI thread; see the module docstring.
 
-    busy_changed = Signal(bool)
-    progress = Signal(float)
-    finished = Signal(object)  # BasinMap
+    Signals: ``busy_changed(bool)``, ``progress(float)``, ``finished(BasinMap)``,
+    ``message(str)`` (a cancel), ``failed(str)``.
+    """
+
     message = Signal(str)
-    failed = Signal(str)
-    _compute = Signal(object)
+
+    thread_name = "basinsThread"
+    cancelled_error = BasinsCancelled
+    plain_errors = Exception  # the core's message as it is
+    failure_prefix = "basins of attraction failed: "
+    cancel_text = "basins of attraction cancelled"
+    progress_step = 0.01  # at most ~100 signals per map
 
     def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._job = 0
-        self._request: BasinRequest | None = None
-        self._worker = _BasinsWorker()
-        self.thread = new_thread("basinsThread")
-        self._worker.moveToThread(self.thread)
-        self._compute.connect(self._worker.compute)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.done.connect(self._on_done)
-        self._worker.cancelled.connect(self._on_cancelled)
-        self._worker.failed.connect(self._on_failed)
-        self.thread.start()
-
-    @property
-    def busy(self) -> bool:
-        """True while a map is being computed."""
-        return self._request is not None
+        super().__init__(compute_basin_map, parent)
+        self.cancelled.connect(self.message)
 
     def start(self, **what) -> int:
         """Compute a map (the fields of :class:`BasinRequest` but ``job``); a map being
         computed is dropped.  Returns the job id."""
-        if self._request is not None:
-            self._request.cancel.set()
-        self._job += 1
-        request = BasinRequest(self._job, **what)
-        was_busy = self._request is not None
-        self._request = request
-        if not was_busy:
-            self.busy_changed.emit(True)
-        self.progress.emit(0.0)
-        self._compute.emit(request)
-        return request.job
+        return self._submit(lambda job: BasinRequest(job, **what))
 
-    def cancel(self, text: str = "basins of attraction cancelled") -> None:
-        """Stop the map being computed; nothing of it is shown."""
-        if self._request is None:
-            return
-        self._request.cancel.set()
-        self._request = None
-        self.busy_changed.emit(False)
-        if text:
-            self.message.emit(text)
-
-    def stop(self) -> None:
-        """Drop any computation (shutdown); the thread is the owner's to join."""
-        if self._request is not None:
-            self._request.cancel.set()
-
-    def _current(self, job: int) -> bool:
-        return self._request is not None and job == self._request.job
-
-    @Slot(int, float)
-    def _on_progress(self, job: int, fraction: float) -> None:
-        if self._current(job):
-            self.progress.emit(fraction)
-
-    @Slot(object)
-    def _on_done(self, basin_map: BasinMap) -> None:
-        if self._current(basin_map.job):
-            self._request = None
-            self.busy_changed.emit(False)
-            self.finished.emit(basin_map)
-
-    @Slot(int)
-    def _on_cancelled(self, job: int) -> None:
-        if self._current(job):  # cancelled from inside (never from here: cancel() ends it)
-            self._request = None
-            self.busy_changed.emit(False)
-
-    @Slot(int, str)
-    def _on_failed(self, job: int, text: str) -> None:
-        if self._current(job):
-            self._request = None
-            self.busy_changed.emit(False)
-            self.failed.emit(f"basins of attraction failed: {text}")
+    def cancel(self, text: str | None = None) -> None:
+        """Stop the map being computed; nothing of it is shown.  ``text`` (by default
+        :attr:`cancel_text`) is said on ``message``; an empty one says nothing."""
+        self._cancel(self.cancel_text if text is None else text)

@@ -6,7 +6,8 @@ the row shown, the mode, seed and resolution, the event that cancels it) to a wo
 the ``landscapeThread``, which runs :mod:`gd_explorer.core.lab.landscape` and answers
 with exactly one of ``finished``, ``cancelled`` or ``failed`` tagged with the request id:
 a stale answer (a newer request was made) is dropped, and a cancelled or failed one
-leaves :attr:`LandscapeJob.last` (the picture shown) as it was.
+leaves :attr:`LandscapeJob.last` (the picture shown) as it was (the bookkeeping is
+:class:`~gd_explorer.model.jobs.BackgroundJob`'s).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject
 
 from gd_explorer.core.lab.landscape import (
     DEFAULT_RESOLUTION,
@@ -32,7 +33,7 @@ from gd_explorer.core.lab.landscape import (
     trajectory_span,
 )
 from gd_explorer.core.problems.objectives import Objective
-from gd_explorer.model.threads import new_thread
+from gd_explorer.model.jobs import BackgroundJob
 
 #: at most this often a progress signal (seconds)
 PROGRESS_INTERVAL = 0.05
@@ -116,68 +117,22 @@ def compute_landscape(request: LandscapeRequest, progress=None) -> LandscapeResu
                            grid, plane, line, time.perf_counter() - t0)
 
 
-class _LandscapeWorker(QObject):
-    progress = Signal(int, float)
-    done = Signal(object)  # LandscapeResult
-    cancelled = Signal(int)
-    failed = Signal(int, str)
+class LandscapeJob(BackgroundJob):
+    """Computes landscapes off the UI thread; see the module docstring.
 
-    @Slot(object)
-    def compute(self, request: LandscapeRequest) -> None:
-        last = [0.0]
+    Signals: ``busy_changed(bool)``, ``progress(float)``, ``finished(LandscapeResult)``,
+    ``cancelled(str)``, ``failed(str)``; :attr:`last` is the latest finished landscape.
+    """
 
-        def report(fraction: float) -> bool:
-            now = time.monotonic()
-            if now - last[0] >= PROGRESS_INTERVAL:
-                last[0] = now
-                self.progress.emit(request.job, float(fraction))
-            return not request.cancel.is_set()
-
-        try:
-            if request.cancel.is_set():
-                raise LandscapeCancelled
-            result = compute_landscape(request, report)
-        except LandscapeCancelled:
-            self.cancelled.emit(request.job)
-            return
-        except (ValueError, ArithmeticError) as exc:
-            self.failed.emit(request.job, str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - shown in plain text; the app goes on
-            self.failed.emit(request.job, f"{type(exc).__name__}: {exc}")
-            return
-        self.done.emit(result)
-
-
-class LandscapeJob(QObject):
-    """Computes landscapes off the UI thread; see the module docstring."""
-
-    busy_changed = Signal(bool)
-    progress = Signal(float)
-    finished = Signal(object)  # LandscapeResult
-    cancelled = Signal(str)
-    failed = Signal(str)
-    _compute = Signal(object)
+    thread_name = "landscapeThread"
+    cancelled_error = LandscapeCancelled
+    failure_prefix = "cannot draw the landscape: "
+    cancel_text = "landscape cancelled"
+    progress_interval = PROGRESS_INTERVAL
 
     def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._job = 0
-        self._request: LandscapeRequest | None = None
+        super().__init__(compute_landscape, parent)
         self.last: LandscapeResult | None = None
-        self._worker = _LandscapeWorker()
-        self.thread = new_thread("landscapeThread")
-        self._worker.moveToThread(self.thread)
-        self._compute.connect(self._worker.compute)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.done.connect(self._on_done)
-        self._worker.cancelled.connect(self._on_cancelled)
-        self._worker.failed.connect(self._on_failed)
-        self.thread.start()
-
-    @property
-    def busy(self) -> bool:
-        """True while a landscape is being computed."""
-        return self._request is not None
 
     def start(self, objective: Objective, mode: str, path, *, seed: int = 0,
               resolution: int = DEFAULT_RESOLUTION, run_id: int | None = None,
@@ -190,60 +145,8 @@ class LandscapeJob(QObject):
         path = np.array(path, dtype=np.float64)  # a copy: the recording goes on
         if path.ndim != 2 or len(path) == 0:
             raise ValueError("no point to draw the landscape around: add a run")
-        if self._request is not None:
-            self._request.cancel.set()
-        self._job += 1
-        request = LandscapeRequest(self._job, objective, mode, path, int(seed),
-                                   int(resolution), run_id, label)
-        was_busy = self._request is not None
-        self._request = request
-        if not was_busy:
-            self.busy_changed.emit(True)
-        self.progress.emit(0.0)
-        self._compute.emit(request)
-        return request.job
+        return self._submit(lambda job: LandscapeRequest(job, objective, mode, path, int(seed),
+                                                         int(resolution), run_id, label))
 
-    def cancel(self) -> None:
-        """Stop the landscape being computed; the picture shown stays."""
-        if self._request is None:
-            return
-        self._request.cancel.set()
-        self._request = None
-        self.busy_changed.emit(False)
-        self.cancelled.emit("landscape cancelled")
-
-    def stop(self) -> None:
-        """Drop any computation (shutdown); the thread is the owner's to join."""
-        if self._request is not None:
-            self._request.cancel.set()
-        self._request = None
-
-    def _current(self, job: int) -> bool:
-        return self._request is not None and job == self._request.job
-
-    @Slot(int, float)
-    def _on_progress(self, job: int, fraction: float) -> None:
-        if self._current(job):
-            self.progress.emit(fraction)
-
-    @Slot(object)
-    def _on_done(self, result: LandscapeResult) -> None:
-        if self._current(result.job):
-            self._request = None
-            self.last = result
-            self.busy_changed.emit(False)
-            self.finished.emit(result)
-
-    @Slot(int)
-    def _on_cancelled(self, job: int) -> None:
-        if self._current(job):  # cancelled from inside (never from here: cancel() ends it)
-            self._request = None
-            self.busy_changed.emit(False)
-            self.cancelled.emit("landscape cancelled")
-
-    @Slot(int, str)
-    def _on_failed(self, job: int, text: str) -> None:
-        if self._current(job):
-            self._request = None
-            self.busy_changed.emit(False)
-            self.failed.emit(f"cannot draw the landscape: {text}")
+    def _accept(self, result: LandscapeResult) -> None:
+        self.last = result
