@@ -3,9 +3,10 @@
 :class:`SweepJob` (owned by :class:`~gd_explorer.model.explorer.ExplorerModel`) turns
 the current problem, start and selected run into a :class:`SweepRequest` (frozen: the
 objective, the run's optimizer, the start, the settings and the event that cancels it)
-and sends it to a :class:`SweepWorker` on the ``sweepThread``; the worker runs
+and sends it to its worker on the ``sweepThread``, which runs
 :mod:`gd_explorer.core.lab.sweep` and answers with exactly one of ``finished``,
-``cancelled`` or ``failed``, tagged with the request id (a stale answer is dropped).
+``cancelled`` or ``failed``, tagged with the request id (a stale answer is dropped; the
+bookkeeping is :class:`~gd_explorer.model.jobs.BackgroundJob`'s).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from gd_explorer.core.lab.sweep import (
     SweepCancelled,
@@ -29,7 +30,7 @@ from gd_explorer.core.lab.sweep import (
 )
 from gd_explorer.core.optim.optimizers import Optimizer
 from gd_explorer.core.problems.objectives import Objective
-from gd_explorer.model.threads import new_thread
+from gd_explorer.model.jobs import BackgroundJob
 
 #: at most this often a progress signal (seconds)
 PROGRESS_INTERVAL = 0.1
@@ -79,71 +80,45 @@ def run_request(request: SweepRequest, progress=None):
                       lr_max=s.range_high, steps=s.range_steps, **common)
 
 
-class SweepWorker(QObject):
-    """Runs :class:`SweepRequest` s on the thread it lives on."""
-
-    progress = Signal(int, float)  # job, fraction done
-    finished = Signal(object)  # SweepResult
-    cancelled = Signal(int, str)  # job, message
-    failed = Signal(int, str)  # job, message
-
-    @Slot(object)
-    def run(self, request: SweepRequest) -> None:
-        last = [0.0]
-
-        def report(fraction: float) -> None:
-            now = time.monotonic()
-            if now - last[0] >= PROGRESS_INTERVAL:
-                last[0] = now
-                self.progress.emit(request.job, float(fraction))
-
-        t0 = time.perf_counter()
-        try:
-            result = run_request(request, report)
-        except SweepCancelled:
-            self.cancelled.emit(request.job, "sweep cancelled")
-            return
-        except (ValueError, ArithmeticError) as exc:
-            self.failed.emit(request.job, str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never a dead thread
-            self.failed.emit(request.job, f"sweep failed: {type(exc).__name__}: {exc}")
-            return
-        self.progress.emit(request.job, 1.0)
-        self.finished.emit(SweepResult(request.job, request.settings.mode, result, request,
-                                       time.perf_counter() - t0))
+def run_sweep(request: SweepRequest, report) -> SweepResult:
+    """Run ``request`` (any thread) and time it; raises ``SweepCancelled`` or an error."""
+    t0 = time.perf_counter()
+    result = run_request(request, report)
+    return SweepResult(request.job, request.settings.mode, result, request,
+                       time.perf_counter() - t0)
 
 
-class SweepJob(QObject):
-    """Runs sweeps off the UI thread; see the module docstring."""
+class SweepJob(BackgroundJob):
+    """Runs sweeps off the UI thread; see the module docstring.
+
+    Signals: ``running_changed(bool)``, ``progress(float)``, ``finished(SweepResult)``,
+    ``message(str)`` (a cancel), ``failed(str)``, ``settings_changed(SweepSettings)``;
+    :attr:`last` is the latest finished sweep.  A cancel only asks: the sweep is over (and
+    ``running`` False) when the worker answers.
+    """
 
     running_changed = Signal(bool)
-    progress = Signal(float)
-    finished = Signal(object)  # SweepResult
     message = Signal(str)  # cancelled
-    failed = Signal(str)
     settings_changed = Signal(object)  # SweepSettings
-    _run = Signal(object)
+
+    thread_name = "sweepThread"
+    cancelled_error = SweepCancelled
+    unexpected_prefix = "sweep failed: "
+    failure_prefix = "cannot sweep: "
+    cancel_text = "sweep cancelled"
+    cancel_waits = True
+    progress_interval = PROGRESS_INTERVAL
 
     def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._job = 0
-        self._request: SweepRequest | None = None
+        super().__init__(run_sweep, parent)
         self._settings = SweepSettings()
         self.last: SweepResult | None = None
-        self._worker = SweepWorker()
-        self.thread = new_thread("sweepThread")
-        self._worker.moveToThread(self.thread)
-        self._run.connect(self._worker.run)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.finished.connect(self._on_finished)
-        self._worker.cancelled.connect(self._on_cancelled)
-        self._worker.failed.connect(self._on_failed)
-        self.thread.start()
+        self.busy_changed.connect(self.running_changed)
+        self.cancelled.connect(self.message)
 
     @property
     def running(self) -> bool:
-        return self._request is not None
+        return self.busy
 
     @property
     def settings(self) -> SweepSettings:
@@ -167,52 +142,10 @@ class SweepJob(QObject):
         if s.mode == "map" and momentum_name(optimizer) is None:
             raise ValueError(f"{optimizer.name} has neither momentum nor betas: no "
                              "lr × momentum map (choose SGD or an Adam-family optimizer)")
-        self.cancel()
-        self._job += 1
-        request = SweepRequest(self._job, objective, optimizer,
-                               np.array(start, dtype=np.float64), s, batch_size, seed, label)
-        was = self.running
-        self._request = request
-        if not was:
-            self.running_changed.emit(True)
-        self.progress.emit(0.0)
-        self._run.emit(request)
-        return request.job
+        start = np.array(start, dtype=np.float64)
+        return self._submit(lambda job: SweepRequest(job, objective, optimizer, start, s,
+                                                     batch_size, seed, label))
 
-    def cancel(self) -> None:
-        """Stop the sweep that runs (its result is dropped)."""
-        if self._request is not None:
-            self._request.cancel.set()
-
-    def stop(self) -> None:
-        """Cancel and stop the thread (shutdown)."""
-        self.cancel()
-        self._request = None
-
-    def _end(self, job: int) -> bool:
-        if self._request is None or job != self._request.job:
-            return False
-        self._request = None
-        self.running_changed.emit(False)
-        return True
-
-    @Slot(int, float)
-    def _on_progress(self, job: int, fraction: float) -> None:
-        if self._request is not None and job == self._request.job:
-            self.progress.emit(fraction)
-
-    @Slot(object)
-    def _on_finished(self, result: SweepResult) -> None:
-        if self._end(result.job):
-            self.last = result
-            self.finished.emit(result)
-
-    @Slot(int, str)
-    def _on_cancelled(self, job: int, text: str) -> None:
-        if self._end(job):
-            self.message.emit(text)
-
-    @Slot(int, str)
-    def _on_failed(self, job: int, text: str) -> None:
-        if self._end(job):
-            self.failed.emit(f"cannot sweep: {text}")
+    def _accept(self, result: SweepResult) -> None:
+        self.progress.emit(1.0)
+        self.last = result
