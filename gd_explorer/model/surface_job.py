@@ -5,7 +5,8 @@ tells it what to compute (objective, axes, window, fixed point) and forwards its
 as its own (``surface_changed``, ``surface_progress``).  A surface is computed at once
 when it is cheap; when the objective says it is costly (``objective.surface_cost``, e.g.
 MAE or Huber on big data) it is computed on the ``surfaceThread``, cancellable, and a newer
-request drops an older one (a request token, as napari's async slicing does).
+request drops an older one (a request id, as napari's async slicing does: the bookkeeping
+is :class:`~gd_explorer.model.jobs.BackgroundJob`'s).
 
 The window helpers are pure functions of the objective's default window, so that the
 model only keeps the state.
@@ -15,13 +16,14 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.core.problems.surface import SurfaceCancelled, surface_grid
-from gd_explorer.model.threads import new_thread
+from gd_explorer.model.jobs import BackgroundJob
 
 #: residual evaluations above which a surface is computed off the UI thread
 SLOW_SURFACE = 4_000_000
@@ -38,61 +40,51 @@ PATHS_WINDOW_SPANS = 10.0
 Window = tuple[tuple[float, float], tuple[float, float]]
 
 
-class _SurfaceWorker(QObject):
-    """Computes a slow surface (MAE/Huber on big data) on its own thread, cancellable."""
+@dataclass(frozen=True)
+class SurfaceRequest:
+    """A slow surface to compute: ``objective`` over ``xs × ys`` on ``axes``, the other
+    parameters at ``fixed``; ``cancel`` stops it."""
 
-    done = Signal(int, object)
-    progress = Signal(int, float)
-    failed = Signal(int, str)
-
-    @Slot(int, object)
-    def compute(self, token: int, args: tuple) -> None:
-        objective, axes, fixed, xs, ys, cancel = args
-        if cancel.is_set():
-            return
-
-        def report(fraction: float) -> bool:
-            self.progress.emit(token, fraction)
-            return not cancel.is_set()
-
-        try:
-            z = surface_grid(objective, axes, fixed, xs, ys, progress=report)
-        except SurfaceCancelled:
-            return
-        except Exception as exc:  # shown in the status bar; the app goes on
-            self.failed.emit(token, f"surface failed: {exc}")
-            return
-        self.done.emit(token, z)
+    job: int
+    objective: Objective
+    axes: tuple
+    fixed: np.ndarray
+    xs: np.ndarray
+    ys: np.ndarray
+    cancel: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
-class SurfaceJob(QObject):
-    """The surface grid ``(xs, ys, z, names)`` (``z`` None while being computed)."""
+def compute_surface(request: SurfaceRequest, report) -> np.ndarray:
+    """The grid ``z`` of ``request`` (any thread); raises ``SurfaceCancelled``."""
+    return surface_grid(request.objective, request.axes, request.fixed, request.xs,
+                        request.ys, progress=report)
+
+
+class SurfaceJob(BackgroundJob):
+    """The surface grid ``(xs, ys, z, names)`` (``z`` None while being computed).
+
+    Signals: ``changed()``, ``progress(float)``, ``failed(str)``, ``message(str)``.  A
+    slow surface is the base's request on the ``surfaceThread`` (unthrottled progress: the
+    core reports once per chunk); a newer surface, fast or slow, drops it silently.
+    """
 
     changed = Signal()
-    progress = Signal(float)
-    failed = Signal(str)
     message = Signal(str)
-    _compute = Signal(int, object)
+
+    thread_name = "surfaceThread"
+    cancelled_error = SurfaceCancelled
+    plain_errors = Exception  # the core's message as it is
+    failure_prefix = "surface failed: "
+    cancel_text = "surface computation cancelled"
 
     def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
+        super().__init__(compute_surface, parent)
         self.surface: tuple | None = None
-        self._token = 0
-        self._cancel = threading.Event()
-        self._worker = _SurfaceWorker()
-        self.thread = new_thread("surfaceThread")
-        self._worker.moveToThread(self.thread)
-        self._compute.connect(self._worker.compute)
-        self._worker.done.connect(self._on_done)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.failed.connect(self._on_failed)
-        self.thread.start()
 
     def compute(self, objective: Objective, axes, window: Window | None, fixed) -> None:
         """Recompute the surface of ``objective`` over ``window`` (None: no surface, below
         2-D) with the other parameters at ``fixed``; a slow one starts on the thread."""
-        self._token += 1
-        self._cancel.set()
+        self.stop()  # a slow one being computed is dropped
         if objective.dim < 2 or window is None:
             self.surface = None
             self.changed.emit()
@@ -103,9 +95,7 @@ class SurfaceJob(QObject):
         names = (objective.names[axes[0]], objective.names[axes[1]])
         if objective.surface_cost(xs.size * ys.size) > SLOW_SURFACE:
             self.surface = (xs, ys, None, names)
-            self.progress.emit(0.0)
-            self._cancel = threading.Event()
-            self._compute.emit(self._token, (objective, axes, fixed, xs, ys, self._cancel))
+            self._submit(lambda job: SurfaceRequest(job, objective, axes, fixed, xs, ys))
             self.message.emit("computing the loss surface…")
             return
         z = surface_grid(objective, axes, fixed, xs, ys)
@@ -113,15 +103,17 @@ class SurfaceJob(QObject):
         self.changed.emit()
 
     def cancel(self) -> None:
-        """Stop a slow surface computation."""
-        self._cancel.set()
-        self._token += 1
+        """Stop a slow surface computation (the progress bar goes away)."""
+        self.stop()
         self.progress.emit(1.0)
-        self.message.emit("surface computation cancelled")
+        self.message.emit(self.cancel_text)
 
-    def stop(self) -> None:
-        """Drop any computation (shutdown); the thread is the owner's to join."""
-        self._cancel.set()
+    def _accept(self, z: np.ndarray) -> None:
+        xs, ys, _, names = self.surface
+        self.surface = (xs, ys, z, names)
+        self.progress.emit(1.0)
+        self.changed.emit()
+        self.message.emit("loss surface ready")
 
     def grid_value(self, x: float, y: float | None) -> float | None:
         """The nearest value of the computed grid (None while computing, or in 1-D)."""
@@ -131,26 +123,6 @@ class SurfaceJob(QObject):
         j = int(np.clip(np.searchsorted(xs, x), 0, xs.size - 1))
         i = int(np.clip(np.searchsorted(ys, y), 0, ys.size - 1))
         return float(z[i, j])
-
-    @Slot(int, object)
-    def _on_done(self, token: int, z) -> None:
-        if token != self._token or self.surface is None:
-            return
-        xs, ys, _, names = self.surface
-        self.surface = (xs, ys, z, names)
-        self.progress.emit(1.0)
-        self.changed.emit()
-        self.message.emit("loss surface ready")
-
-    @Slot(int, float)
-    def _on_progress(self, token: int, fraction: float) -> None:
-        if token == self._token:
-            self.progress.emit(fraction)
-
-    @Slot(int, str)
-    def _on_failed(self, token: int, text: str) -> None:
-        if token == self._token:
-            self.failed.emit(text)
 
 
 # ============================================================================ hover

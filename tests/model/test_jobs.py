@@ -204,3 +204,66 @@ def test_stop_drops_the_answer_silently(job, qtbot):
     qtbot.wait(200)
     assert not job.busy
     assert seen.events == [("busy_changed", True), ("progress", 0.0)]
+
+
+# ------------------------------------------------------------------ the slow surface on it
+@pytest.fixture
+def gated_surface(monkeypatch, tmp_path):
+    """A CSV big enough that MAE on it is a slow surface, and the thread's surface_grid
+    replaced by one that waits for a gate and answers a grid full of its call number."""
+    import numpy as np
+
+    import gd_explorer.model.surface_job as surface_job
+    from gd_explorer.core.problems.surface import SurfaceCancelled
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-2.0, 2.0, surface_job.HOVER_EXACT_MAX_POINTS + 5_000)
+    path = tmp_path / "big.csv"
+    np.savetxt(path, np.column_stack([x, 1.5 * x - 0.5]), delimiter=",", header="x,y",
+               comments="")
+    gate, calls, original = threading.Event(), [], surface_job.surface_grid
+
+    def gated(objective, axes, fixed, xs, ys, progress=None):
+        if progress is None:  # the fast path, on the UI thread
+            return original(objective, axes, fixed, xs, ys)
+        calls.append(len(calls) + 1)
+        number = calls[-1]
+        assert gate.wait(10)
+        if not progress(0.5):
+            raise SurfaceCancelled
+        return np.full((len(ys), len(xs)), float(number))
+
+    monkeypatch.setattr(surface_job, "surface_grid", gated)
+    return str(path), gate, calls
+
+
+def test_cancelling_a_slow_surface_from_the_status_bar(window, qtbot, gated_surface):
+    from PySide6.QtCore import Qt
+
+    from gd_explorer.core.session.specs import ProblemSpec
+
+    path, gate, _ = gated_surface
+    w, changed = window, []
+    w.model.set_problem(ProblemSpec(kind="dataset", dataset=path, loss="mae"))
+    w.model.surface_changed.connect(lambda: changed.append(w.model.surface))
+    assert w.model.surface[2] is None and w.cancel_surface.isVisibleTo(w)
+    qtbot.mouseClick(w.cancel_surface, Qt.MouseButton.LeftButton)
+    assert "surface computation cancelled" in w.statusBar().currentMessage()
+    assert not w.cancel_surface.isVisibleTo(w)
+    gate.set()
+    qtbot.wait(200)
+    assert changed == [] and w.model.surface[2] is None  # the late grid is dropped
+
+
+def test_a_newer_slow_surface_drops_the_older_grid(model, qtbot, gated_surface):
+    from gd_explorer.core.session.specs import ProblemSpec
+
+    path, gate, calls = gated_surface
+    model.set_problem(ProblemSpec(kind="dataset", dataset=path, loss="mae"))
+    model.set_surface_window(((-1.0, 1.0), (-1.0, 1.0)))
+    gate.set()
+    qtbot.waitUntil(lambda: model.surface[2] is not None, timeout=10_000)
+    qtbot.wait(100)
+    xs, _, z, _ = model.surface
+    assert len(calls) >= 2 and (xs[0], xs[-1]) == (-1.0, 1.0)
+    assert (z == calls[-1]).all()  # the last request's grid, not the first one's
