@@ -798,6 +798,31 @@ class ExplorerModel(QObject):
         self.cursor_changed.emit(None)
         self._emit_progress()
 
+    def rewind_run(self, run_id: int | None = None) -> None:
+        """Restart one run (default: the selected one) from the start with its settings
+        and the problem's shuffling seed: a mini-batch run draws the same batches in the
+        same order, so its path repeats bit for bit; the other runs stay where they are.
+        A run that was running goes on running."""
+        run_id = self._selected if run_id is None else run_id
+        if run_id is None:
+            raise ValueError("select a run to rewind")
+        entry = self.run(run_id)
+        was_running = self._running
+        self._halt()
+        entry.descent = self._new_descent(entry.spec)
+        self._refresh_raw()
+        if self._cursor is not None:  # the rows it pointed at are gone
+            self._cursor = None
+            self.cursor_changed.emit(None)
+        self._refresh_slice_surface()
+        batch = self._problem.kind_entry.batch_size(self._problem)
+        order = f" (the same mini-batches of {batch}, seed {self._problem.seed})" \
+            if batch else ""
+        self.message.emit(f"rewound {entry.spec.display_label()} to its start{order}")
+        self._emit_progress()
+        if was_running:
+            self.start_running()
+
     def set_speed(self, steps_per_second: float) -> None:
         """Steps per second per run; 0 means as fast as possible."""
         v = float(steps_per_second)

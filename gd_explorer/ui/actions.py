@@ -108,6 +108,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="Step: one update of every run"),
     ActionSpec("actionReset", "Run", "&Reset", "reset", "R",
                "Every run back to the start", help="Reset every run to the start"),
+    ActionSpec("actionRewind", "Run", "Re&wind selected run", "rewind_run", "Shift+R",
+               "Restart the selected run from the start with the same mini-batch shuffling "
+               "seed: its path repeats bit for bit (the other runs stay where they are)",
+               help="Rewind the selected run (same mini-batches)"),
     ActionSpec("actionAddRun", "Run", "&Add run", "add_run", "Ctrl+N",
                "Add a run with another optimizer", group=1),
     ActionSpec("actionRemoveRun", "Run", "Re&move selected run", "remove_run", "",

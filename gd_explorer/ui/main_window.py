@@ -681,6 +681,10 @@ class MainWindow(QMainWindow):
         """Every run back to the start."""
         self.model.reset()
 
+    def rewind_run(self) -> None:
+        """Restart the selected run from its start with the same mini-batch order."""
+        self.model.rewind_run()
+
     def add_run(self) -> None:
         """Add a run with the next optimizer."""
         self.runs_panel.add_run()

@@ -249,6 +249,19 @@ def _check_reset(w, d, qtbot, _):
     assert w.model.max_rows() == 1
 
 
+def _prep_rewind(w, d, qtbot):
+    w.model.add_run()  # selected; the first run steps on alone below
+    w.model.step()
+    w.model.step()
+    return w.model.runs[0].run_id
+
+
+def _check_rewind(w, d, qtbot, first):
+    assert w.model.selected_snapshot().n == 1  # back at its start
+    assert w.model.run(first).descent.t == 2  # the other run stays where it was
+    assert "rewound" in w.statusBar().currentMessage()
+
+
 def _prep_count_runs(w, d, qtbot):
     return len(w.model.runs)
 
@@ -434,6 +447,7 @@ EFFECTS: dict[str, Effect] = {
     "actionRun": Effect(_prep_run, _check_run),
     "actionStep": Effect(_prep_step, _check_step),
     "actionReset": Effect(_prep_reset, _check_reset),
+    "actionRewind": Effect(_prep_rewind, _check_rewind),
     "actionAddRun": Effect(_prep_count_runs, _check_added),
     "actionRemoveRun": Effect(_prep_remove, _check_removed),
     "actionKeepGhost": Effect(_prep_keep_ghost, _check_keep_ghost),
@@ -529,7 +543,7 @@ SHORTCUT_ACTIONS = sorted(
              "actionRun", "actionStep", "actionReset", "actionAddRun", "actionSweepRates",
              "actionLogColour", "actionArrows", "actionLogY", "actionFitToPaths",
              "actionShortcuts", "actionBasins", "actionShowBasins", "actionKeepGhost",
-             "actionClearGhosts"}
+             "actionClearGhosts", "actionRewind"}
 )
 
 
