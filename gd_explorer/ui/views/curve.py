@@ -241,11 +241,14 @@ class CurveView(PlotView):
         if self._defer_while_hidden("set_ghosts", ghosts):
             return
         self._ghost_list = ghosts
+        key = (ghosts, self._clip.box)
+        if self.ghosts.drawn_for(key):
+            return
         paths = []
         for g in ghosts:
             _, params, loss = g.arrays()
             paths.append((params[:, 0], loss, g.label, g.color))
-        self.ghosts.show(paths, self._clip.box, key=(ghosts, self._clip.box))
+        self.ghosts.show(paths, self._clip.box, key=key)
 
     def _add_run(self, snap: RunSnapshot) -> _CurveRunItems:
         items = _CurveRunItems(snap.color, self.plot_item)

@@ -43,6 +43,11 @@ class GhostLayer:
         self._paths: list = []
         self._ends: list = []  # (x, y, full text) of each shown label
 
+    def drawn_for(self, key) -> bool:
+        """Whether the last :meth:`show` drew for ``key`` (the caller need not build the
+        paths again: views ask at every frame)."""
+        return key is not None and key == self._key
+
     def show(self, paths: Sequence[tuple[np.ndarray, np.ndarray, str, str]], box,
              key=None) -> None:
         """Draw ``paths`` ``[(x, y, label, color), ...]`` (plotted coordinates) cut to

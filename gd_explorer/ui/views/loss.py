@@ -404,6 +404,9 @@ class LossView(PlotView):
             self._ghost_extent = _extent(ghosts)
         self._ghost_list = ghosts
         log = self._log_active
+        key = (ghosts, log, self._clip.box)
+        if self.ghosts.drawn_for(key):
+            return
         paths = []
         for g in ghosts:
             steps, _, loss = g.arrays()
@@ -411,7 +414,7 @@ class LossView(PlotView):
                 keep = loss > 0
                 steps, loss = steps[keep], np.log10(loss[keep])
             paths.append((steps, loss, g.label, g.color))
-        self.ghosts.show(paths, self._clip.box, key=(ghosts, log, self._clip.box))
+        self.ghosts.show(paths, self._clip.box, key=key)
 
     def _add_run(self, snap: RunSnapshot) -> _LossRun:
         run = _LossRun(snap.color, self.plot_item)

@@ -651,13 +651,16 @@ class SurfaceView(PlotView):
             return
         self._ghost_args = (ghosts, tuple(axes))
         a0, a1 = (int(axes[0]), int(axes[1])) if len(axes) >= 2 else (0, 1)
+        key = (ghosts, a0, a1, self._clip.box)
+        if self.ghosts.drawn_for(key):
+            return
         paths = []
         for g in ghosts:
             if max(a0, a1) >= g.dim:
                 continue
             _, params, _ = g.arrays()
             paths.append((params[:, a0], params[:, a1], g.label, g.color))
-        self.ghosts.show(paths, self._clip.box, key=(ghosts, a0, a1, self._clip.box))
+        self.ghosts.show(paths, self._clip.box, key=key)
 
     # ----------------------------------------------------------------- curvature
     def set_curvature_visible(self, on: bool) -> None:
