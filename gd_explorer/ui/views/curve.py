@@ -117,7 +117,8 @@ class CurveView(PlotView):
         self._rect = None
         self._name = "x"
         self._clip = ClipBox()
-        self.ghosts = GhostLayer(pi, "curve")  # frozen paths (Run ▸ Keep as ghost)
+        # frozen paths (Run ▸ Keep as ghost); labelled below, clear of the tangents' labels
+        self.ghosts = GhostLayer(pi, "curve", below=True)
         self._ghost_list = ()
         self.view_box.sigRangeChanged.connect(self._on_range_changed)
 

@@ -35,7 +35,9 @@ class GhostLayer:
     """The ghosts of one plot: one dashed curve and one label per ghost, made when first
     needed and reused (hidden when there are fewer ghosts)."""
 
-    def __init__(self, plot_item, name: str):
+    def __init__(self, plot_item, name: str, below: bool = False):
+        #: labels always below their end points (the 1-D curve's tangent labels are above)
+        self._below = below
         self._plot = plot_item
         self._name = name
         self._items: list[tuple[pg.PlotCurveItem, pg.TextItem]] = []
@@ -116,7 +118,8 @@ class GhostLayer:
             right = x > 0.5 * (x0 + x1)
             left = x - w if right else x
             left = max(x0, min(left, x1 - w))
-            label.setAnchor((0.0, 0.0 if y > 0.5 * (y0 + y1) else 1.0))
+            under = self._below or y > 0.5 * (y0 + y1)
+            label.setAnchor((0.0, 0.0 if under else 1.0))
             label.setPos(left, y)
 
     def clear(self) -> None:
