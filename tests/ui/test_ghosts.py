@@ -251,3 +251,28 @@ def test_rewind_repeats_a_mini_batch_run_bit_for_bit(win, qtbot):
     qtbot.mouseClick(w.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not w.model.running, timeout=20_000)
     assert not np.array_equal(_rows(w)[0], first[0])
+
+
+def test_ghosts_come_back_with_the_remembered_session(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from gd_explorer.ui.main_window import MainWindow
+
+    def settings():
+        return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+    w = MainWindow(settings=settings())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.step()
+    w.step()
+    _action(w, "actionKeepGhost").trigger()
+    kept = w.model.ghosts
+    w.close()
+    again = MainWindow(settings=settings(), restore=True)
+    qtbot.addWidget(again)
+    try:
+        assert again.model.ghosts == kept
+    finally:
+        again.close()
