@@ -15,6 +15,9 @@ __all__ = [
     "MAX_BASIN_GRID",
     "MAX_COUNT",
     "MAX_DIM",
+    "MAX_GHOSTS",
+    "MAX_GHOST_ROWS",
+    "MAX_GHOST_VALUES",
     "MAX_LISTED_PARAMS",
     "MAX_RUNS",
     "MAX_SESSION_BYTES",
@@ -62,3 +65,16 @@ DIVERGENCE_LIMIT = 1e100
 #: ``lab.basins.grid``): 1000 x 1000 = one million starts, descended in chunks of
 #: 65,536, take a few hundred MB at most and a minute or so at 500 steps.
 MAX_BASIN_GRID = 1000
+
+#: Most ghosts (frozen paths kept for comparison, Run ▸ Keep as ghost) in one window or
+#: session: more dashed paths than that over the runs are not readable.
+MAX_GHOSTS = 4
+
+#: A ghost keeps at most this many rows of its run's path (evenly spaced, first and last
+#: included): a thousand points draw the path's shape at any zoom the window offers.
+MAX_GHOST_ROWS = 1000
+
+#: ... and at most this many numbers (rows × (parameters + 1)): a network's ghost keeps
+#: fewer rows, so that MAX_GHOSTS ghosts stay well within MAX_SESSION_BYTES (a number is
+#: about 30 bytes of indented JSON: 4 × 4000 of them are about 500 KB).
+MAX_GHOST_VALUES = 4000

@@ -25,11 +25,18 @@ from gd_explorer.core.engine.process import EngineProcessError, shared_engine
 from gd_explorer.core.io.export import COLUMNS, csv_file_name, write_trajectory_csv
 from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.lab.sweep import SweepSettings, momentum_name
-from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
+from gd_explorer.core.limits import MAX_GHOSTS, MAX_RUNS, MAX_STEPS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.core.problems.surface import curve_1d, gradient_field
-from gd_explorer.core.session.specs import ProblemSpec, RunSpec, Session, make_descent
+from gd_explorer.core.session.specs import (
+    GhostSpec,
+    ProblemSpec,
+    RunSpec,
+    Session,
+    freeze_ghost,
+    make_descent,
+)
 from gd_explorer.model.basins_job import BasinMap, BasinsJob
 from gd_explorer.model.curvature import Curvature, SharpnessRun, SharpnessTracker, curvature_at
 from gd_explorer.model.export_job import ExportJob
@@ -149,6 +156,8 @@ class ExplorerModel(QObject):
     basins_busy_changed = Signal(bool)
     #: fraction of the basin map computed
     basins_progress = Signal(float)
+    #: a ghost was kept, or ghosts were cleared or dropped (:attr:`ghosts`)
+    ghosts_changed = Signal()
 
     def __init__(self, session: Session | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -171,6 +180,7 @@ class ExplorerModel(QObject):
         self._curvature: Curvature | None = None
         self._decision = DecisionCache()  # the Decision view's map of the selected run
         self._metrics = MetricsTracker()  # train/test metrics and layer norms per run
+        self._ghosts: tuple[GhostSpec, ...] = ()  # frozen paths kept for comparison
 
         self._worker = DescentWorker()
         self._thread = new_thread("descentThread")
@@ -380,7 +390,8 @@ class ExplorerModel(QObject):
                        start=tuple(float(v) for v in self._start), max_steps=self.max_steps,
                        tol=self.tol, loss_tol=self.loss_tol,
                        surface_axes=tuple(self._surface_axes) if self.dim >= 2 else (0, 1),
-                       title=self._title, description=self._description, lab=lab)
+                       title=self._title, description=self._description, lab=lab,
+                       ghosts=self._ghosts)
 
     def apply_session(self, session: Session) -> None:
         """Replace everything by ``session``; validated first, nothing changes on error."""
@@ -392,12 +403,15 @@ class ExplorerModel(QObject):
         self.limits_changed.emit()
         self.surface_axes_changed.emit()
         self.runs_changed.emit()
+        self.ghosts_changed.emit()
         self._emit_progress()
 
     def _apply_session_unchecked(self, session: Session, objective: Objective) -> None:
         self._problem = session.problem
         self.objective = objective
         self._title, self._description = session.title, session.description
+        # (a session's ghosts were checked against its problem when it was read)
+        self._ghosts = tuple(g for g in session.ghosts if g.dim == objective.dim)
         if "sweep" in session.lab:
             self.sweep_job.set_settings(session.lab["sweep"])
         self._start = session.start_for(objective)
@@ -435,10 +449,14 @@ class ExplorerModel(QObject):
         self._clear_basins()
         self._rebuild_descents()
         self._recompute_surface()
+        dropped = self._drop_ghosts_of_other_dim()
         self.problem_changed.emit()
         self.start_changed.emit()
         self.surface_axes_changed.emit()
         self.runs_changed.emit()
+        if dropped:
+            self.ghosts_changed.emit()
+            self.message.emit(dropped)
         self._emit_progress()
 
     def set_maximize(self, maximize: bool | None) -> None:
@@ -521,6 +539,70 @@ class ExplorerModel(QObject):
         self.selected_run_changed.emit(entry.run_id)
         self._emit_progress()
         return entry.run_id
+
+    # ================================================================== ghosts
+    @property
+    def ghosts(self) -> tuple[GhostSpec, ...]:
+        """The frozen paths kept for comparison, oldest first (the same tuple until
+        ``ghosts_changed``)."""
+        return self._ghosts
+
+    def keep_ghost(self, run_id: int | None = None) -> GhostSpec:
+        """Freeze a run's recorded path (default: the selected run's), its loss and its
+        label, so that the views keep drawing it, dimmed, after the problem or the run
+        changes.  With :data:`MAX_GHOSTS` ghosts already, the oldest is dropped.
+
+        Raises
+        ------
+        ValueError
+            Without a run, or when the run has no finite row yet.
+        """
+        run_id = self._selected if run_id is None else run_id
+        if run_id is None:
+            raise ValueError("select a run to keep as a ghost")
+        self.run(run_id)
+        self._halt()  # its rows as they are now
+        snap = next(s for s in self.snapshots() if s.run_id == run_id)
+        if snap.n == 0:
+            raise ValueError("the run has no step yet to keep as a ghost")
+        label = f"ghost: {snap.label} (before)"
+        taken = {g.label for g in self._ghosts}
+        k = 2
+        while label in taken:
+            label = f"ghost: {snap.label} (before, {k})"
+            k += 1
+        ghost = freeze_ghost(label, snap.color, snap.params, snap.loss)
+        ghosts = self._ghosts + (ghost,)
+        dropped = ghosts[:-MAX_GHOSTS]
+        self._ghosts = ghosts[-MAX_GHOSTS:]
+        self.ghosts_changed.emit()
+        text = f"kept {ghost.label} ({len(ghost.steps):,} points)"
+        if dropped:
+            text += f"; dropped the oldest, {dropped[0].label} (at most {MAX_GHOSTS} ghosts)"
+        self.message.emit(text)
+        self._emit_progress()
+        return ghost
+
+    def clear_ghosts(self) -> None:
+        """Forget every ghost."""
+        if not self._ghosts:
+            return
+        self._ghosts = ()
+        self.ghosts_changed.emit()
+        self._emit_progress()
+
+    def _drop_ghosts_of_other_dim(self) -> str:
+        """Drop the ghosts whose rows do not have the problem's parameter count; returns
+        the status message ("" when none was dropped)."""
+        keep = tuple(g for g in self._ghosts if g.dim == self.dim)
+        gone = len(self._ghosts) - len(keep)
+        if not gone:
+            return ""
+        dims = sorted({g.dim for g in self._ghosts if g.dim != self.dim})
+        self._ghosts = keep
+        had = " or ".join(str(d) for d in dims)
+        return (f"{gone} ghost{'s' * (gone != 1)} dropped: {'they' if gone != 1 else 'it'} "
+                f"had {had} parameter{'s' * (dims != [1])}, this problem has {self.dim}")
 
     # ================================================================== sweeps
     def start_sweep(self) -> int:
@@ -715,6 +797,31 @@ class ExplorerModel(QObject):
         self._cursor = None
         self.cursor_changed.emit(None)
         self._emit_progress()
+
+    def rewind_run(self, run_id: int | None = None) -> None:
+        """Restart one run (default: the selected one) from the start with its settings
+        and the problem's shuffling seed: a mini-batch run draws the same batches in the
+        same order, so its path repeats bit for bit; the other runs stay where they are.
+        A run that was running goes on running."""
+        run_id = self._selected if run_id is None else run_id
+        if run_id is None:
+            raise ValueError("select a run to rewind")
+        entry = self.run(run_id)
+        was_running = self._running
+        self._halt()
+        entry.descent = self._new_descent(entry.spec)
+        self._refresh_raw()
+        if self._cursor is not None:  # the rows it pointed at are gone
+            self._cursor = None
+            self.cursor_changed.emit(None)
+        self._refresh_slice_surface()
+        batch = self._problem.kind_entry.batch_size(self._problem)
+        order = f" (the same mini-batches of {batch}, seed {self._problem.seed})" \
+            if batch else ""
+        self.message.emit(f"rewound {entry.spec.display_label()} to its start{order}")
+        self._emit_progress()
+        if was_running:
+            self.start_running()
 
     def set_speed(self, steps_per_second: float) -> None:
         """Steps per second per run; 0 means as fast as possible."""

@@ -108,10 +108,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
                help="Step: one update of every run"),
     ActionSpec("actionReset", "Run", "&Reset", "reset", "R",
                "Every run back to the start", help="Reset every run to the start"),
+    ActionSpec("actionRewind", "Run", "Re&wind selected run", "rewind_run", "Shift+R",
+               "Restart the selected run from the start with the same mini-batch shuffling "
+               "seed: its path repeats bit for bit (the other runs stay where they are)",
+               help="Rewind the selected run (same mini-batches)"),
     ActionSpec("actionAddRun", "Run", "&Add run", "add_run", "Ctrl+N",
                "Add a run with another optimizer", group=1),
     ActionSpec("actionRemoveRun", "Run", "Re&move selected run", "remove_run", "",
                "Remove the selected run (one run always stays)", group=1),
+    ActionSpec("actionKeepGhost", "Run", "Keep as &ghost", "keep_ghost", "G",
+               "Freeze the selected run's path: it stays drawn, dashed and dimmed, on the "
+               "surface, the loss and the curve after you change the problem or the run "
+               "(saved with the session)", group=1, help="Keep the selected run as a ghost"),
+    ActionSpec("actionClearGhosts", "Run", "C&lear ghosts", "clear_ghosts", "Shift+G",
+               "Remove every ghost", group=1, help="Clear the ghosts"),
     ActionSpec("actionSweepRates", "Run", "S&weep learning rates…", "sweep_learning_rates",
                "Ctrl+L", "Run the Sweep tab's sweep for the selected run's optimizer (learning "
                "rates, rates × momenta or the LR range test) off the window's thread",

@@ -483,6 +483,7 @@ class MainWindow(QMainWindow):
         m.sweep_job.finished.connect(self._on_sweep_finished)
         m.message.connect(self._on_message)
         m.basins_changed.connect(self._on_basins_changed)
+        m.ghosts_changed.connect(self._on_progressed)
         m.basins_busy_changed.connect(self._on_basins_busy_changed)
         m.basins_progress.connect(self._on_basins_progress)
         m.engine_note_changed.connect(self._on_engine_note_changed)
@@ -680,6 +681,10 @@ class MainWindow(QMainWindow):
         """Every run back to the start."""
         self.model.reset()
 
+    def rewind_run(self) -> None:
+        """Restart the selected run from its start with the same mini-batch order."""
+        self.model.rewind_run()
+
     def add_run(self) -> None:
         """Add a run with the next optimizer."""
         self.runs_panel.add_run()
@@ -713,6 +718,17 @@ class MainWindow(QMainWindow):
     def fit_surface_to_paths(self) -> None:
         """Show the surface around the visible runs' paths and the start."""
         self.model.fit_surface_to_paths()
+
+    def keep_ghost(self) -> None:
+        """Freeze the selected run's path as a ghost (a clear message when it cannot)."""
+        try:
+            self.model.keep_ghost()
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 5000)
+
+    def clear_ghosts(self) -> None:
+        """Remove every ghost."""
+        self.model.clear_ghosts()
 
     # ------------------------------------------------------------------ basins
     def compute_basins(self) -> None:

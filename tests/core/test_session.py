@@ -618,3 +618,87 @@ def test_none_and_whole_number_hyperparameters_round_trip(tmp_path):
     path = tmp_path / "s.json"
     save_session(path, s)
     assert load_session(path).runs == runs
+
+
+# ---------------------------------------------------------------- ghosts (Keep as ghost)
+from gd_explorer.core.limits import MAX_GHOST_ROWS, MAX_GHOST_VALUES, MAX_GHOSTS  # noqa: E402
+from gd_explorer.core.session.specs import GhostSpec, freeze_ghost, ghost_rows  # noqa: E402
+
+
+def _ghost_session(n=5, dim=2) -> Session:
+    rng = np.random.default_rng(0)
+    ghost = freeze_ghost("ghost: Adam lr=0.05 (before)", "#D55E00",
+                         rng.normal(size=(n, dim)) * 1e3, rng.random(n) + 0.1)
+    problem = ProblemSpec(kind="function", function="rosenbrock") if dim == 2 else \
+        ProblemSpec(kind="function", function="x**2")
+    return Session(problem=problem, ghosts=(ghost,))
+
+
+def test_ghosts_round_trip_bit_for_bit_and_old_files_read_without_them():
+    s = _ghost_session()
+    back = session_from_dict(json.loads(session_json(s)))
+    assert back.ghosts == s.ghosts
+    np.testing.assert_array_equal(back.ghosts[0].arrays()[1], s.ghosts[0].arrays()[1])
+    d = session_to_dict(Session())
+    assert "ghosts" not in d  # written only when there are some: older versions read it
+    assert session_from_dict(d).ghosts == ()
+
+
+def test_freeze_ghost_keeps_the_finite_prefix_and_thins_long_paths():
+    p = np.arange(20.0).reshape(10, 2)
+    f = np.arange(10.0)
+    f[7] = np.inf
+    g = freeze_ghost("g", "#000000", p, f)
+    assert g.steps == tuple(range(7))
+    np.testing.assert_array_equal(g.arrays()[1], p[:7])
+    n = 50_000
+    g = freeze_ghost("g", "#000000", np.zeros((n, 2)), np.ones(n))
+    assert len(g.steps) == MAX_GHOST_ROWS and g.steps[0] == 0 and g.steps[-1] == n - 1
+    # a network's ghost keeps fewer rows: within MAX_GHOST_VALUES numbers
+    rows = ghost_rows(10_000, 105)
+    assert len(rows) * 106 <= MAX_GHOST_VALUES and rows[-1] == 9999
+    with pytest.raises(ValueError, match="no finite step"):
+        freeze_ghost("g", "#000000", np.full((3, 2), np.nan), np.ones(3))
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["ghosts"][0]["params"][1].pop(), "ghosts[0].params[1]: needs 2 values (x, y)"),
+    (lambda d: d["ghosts"][0]["loss"].pop(), "ghosts[0].loss: needs one entry per step (5)"),
+    (lambda d: d["ghosts"][0]["params"][2].__setitem__(0, float("nan")),
+     "ghosts[0].params[2][0]: must be a finite number"),
+    (lambda d: d["ghosts"][0]["loss"].__setitem__(0, 1e300),
+     "ghosts[0].loss[0]: must be between"),
+    (lambda d: d["ghosts"][0]["steps"].__setitem__(3, 1), "ghosts[0].steps[3]: steps must "
+                                                          "increase"),
+    (lambda d: d["ghosts"][0].__setitem__("color", "red"), "ghosts[0].color: must be"),
+    (lambda d: d["ghosts"][0].__setitem__("extra", 1), "ghosts[0]: unknown key 'extra'"),
+    (lambda d: d["ghosts"][0].pop("label"), "ghosts[0]: missing key 'label'"),
+    (lambda d: d.__setitem__("ghosts", d["ghosts"] * (MAX_GHOSTS + 1)),
+     f"ghosts: at most {MAX_GHOSTS} ghosts"),
+    (lambda d: d.__setitem__("ghosts", {}), "ghosts: must be a list"),
+    (lambda d: d["ghosts"][0].__setitem__("steps", list(range(MAX_GHOST_ROWS + 1))),
+     f"ghosts[0].steps: must hold 1 to {MAX_GHOST_ROWS:,} rows"),
+])
+def test_invalid_ghosts_are_refused_with_the_key_path(mutate, message):
+    d = session_to_dict(_ghost_session())
+    mutate(d)
+    with pytest.raises(SessionError) as err:
+        session_from_dict(d)
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_a_ghost_needs_the_problems_parameter_count():
+    d = session_to_dict(_ghost_session(dim=1))
+    d["problem"] = session_to_dict(Session())["problem"]  # a 2-parameter function
+    with pytest.raises(SessionError, match=r"ghosts\[0\]\.params\[0\]: needs 2 values"):
+        session_from_dict(d)
+
+
+def test_max_ghosts_of_the_longest_rows_fit_in_a_session_file():
+    n = MAX_GHOST_ROWS
+    big = [freeze_ghost(f"ghost {i}", "#D55E00", np.random.default_rng(i).normal(size=(n, 3)),
+                        np.random.default_rng(i).random(n)) for i in range(MAX_GHOSTS)]
+    s = Session(problem=ProblemSpec(kind="dataset", dataset="fence", model="quadratic-full"),
+                ghosts=tuple(big))
+    assert len(session_json(s).encode()) < MAX_SESSION_BYTES
+    assert isinstance(big[0], GhostSpec)

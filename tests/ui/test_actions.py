@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction
@@ -248,6 +249,19 @@ def _check_reset(w, d, qtbot, _):
     assert w.model.max_rows() == 1
 
 
+def _prep_rewind(w, d, qtbot):
+    w.model.add_run()  # selected; the first run steps on alone below
+    w.model.step()
+    w.model.step()
+    return w.model.runs[0].run_id
+
+
+def _check_rewind(w, d, qtbot, first):
+    assert w.model.selected_snapshot().n == 1  # back at its start
+    assert w.model.run(first).descent.t == 2  # the other run stays where it was
+    assert "rewound" in w.statusBar().currentMessage()
+
+
 def _prep_count_runs(w, d, qtbot):
     return len(w.model.runs)
 
@@ -385,6 +399,33 @@ def _check_cancel_sweep(w, d, qtbot, _):
     assert w.model.sweep_job.last is None
 
 
+def _prep_keep_ghost(w, d, qtbot):
+    for _ in range(3):
+        w.model.step()
+    snap = w.model.selected_snapshot()
+    return np.array(snap.params[:, :2]), snap.label
+
+
+def _check_keep_ghost(w, d, qtbot, ctx):
+    params, label = ctx
+    (x, y, text, shown), = w.surface_view.ghosts.drawn()
+    np.testing.assert_array_equal(np.column_stack([x, y]), params)
+    assert text == f"ghost: {label} (before)" and shown
+    assert text in w.statusBar().currentMessage()
+
+
+def _prep_clear_ghosts(w, d, qtbot):
+    w.model.step()
+    w.model.keep_ghost()
+    assert len(w.surface_view.ghosts.drawn()) == 1
+
+
+def _check_clear_ghosts(w, d, qtbot, _):
+    assert w.model.ghosts == ()
+    assert w.surface_view.ghosts.drawn() == []
+    assert w.loss_view.ghosts.drawn() == []
+
+
 # ---------------------------------------------------------------- Help
 def _check_box(kind, needle):
     def check(w, d, qtbot, _):
@@ -406,8 +447,11 @@ EFFECTS: dict[str, Effect] = {
     "actionRun": Effect(_prep_run, _check_run),
     "actionStep": Effect(_prep_step, _check_step),
     "actionReset": Effect(_prep_reset, _check_reset),
+    "actionRewind": Effect(_prep_rewind, _check_rewind),
     "actionAddRun": Effect(_prep_count_runs, _check_added),
     "actionRemoveRun": Effect(_prep_remove, _check_removed),
+    "actionKeepGhost": Effect(_prep_keep_ghost, _check_keep_ghost),
+    "actionClearGhosts": Effect(_prep_clear_ghosts, _check_clear_ghosts),
     "actionSweepRates": Effect(_prep_sweep, _check_sweep),
     "actionCancelSweep": Effect(_prep_cancel_sweep, _check_cancel_sweep),
     "actionBasins": Effect(_prep_basins, _check_basins),
@@ -498,7 +542,8 @@ SHORTCUT_ACTIONS = sorted(
              "actionExportAnimation",
              "actionRun", "actionStep", "actionReset", "actionAddRun", "actionSweepRates",
              "actionLogColour", "actionArrows", "actionLogY", "actionFitToPaths",
-             "actionShortcuts", "actionBasins", "actionShowBasins"}
+             "actionShortcuts", "actionBasins", "actionShowBasins", "actionKeepGhost",
+             "actionClearGhosts", "actionRewind"}
 )
 
 

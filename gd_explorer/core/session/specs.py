@@ -37,6 +37,19 @@ The curvature lab's settings live in an optional top-level ``"lab"`` object, one
 per feature (:data:`LAB_SECTIONS`), each optional and each read by its feature:
 ``"lab": {"basins": {"grid": 200, "steps": 500}}``.  A file without it reads with the
 defaults; it is written only when a feature's settings were set.
+
+Ghosts (Run ▸ Keep as ghost: frozen paths drawn dimmed to compare before and after) live
+in an optional top-level ``"ghosts"`` list, written only when there are some; a file
+without it has none::
+
+    "ghosts": [{"label": "ghost: Adam lr=0.05 (before)", "color": "#D55E00",
+                "steps": [0, 1, 5], "params": [[-1.5, 2.0], [-1.4, 1.9], [-1.0, 1.0]],
+                "loss": [12.5, 10.1, 4.0]}]
+
+At most :data:`~gd_explorer.core.limits.MAX_GHOSTS` ghosts, each of at most
+:data:`~gd_explorer.core.limits.MAX_GHOST_ROWS` rows and
+:data:`~gd_explorer.core.limits.MAX_GHOST_VALUES` numbers; every row has one value per
+parameter of the problem, every number is finite.
 """
 
 from __future__ import annotations
@@ -75,6 +88,9 @@ from gd_explorer.core.limits import (  # re-exported: session.MAX_RUNS etc. stay
     DIVERGENCE_LIMIT,
     MAX_COUNT,
     MAX_DIM,
+    MAX_GHOST_ROWS,
+    MAX_GHOST_VALUES,
+    MAX_GHOSTS,
     MAX_RUNS,
     MAX_SESSION_BYTES,
     MAX_STEPS,
@@ -102,10 +118,12 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "SESSION_FORMAT",
     "SESSION_VERSION",
+    "GhostSpec",
     "ProblemSpec",
     "RunSpec",
     "Session",
     "SessionError",
+    "freeze_ghost",
     "load_session",
     "save_session",
     "session_from_dict",
@@ -324,6 +342,83 @@ class ProblemSpec:
 _SPEC_FIELDS = frozenset(f.name for f in dataclasses.fields(ProblemSpec)) - {"extra"}
 
 
+@dataclass(frozen=True)
+class GhostSpec:
+    """A frozen copy of a run's path, drawn dimmed to compare before and after a change.
+
+    Attributes
+    ----------
+    label : str
+        What the views write next to it, e.g. ``"ghost: Adam lr=0.05 (before)"``.
+    color : str
+        ``"#rrggbb"`` (its run's colour).
+    steps : tuple of int
+        The step of each kept row, strictly increasing (rows are thinned to at most
+        :data:`MAX_GHOST_ROWS`).
+    params : tuple of tuple of float
+        The parameters at each kept row (one tuple of ``dim`` values per row).
+    loss : tuple of float
+        The loss at each kept row.
+    """
+
+    label: str
+    color: str
+    steps: tuple[int, ...]
+    params: tuple[tuple[float, ...], ...]
+    loss: tuple[float, ...]
+
+    @property
+    def dim(self) -> int:
+        """Number of parameters of each row."""
+        return len(self.params[0]) if self.params else 0
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(steps, params, loss)`` as float64 arrays of shapes ``(n,)``, ``(n, dim)``,
+        ``(n,)``."""
+        n = len(self.steps)
+        return (np.asarray(self.steps, dtype=np.float64),
+                np.asarray(self.params, dtype=np.float64).reshape(n, self.dim),
+                np.asarray(self.loss, dtype=np.float64))
+
+
+def ghost_rows(n: int, dim: int) -> np.ndarray:
+    """The rows of an ``n``-row path of ``dim`` parameters a ghost keeps: all of them, or
+    evenly spaced ones (the first and the last included) within :data:`MAX_GHOST_ROWS` and
+    :data:`MAX_GHOST_VALUES`."""
+    keep = max(2, min(MAX_GHOST_ROWS, MAX_GHOST_VALUES // (dim + 1)))
+    if n <= keep:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, keep)).astype(np.int64))
+
+
+def freeze_ghost(label: str, color: str, params, loss) -> GhostSpec:
+    """A :class:`GhostSpec` of a recorded path (``params`` of shape ``(n, d)``, ``loss``
+    of shape ``(n,)``): its rows up to the first non-finite one, thinned with
+    :func:`ghost_rows`.
+
+    Raises
+    ------
+    ValueError
+        When the path has no finite row (nothing to keep).
+    """
+    p = np.asarray(params, dtype=np.float64)
+    f = np.asarray(loss, dtype=np.float64).reshape(-1)
+    if p.ndim != 2 or p.shape[0] != f.size:
+        raise ValueError("a ghost needs one row of parameters per loss value")
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(f) & np.all(np.isfinite(p), axis=1) & \
+            np.all(np.abs(p) < DIVERGENCE_LIMIT, axis=1) & (np.abs(f) < DIVERGENCE_LIMIT)
+    bad = np.flatnonzero(~ok)
+    n = int(bad[0]) if bad.size else f.size
+    if n == 0:
+        raise ValueError("the run has no finite step to keep as a ghost")
+    rows = ghost_rows(n, p.shape[1])
+    return GhostSpec(label=label[:MAX_TEXT_LENGTH], color=color,
+                     steps=tuple(int(i) for i in rows),
+                     params=tuple(tuple(float(v) for v in p[i]) for i in rows),
+                     loss=tuple(float(f[i]) for i in rows))
+
+
 def _default_runs() -> tuple[RunSpec, ...]:
     return (RunSpec(),)
 
@@ -354,6 +449,9 @@ class Session:
         The curvature lab's settings by feature (:data:`LAB_SECTIONS`, file key ``"lab"``,
         optional), e.g. ``{"basins": BasinSettings(grid=300), "sweep": SweepSettings(...)}``;
         features not in it use their defaults.
+    ghosts : tuple of GhostSpec
+        Frozen paths kept for comparison (file key ``"ghosts"``, optional), at most
+        :data:`MAX_GHOSTS`, each with one value per parameter of the problem.
     """
 
     problem: ProblemSpec = ProblemSpec()
@@ -366,6 +464,7 @@ class Session:
     title: str = ""
     description: str = ""
     lab: dict = field(default_factory=dict, hash=False)
+    ghosts: tuple[GhostSpec, ...] = field(default=(), hash=False)
 
     def start_for(self, objective: Objective) -> np.ndarray:
         """The start point for ``objective`` as a float64 array of shape ``(d,)``.
@@ -485,14 +584,22 @@ def session_to_dict(s: Session) -> dict:
         "loss_tol": plain_float(s.loss_tol),
         "surface_axes": [plain_int(a) for a in s.surface_axes],
         **({"lab": {k: v.to_dict() for k, v in s.lab.items()}} if s.lab else {}),
+        **({"ghosts": [_ghost_to_dict(g) for g in s.ghosts]} if s.ghosts else {}),
     }
+
+
+def _ghost_to_dict(g: GhostSpec) -> dict:
+    return {"label": g.label, "color": g.color, "steps": [plain_int(i) for i in g.steps],
+            "params": [[plain_float(v) for v in row] for row in g.params],
+            "loss": [plain_float(v) for v in g.loss]}
 
 
 # ============================================================================ validation
 _TOP_KEYS = ("format", "version", "title", "description", "problem", "runs", "start",
-             "max_steps", "tol", "loss_tol", "surface_axes", "lab")
+             "max_steps", "tol", "loss_tol", "surface_axes", "lab", "ghosts")
 #: keys a session may lack (they came later within version 1), with what such a file meant
-_TOP_OPTIONAL = {"lab": {}}
+_TOP_OPTIONAL = {"lab": {}, "ghosts": []}
+_GHOST_KEYS = ("label", "color", "steps", "params", "loss")
 #: the lab's features: sub-key of "lab" -> reader ``(key path, value) -> settings`` (the
 #: settings have ``to_dict()``)
 LAB_SECTIONS = {"sweep": SweepSettings.from_dict, "basins": BasinSettings.from_dict}
@@ -501,6 +608,64 @@ LAB_SECTIONS = {"sweep": SweepSettings.from_dict, "basins": BasinSettings.from_d
 def _lab_from(path: str, value: Any) -> dict:
     d = _object(path, value, tuple(LAB_SECTIONS), dict.fromkeys(LAB_SECTIONS))
     return {k: LAB_SECTIONS[k](_join(path, k), v) for k, v in d.items() if v is not None}
+
+
+def _list(path: str, value: Any, what: str) -> list:
+    if not isinstance(value, list):
+        raise _fail(path, f"must be a list of {what} [...], got {_describe(value)}")
+    return value
+
+
+def _ghost_from(path: str, value: Any, dim: int, names: tuple[str, ...]) -> GhostSpec:
+    d = _object(path, value, _GHOST_KEYS)
+    label = _text(_join(path, "label"), d["label"])
+    color = _text(_join(path, "color"), d["color"])
+    if not _COLOR.fullmatch(color):
+        raise _fail(_join(path, "color"), f"must be \"#rrggbb\" (six hex digits), "
+                                          f"got {_describe(color)}")
+    steps_v = _list(_join(path, "steps"), d["steps"], "step numbers")
+    n = len(steps_v)
+    if not 1 <= n <= MAX_GHOST_ROWS:
+        raise _fail(_join(path, "steps"), f"must hold 1 to {MAX_GHOST_ROWS:,} rows, got {n:,}")
+    if n * (dim + 1) > MAX_GHOST_VALUES:
+        raise _fail(path, f"at most {MAX_GHOST_VALUES:,} numbers (rows × (parameters + 1)), "
+                          f"got {n:,} rows of {dim} parameters")
+    for key in ("params", "loss"):
+        got = len(_list(_join(path, key), d[key], "rows" if key == "params" else "numbers"))
+        if got != n:
+            raise _fail(_join(path, key), f"needs one entry per step ({n:,}), got {got:,}")
+    steps = []
+    for i, v in enumerate(steps_v):
+        step = _whole(f"{path}.steps[{i}]", v, 0, MAX_STEPS)
+        if steps and step <= steps[-1]:
+            raise _fail(f"{path}.steps[{i}]", f"steps must increase, got {step:,} after "
+                                              f"{steps[-1]:,}")
+        steps.append(step)
+
+    def number(p: str, v: Any) -> float:
+        x = _real(p, v)
+        if abs(x) >= DIVERGENCE_LIMIT:
+            raise _fail(p, f"must be between -1e100 and 1e100, got {x!r}")
+        return x
+
+    params = []
+    for i, row in enumerate(d["params"]):
+        p = f"{path}.params[{i}]"
+        _list(p, row, "numbers")
+        if len(row) != dim:
+            raise _fail(p, f"needs {dim} value{'s' if dim != 1 else ''} "
+                           f"({', '.join(names)}), got {len(row):,}")
+        params.append(tuple(number(f"{p}[{j}]", v) for j, v in enumerate(row)))
+    loss = tuple(number(f"{path}.loss[{i}]", v) for i, v in enumerate(d["loss"]))
+    return GhostSpec(label=label, color=color, steps=tuple(steps), params=tuple(params),
+                     loss=loss)
+
+
+def _ghosts_from(path: str, value: Any, dim: int, names: tuple[str, ...]) -> tuple:
+    _list(path, value, "ghosts")
+    if len(value) > MAX_GHOSTS:  # checked before looking at any ghost
+        raise _fail(path, f"at most {MAX_GHOSTS} ghosts, got {len(value):,}")
+    return tuple(_ghost_from(f"{path}[{i}]", g, dim, names) for i, g in enumerate(value))
 
 
 def _problem_keys() -> tuple[str, ...]:
@@ -763,9 +928,10 @@ def session_from_dict(d: object) -> Session:
         raise _fail("surface_axes", f"this problem has {dim} parameters ({', '.join(names)}): "
                                     f"indices must be 0 to {dim - 1}, got {list(axes)}")
     lab = _lab_from("lab", d["lab"])
+    ghosts = _ghosts_from("ghosts", d["ghosts"], dim, names)
     return Session(problem=problem, runs=runs, start=start, max_steps=max_steps, tol=tol,
                    loss_tol=loss_tol, surface_axes=axes, title=title, description=description,
-                   lab=lab)
+                   lab=lab, ghosts=ghosts)
 
 
 # ============================================================================ files

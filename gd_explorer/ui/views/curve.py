@@ -30,6 +30,7 @@ from gd_explorer.ui.views._common import (
     view_rect,
 )
 from gd_explorer.ui.views.frame import Frame
+from gd_explorer.ui.views.ghosts import GhostLayer
 
 #: half-width of the tangent segment as a fraction of the curve's x-range
 TANGENT_HALF_SPAN = 0.12
@@ -116,6 +117,9 @@ class CurveView(PlotView):
         self._rect = None
         self._name = "x"
         self._clip = ClipBox()
+        # frozen paths (Run ▸ Keep as ghost); labelled below, clear of the tangents' labels
+        self.ghosts = GhostLayer(pi, "curve", below=True)
+        self._ghost_list = ()
         self.view_box.sigRangeChanged.connect(self._on_range_changed)
 
     # ----------------------------------------------------------------- curve
@@ -230,6 +234,22 @@ class CurveView(PlotView):
     def show_frame(self, frame: Frame) -> None:
         """Draw the runs of a display tick (see :meth:`set_runs`)."""
         self.set_runs(frame.snapshots, frame.cursor)
+        self.set_ghosts(frame.ghosts)
+
+    def set_ghosts(self, ghosts: Sequence) -> None:
+        """Draw the ghosts' iterates (parameter against loss), dashed and dimmed, each
+        labelled at its end point."""
+        if self._defer_while_hidden("set_ghosts", ghosts):
+            return
+        self._ghost_list = ghosts
+        key = (ghosts, self._clip.box)
+        if self.ghosts.drawn_for(key):
+            return
+        paths = []
+        for g in ghosts:
+            _, params, loss = g.arrays()
+            paths.append((params[:, 0], loss, g.label, g.color))
+        self.ghosts.show(paths, self._clip.box, key=key)
 
     def _add_run(self, snap: RunSnapshot) -> _CurveRunItems:
         items = _CurveRunItems(snap.color, self.plot_item)
@@ -303,6 +323,8 @@ class CurveView(PlotView):
             for items in self._runs.values():
                 if items.path.isVisible():
                     self._draw_path(items)
+            self.set_ghosts(self._ghost_list)
+        self.ghosts.place_labels()
         self._stack_labels()
         self._place_runaways()
         self._update_legend()

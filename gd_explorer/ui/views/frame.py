@@ -61,6 +61,9 @@ class Frame:
     metrics
         ``metrics() -> Metrics``: train/test measures and layer norms of every run
         (computed when called).
+    ghosts
+        Frozen paths kept for comparison (:class:`~gd_explorer.core.session.specs.GhostSpec`,
+        oldest first; the same tuple until they change).
     """
 
     snapshots: tuple[RunSnapshot, ...]
@@ -79,6 +82,7 @@ class Frame:
     sharpness: Callable[[], list] | None = None
     decision: Callable[[], object] | None = None
     metrics: Callable[[], object] | None = None
+    ghosts: tuple = ()
 
     @property
     def selected(self) -> RunSnapshot | None:
@@ -108,6 +112,7 @@ def frame_of(model) -> Frame:
         sharpness=getattr(model, "sharpness", None),
         decision=getattr(model, "decision", None),
         metrics=getattr(model, "metrics", None),
+        ghosts=getattr(model, "ghosts", ()),
     )
 
 

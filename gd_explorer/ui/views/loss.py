@@ -27,6 +27,7 @@ from gd_explorer.ui.views._common import (
     view_rect,
 )
 from gd_explorer.ui.views.frame import Frame
+from gd_explorer.ui.views.ghosts import GhostLayer
 
 _EMPTY = np.empty(0)
 #: curves that fit the view are drawn from this many points per pixel column (min/max pairs)
@@ -140,6 +141,17 @@ class PeakDecimator:
         if self.n:  # end exactly on the last row
             x[-1] = self.n - 1
         return x, y
+
+
+def _extent(ghosts) -> tuple[float, float, float, float] | None:
+    """``(last step, lowest loss, lowest positive loss, highest loss)`` of ``ghosts``."""
+    if not ghosts:
+        return None
+    last = max(g.steps[-1] for g in ghosts)
+    losses = np.concatenate([np.asarray(g.loss, dtype=np.float64) for g in ghosts])
+    pos = losses[losses > 0]
+    lo = float(losses.min())
+    return (float(last), lo, float(pos.min()) if pos.size else math.inf, float(losses.max()))
 
 
 def _nice_ceil(v: float) -> float:
@@ -276,6 +288,9 @@ class LossView(PlotView):
         self._points_key = None
         self._cursor_at = None
         self._clip = ClipBox()  # in plotted coordinates (log10 of the loss on a log axis)
+        self.ghosts = GhostLayer(pi, "loss")  # frozen paths (Run ▸ Keep as ghost)
+        self._ghost_list = ()
+        self._ghost_extent = None  # (last step, lowest loss, lowest positive, highest)
         self.view_box.sigRangeChangedManually.connect(self._on_manual_range)
         self.view_box.sigRangeChanged.connect(self._on_range_changed)
 
@@ -374,8 +389,32 @@ class LossView(PlotView):
         self._update_legend()
 
     def show_frame(self, frame: Frame) -> None:
-        """Draw the runs of a display tick (see :meth:`set_runs`)."""
+        """Draw the runs of a display tick (see :meth:`set_runs`) and the ghosts."""
+        if frame.ghosts is not self._ghost_list:  # the followed range covers them too
+            self._ghost_extent = _extent(frame.ghosts)
         self.set_runs(frame.snapshots, frame.cursor)
+        self.set_ghosts(frame.ghosts)
+
+    def set_ghosts(self, ghosts: Sequence) -> None:
+        """Draw the ghosts' loss against step, dashed and dimmed, each labelled at its last
+        step (on a log axis their losses <= 0 are left out)."""
+        if self._defer_while_hidden("set_ghosts", ghosts):
+            return
+        if ghosts is not self._ghost_list:
+            self._ghost_extent = _extent(ghosts)
+        self._ghost_list = ghosts
+        log = self._log_active
+        key = (ghosts, log, self._clip.box)
+        if self.ghosts.drawn_for(key):
+            return
+        paths = []
+        for g in ghosts:
+            steps, _, loss = g.arrays()
+            if log:
+                keep = loss > 0
+                steps, loss = steps[keep], np.log10(loss[keep])
+            paths.append((steps, loss, g.label, g.color))
+        self.ghosts.show(paths, self._clip.box, key=key)
 
     def _add_run(self, snap: RunSnapshot) -> _LossRun:
         run = _LossRun(snap.color, self.plot_item)
@@ -417,6 +456,10 @@ class LossView(PlotView):
         hi = max((r.dec.hi for r in runs), default=-math.inf)
         if not lo <= hi:
             return None
+        ghost = self._ghost_extent
+        if ghost is not None:  # a ghost of the run before is compared over its whole length
+            lo = min(lo, ghost[2] if use_log else ghost[1])
+            hi = max(hi, ghost[3])
         starts = [float(s.loss[0]) for s, _ in visible if math.isfinite(float(s.loss[0]))]
         if use_log:
             lo, hi = math.log10(lo), math.log10(hi)
@@ -428,6 +471,8 @@ class LossView(PlotView):
             hi = min(hi, max(starts) + RUNAWAY_FACTOR * scale)
         yb = padded((lo, hi), 0.05)
         n_max = max((s.n for s, _ in visible), default=0)
+        if ghost is not None:
+            n_max = max(n_max, int(ghost[0]) + 1)
         return (0.0, float(max(n_max - 1, 1)), yb[0], yb[1])
 
     def _place_runaways(self) -> None:
@@ -455,6 +500,8 @@ class LossView(PlotView):
                 run.shown = None
             self._refresh_curves()
             self._points_key = None
+            self.set_ghosts(self._ghost_list)
+        self.ghosts.place_labels()
         self._place_runaways()
         self._update_legend()
 

@@ -36,6 +36,7 @@ from gd_explorer.ui.views._common import (
     view_rect,
 )
 from gd_explorer.ui.views.frame import Frame
+from gd_explorer.ui.views.ghosts import GhostLayer
 
 #: number of contour levels drawn
 N_CONTOURS = 15
@@ -394,6 +395,9 @@ class SurfaceView(PlotView):
         self._bar = None  # (ticks, title) of the colour bar
         # paths are cut to a box around the view (huge coordinates crash Qt's rasteriser)
         self._clip = ClipBox()
+        # frozen paths (Run ▸ Keep as ghost), dashed under the runs
+        self.ghosts = GhostLayer(pi, "surface")
+        self._ghost_args = ((), (0, 1))  # (ghosts, axes) last shown
         self.view_box.sigRangeChanged.connect(self._on_range_changed)
         self._grid_window = None  # (x0, x1, y0, y1) of the grid points shown
         self._requested = None  # the last window asked for
@@ -630,6 +634,7 @@ class SurfaceView(PlotView):
         if frame.dim < 2:
             return
         self.set_runs(frame.snapshots, frame.cursor, frame.axes)
+        self.set_ghosts(frame.ghosts, frame.axes)
         self._show_step_arrows(frame.selected, frame.cursor, frame.axes)
         self._show_state_points(frame.selected, frame.cursor, frame.axes)
         sel = frame.selected
@@ -638,6 +643,24 @@ class SurfaceView(PlotView):
                 and sel.visible:
             curv = frame.curvature()
         self.set_curvature(curv)
+
+    def set_ghosts(self, ghosts: Sequence, axes: tuple[int, ...] = (0, 1)) -> None:
+        """Draw the ghosts' paths (:class:`~gd_explorer.core.session.specs.GhostSpec`) on
+        the parameters ``axes``, dashed and dimmed, each labelled at its end point."""
+        if self._defer_while_hidden("set_ghosts", ghosts, axes):
+            return
+        self._ghost_args = (ghosts, tuple(axes))
+        a0, a1 = (int(axes[0]), int(axes[1])) if len(axes) >= 2 else (0, 1)
+        key = (ghosts, a0, a1, self._clip.box)
+        if self.ghosts.drawn_for(key):
+            return
+        paths = []
+        for g in ghosts:
+            if max(a0, a1) >= g.dim:
+                continue
+            _, params, _ = g.arrays()
+            paths.append((params[:, a0], params[:, a1], g.label, g.color))
+        self.ghosts.show(paths, self._clip.box, key=key)
 
     # ----------------------------------------------------------------- curvature
     def set_curvature_visible(self, on: bool) -> None:
@@ -805,6 +828,8 @@ class SurfaceView(PlotView):
             for items in self._runs.values():
                 if items.path.isVisible():
                     self._draw_path(items)
+            self.set_ghosts(*self._ghost_args)
+        self.ghosts.place_labels()
         self._place_runaways()
         self._update_legend()
 
