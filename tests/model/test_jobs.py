@@ -214,7 +214,6 @@ def gated_surface(monkeypatch, tmp_path):
     import numpy as np
 
     import gd_explorer.model.surface_job as surface_job
-    from gd_explorer.core.problems.surface import SurfaceCancelled
 
     rng = np.random.default_rng(3)
     x = rng.uniform(-2.0, 2.0, surface_job.HOVER_EXACT_MAX_POINTS + 5_000)
@@ -229,8 +228,7 @@ def gated_surface(monkeypatch, tmp_path):
         calls.append(len(calls) + 1)
         number = calls[-1]
         assert gate.wait(10)
-        if not progress(0.5):
-            raise SurfaceCancelled
+        progress(0.5)  # answers its grid even when cancelled: the job must drop it
         return np.full((len(ys), len(xs)), float(number))
 
     monkeypatch.setattr(surface_job, "surface_grid", gated)
@@ -256,14 +254,20 @@ def test_cancelling_a_slow_surface_from_the_status_bar(window, qtbot, gated_surf
 
 
 def test_a_newer_slow_surface_drops_the_older_grid(model, qtbot, gated_surface):
+    """The first request's computation is under way (it has been called) when the window
+    changes; its grid arrives after the second request was made and must never be shown."""
     from gd_explorer.core.session.specs import ProblemSpec
 
     path, gate, calls = gated_surface
+    shown = []
+    model.surface_changed.connect(lambda: shown.append(model.surface[2]))
     model.set_problem(ProblemSpec(kind="dataset", dataset=path, loss="mae"))
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=10_000)  # the first one is computing
     model.set_surface_window(((-1.0, 1.0), (-1.0, 1.0)))
     gate.set()
     qtbot.waitUntil(lambda: model.surface[2] is not None, timeout=10_000)
     qtbot.wait(100)
     xs, _, z, _ = model.surface
-    assert len(calls) >= 2 and (xs[0], xs[-1]) == (-1.0, 1.0)
-    assert (z == calls[-1]).all()  # the last request's grid, not the first one's
+    assert len(calls) == 2 and (xs[0], xs[-1]) == (-1.0, 1.0)
+    assert (z == 2.0).all()  # the last request's grid
+    assert not any(g is not None and (g == 1.0).all() for g in shown)  # the first never shown
