@@ -21,7 +21,12 @@ import numpy as np
 from gd_explorer import __version__
 from gd_explorer.cli_sweep import add_sweep_parser, cmd_sweep
 from gd_explorer.core.engine.descent import Descent, grad_norms
-from gd_explorer.core.io.export import ExportError, csv_file_name, write_trajectory_csv
+from gd_explorer.core.io.export import (
+    COLUMNS,
+    ExportError,
+    csv_file_name,
+    write_trajectory_csv,
+)
 from gd_explorer.core.lab.basins import (
     DEFAULT_GRID,
     DEFAULT_STEPS,
@@ -33,7 +38,7 @@ from gd_explorer.core.lab.basins import (
     write_basins_csv,
     write_basins_png,
 )
-from gd_explorer.core.limits import MAX_BASIN_GRID, MAX_COUNT, MAX_STEPS
+from gd_explorer.core.limits import MAX_BASIN_GRID, MAX_COUNT, MAX_LISTED_PARAMS, MAX_STEPS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
 from gd_explorer.core.optim.schedules import SCHEDULES, make_schedule
 from gd_explorer.core.problems.kinds import KINDS
@@ -46,7 +51,7 @@ EXIT_USAGE = 2
 _DEFAULTS = {"optimizer": "sgd", "schedule": "constant",
              "steps": 1000, "tol": 1e-8, "loss_tol": 0.0, "seed": 0}
 #: flags a session may override: its stop rules (and where to write the files)
-_SESSION_OVERRIDES = ("steps", "tol", "loss_tol", "out_dir")
+_SESSION_OVERRIDES = ("steps", "tol", "loss_tol", "out_dir", "columns")
 
 
 
@@ -181,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out-dir", metavar="DIR",
                      help="with --session: write run<i>-<label>.csv per run into DIR "
                           "(the app's 'Export all' names)")
+    run.add_argument("--columns", choices=COLUMNS,
+                     help="what --out / --out-dir write: all (every parameter and gradient; "
+                          "the default) or scalar (step, loss, grad_norm, param_norm, "
+                          "update_norm, lr: six columns however many parameters)")
 
     add_sweep_parser(sub)
     basins = sub.add_parser("basins", help="basins of attraction: descend a grid of starts "
@@ -356,19 +365,48 @@ def _optimizer_kwargs(args) -> dict:
     return kwargs
 
 
-#: the summary's final point names at most this many parameters (a network has thousands)
-_FINAL_SHOWN = 8
-
-
 def _fmt_point(names, values) -> str:
-    shown = ", ".join(f"{n} = {float(v):.10g}"
-                      for n, v in zip(names[:_FINAL_SHOWN], values[:_FINAL_SHOWN]))
-    more = len(names) - _FINAL_SHOWN
-    return shown if more <= 0 else f"{shown}, ... ({more:,} more; the CSV has every one)"
+    return ", ".join(f"{n} = {float(v):.10g}" for n, v in zip(names, values))
 
 
-def _run_and_report(descent: Descent):
-    """Advance ``descent`` to the end, print its summary; the trajectory as views."""
+def _norm(v) -> float:
+    v = np.asarray(v, dtype=np.float64)
+    if v.size == 0:
+        return 0.0
+    with np.errstate(over="ignore"):
+        return float(np.hypot.reduce(v))
+
+
+def _final_lines(objective, traj, out: str | None, columns: str) -> list[str]:
+    """The ``final:`` line: the point (at most ``MAX_LISTED_PARAMS`` numbers), or for a
+    bigger problem its norms, where its parameters are, and one line per parameter group
+    (a network's layers)."""
+    names = objective.names
+    if len(names) <= MAX_LISTED_PARAMS:
+        return [f"final:     {_fmt_point(names, traj.final)}"]
+    p = traj.final
+    where = ("not written: --out CSV writes them" if out is None else
+             f"in {out}" if columns == "all" else
+             f"not in {out}: --columns all writes them")
+    text = f"final:     |p| = {_norm(p):.6g}"
+    if len(traj.params) > 1:
+        text += f"   last |Δp| = {_norm(traj.params[-1] - traj.params[-2]):.4g}"
+    out_lines = [f"{text}   ({len(names):,} parameters, {where})"]
+    groups = objective.parameter_groups()
+    if groups and len(traj.loss):
+        g = traj.grad[-1]
+        width = max(len(title) for title, _ in groups)
+        out_lines += [f"           {title.ljust(width)}  |p| = {_norm(p[idx]):<10.6g} "
+                      f"|grad| = {_norm(g[idx]):.4g}" for title, idx in groups]
+    return out_lines
+
+
+def _run_and_report(descent: Descent, out: str | None = None, columns: str = "all"):
+    """Advance ``descent`` to the end, print its summary; the trajectory as views.
+
+    ``out`` and ``columns``: where the CSV goes and what it holds, for the summary of a
+    problem with more than ``MAX_LISTED_PARAMS`` parameters (which says where they are
+    instead of printing them)."""
     objective, optimizer, schedule = descent.objective, descent.optimizer, descent.schedule
     t0 = time.perf_counter()
     traj = descent.run(copy=False)  # views: the CSV streams them, 10 M rows copy nothing
@@ -378,7 +416,7 @@ def _run_and_report(descent: Descent):
     print(f"optimizer: {optimizer!r}  ({direction}, schedule {schedule.name})")
     print(f"status:    {traj.message}")
     print(f"steps:     {traj.steps}")
-    print(f"final:     {_fmt_point(objective.names, traj.final)}")
+    print("\n".join(_final_lines(objective, traj, out, columns)))
     if len(traj.loss):
         gn = float(grad_norms(traj.grad[-1:])[0])  # the last row only, not all of them
         print(f"loss:      {float(traj.loss[-1]):.10g}   |grad|: {gn:.4g}")
@@ -399,14 +437,18 @@ def cmd_run(args) -> int:
     _check_common(args)
     if args.out is not None:
         _check_out(args.out)
+    elif args.columns is not None:
+        raise UsageError("--columns says what --out writes: give --out CSV too")
     objective, optimizer, schedule, start = _build_run(args)
     descent = Descent(objective, optimizer, start, schedule=schedule, max_steps=args.steps,
                       grad_tol=args.tol, loss_tol=args.loss_tol, batch_size=args.batch_size,
                       seed=args.seed)
-    traj = _run_and_report(descent)
+    columns = args.columns or "all"
+    traj = _run_and_report(descent, args.out, columns)
     if args.out is not None:
-        write_trajectory_csv(args.out, traj)
-        print(f"wrote {len(traj.loss)} rows to {args.out}")
+        write_trajectory_csv(args.out, traj, columns=columns)
+        print(f"wrote {len(traj.loss)} rows to {args.out}"
+              + (" (scalar columns)" if columns == "scalar" else ""))
     return 0
 
 
@@ -428,6 +470,9 @@ def cmd_run_session(args) -> int:
     _check_common(args)
     if args.out_dir is not None:
         _check_out_dir(args.out_dir)
+    elif args.columns is not None:
+        raise UsageError("--columns says what --out-dir writes: give --out-dir DIR too")
+    columns = args.columns or "all"
     if args.preset is not None:  # an unknown key: a ValueError listing the keys, exit 2
         source, session = f"preset {args.preset}", get_preset(args.preset).session
     else:  # SessionError (a ValueError): one line, exit 2
@@ -448,12 +493,14 @@ def cmd_run_session(args) -> int:
         for i, spec in enumerate(session.runs):
             label = spec.display_label()
             print(f"\nrun {i + 1}:     {label}")
-            traj = _run_and_report(descents[i])
-            if args.out_dir is not None:
-                path = os.path.join(args.out_dir, csv_file_name(i + 1, label))
-                write_trajectory_csv(path, traj)
+            path = (None if args.out_dir is None else
+                    os.path.join(args.out_dir, csv_file_name(i + 1, label)))
+            traj = _run_and_report(descents[i], path, columns)
+            if path is not None:
+                write_trajectory_csv(path, traj, columns=columns)
                 written += 1
-                print(f"wrote {len(traj.loss)} rows to {path}")
+                print(f"wrote {len(traj.loss)} rows to {path}"
+                      + (" (scalar columns)" if columns == "scalar" else ""))
             descents[i] = None  # its rows are written: let them go
     except KeyboardInterrupt:
         print(f"gd-explorer: interrupted; {written} of {len(session.runs)} files written",

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_BASIN_GRID",
     "MAX_COUNT",
     "MAX_DIM",
+    "MAX_LISTED_PARAMS",
     "MAX_RUNS",
     "MAX_SESSION_BYTES",
     "MAX_STEPS",
@@ -47,6 +48,11 @@ MAX_TEXT_LENGTH = 2000
 
 #: Most parameters any problem has (the 3-parameter dataset models).
 MAX_DIM = 3
+
+#: Most parameters the step log and ``gd-explorer run``'s summary write out one by one;
+#: beyond, they give the loss, the norms (parameters, gradient, update) and per-layer
+#: statistics instead (a 2-8-8-1 network has 105 parameters, three lines each).
+MAX_LISTED_PARAMS = 12
 
 #: A value, gradient or parameter beyond this magnitude counts as divergence, and a
 #: start point beyond it is refused.

@@ -22,7 +22,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from gd_explorer.core.engine.descent import Descent, check_optimizer_fits, check_start
 from gd_explorer.core.engine.process import EngineProcessError, shared_engine
-from gd_explorer.core.io.export import csv_file_name, write_trajectory_csv
+from gd_explorer.core.io.export import COLUMNS, csv_file_name, write_trajectory_csv
 from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.lab.sweep import SweepSettings, momentum_name
 from gd_explorer.core.limits import MAX_RUNS, MAX_STEPS
@@ -34,6 +34,8 @@ from gd_explorer.model.basins_job import BasinMap, BasinsJob
 from gd_explorer.model.curvature import Curvature, SharpnessRun, SharpnessTracker, curvature_at
 from gd_explorer.model.export_job import ExportJob
 from gd_explorer.model.exporter import ExportResult  # noqa: F401 - importable from here
+from gd_explorer.model.landscape_job import LandscapeJob
+from gd_explorer.model.net_metrics import DecisionCache, DecisionMap, Metrics, MetricsTracker
 from gd_explorer.model.problem_build import build_problem, build_session
 from gd_explorer.model.snapshot import MomentumRows, RunSnapshot
 from gd_explorer.model.surface_job import (  # noqa: F401 - the constants stay importable here
@@ -167,6 +169,8 @@ class ExplorerModel(QObject):
         self._sharpness_of = None  # (objective, maximize) the tracker's rows belong to
         self._curvature_key = None
         self._curvature: Curvature | None = None
+        self._decision = DecisionCache()  # the Decision view's map of the selected run
+        self._metrics = MetricsTracker()  # train/test metrics and layer norms per run
 
         self._worker = DescentWorker()
         self._thread = new_thread("descentThread")
@@ -203,6 +207,7 @@ class ExplorerModel(QObject):
         self._basins_job.finished.connect(self._on_basins_finished)
         self._basins_job.message.connect(self.message)
         self._basins_job.failed.connect(self.failed)
+        self.landscape_job = LandscapeJob(self)  # the Landscape view's planes and line
 
         _LIVE_MODELS.add(self)
         # The worker is pure Python and holds the GIL; every return of the UI thread from
@@ -252,8 +257,10 @@ class ExplorerModel(QObject):
         self._export_job.cancel()  # the file being written is removed, never left half
         self.sweep_job.stop()
         self._basins_job.stop()
+        self.landscape_job.stop()
         for thread in (self._thread, self._surface_job.thread, self._export_job.thread,
-                       self.sweep_job.thread, self._basins_job.thread):
+                       self.sweep_job.thread, self._basins_job.thread,
+                       self.landscape_job.thread):
             thread.quit()
             if not thread.wait(THREAD_JOIN_MS):  # pragma: no cover - a step of seconds
                 # never terminate(): a thread killed inside Python or Qt code can take
@@ -275,6 +282,10 @@ class ExplorerModel(QObject):
         views -= {"curve"} if self.dim >= 2 else {"surface", "surface3d"}
         if self.objective.fit_data() is None:  # nothing to draw a fitted curve over
             views.discard("fit")
+        if self.objective.decision_data() is None:  # not a classifier of 2-D inputs
+            views.discard("decision")
+        if not self.objective.metric_names and self.objective.layers() is None:
+            views.discard("metrics")
         return frozenset(views)
 
     @property
@@ -525,6 +536,18 @@ class ExplorerModel(QObject):
         return self.sweep_job.start(self.objective, optimizer, self._start,
                                     batch_size=self._problem.kind_entry.batch_size(self._problem),
                                     seed=self._problem.seed, label=entry.spec.display_label())
+
+    def start_landscape(self, mode: str, seed: int = 0, resolution: int = 51) -> int:
+        """The loss landscape (a mode of :data:`~gd_explorer.core.lab.landscape.LANDSCAPE_MODES`)
+        around the selected run's point at the timeline cursor, with its path up to there,
+        off the UI thread; returns the job id.  ``ValueError`` without a run."""
+        snap = self.selected_snapshot()
+        if snap is None or snap.n == 0:
+            raise ValueError("select a run: the landscape is drawn around its point")
+        row = snap.index(self._cursor)
+        return self.landscape_job.start(self.objective, mode, snap.params[:row + 1],
+                                        seed=seed, resolution=resolution, run_id=snap.run_id,
+                                        label=snap.label)
 
     def add_run_at_rate(self, lr: float, momentum: float | None = None) -> int:
         """Add a copy of the swept run (the last sweep's optimizer and hyperparameters) at
@@ -867,6 +890,20 @@ class ExplorerModel(QObject):
             self._sharpness_of = owner
         return self._sharpness.update(self.objective, self.snapshots(), self.maximize)
 
+    def decision(self) -> DecisionMap | None:
+        """The selected run's decision function at the timeline cursor (a classifier of
+        2-D inputs; None otherwise or without a row); kept for that run and row."""
+        snap = self.selected_snapshot()
+        if snap is None:
+            return None
+        return self._decision.get(self.objective, snap, snap.index(self._cursor))
+
+    def metrics(self) -> Metrics:
+        """Train/test loss and accuracy and per-layer norms along every run (decimated;
+        only new rows computed)."""
+        return self._metrics.update(self.objective, self.snapshots(), self._selected,
+                                    self._cursor)
+
     # ================================================================== derived data
     def fixed_point(self) -> np.ndarray:
         """Values of the parameters the surface does not show: the selected run's current
@@ -966,13 +1003,14 @@ class ExplorerModel(QObject):
                            self._surface_axes, x, y)
 
     # ================================================================== export
-    def export_run_csv(self, run_id: int, path: str) -> int:
+    def export_run_csv(self, run_id: int, path: str, columns: str = "all") -> int:
         """Write one run's trajectory CSV now, on this thread (scripts); returns the rows.
 
         The window exports with :meth:`export_runs` instead (off the UI thread).
         """
         self._halt()
-        return write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False))
+        return write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False),
+                                    columns=columns)
 
     def export_files(self, run_ids=None, folder: str | None = None) -> list[tuple[int, str]]:
         """``(run_id, path)`` for "Export all": every run (or ``run_ids``) into ``folder``
@@ -983,12 +1021,13 @@ class ExplorerModel(QObject):
         return [(r.run_id, os.path.join(folder, csv_file_name(i, r.spec.display_label())))
                 for i, r in enumerate(self._runs, 1) if wanted is None or r.run_id in wanted]
 
-    def export_all_csv(self, folder: str) -> list[str]:
+    def export_all_csv(self, folder: str, columns: str = "all") -> list[str]:
         """Write every run's trajectory into ``folder`` now, on this thread (scripts)."""
         files = self.export_files(folder=folder)
         self._halt()
         for run_id, path in files:
-            write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False))
+            write_trajectory_csv(path, self.run(run_id).descent.trajectory(copy=False),
+                                 columns=columns)
         return [path for _, path in files]
 
     @property
@@ -996,8 +1035,11 @@ class ExplorerModel(QObject):
         """True while an export is being written."""
         return self._export_job.exporting
 
-    def export_runs(self, files: list[tuple[int, str]]) -> int:
+    def export_runs(self, files: list[tuple[int, str]], columns: str = "all") -> int:
         """Write ``(run_id, path)`` trajectory CSVs off the UI thread; returns the job id.
+
+        ``columns``: ``"all"`` (parameters and gradients) or ``"scalar"`` (step, loss and
+        norms, lr: see :func:`~gd_explorer.core.io.export.csv_header`).
 
         Pauses the runs first (the file holds what the runs reached). Progress arrives as
         ``export_progress``; the end as ``export_finished`` (an :class:`ExportResult`),
@@ -1006,8 +1048,10 @@ class ExplorerModel(QObject):
         Raises
         ------
         ValueError
-            While another export is being written, or for an unknown run.
+            While another export is being written, or for an unknown run or columns.
         """
+        if columns not in COLUMNS:
+            raise ValueError(f"columns must be one of {', '.join(COLUMNS)}, got {columns!r}")
         if self._export_job.exporting:
             raise ValueError("an export is being written: wait for it or cancel it")
         try:
@@ -1018,7 +1062,7 @@ class ExplorerModel(QObject):
         # views of the recorded rows: recording only appends, so they stay as they are
         # while the runs go on; nothing is copied
         return self._export_job.start(
-            (path, entry.descent.trajectory(copy=False)) for path, entry in trajs)
+            ((path, entry.descent.trajectory(copy=False)) for path, entry in trajs), columns)
 
     def cancel_export(self) -> None:
         """Stop the export being written (its file is not kept)."""

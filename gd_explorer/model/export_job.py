@@ -45,10 +45,12 @@ class ExportJob(QObject):
         """True while an export is being written."""
         return self._export is not None
 
-    def start(self, files) -> int:
-        """Write ``(path, trajectory)`` pairs (views of recorded rows); returns the job id."""
+    def start(self, files, columns: str = "all") -> int:
+        """Write ``(path, trajectory)`` pairs (views of recorded rows) with ``columns``
+        (``"all"`` or ``"scalar"``); returns the job id."""
         self._job += 1
-        request = ExportRequest(self._job, tuple((str(path), traj) for path, traj in files))
+        request = ExportRequest(self._job, tuple((str(path), traj) for path, traj in files),
+                                columns)
         self._export = request
         self.exporting_changed.emit(True)
         self.progress.emit(0.0)

@@ -11,6 +11,8 @@ every few hundred milliseconds, and answers with exactly one of ``finished``,
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,10 +28,13 @@ PROGRESS_INTERVAL = 0.1
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """Files to write: ``(path, trajectory)`` pairs, and the event that cancels them."""
+    """Files to write: ``(path, trajectory)`` pairs, which columns (``"all"`` or
+    ``"scalar"``, see :func:`~gd_explorer.core.io.export.csv_header`), and the event that
+    cancels them."""
 
     job: int
     files: tuple[tuple[str, Trajectory], ...]
+    columns: str = "all"
     cancel: threading.Event = field(default_factory=threading.Event, compare=False)
 
     @property
@@ -40,11 +45,14 @@ class ExportRequest:
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What an export wrote."""
+    """What an export wrote: the files, rows over all of them, which columns and the
+    bytes written."""
 
     job: int
     paths: tuple[str, ...]
     rows: int
+    columns: str = "all"
+    size: int = 0
 
 
 class ExportWorker(QObject):
@@ -73,7 +81,7 @@ class ExportWorker(QObject):
             for path, traj in request.files:
                 if request.cancel.is_set():
                     raise ExportCancelled("export cancelled")
-                write_trajectory_csv(path, traj, progress=report)
+                write_trajectory_csv(path, traj, progress=report, columns=request.columns)
                 written.append(path)
                 done_before += len(traj.loss)
         except ExportCancelled:
@@ -87,4 +95,9 @@ class ExportWorker(QObject):
             self.failed.emit(request.job, f"export failed: {type(exc).__name__}: {exc}")
             return
         self.progress.emit(request.job, 1.0)
-        self.finished.emit(ExportResult(request.job, tuple(written), request.rows))
+        size = 0
+        for path in written:
+            with contextlib.suppress(OSError):
+                size += os.path.getsize(path)
+        self.finished.emit(ExportResult(request.job, tuple(written), request.rows,
+                                        request.columns, size))

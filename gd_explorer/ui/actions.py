@@ -87,6 +87,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actionExportAllCsv", "File", "Export &all runs to CSV…", "files.export_all_csv",
                "Ctrl+Shift+E", "Write every run's trajectory into a folder, one file each",
                group=2, help="Export all runs"),
+    ActionSpec("actionExportScalar", "File", "Export s&calar columns only",
+               "files.set_scalar_columns", "", "CSV exports write step, loss, gradient norm, "
+               "parameter norm, update norm and lr only: six columns however many "
+               "parameters (off: every parameter and gradient as well)", checkable=True,
+               setting="export/scalar_columns", group=2, help="Export scalar columns only"),
     ActionSpec("actionExportPlot", "File", "Export current &plot (PNG/SVG)…", "files.export_plot",
                "Ctrl+P", "Save the plot on screen as a PNG or SVG image", group=2,
                help="Export the current plot"),

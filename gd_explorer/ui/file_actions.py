@@ -62,11 +62,25 @@ class FileActions(QtCore.QObject):
     ----------
     session_path
         The file the session was opened from or last saved to (None: not saved yet).
+    scalar_columns
+        CSV exports write the scalar columns only (the checkable File ▸ Export scalar
+        columns only).
     """
 
     def __init__(self, window):
         super().__init__(window)
         self.session_path: str | None = None
+        self.scalar_columns = False
+
+    @property
+    def columns(self) -> str:
+        """What CSV exports write: ``"scalar"`` (File ▸ Export scalar columns only) or
+        ``"all"``."""
+        return "scalar" if self.scalar_columns else "all"
+
+    def set_scalar_columns(self, on: bool) -> None:
+        """CSV exports write only step, loss, the norms and lr (on) or every column (off)."""
+        self.scalar_columns = bool(on)
 
     @property
     def window(self):
@@ -187,7 +201,7 @@ class FileActions(QtCore.QObject):
 
     def _start_export(self, files) -> bool:
         try:
-            self.window.model.export_runs(files)
+            self.window.model.export_runs(files, self.columns)
         except ValueError as exc:
             self.window._on_failed(str(exc))
             return False

@@ -68,6 +68,13 @@ def _speed_text(v: float) -> str:
     return "max" if v == 0 else f"{v:g}/s"
 
 
+def _file_size(size: int) -> str:
+    """``"12.3 MB"``, ``"4.1 kB"``, ``"310 bytes"`` (what an export wrote)."""
+    if size >= 1_000_000:
+        return f"{size / 1e6:.1f} MB"
+    return f"{size / 1e3:.1f} kB" if size >= 1000 else f"{size} bytes"
+
+
 class MainWindow(QMainWindow):
     """The gd-explorer window.  ``MainWindow()`` builds it without showing it."""
 
@@ -185,6 +192,15 @@ class MainWindow(QMainWindow):
             job.running_changed.connect(view.set_running)
             job.progress.connect(view.set_progress)
             job.finished.connect(view.show_result)
+            if job.last is not None:
+                view.show_result(job.last)
+        elif key == "landscape":
+            job = self.model.landscape_job
+            view.compute_requested.connect(self._on_landscape_compute)
+            job.busy_changed.connect(view.set_busy)
+            job.finished.connect(view.show_result)
+            job.cancelled.connect(view.show_cancelled)
+            job.failed.connect(view.show_failed)
             if job.last is not None:
                 view.show_result(job.last)
 
@@ -390,6 +406,10 @@ class MainWindow(QMainWindow):
             "basins", "basins %p%", "Computing the basins of attraction", "Cancel basins",
             "cancelBasinsButton", "Stop computing the basins (the map shown stays)",
             self.model.cancel_basins)
+        self.landscape_progress, self.cancel_landscape = self._job_progress(
+            "landscape", "landscape %p%", "Computing the loss landscape", "Cancel landscape",
+            "cancelLandscapeButton", "Stop computing the landscape (the picture shown stays)",
+            self.model.landscape_job.cancel)
 
     def _job_progress(self, key: str, fmt: str, tip: str, cancel_text: str, cancel_name: str,
                       cancel_tip: str, cancel) -> tuple[QProgressBar, QPushButton]:
@@ -441,6 +461,10 @@ class MainWindow(QMainWindow):
         m.basins_busy_changed.connect(self._on_basins_busy_changed)
         m.basins_progress.connect(self._on_basins_progress)
         m.engine_note_changed.connect(self._on_engine_note_changed)
+        m.landscape_job.busy_changed.connect(self._on_landscape_busy_changed)
+        m.landscape_job.progress.connect(self._on_landscape_progress)
+        m.landscape_job.cancelled.connect(self._on_message)
+        m.landscape_job.failed.connect(self._on_message)
         self._slow_timer = QTimer(self)
         self._slow_timer.setSingleShot(True)
         self._slow_timer.setInterval(REFRESH_SLOW_MS)
@@ -710,6 +734,21 @@ class MainWindow(QMainWindow):
     def _on_basins_progress(self, fraction: float) -> None:
         self.basins_progress.setValue(int(fraction * 100))
 
+    # ------------------------------------------------------------------ landscape
+    def _on_landscape_compute(self, mode: str, seed: int, resolution: int) -> None:
+        try:
+            self.model.start_landscape(mode, seed, resolution)
+        except ValueError as exc:
+            text = f"cannot draw the landscape: {exc}"
+            self.views.view("landscape").show_failed(text)
+            self._on_message(text)
+
+    def _on_landscape_busy_changed(self, busy: bool) -> None:
+        self._show_job(self.landscape_progress, self.cancel_landscape, busy)
+
+    def _on_landscape_progress(self, fraction: float) -> None:
+        self.landscape_progress.setValue(int(fraction * 100))
+
     def _on_speed_slider(self, index: int) -> None:
         self.model.set_speed(SPEEDS[index])
 
@@ -807,7 +846,9 @@ class MainWindow(QMainWindow):
     def _on_export_finished(self, result) -> None:
         where = result.paths[0] if len(result.paths) == 1 else \
             f"{len(result.paths)} files in {os.path.dirname(result.paths[0])}"
-        self.statusBar().showMessage(f"wrote {result.rows:,} rows to {where}", 8000)
+        what = "scalar columns" if result.columns == "scalar" else "all columns"
+        self.statusBar().showMessage(f"wrote {result.rows:,} rows ({what}, "
+                                     f"{_file_size(result.size)}) to {where}", 8000)
 
     # ------------------------------------------------------------------ sweeps
     def sweep_learning_rates(self) -> bool:

@@ -4,6 +4,7 @@ Prints steps/s of plain SGD through :class:`Descent` (recording the path, as the
 and the CLI do) and of a hand-written numpy forward/backward loop doing the same
 updates, measured in the same run, and their ratio (median of several runs).
 Targets: >= 2,000 steps/s through the engine, within 2x of the hand-written loop.
+Then the engine's rate for every activation (gelu's erf is the costly one).
 
     uv run python tests/benchmarks/bench_nets.py
 """
@@ -15,7 +16,7 @@ import numpy as np
 
 from gd_explorer.core.engine.descent import Descent
 from gd_explorer.core.optim.optimizers import make_optimizer
-from gd_explorer.core.problems.nets import net_objective
+from gd_explorer.core.problems.nets import ACTIVATIONS, net_objective
 
 STEPS, REPEATS, LR = 2000, 5, 0.1
 
@@ -75,6 +76,14 @@ def main():
     print(f"{'hand-written numpy loop':<28}{h:>10,.0f}")
     print(f"{'ratio hand / engine':<28}{h / e:>10.2f}")
     print(f"max |θ_engine − θ_hand| after {STEPS} steps: {same:.2e}")
+    print()
+    print(f"the same net with each activation through the engine, median of {REPEATS}")
+    print(f"{'activation':<28}{'steps/s':>10}{'vs tanh':>10}")
+    rates = {}
+    for act in ACTIVATIONS:
+        o = net_objective("moons", "mlp", "2-16-16-1", act, "cross-entropy", samples=200)
+        rates[act] = statistics.median(engine_rate(o)[0] for _ in range(REPEATS))
+        print(f"{act:<28}{rates[act]:>10,.0f}{rates[act] / rates['tanh']:>10.2f}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from gd_explorer.core.io.export import (
     CHUNK_ROWS,
     ExportCancelled,
     ExportError,
+    csv_chunks,
     csv_file_name,
     csv_header,
     read_trajectory_csv,
@@ -278,3 +279,67 @@ def test_the_cli_streams_a_trajectory_of_views(tmp_path, monkeypatch):
 def test_export_all_file_names(index, label, name):
     assert csv_file_name(index, label) == name
     assert "/" not in csv_file_name(index, label)
+
+
+# ---------------------------------------------------------------- scalar columns
+def _net_trajectory(steps: int = 40):
+    from gd_explorer.core.problems.nets import net_objective
+
+    obj = net_objective("moons", "mlp", "2-6-1", "tanh", samples=40)
+    d = Descent(obj, make_optimizer("adam", lr=0.05), np.asarray(obj.start), max_steps=steps)
+    return d.run()
+
+
+def _cells(text: str) -> list[list[str]]:
+    return [line.split(",") for line in text.splitlines()]
+
+
+def test_scalar_columns_are_the_norms_of_the_recorded_rows():
+    """step, loss, |g|, |p|, |p_(k+1) − p_k| (empty on the last row: no update leaves it)
+    and lr, checked against numpy's norms of the trajectory's rows."""
+    from gd_explorer.core.io.export import SCALAR_COLUMNS
+
+    traj = _net_trajectory()
+    rows = _cells(trajectory_csv_text(traj, columns="scalar"))
+    assert rows[0] == list(SCALAR_COLUMNS) == ["step", "loss", "grad_norm", "param_norm",
+                                                 "update_norm", "lr"]
+    body = rows[1:]
+    assert len(body) == len(traj.loss) == 41
+    assert [int(r[0]) for r in body] == list(range(41))
+    np.testing.assert_array_equal([float(r[1]) for r in body], traj.loss)
+    np.testing.assert_allclose([float(r[2]) for r in body],
+                               np.linalg.norm(traj.grad, axis=1), rtol=1e-14)
+    np.testing.assert_allclose([float(r[3]) for r in body],
+                               np.linalg.norm(traj.params, axis=1), rtol=1e-14)
+    np.testing.assert_allclose([float(r[4]) for r in body[:-1]],
+                               np.linalg.norm(np.diff(traj.params, axis=0), axis=1), rtol=1e-14)
+    assert body[-1][4] == ""
+    np.testing.assert_array_equal([float(r[5]) for r in body], traj.lr)
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 7, 40, 41, 1000])
+def test_scalar_chunks_carry_the_update_across_chunk_boundaries(chunk_rows):
+    traj = _net_trajectory()
+    whole = trajectory_csv_text(traj, columns="scalar")
+    assert "".join(t for _, t in csv_chunks(traj, chunk_rows, "scalar")) == whole
+    assert ",," not in whole.splitlines()[-2]  # the row before the last has its update
+
+
+def test_a_scalar_file_is_refused_by_the_reader_with_the_reason(tmp_path):
+    traj = _net_trajectory(5)
+    path = tmp_path / "scalar.csv"
+    assert write_trajectory_csv(path, traj, columns="scalar") == 6
+    with pytest.raises(ValueError, match="scalar columns only.*no parameters to read back"):
+        read_trajectory_csv(path)
+    full = tmp_path / "all.csv"
+    write_trajectory_csv(full, traj, columns="all")  # the default format reads back exactly
+    back = read_trajectory_csv(full)
+    np.testing.assert_array_equal(back.params, traj.params)
+    np.testing.assert_array_equal(back.grad, traj.grad)
+
+
+def test_unknown_columns_are_refused_before_anything_is_written(tmp_path):
+    traj = _net_trajectory(2)
+    with pytest.raises(ValueError, match="columns must be one of all, scalar"):
+        write_trajectory_csv(tmp_path / "x.csv", traj, columns="some")
+    assert list(tmp_path.iterdir()) == []

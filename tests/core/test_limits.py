@@ -18,6 +18,7 @@ def test_the_limits_are_the_documented_values():
     assert limits.MAX_SESSION_BYTES == 1024 * 1024
     assert limits.MAX_TEXT_LENGTH == 2000
     assert limits.MAX_DIM == 3
+    assert limits.MAX_LISTED_PARAMS == 12  # beyond, the step log and the CLI give norms
     assert limits.DIVERGENCE_LIMIT == 1e100
 
 

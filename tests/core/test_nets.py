@@ -176,3 +176,26 @@ def test_layer_norms_are_the_norms_of_each_layers_weights_and_biases():
     np.testing.assert_allclose(net.layer_norms(np.stack([v, 2 * v])), [expected,
                                2 * np.asarray(expected)], rtol=1e-15)
     assert net.layer_titles == ("layer 1 (2→3)", "layer 2 (3→1)")
+
+
+def test_parameter_groups_are_each_layers_columns_by_name():
+    """The objective's groups (what the step log and the CLI summarise by norm): every
+    column once, in order, and each group's columns named after its layer."""
+    obj = net_objective("moons", "mlp", "2-4-3-1", "tanh", samples=20)
+    groups = obj.parameter_groups()
+    assert [t for t, _ in groups] == ["layer 1 (2→4)", "layer 2 (4→3)", "layer 3 (3→1)"]
+    cols = np.concatenate([idx for _, idx in groups])
+    assert cols.tolist() == list(range(obj.dim))
+    for layer, (_, idx) in enumerate(groups, 1):
+        assert all(obj.names[i][1:].startswith(f"{layer}_") for i in idx)
+    v = np.random.default_rng(0).normal(size=obj.dim)
+    np.testing.assert_allclose([np.linalg.norm(v[idx]) for _, idx in groups],
+                               obj.network.layer_norms(v), rtol=1e-14)
+    assert obj.parameter_groups() is groups  # made once: asked at every display tick
+    assert pickle.loads(pickle.dumps(obj)).parameter_groups()[2][0] == "layer 3 (3→1)"
+
+
+def test_a_plain_function_has_no_parameter_groups():
+    from gd_explorer.core.problems.functions import get_function
+
+    assert get_function("rosenbrock").parameter_groups() is None

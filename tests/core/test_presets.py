@@ -461,3 +461,55 @@ def test_only_the_runaway_lessons_diverge():
         obj = s.problem.build()
         got = tuple(str(s.descent(i, obj).run().status) for i in range(len(s.runs)))
         assert got == expected, key
+
+
+# ------------------------------------------------------------------ edge of stability
+def claims_edge_of_stability():
+    from gd_explorer.core.problems.lanczos import hessian_extremes
+
+    p = PRESETS["edge-of-stability"]
+    (gd,) = run_preset("edge-of-stability")
+    obj = p.session.problem.build()
+    assert obj.dim == 321 and p.session.runs[0].lr == 0.05 and gd.status == "max_steps"
+    edge = 2.0 / 0.05
+    every = 25
+    steps = np.arange(0, gd.params.shape[0], every)
+    # the sharpness by Lanczos (checked against eigvalsh in test_lanczos.py) along the run
+    s = hessian_extremes(obj, gd.params[steps], iterations=20).lmax
+    assert s[0] == pytest.approx(22.0, abs=0.5) and 0.5 < s[0] / edge < 0.6
+    cross = steps[np.argmax(s > 0.9 * edge)]
+    assert 500 <= cross <= 700  # "near step 600"
+    assert 700 <= steps[np.argmax(s > edge)] <= 900  # "2/lr near step 800"
+    assert 19.5 < s[1] < 21  # "dips to about 20 in the first 25 steps"
+    rising = s[(steps >= 25) & (steps <= cross)]
+    assert np.all(np.diff(rising) > 0)  # progressive sharpening: "then rises steadily"
+    assert 43 < s.max() < 45.5  # "overshoots to about 44"
+    hover = s[steps >= 1100]
+    assert np.all(np.abs(hover / edge - 1) < 0.06)  # "within 6% of 40 from step 1100"
+    assert np.all(np.abs(s[steps >= 1500] / edge - 1) < 0.03)
+    assert np.all(np.abs(s[steps >= 2000] / edge - 1) < 0.01)
+    loss = gd.loss
+    assert loss.size == 4001
+    assert loss[0] == pytest.approx(0.525, abs=5e-4)
+    assert loss[1000] == pytest.approx(0.014, abs=5e-4) and np.all(loss[:1000] > loss[1000])
+    spike = 1000 + int(np.argmax(loss[1000:1200]))
+    assert 1030 <= spike <= 1070 and loss[spike] == pytest.approx(0.33, abs=0.01)
+    assert s[steps == 1100][0] < edge  # "drops back below 2/lr"
+    late = np.diff(loss[2000:])
+    assert 0.4 < np.mean(late > 0) < 0.6  # "goes up on about every other step"
+    assert loss[2000] == pytest.approx(0.019, abs=5e-4)
+    assert loss[-1] == pytest.approx(0.017, abs=5e-4) and loss[-1] < loss[2000]
+    assert np.all(np.isfinite(loss))
+    for words in ("2/lr = 40", "0.9·2/lr = 36", "step 600", "step 800", "44", "step 1100",
+                  "within 6%", "within 3% after step 1500", "1% after step 2000", "0.525",
+                  "0.014", "0.33", "step 1050", "every other step", "0.017 at step 4000",
+                  "lr = 0.05", "1-16-16-1", "Sharpness tab", "first 25 steps"):
+        assert words in p.description, words
+
+
+CLAIMS["edge-of-stability"] = claims_edge_of_stability
+PRESET_STATUSES["edge-of-stability"] = ("max_steps",)
+
+
+def test_edge_of_stability_preset_does_what_its_description_says():
+    claims_edge_of_stability()

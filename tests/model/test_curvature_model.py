@@ -170,3 +170,62 @@ def test_an_adaptive_run_gets_no_plain_gd_line(model):
     sgd, adam = model.sharpness()
     assert sgd.lr_edge == pytest.approx(20.0)
     assert math.isnan(adam.lr_edge)
+
+
+# ------------------------------------------------------------ many parameters: Lanczos
+def _net_snap(obj, n, optimizer="sgd", lr=0.05, hyper=None):
+    """A GD path of ``obj`` of n rows (full batch, lr), as a snapshot."""
+    p = np.asarray(obj.start)[None, :].copy()
+    rows = [p[0].copy()]
+    for _ in range(n - 1):
+        p = p - lr * obj.value_and_grad(p)[1]
+        rows.append(p[0].copy())
+    params = np.array(rows)
+    return RunSnapshot.make(1, "r", "#fff", True, params, obj.values(params),
+                            obj.value_and_grad(params)[1], np.full(n, lr),
+                            optimizer=optimizer, hyper=hyper or {})
+
+
+def _exact_hessian(obj, p):
+    """The full Hessian column by column from exact products (the independent reference
+    is in tests/core/test_lanczos.py: these columns match differences of the gradient)."""
+    cols = np.stack([obj.hvp(p, np.broadcast_to(e, p.shape)) for e in np.eye(obj.dim)], 2)
+    return 0.5 * (cols + np.swapaxes(cols, 1, 2))
+
+
+def test_sharpness_of_a_network_is_by_lanczos_within_the_budget_and_matches_eigvalsh():
+    from gd_explorer.core.problems.lanczos import LANCZOS_ITERATIONS
+    from gd_explorer.core.problems.nets import net_objective
+    from gd_explorer.model.curvature import LANCZOS_DIM, uses_lanczos
+
+    obj = net_objective("sine", "mlp", "1-6-6-1", "tanh", "mse", samples=50)
+    assert obj.dim > LANCZOS_DIM and uses_lanczos(obj)
+    snap = _net_snap(obj, 30, lr=0.05)
+    t = SharpnessTracker(budget=4 * LANCZOS_ITERATIONS * obj.evaluation_cost)
+    sizes = [len(t.update(obj, [snap])[0].steps) for _ in range(9)]
+    assert sizes == [4, 8, 12, 16, 20, 24, 28, 30, 30]  # 4 rows a call: the budget
+    run = t.update(obj, [snap])[0]
+    ref = np.linalg.eigvalsh(_exact_hessian(obj, snap.params))[:, -1]
+    np.testing.assert_allclose(run.lmax, ref, rtol=1e-8)
+    assert run.lr_edge == pytest.approx(40.0)
+
+
+def test_curvature_of_a_network_gives_lanczos_extremes_and_the_sgd_edge():
+    from gd_explorer.core.problems.nets import net_objective
+    from gd_explorer.model.curvature import curvature_at
+
+    obj = net_objective("moons", "mlp", "2-6-6-1", "tanh", "cross-entropy", samples=60)
+    snap = _net_snap(obj, 5, lr=0.5, hyper={"momentum": 0.9})
+    c = curvature_at(obj, snap, 3)
+    lam = np.linalg.eigvalsh(_exact_hessian(obj, snap.params[3:4]))[0]
+    assert c.hessian is None and c.eigenvectors is None and c.lanczos is not None
+    assert c.eigenvalues[1] == pytest.approx(lam[-1], rel=1e-8)
+    assert lam[0] <= c.eigenvalues[0] < 0  # inside the spectrum; indefinite here
+    assert c.definiteness == "indefinite" and c.kappa is None and c.finite
+    assert c.edge == pytest.approx((2 + 2 * 0.9) / lam[-1], rel=1e-8)  # heavy ball
+    assert "stable here for lr <" in c.edge_text()
+    assert c.block() is None and c.contour(1.0) == ("none", None)  # no ellipse for 67 parameters
+    adam = curvature_at(obj, _net_snap(obj, 3, optimizer="adam", lr=0.01), 2)
+    assert adam.edge is None and "preconditioned Hessian" in adam.edge_text()
+    up = curvature_at(obj, snap, 3, maximize=True)  # ascent: the Hessian of −f
+    assert up.eigenvalues[1] == pytest.approx(-lam[0], rel=1e-3)

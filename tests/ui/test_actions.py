@@ -165,6 +165,24 @@ def _check_export_all(w, d, qtbot, folder):
     assert not d.warnings()
 
 
+def _prep_export_scalar(w, d, qtbot):
+    d.save_path = str(d.tmp / "scalar.csv")
+    w.model.step()
+
+
+def _check_export_scalar(w, d, qtbot, _):
+    """The toggle is on: the next export writes the six scalar columns."""
+    assert _action(w, "actionExportScalar").isChecked()
+    _action(w, "actionExportCsv").trigger()
+    out = d.tmp / "scalar.csv"
+    qtbot.waitUntil(out.exists, timeout=10_000)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "step,loss,grad_norm,param_norm,update_norm,lr"
+    assert len(lines) == 1 + w.model.selected_snapshot().n
+    qtbot.waitUntil(lambda: "scalar columns" in w.statusBar().currentMessage(), timeout=5000)
+    assert not d.warnings()
+
+
 def _prep_export_plot(w, d, qtbot):
     d.save_path = str(d.tmp / "plot.png")
 
@@ -360,6 +378,7 @@ EFFECTS: dict[str, Effect] = {
     "actionOpenCsv": Effect(_prep_open_csv, _check_open_csv),
     "actionExportCsv": Effect(_prep_export_run, _check_export_run),
     "actionExportAllCsv": Effect(_prep_export_all, _check_export_all),
+    "actionExportScalar": Effect(_prep_export_scalar, _check_export_scalar),
     "actionExportPlot": Effect(_prep_export_plot, _check_export_plot),
     "actionQuit": Effect(_nothing, _check_quit),
     "actionRun": Effect(_prep_run, _check_run),

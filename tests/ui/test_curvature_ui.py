@@ -205,3 +205,40 @@ def test_curvature_toggle_is_remembered(qapp, qtbot, tmp_path):
     assert w2.action_curvature.isChecked() and w2.surface_view._show_curvature
     assert w2.surface_view.curvature_kind != "none"
     w2.close()
+
+
+def test_edge_of_stability_preset_hovers_at_2_over_lr_in_the_sharpness_tab(shown_window,
+                                                                            qtbot):
+    """The preset from the Presets menu, run to the end: the Sharpness tab (Lanczos on a
+    321-parameter net) shows λmax rising to the dashed 2/lr = 40 and staying there; the
+    step log gives λmax and λmin by Lanczos instead of 321 eigenvalues."""
+    w = shown_window
+    w.findChild(QAction, "preset_edge-of-stability").trigger()
+    assert w.model.objective.dim == 321
+    w.views.show_tab("sharpness")
+    m = w.model
+    with qtbot.waitSignal(m.running_changed, timeout=60_000,
+                          check_params_cb=lambda running: running is False):
+        _action(w, "actionRun").trigger()
+    assert m.selected_snapshot().n == 4001
+    view = w.views.view("sharpness")
+    # the view fills in over several refreshes (a budget of Lanczos rows a call)
+    qtbot.waitUntil(lambda: len(view.data) == 1 and view.data[0].complete
+                    and view.data[0].steps[-1] == 4000, timeout=60_000)
+    (run,) = view.data
+    assert len(run.steps) <= 401
+    assert run.lr_edge == pytest.approx(40.0)
+    assert run.lmax[0] == pytest.approx(22.0, abs=0.5)
+    late = run.lmax[run.steps >= 2000]
+    np.testing.assert_allclose(late, 40.0, rtol=0.01)
+    items = view._runs[run.run_id]
+    assert items.gd_line.isVisible() and items.gd_line.value() == pytest.approx(math.log10(40))
+    xs, ys = items.curve.getData()
+    np.testing.assert_allclose(10 ** ys[xs >= 2000], late)
+    qtbot.waitUntil(lambda: "by Lanczos" in w.step_log.toPlainText(), timeout=10_000)
+    text = w.step_log.toPlainText()
+    assert "λmax ≈ 40" in text and "λmin ≈" in text and "eigenvalues λ =" not in text
+    assert "by Lanczos: 20 Hessian-vector products, no 321×321 Hessian" in text
+    assert "negative curvature along some direction (λmin < 0)" in text
+    # at the edge: λmax a hair above 2/lr, so the edge is a hair below lr = 0.05
+    assert "stable here for lr < 0.049" in text and "unstable: above the edge" in text

@@ -3,7 +3,14 @@
 Columns, in order: ``step``, one column per parameter (``x``, ``y`` or ``w``, ``b`` …),
 ``loss``, ``grad_<name>`` per parameter, ``grad_norm``, ``lr``.  Row 0 is the start
 point; row k the point after k updates with loss and gradient evaluated there; ``lr``
-is the rate used for the update that leaves the row.  Floats are written with
+is the rate used for the update that leaves the row.
+
+``columns="scalar"`` writes only :data:`SCALAR_COLUMNS`: ``step``, ``loss``,
+``grad_norm``, ``param_norm`` (|p_k|), ``update_norm`` (|p_(k+1) − p_k|, the update that
+leaves the row, as ``lr``; empty on the last row, which no update leaves yet) and ``lr``:
+a few columns whatever the number of parameters (a network's 20,000 columns are 2 × 10,000
+parameters and gradients).  Such a file has no parameters, so :func:`read_trajectory_csv`
+refuses it with a message that says so.  Floats are written with
 ``repr(float(v))`` (shortest text that reads back to the same double; ``nan``, ``inf``,
 ``-inf`` as such), so a file read back gives the same numbers bit for bit.
 
@@ -49,10 +56,31 @@ class ExportCancelled(ExportError):
     """
 
 
-def csv_header(names: Iterable[str]) -> list[str]:
-    """The column names for parameters ``names``."""
+#: what a trajectory CSV holds: every parameter and gradient, or the scalar columns only
+COLUMNS = ("all", "scalar")
+
+#: the columns of ``columns="scalar"``
+SCALAR_COLUMNS = ("step", "loss", "grad_norm", "param_norm", "update_norm", "lr")
+
+
+def _check_columns(columns: str) -> str:
+    if columns not in COLUMNS:
+        raise ValueError(f"columns must be one of {', '.join(COLUMNS)}, got {columns!r}")
+    return columns
+
+
+def csv_header(names: Iterable[str], columns: str = "all") -> list[str]:
+    """The column names for parameters ``names`` (``columns="scalar"``: :data:`SCALAR_COLUMNS`)."""
+    if _check_columns(columns) == "scalar":
+        return list(SCALAR_COLUMNS)
     names = list(names)
     return ["step", *names, "loss", *(f"grad_{n}" for n in names), "grad_norm", "lr"]
+
+
+def csv_row_bytes(dim: int, columns: str = "all") -> int:
+    """A rough size of one row in bytes (about 20 characters a number), to say how big a
+    file will be before writing it."""
+    return 20 * len(csv_header(("p",) * dim, columns))
 
 
 def _few_reprs(values: np.ndarray) -> list[str]:
@@ -83,26 +111,55 @@ def _chunk_text(first_step: int, params: np.ndarray, loss: np.ndarray, grad: np.
                     zip(range(first_step, first_step + m), block.tolist(), _few_reprs(lr))])
 
 
-def csv_chunks(traj: Trajectory, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[int, str]]:
+def _norms(rows: np.ndarray) -> np.ndarray:
+    return grad_norms(np.asarray(rows, dtype=np.float64))
+
+
+def _scalar_chunk_text(first_step: int, params: np.ndarray, loss: np.ndarray,
+                       grad: np.ndarray, lr: np.ndarray) -> str:
+    """Scalar CSV lines of rows ``first_step ..``; ``params`` holds one row more than the
+    others when an update leaves the chunk's last row (its ``update_norm``)."""
+    m = len(loss)
+    block = np.empty((m, 3))
+    block[:, 0] = loss
+    block[:, 1] = _norms(grad)
+    block[:, 2] = _norms(params[:m])
+    with np.errstate(invalid="ignore", over="ignore"):
+        step = _norms(np.diff(params, axis=0))  # m or m - 1 updates
+    text = float.__repr__
+    updates = list(map(text, step.tolist())) + [""] * (m - len(step))
+    join = ",".join
+    return "".join([f"{i},{join(map(text, row))},{u},{rate}\n" for i, row, u, rate in
+                    zip(range(first_step, first_step + m), block.tolist(), updates,
+                        _few_reprs(lr))])
+
+
+def csv_chunks(traj: Trajectory, chunk_rows: int = CHUNK_ROWS,
+               columns: str = "all") -> Iterator[tuple[int, str]]:
     """The CSV text of ``traj`` piece by piece: the header, then ``chunk_rows`` rows at a
-    time, as ``(rows_done, text)``."""
+    time, as ``(rows_done, text)``; ``columns`` one of :data:`COLUMNS`."""
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
-    yield 0, ",".join(csv_header(traj.names)) + "\n"
+    scalar = _check_columns(columns) == "scalar"
+    yield 0, ",".join(csv_header(traj.names, columns)) + "\n"
     n = len(traj.loss)
     for lo in range(0, n, chunk_rows):
         hi = min(lo + chunk_rows, n)
+        if scalar:
+            yield hi, _scalar_chunk_text(lo, traj.params[lo:hi + 1], traj.loss[lo:hi],
+                                         traj.grad[lo:hi], traj.lr[lo:hi])
+            continue
         yield hi, _chunk_text(lo, traj.params[lo:hi], traj.loss[lo:hi], traj.grad[lo:hi],
                               traj.lr[lo:hi])
 
 
-def trajectory_csv_text(traj: Trajectory) -> str:
+def trajectory_csv_text(traj: Trajectory, columns: str = "all") -> str:
     """The CSV text of a trajectory (header and one line per row, ``\\n`` line ends).
 
     The whole file in memory: for short trajectories and tests; files are written by
     :func:`write_trajectory_csv`, which streams the same bytes.
     """
-    return "".join(text for _, text in csv_chunks(traj))
+    return "".join(text for _, text in csv_chunks(traj, columns=columns))
 
 
 def _check_destination(path: str) -> str:
@@ -186,7 +243,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 def write_trajectory_csv(path: str | os.PathLike, traj: Trajectory, *,
                          progress: Progress | None = None,
-                         chunk_rows: int = CHUNK_ROWS) -> int:
+                         chunk_rows: int = CHUNK_ROWS, columns: str = "all") -> int:
     """Write ``traj`` to ``path`` in the trajectory CSV format, atomically, in chunks.
 
     Parameters
@@ -199,6 +256,8 @@ def write_trajectory_csv(path: str | os.PathLike, traj: Trajectory, *,
         returning ``False`` stops the export (``None`` or ``True`` go on).
     chunk_rows : int
         Rows formatted and written at a time; memory is O(chunk_rows).
+    columns : str
+        ``"all"`` (every parameter and gradient) or ``"scalar"`` (:data:`SCALAR_COLUMNS`).
 
     Returns
     -------
@@ -211,10 +270,13 @@ def write_trajectory_csv(path: str | os.PathLike, traj: Trajectory, *,
         When ``progress`` returned False; the temporary file is gone, ``path`` untouched.
     ExportError
         When the file cannot be written (missing folder, a directory, a full disk ...).
+    ValueError
+        For ``columns`` other than :data:`COLUMNS`.
     """
     total = len(traj.loss)
+    _check_columns(columns)
     with _atomic_file(path) as fh:
-        for done, text in csv_chunks(traj, chunk_rows):
+        for done, text in csv_chunks(traj, chunk_rows, columns):
             fh.write(text)
             if done and progress is not None and progress(done, total) is False:
                 raise ExportCancelled(f"export to {os.fspath(path)} cancelled at row "
@@ -245,6 +307,9 @@ def read_trajectory_csv(path: str | os.PathLike) -> Trajectory:
     if not lines:
         raise ValueError(f"{path}: empty file")
     header = lines[0].split(",")
+    if header == list(SCALAR_COLUMNS):
+        raise ValueError(f"{path}: this file holds the scalar columns only ({', '.join(header)})"
+                         ": it has no parameters to read back (export with all columns)")
     if len(header) < 6 or header[0] != "step" or header[-2:] != ["grad_norm", "lr"]:
         raise ValueError(f"{path}: not a gd-explorer trajectory (header {lines[0]!r})")
     d = (len(header) - 4) // 2

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gd_explorer.core.problems.objectives import Objective
+from gd_explorer.core.problems.objectives import DecisionData, Objective
 
 __all__ = ["ACTIVATIONS", "NET_DATASETS", "NET_LOSSES", "NET_MODELS", "Activation", "NetData",
            "NetLoss", "NetObjective", "Network", "make_net_data", "make_network",
@@ -184,12 +184,14 @@ def make_net_data(name: str, samples: int = 200, noise: float | None = None, see
 
 @dataclass(frozen=True)
 class Activation:
-    """``f`` and its derivative ``df(a, f(a))`` (given the pre-activation and the output)."""
+    """``f``, its derivative ``df(a, f(a))`` and its second derivative ``d2f(a, f(a))``
+    (given the pre-activation and the output; the second for Hessian-vector products)."""
 
     name: str
     f: Callable[[np.ndarray], np.ndarray]
     df: Callable[[np.ndarray, np.ndarray], np.ndarray]
     init: str  # "xavier" or "he": the initialisation that suits it
+    d2f: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
     def __reduce__(self):  # by name (lambdas do not pickle): objectives go to the engine process
         return _named, ("ACTIVATIONS", self.name)
@@ -201,7 +203,63 @@ def _sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)  # libm's erf, exact in float64 (numpy has none)
+# W. J. Cody's rational approximations of erf and erfc (Math. Comp. 23, 1969; his CALERF),
+# relative error below 6e-19 in exact arithmetic on each interval, vectorised: numpy has
+# no erf, and math.erf element by element (np.frompyfunc) made gelu 9x slower than tanh.
+# Every coefficient is positive and so is the variable (x² or |x|), so the polynomials
+# are sums of positive terms: evaluated in the power basis by one matrix product (powers
+# row by row) they lose nothing to cancellation and cost a few numpy calls, not 2 per
+# coefficient as Horner's rule.  Columns: numerator, denominator; rows: ascending powers.
+_ERF_NEAR = np.array([  # erf(x) = x·N(x²)/D(x²) for |x| ≤ 0.46875
+    [3.20937758913846947e03, 2.84423683343917062e03],
+    [3.77485237685302021e02, 1.28261652607737228e03],
+    [1.13864154151050156e02, 2.44024637934444173e02],
+    [3.16112374387056560e00, 2.36012909523441209e01],
+    [1.85777706184603153e-1, 1.0]])
+_ERF_MID = np.array([  # erfc(y) = e^(−y²)·N(y)/D(y) for 0.46875 < y ≤ 4
+    [1.23033935479799725e03, 1.23033935480374942e03],
+    [2.05107837782607147e03, 3.43936767414372164e03],
+    [1.71204761263407058e03, 4.36261909014324716e03],
+    [8.81952221241769090e02, 3.29079923573345963e03],
+    [2.98635138197400131e02, 1.62138957456669019e03],
+    [6.61191906371416295e01, 5.37181101862009858e02],
+    [8.88314979438837594e00, 1.17693950891312499e02],
+    [5.64188496988670089e-1, 1.57449261107098347e01],
+    [2.15311535474403846e-8, 1.0]])
+# erf = ±(1 − erfc) beyond: Cody's third interval (y > 4) is not needed for erf, whose
+# absolute error is what counts: the second's erfc stays within 7e-13 relative up to 6
+# (erfc(4) = 1.5e-8: erf exact to the last bit), and from 6 on erf rounds to ±1
+_ERF_ONE = 6.0
+
+
+def _ratio(t, table):
+    """N(t)/D(t) with the columns of ``table`` as coefficients (ascending powers)."""
+    powers = np.empty((table.shape[0], t.size))
+    powers[0] = 1.0
+    powers[1] = t
+    for i in range(2, table.shape[0]):
+        np.multiply(powers[i - 1], t, out=powers[i])
+    num, den = table.T @ powers
+    return num / den
+
+
+def erf(x) -> np.ndarray:
+    """The error function, vectorised (Cody's rational approximations; agrees with
+    ``math.erf`` to 3.4e-16; NaN stays NaN, ±inf gives ±1)."""
+    x = np.asarray(x, dtype=np.float64)
+    flat = x.ravel()
+    y = np.abs(flat)
+    out = np.empty_like(flat)
+    near = y <= 0.46875
+    xn = flat[near]
+    out[near] = xn * _ratio(xn * xn, _ERF_NEAR)
+    tail = ~near  # NaN lands here and stays NaN (np.minimum keeps it)
+    yt = np.minimum(y[tail], _ERF_ONE)
+    # erf = 1 − erfc: an absolute error of erfc's e^(−y²) (y² rounded) is below 1e-17 here
+    out[tail] = np.copysign(1.0 - np.exp(-yt * yt) * _ratio(yt, _ERF_MID), flat[tail])
+    return out.reshape(x.shape)
+
+
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -211,21 +269,30 @@ def _gelu(a):
 
 
 def _phi(a):
-    return 0.5 * (1.0 + _erf(a * _SQRT1_2).astype(np.float64))
+    return 0.5 * (1.0 + erf(a * _SQRT1_2))
 
 
-def _dgelu(a, _):
-    return _phi(a) + a * _INV_SQRT_2PI * np.exp(-0.5 * a * a)
+def _dgelu(a, h):
+    # Φ(a) = gelu(a)/a, already computed by the forward pass (to an ulp; Φ(0) = 1/2)
+    phi = np.divide(h, a, out=np.full_like(a, 0.5), where=a != 0)
+    return phi + a * _INV_SQRT_2PI * np.exp(-0.5 * a * a)
+
+
+def _d2gelu(a, _):
+    # d/da (Φ + a·φ) = φ + φ + a·φ' = φ·(2 − a²), φ the standard normal density
+    return _INV_SQRT_2PI * np.exp(-0.5 * a * a) * (2.0 - a * a)
 
 
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("tanh", np.tanh, lambda a, h: 1.0 - h * h, "xavier"),
+        Activation("tanh", np.tanh, lambda a, h: 1.0 - h * h, "xavier",
+                   lambda a, h: -2.0 * h * (1.0 - h * h)),
         Activation("relu", lambda a: np.maximum(a, 0.0), lambda a, h: (a > 0).astype(np.float64),
-                   "he"),
-        Activation("sigmoid", _sigmoid, lambda a, h: h * (1.0 - h), "xavier"),
-        Activation("gelu", _gelu, _dgelu, "he"),
+                   "he", lambda a, h: np.zeros_like(a)),
+        Activation("sigmoid", _sigmoid, lambda a, h: h * (1.0 - h), "xavier",
+                   lambda a, h: h * (1.0 - h) * (1.0 - 2.0 * h)),
+        Activation("gelu", _gelu, _dgelu, "he", _d2gelu),
     )
 }
 
@@ -241,6 +308,9 @@ class NetLoss:
     title: str
     value: Callable[[np.ndarray, np.ndarray], np.ndarray]
     derivative: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    #: d²ℓ/dz² per sample (Hessian-vector products); None: the objective falls back to
+    #: differences of the gradient
+    second: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
     def __reduce__(self):
         return _named, ("NET_LOSSES", self.name)
@@ -255,9 +325,10 @@ NET_LOSSES: dict[str, NetLoss] = {
     l.name: l
     for l in (
         NetLoss("mse", "mean squared error", lambda z, y: (z - y) ** 2,
-                lambda z, y: 2.0 * (z - y)),
+                lambda z, y: 2.0 * (z - y), lambda z, y: np.full_like(z, 2.0)),
         NetLoss("cross-entropy", "binary cross-entropy on logits",
-                lambda z, y: softplus(z) - y * z, lambda z, y: _sigmoid(z) - y),
+                lambda z, y: softplus(z) - y * z, lambda z, y: _sigmoid(z) - y,
+                lambda z, y: _sigmoid(z) * _sigmoid(-z)),  # s(1 − s), no cancellation
     )
 }
 
@@ -373,6 +444,61 @@ class Network:
                 delta = np.matmul(delta, layers[l][0]) * self.activation.df(a_prev, h_prev)
         return g
 
+    def hvp(self, p: np.ndarray, v: np.ndarray, x: np.ndarray, y: np.ndarray,
+            loss: NetLoss) -> np.ndarray:
+        """The exact Hessian-vector product H·v ``(k, d)`` of the mean ``loss`` at
+        parameters ``p`` ``(k, d)`` along ``v`` ``(k, d)``: Pearlmutter's R-operator
+        (1994), the directional derivative R{·} = d/dε (·)(p + ε·v) at ε = 0 carried
+        through the forward pass and then through backpropagation.
+
+        Forward: R{a_l} = R{h_{l−1}}·W_lᵀ + h_{l−1}·V_lᵀ + c_l (V_l, c_l: v's part of
+        W_l, b_l), R{h_l} = f'(a_l)·R{a_l}.  Backward: R{δ_L} = ℓ''(z)·R{z}/n,
+        R{∇W_l} = R{δ_l}ᵀ·h_{l−1} + δ_lᵀ·R{h_{l−1}}, R{∇b_l} = Σ R{δ_l},
+        R{δ_{l−1}} = (R{δ_l}·W_l + δ_l·V_l)·f'(a_{l−1}) + (δ_l·W_l)·f''(a_{l−1})·R{a_{l−1}}.
+        Costs about two gradients; needs the activation's and the loss's second derivatives.
+        """
+        act = self.activation
+        layers, vlayers = self._unpack(p), self._unpack(v)
+        k, n = p.shape[0], x.shape[0]
+        h = np.broadcast_to(x, (k, *x.shape))
+        rh = None  # R{x} = 0
+        cache = []
+        last = len(layers) - 1
+        for l, ((w, b), (vw, vb)) in enumerate(zip(layers, vlayers)):
+            a = np.matmul(h, w.transpose(0, 2, 1)) + b[:, None, :]
+            ra = np.matmul(h, vw.transpose(0, 2, 1)) + vb[:, None, :]
+            if rh is not None:
+                ra += np.matmul(rh, w.transpose(0, 2, 1))
+            cache.append((h, rh))
+            if l < last:
+                out = act.f(a)
+                d1 = act.df(a, out)
+                acts = (a, out, d1, ra)
+                cache[-1] = (h, rh, acts)
+                h, rh = out, d1 * ra
+            else:
+                cache[-1] = (h, rh, None)
+                z, rz = a[:, :, 0], ra[:, :, 0]
+        delta = (loss.derivative(z, y) / n)[:, :, None]
+        rdelta = (loss.second(z, y) * rz / n)[:, :, None]
+        out = np.empty((k, self.dim))
+        for l in range(last, -1, -1):
+            h_in, rh_in, _ = cache[l]
+            ws, bs = self.slices[l]
+            gw = np.matmul(rdelta.transpose(0, 2, 1), h_in)
+            if rh_in is not None:
+                gw += np.matmul(delta.transpose(0, 2, 1), rh_in)
+            out[:, ws] = gw.reshape(k, -1)
+            out[:, bs] = rdelta.sum(axis=1)
+            if l:
+                a_prev, h_prev, d1_prev, ra_prev = cache[l - 1][2]
+                w, vw = layers[l][0], vlayers[l][0]
+                back = np.matmul(delta, w)
+                rdelta = ((np.matmul(rdelta, w) + np.matmul(delta, vw)) * d1_prev
+                          + back * act.d2f(a_prev, h_prev) * ra_prev)
+                delta = back * d1_prev
+        return out
+
 
 @dataclass(frozen=True)
 class NetModel:
@@ -437,6 +563,19 @@ class NetObjective(Objective):
             lr_adaptive=0.01,
         )
 
+    def parameter_groups(self) -> tuple[tuple[str, np.ndarray], ...]:
+        """Each layer's weights and biases together, titled as :attr:`Network.layer_titles`
+        (the columns :meth:`Network.layer_norms` sums over)."""
+        groups = self.__dict__.get("_groups")
+        if groups is None:  # made once: the window asks at every display tick
+            groups = tuple(
+                (title, np.r_[ws, bs]) for title, (ws, bs) in
+                zip(self.network.layer_titles, self.network.slices))
+            for _, idx in groups:
+                idx.flags.writeable = False
+            self._groups = groups
+        return groups
+
     @property
     def samples(self) -> int:
         return self.data.y.size
@@ -444,6 +583,14 @@ class NetObjective(Objective):
     @property
     def evaluation_cost(self) -> int:
         return self.data.y.size * max(1, self.network.dim // 4)
+
+    def filter_groups(self) -> tuple[np.ndarray, ...]:
+        """One index array per unit: the row of its layer's weight matrix (its incoming
+        weights); the biases are in none."""
+        out = []
+        for (o, i), (ws, _) in zip(self.network.shapes, self.network.slices):
+            out += [np.arange(ws.start + r * i, ws.start + (r + 1) * i) for r in range(o)]
+        return tuple(out)
 
     def value_and_grad(self, p, index: np.ndarray | None = None):
         """Loss and gradient at ``p`` ``(k, d)``; ``index`` restricts to a mini-batch."""
@@ -471,6 +618,43 @@ class NetObjective(Objective):
             grads = self.network.backward(cache, self.loss.derivative(z, y) / y.size)
         return values, grads
 
+    @property
+    def exact_hvp(self) -> bool:
+        return self.network.activation.d2f is not None and self.loss.second is not None
+
+    def exact_hessian(self, p):
+        """The exact Hessian ``(k, d, d)``, column by column from exact products (a block
+        of columns a call), made symmetric; None without second derivatives."""
+        if not self.exact_hvp:
+            return None
+        p = np.asarray(p, dtype=np.float64)
+        k, d = p.shape
+        out = np.empty((k, d, d))
+        eye = np.eye(d)
+        block = max(1, 4096 // max(1, k))
+        for lo in range(0, d, block):
+            cols = eye[lo:lo + block]  # (b, d): the unit directions e_lo … e_(lo+b−1)
+            b = cols.shape[0]
+            hv = self.hvp(np.repeat(p, b, axis=0), np.tile(cols, (k, 1)))
+            out[:, :, lo:lo + b] = hv.reshape(k, b, d).transpose(0, 2, 1)
+        return 0.5 * (out + out.transpose(0, 2, 1))
+
+    def hvp(self, p, v) -> np.ndarray:
+        """The exact Hessian-vector product of the full-batch training loss
+        (:meth:`Network.hvp`, the R-operator), in bounded chunks of rows."""
+        if not self.exact_hvp:
+            return super().hvp(p, v)
+        arr, single = self._batched(p)
+        v = np.asarray(v, dtype=np.float64).reshape(arr.shape)
+        x, y = self.data.x, self.data.y
+        out = np.empty_like(arr)
+        step = max(1, self._rows(y.size) // 2)  # the R-pass keeps twice the activations
+        with np.errstate(all="ignore"):
+            for lo in range(0, arr.shape[0], step):
+                out[lo:lo + step] = self.network.hvp(arr[lo:lo + step], v[lo:lo + step], x, y,
+                                                     self.loss)
+        return out[0] if single else out
+
     def values(self, p):
         p = np.asarray(p, dtype=np.float64)
         out = np.empty(p.shape[0])
@@ -482,11 +666,66 @@ class NetObjective(Objective):
         return out
 
     def predict(self, p, x=None) -> np.ndarray:
-        """The network's outputs (logits for classification) at inputs ``x`` ``(n, m)``."""
+        """The network's outputs (logits for classification) at inputs ``x`` ``(n, m)``
+        (``(n,)`` for a network of one input: the Fit view's x values)."""
         p = np.atleast_2d(np.asarray(p, dtype=np.float64))
+        x = self.data.x if x is None else np.asarray(x, dtype=np.float64)
+        if x.ndim == 1 and self.data.inputs == 1:
+            x = x[:, None]
         with np.errstate(all="ignore"):
-            z = self.network.forward(p, self.data.x if x is None else np.asarray(x, float))[0]
+            z = self.network.forward(p, x)[0]
         return z if np.ndim(p) > 1 and p.shape[0] > 1 else z[0]
+
+    # -- capabilities the views ask for
+    def fit_data(self):
+        """A 1-D regression's data (the Fit view draws the network's curve over it)."""
+        if self.data.task != "regression" or self.data.inputs != 1:
+            return None
+        return self.data.x[:, 0], self.data.y, ("x", "y")
+
+    def decision_data(self) -> DecisionData | None:
+        """A 2-D classifier's data (the Decision view)."""
+        if self.data.task != "classification" or self.data.inputs != 2:
+            return None
+        d = self.data
+        return DecisionData(d.x, d.y, d.x_test, d.y_test, ("x1", "x2"))
+
+    def probability(self, p, x) -> np.ndarray:
+        """sigmoid(z), P(class 1), at inputs ``x`` ``(n, m)`` for parameters ``(d,)``."""
+        return _sigmoid(self.predict(np.asarray(p, dtype=np.float64)[None, :], x))
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        test = self.data.y_test.size > 0
+        names = ["train loss"] + ["test loss"] * test
+        if self.data.task == "classification":
+            names += ["train accuracy"] + ["test accuracy"] * test
+        return tuple(names)
+
+    def metrics(self, p) -> dict[str, np.ndarray]:
+        """Loss on all the training data and on the test split, and (classification) the
+        share of points on the right side of 0.5, at points ``(k, d)``; NaN where the
+        network's outputs are not finite."""
+        p = np.atleast_2d(np.asarray(p, dtype=np.float64))
+        names = self.metric_names
+        out = {name: np.empty(p.shape[0]) for name in names}
+        d = self.data
+        for part, x, y in (("train", d.x, d.y), ("test", d.x_test, d.y_test)):
+            if f"{part} loss" not in out:
+                continue
+            step = self._rows(y.size)
+            with np.errstate(all="ignore"):
+                for lo in range(0, p.shape[0], step):
+                    z = self.network.forward(p[lo:lo + step], x)[0]
+                    out[f"{part} loss"][lo:lo + step] = self.loss.value(z, y).mean(axis=1)
+                    if f"{part} accuracy" in out:
+                        acc = np.mean((z > 0) == (y > 0.5), axis=1)
+                        out[f"{part} accuracy"][lo:lo + step] = np.where(
+                            np.all(np.isfinite(z), axis=1), acc, np.nan)
+        return out
+
+    def layers(self) -> Network:
+        return self.network
 
     def accuracy(self, p, test: bool = False) -> float:
         """Share of correctly classified points (train or test) at parameters ``p`` (d,)."""

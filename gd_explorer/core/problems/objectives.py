@@ -39,6 +39,19 @@ class LeastSquares:
     jacobian: Any
 
 
+@dataclass(frozen=True)
+class DecisionData:
+    """The labelled 2-D inputs of a binary classifier (the Decision view): train inputs
+    ``x`` ``(n, 2)`` and labels ``y`` ``(n,)`` in {0, 1}, the test split likewise (maybe
+    empty), and the inputs' names."""
+
+    x: np.ndarray
+    y: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    names: tuple[str, str] = ("x1", "x2")
+
+
 @dataclass
 class Objective:
     """Base class of all objectives.
@@ -62,6 +75,12 @@ class Objective:
     def dim(self) -> int:
         """The number of parameters."""
         return len(self.names)
+
+    def parameter_groups(self) -> tuple[tuple[str, np.ndarray], ...] | None:
+        """Named groups of parameter columns (a network's layers: ``("layer 1 (2→8)",
+        indices)``) that the step log and the CLI summarise by norm, or None (no groups:
+        whole-vector statistics only)."""
+        return None
 
     # -- evaluation
     def value_and_grad(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +133,23 @@ class Objective:
         """The exact Hessian ``(k, d, d)`` at points ``(k, d)``, or None where unknown
         (then :meth:`hessian` uses differences of the gradient)."""
         return None
+
+    def hvp(self, p, v) -> np.ndarray:
+        """The Hessian-vector product H(p)·v, without forming H: ``(d,)`` or ``(k, d)``
+        points with directions of the same shape -> the same shape.
+
+        This default is the central difference of the exact gradient along v, one pair of
+        gradient evaluations (one batched call): (∇f(p + t·v) − ∇f(p − t·v)) / 2t with
+        t = eps^(1/3)·max(1, |p|)/|v| per row, error O(t²).  Objectives that know better
+        override it (networks: Pearlmutter's R-operator, exact).
+        """
+        arr, single = self._batched(p)
+        v = np.asarray(v, dtype=np.float64).reshape(arr.shape)
+        out = fd_hvp(self, arr, v)
+        return out[0] if single else out
+
+    #: whether :meth:`hvp` is exact (not a difference of gradients)
+    exact_hvp = False
 
     def default_lr(self, optimizer: str) -> float:
         """A learning rate that makes ``optimizer`` (a registry name) move sensibly here:
@@ -172,6 +208,38 @@ class Objective:
         """The fitted model's predictions at ``x`` for parameters ``p`` (fits only)."""
         raise NotImplementedError(f"{self.name} is not a fit: it has no predictions")
 
+    def decision_data(self) -> DecisionData | None:
+        """The data of a binary classifier on 2-D inputs (:class:`DecisionData`), or None:
+        not one; :meth:`probability` then gives its decision function."""
+        return None
+
+    def probability(self, p, x) -> np.ndarray:
+        """P(class 1) at inputs ``x`` ``(n, m)`` for parameters ``p`` ``(d,)`` (classifiers
+        only, :meth:`decision_data`)."""
+        raise NotImplementedError(f"{self.name} is not a classifier")
+
+    #: the measures :meth:`metrics` returns, in order ("train loss", "test accuracy", ...);
+    #: empty: none beyond the recorded loss
+    metric_names = ()
+
+    def metrics(self, p) -> dict[str, np.ndarray]:
+        """Each of :attr:`metric_names` at points ``(k, d)``: name -> ``(k,)`` (the
+        training loss on all the data even where runs take mini-batches, a test split's
+        loss, accuracies)."""
+        return {}
+
+    def layers(self):
+        """The parameters' layers, or None: an object with ``layer_titles`` (one per
+        layer) and ``layer_norms(v)`` (``(k, d)`` -> ``(k, layers)``: the Euclidean norm of
+        each layer's part of a parameter or gradient vector)."""
+        return None
+
+    def filter_groups(self) -> tuple[np.ndarray, ...] | None:
+        """The parameter indices of each filter (a unit's incoming weights) of a layered
+        model, for filter-normalised landscape directions (every parameter in none of them,
+        a bias, is left out); None: no layers (a direction is normalised as a whole)."""
+        return None
+
     # -- optional fast path
     def scalar_value_and_grad(self):
         """A function of ``d`` floats returning ``(value, g_1, ..., g_d)`` as floats, or None.
@@ -198,6 +266,23 @@ def fd_hessian(objective: Objective, p: np.ndarray) -> np.ndarray:
             gm = objective.value_and_grad(p - step)[1]
             out[:, i, :] = (gp - gm) / (2 * h[:, i:i + 1])
     return 0.5 * (out + np.swapaxes(out, 1, 2))
+
+
+def fd_hvp(objective: Objective, p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Central difference of ``objective``'s exact gradient along ``v`` at points ``(k, d)``:
+    H·v ``(k, d)`` from one batched gradient call of 2k points (a zero ``v`` gives 0)."""
+    p = np.asarray(p, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    k = p.shape[0]
+    with np.errstate(all="ignore"):
+        norm = np.sqrt(np.sum(v * v, axis=1))
+        scale = np.maximum(1.0, np.sqrt(np.sum(p * p, axis=1)))
+        t = np.where(norm > 0, np.finfo(np.float64).eps ** (1 / 3) * scale
+                     / np.where(norm > 0, norm, 1.0), 0.0)
+        g = objective.value_and_grad(np.concatenate([p + t[:, None] * v,
+                                                     p - t[:, None] * v]))[1]
+        out = (g[:k] - g[k:]) / np.where(t > 0, 2.0 * t, 1.0)[:, None]
+    return np.where((t > 0)[:, None], out, 0.0)
 
 
 class FormulaObjective(Objective):

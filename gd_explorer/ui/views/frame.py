@@ -39,6 +39,9 @@ class Frame:
         Whether the runs are running (views that cost more follow at a lower rate).
     maximize
         Gradient ascent.
+    groups
+        The objective's parameter groups (``(title, columns)``: a network's layers), or
+        None (:meth:`~gd_explorer.core.problems.objectives.Objective.parameter_groups`).
     selected_status
         How the selected run stands in words ("paused at step 40"); None without one.
     predict
@@ -52,6 +55,12 @@ class Frame:
         optimizer's stability edge at the selected run's row (computed when called).
     sharpness
         ``sharpness() -> [SharpnessRun]``: λmax along every run (computed when called).
+    decision
+        ``decision() -> DecisionMap | None``: the selected run's decision function at the
+        cursor (a classifier; computed when called).
+    metrics
+        ``metrics() -> Metrics``: train/test measures and layer norms of every run
+        (computed when called).
     """
 
     snapshots: tuple[RunSnapshot, ...]
@@ -62,11 +71,14 @@ class Frame:
     dim: int
     running: bool = False
     maximize: bool = False
+    groups: tuple | None = None
     selected_status: str | None = None
     predict: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     slice_along: Callable[[int], tuple] | None = None
     curvature: Callable[[], object] | None = None
     sharpness: Callable[[], list] | None = None
+    decision: Callable[[], object] | None = None
+    metrics: Callable[[], object] | None = None
 
     @property
     def selected(self) -> RunSnapshot | None:
@@ -88,9 +100,12 @@ def frame_of(model) -> Frame:
         dim=model.dim,
         running=model.running,
         maximize=model.maximize,
+        groups=model.objective.parameter_groups(),
         selected_status=model.status_text(sel) if sel is not None else None,
         predict=model.objective.predict if "fit" in model.views else None,
         slice_along=model.slice_along,
         curvature=getattr(model, "curvature", None),
         sharpness=getattr(model, "sharpness", None),
+        decision=getattr(model, "decision", None),
+        metrics=getattr(model, "metrics", None),
     )

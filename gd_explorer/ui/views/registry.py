@@ -25,10 +25,13 @@ from PySide6 import QtCore, QtWidgets
 
 from gd_explorer.ui.views._common import LazyPage
 from gd_explorer.ui.views.curve import CurveView
+from gd_explorer.ui.views.decision import DecisionView
 from gd_explorer.ui.views.fit import FitView
 from gd_explorer.ui.views.frame import Frame
+from gd_explorer.ui.views.landscape import LandscapeView
 from gd_explorer.ui.views.loss import LossView
 from gd_explorer.ui.views.lr import LRView
+from gd_explorer.ui.views.metrics import MetricsView
 from gd_explorer.ui.views.sharpness import SharpnessView
 from gd_explorer.ui.views.slice_view import SlicePage
 from gd_explorer.ui.views.steplog import StepLogView
@@ -76,12 +79,27 @@ def always(_model) -> bool:
     return True
 
 
+def classifies(model) -> bool:
+    """Whether the problem is a classifier of 2-D inputs (its capability)."""
+    return model.objective.decision_data() is not None
+
+
+def measures(model) -> bool:
+    """Whether the problem has measures beyond the loss, or layers (its capabilities)."""
+    return bool(model.objective.metric_names) or model.objective.layers() is not None
+
+
 def two_or_more(model) -> bool:
     return model.dim >= 2
 
 
 def one_parameter(model) -> bool:
     return model.dim == 1
+
+
+def has_layers(model) -> bool:
+    """Whether the problem's parameters come in layers of filters (a network)."""
+    return model.objective.filter_groups() is not None
 
 
 def fits_data(model) -> bool:
@@ -149,6 +167,14 @@ VIEWS: tuple[ViewSpec, ...] = (
              shows=two_or_more),
     ViewSpec("fit", "Fit", "The data and every run's fitted curve", MAIN, FitView,
              shows=fits_data),
+    ViewSpec("decision", "Decision", "A classifier's decision function: the selected run's "
+             "P(class 1) over the input plane at the timeline's step, the 0.5 boundary and "
+             "the data (train filled, test hollow)", MAIN, DecisionView, shows=classifies,
+             rate=PACED, lazy=True, page="decisionPage"),
+    ViewSpec("landscape", "Landscape", "The loss of a network through a random "
+             "filter-normalised plane, the plane of the path (PCA) or along the line from the "
+             "start (Li et al. 2018)", MAIN, LandscapeView, shows=has_layers, rate=SLOW,
+             lazy=True, page="landscapePage"),
     ViewSpec("sweep", "Sweep", "Learning-rate sweeps: final and best loss per rate, the "
              "divergence edge, the lr × momentum map, the LR range test (Ctrl+L)", MAIN,
              SweepView, feed=no_feed, rate=SLOW, lazy=True, page="sweepPage"),
@@ -161,6 +187,9 @@ VIEWS: tuple[ViewSpec, ...] = (
              "cycles) against step", SIDE, LRView, rate=PACED),
     ViewSpec("sharpness", "Sharpness", "λmax of the Hessian along every run against step, "
              "with each run's 2/lr (the edge of stability)", SIDE, SharpnessView, rate=SLOW),
+    ViewSpec("metrics", "Metrics", "Train and test loss and accuracy of every run against "
+             "step, and the selected run's per-layer weight and gradient norms", SIDE,
+             MetricsView, shows=measures, rate=PACED, lazy=True, page="metricsPage"),
 )
 
 

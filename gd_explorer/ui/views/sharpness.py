@@ -70,18 +70,33 @@ class SharpnessView(PlotView):
         self._runs: RunItems[_RunLines] = RunItems(self._add_run, self._remove_run)
         self._rect = None
         self.data: list = []  # the last SharpnessRun list drawn (tests read it)
+        # a costly objective (a network by Lanczos) fills in over several calls: pull again
+        # soon while rows are missing, even when the runs stand still
+        self._pull = None
+        self._again = QtCore.QTimer(self)
+        self._again.setSingleShot(True)
+        self._again.setInterval(60)
+        self._again.timeout.connect(self._pull_again)
 
     def show_frame(self, frame) -> None:
         """Every run's sharpness, from the frame's model (computed there, when asked)."""
         if frame.sharpness is None:
             return
+        self._pull = (frame.sharpness, frame.cursor)
         self.set_sharpness(frame.sharpness(), frame.cursor)
+
+    def _pull_again(self) -> None:
+        if self._pull is not None and self.isVisible():
+            pull, cursor = self._pull
+            self.set_sharpness(pull(), cursor)
 
     def set_sharpness(self, runs, cursor: int | None = None) -> None:
         """Draw ``runs`` (:class:`~gd_explorer.model.curvature.SharpnessRun` each)."""
         if self._defer_while_hidden("set_sharpness", runs, cursor):
             return
         self.data = list(runs)
+        if any(not getattr(r, "complete", True) for r in self.data):
+            self._again.start()
         ys, last = [], 0
         for run, items in self._runs.sync(runs):
             y = _log10(run.lmax)

@@ -1017,6 +1017,8 @@ class SurfaceView(PlotView):
 
 def _curvature_caption(curv, kind: str) -> str:
     """The few words beside the curvature contour."""
+    if getattr(curv, "lanczos", None) is not None:  # many parameters: no d×d Hessian
+        return f"λmax ≈ {curv.eigenvalues[-1]:.4g} (Lanczos); no contour"
     if kind == "ellipse":
         if curv.kappa is not None:
             return f"local model: ellipse, κ = {curv.kappa:.3g}"
