@@ -65,8 +65,8 @@ def test_the_nets_kind_opens_and_runs_in_the_window(qapp, qtbot, tmp_path):
     m = w.model
     assert m.problem.kind == "nets"
     assert type(w.problem_panel.pages["nets"]) is NetsPage
-    qtbot.waitUntil(lambda: m.surface is not None and m.surface[3][0] == "w1_0_0",
-                    timeout=20_000)
+    qtbot.waitUntil(lambda: m.surface is not None and m.surface[3][0] == "w1_0_0"
+                    and m.surface[2] is not None, timeout=20_000)  # computed on a thread
     xs, ys, z, names = m.surface
     assert names == ("w1_0_0", "w1_0_1") and np.isfinite(z).all()
     w.findChild(QAction, "actionStep").trigger()
