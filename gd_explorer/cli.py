@@ -43,6 +43,7 @@ from gd_explorer.core.limits import MAX_BASIN_GRID, MAX_COUNT, MAX_LISTED_PARAMS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS, make_optimizer
 from gd_explorer.core.optim.schedules import SCHEDULES, make_schedule
 from gd_explorer.core.problems.kinds import KINDS
+from gd_explorer.core.session.presets import CATEGORIES, PRESETS, get_preset
 from gd_explorer.core.session.specs import load_session
 
 EXIT_USAGE = 2
@@ -167,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--session", metavar="FILE",
                       help="run every run of a saved session (as the app does); with "
                            "--out-dir, one CSV per run")
+    what.add_argument("--preset", metavar="KEY",
+                      help="run every run of a preset as --session does (keys: 'list')")
     _add_descent_flags(run)
     run.add_argument("--steps", type=int,
                      help=f"maximum updates (default 1000, at most {MAX_STEPS:,}; with "
@@ -427,10 +430,10 @@ def _run_and_report(descent: Descent, out: str | None = None, columns: str = "al
 
 def cmd_run(args) -> int:
     """Run headless, print a summary, write --out if given."""
-    if args.session is not None:
+    if args.session is not None or args.preset is not None:
         return cmd_run_session(args)
     if args.out_dir is not None:
-        raise UsageError("--out-dir applies to --session (use --out CSV for one run)")
+        raise UsageError("--out-dir applies to --session or --preset (use --out CSV for one run)")
     for name, value in _DEFAULTS.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -454,17 +457,18 @@ def cmd_run(args) -> int:
 
 def _session_conflicts(args) -> None:
     """Refuse flags that a session sets itself (only its stop rules may be overridden)."""
+    what = "--preset" if args.preset is not None else "--session"
     if args.out is not None:
-        raise UsageError("--out writes one run; with --session use --out-dir DIR")
+        raise UsageError(f"--out writes one run; with {what} use --out-dir DIR")
     for dest, value in vars(args).items():  # every run flag's dest is its kebab name
-        if dest in ("command", "session", *_SESSION_OVERRIDES) or value is None:
+        if dest in ("command", "session", "preset", *_SESSION_OVERRIDES) or value is None:
             continue
-        raise UsageError(f"{_kebab(dest)} cannot be combined with --session (the session "
+        raise UsageError(f"{_kebab(dest)} cannot be combined with {what} (the session "
                          "sets it; only --steps, --tol and --loss-tol may override it)")
 
 
 def cmd_run_session(args) -> int:
-    """Run every run of a session file; with --out-dir write one CSV per run."""
+    """Run every run of a session file (or a preset); with --out-dir one CSV per run."""
     _session_conflicts(args)
     _check_common(args)
     if args.out_dir is not None:
@@ -472,18 +476,21 @@ def cmd_run_session(args) -> int:
     elif args.columns is not None:
         raise UsageError("--columns says what --out-dir writes: give --out-dir DIR too")
     columns = args.columns or "all"
-    session = load_session(args.session)  # SessionError (a ValueError): one line, exit 2
+    if args.preset is not None:  # an unknown key: a ValueError listing the keys, exit 2
+        source, session = f"preset {args.preset}", get_preset(args.preset).session
+    else:  # SessionError (a ValueError): one line, exit 2
+        source, session = args.session, load_session(args.session)
     overrides = {k: v for k, v in (("max_steps", args.steps), ("tol", args.tol),
                                    ("loss_tol", args.loss_tol)) if v is not None}
     if overrides:
         session = dataclasses.replace(session, **overrides)
     if not session.runs:
-        raise UsageError(f"{args.session}: the session has no runs")
+        raise UsageError(f"{source}: the session has no runs")
     objective = session.problem.build()
     # every run is built (optimizer, schedule, start) before any of them runs
     descents = [session.descent(i, objective) for i in range(len(session.runs))]
     title = f" — {session.title}" if session.title else ""
-    print(f"session:   {args.session}{title} ({len(descents)} run{'s' * (len(descents) > 1)})")
+    print(f"session:   {source}{title} ({len(descents)} run{'s' * (len(descents) > 1)})")
     written = 0
     try:
         for i, spec in enumerate(session.runs):
@@ -598,6 +605,12 @@ def cmd_list() -> int:
         print(f"  {'':<16} {cls.rule_text}")
         for p in cls.params:
             print(f"  {'':<18}{_kebab(_SCHEDULE_FLAGS[p.name])} {p.describe()}")
+    print("\nPresets (run --preset KEY; the app's Presets menu):")
+    for category in CATEGORIES:
+        print(f"  {category}:")
+        for p in PRESETS.values():
+            if p.category == category:
+                print(f"    {p.key:<22} {p.title}")
     return 0
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStackedWidget,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -41,9 +44,10 @@ from gd_explorer.core.pretty import pretty_formula
 from gd_explorer.core.problems.datasets import DATASETS, LOSSES, MODELS
 from gd_explorer.core.problems.functions import FUNCTIONS
 from gd_explorer.core.problems.kinds import KINDS
+from gd_explorer.core.problems.nets import ACTIVATIONS, NET_DATASETS, NET_LOSSES, NET_MODELS
 from gd_explorer.model.explorer import ExplorerModel
 from gd_explorer.ui.support import error_html, plain_tip, weak_slot
-from gd_explorer.ui.widgets import LearningRateEdit, NumberEdit
+from gd_explorer.ui.widgets import NUMBER, LearningRateEdit, NumberEdit, format_number
 
 CUSTOM = "__custom__"
 OPEN_CSV = "__open_csv__"
@@ -111,6 +115,11 @@ class ProblemPage(QWidget):
 
     def show_error(self, html_text: str) -> None:
         """Show a refusal (rich text, already escaped)."""
+
+    def start_note(self, problem) -> str:
+        """How the default start point of ``problem`` is made, for the start editor's
+        summary ("" : the problem's own start, nothing to say)."""
+        return ""
 
 
 class FunctionPage(ProblemPage):
@@ -331,13 +340,345 @@ class DatasetPage(ProblemPage):
                    seed=self.seed.value())
 
 
+def _typed_value(text: str):
+    """What a typed field holds, for the kind's checks: None (blank), an int, a float, or
+    the text itself (the check then says it is not a number)."""
+    t = text.strip()
+    if not t:
+        return None
+    if re.fullmatch(r"[+-]?\d+", t):
+        return int(t)
+    if NUMBER.fullmatch(t):
+        return float(t)
+    return t
+
+
+#: the nets page's typed fields: field -> (label, placeholder, tooltip)
+_NET_TEXT_FIELDS = {
+    "noise": ("Noise", "dataset default",
+              "Standard deviation of the Gaussian noise added to the inputs (classification) "
+              "or the targets (regression); blank: the dataset's default"),
+    "samples": ("Samples", "", "How many points the dataset has (train and test together)"),
+    "test_fraction": ("Test fraction", "0",
+                      "Share of the points held out as a test set (0 to below 1); the runs "
+                      "train on the rest, the metrics show both losses"),
+    "data_seed": ("Data seed", "0", "Seed of the generated points and of the train/test split"),
+    "init_seed": ("Init seed", "0", "Seed of the initial weights (the start point)"),
+    "net_batch_size": ("Batch size", "full batch",
+                       "Mini-batch size of each update; blank: the whole training set. The "
+                       "loss shown is always the full training loss."),
+}
+
+
+class NetsPage(ProblemPage):
+    """A network (logistic regression or an MLP) trained on a generated dataset.
+
+    Every edit goes through the model; typed fields are checked by the kind's own session
+    reader (``NetKind.read_fields``), so the page holds no second copy of the limits.
+    """
+
+    kind = "nets"
+
+    def __init__(self, panel: ProblemPanel):
+        super().__init__(panel)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.net_dataset_picker = QComboBox()
+        self.net_dataset_picker.setObjectName("netDatasetPicker")
+        self.net_dataset_picker.setToolTip("The generated dataset and its task: 2-D binary "
+                                           "classification or 1-D regression")
+        for s in NET_DATASETS.values():
+            self.net_dataset_picker.addItem(f"{s.name} ({s.task})", s.name)
+            self.net_dataset_picker.setItemData(
+                self.net_dataset_picker.count() - 1,
+                f"{s.description} ({s.task}, default noise {s.noise:g})",
+                Qt.ItemDataRole.ToolTipRole)
+        self.net_model_picker = QComboBox()
+        self.net_model_picker.setObjectName("netModelPicker")
+        self.net_model_picker.setToolTip("Logistic regression (a 2-1 network, parameters w1, "
+                                         "w2, b) or a multi-layer perceptron of the layers "
+                                         "below")
+        for m in NET_MODELS.values():
+            self.net_model_picker.addItem(m.name, m.name)
+            self.net_model_picker.setItemData(self.net_model_picker.count() - 1, m.title,
+                                              Qt.ItemDataRole.ToolTipRole)
+        self.layers_edit = QLineEdit()
+        self.layers_edit.setObjectName("layersEdit")
+        self.layers_edit.setPlaceholderText("e.g. 2-16-16-1")
+        self.layers_edit.setToolTip(
+            "Layer sizes joined by '-': the inputs first (2 for a classification dataset, 1 "
+            "for regression), the hidden layers, then 1 output. Press Enter to use them.")
+        self.activation_picker = QComboBox()
+        self.activation_picker.setObjectName("activationPicker")
+        self.activation_picker.setToolTip("The hidden layers' activation (tanh and sigmoid "
+                                          "start Xavier-uniform, relu and gelu He-normal)")
+        for name in ACTIVATIONS:
+            self.activation_picker.addItem(name, name)
+        self.net_loss_picker = QComboBox()
+        self.net_loss_picker.setObjectName("netLossPicker")
+        self.net_loss_picker.setToolTip("Binary cross-entropy on the logit (classification "
+                                        "only) or the mean squared error")
+        for loss in NET_LOSSES.values():
+            self.net_loss_picker.addItem(loss.name, loss.name)
+            self.net_loss_picker.setItemData(self.net_loss_picker.count() - 1, loss.title,
+                                             Qt.ItemDataRole.ToolTipRole)
+        form.addRow("Data", self.net_dataset_picker)
+        form.addRow("Model", self.net_model_picker)
+        form.addRow("Layers", self.layers_edit)
+        form.addRow("Activation", self.activation_picker)
+        form.addRow("Loss", self.net_loss_picker)
+        self.text_edits: dict[str, QLineEdit] = {}
+        for name, (label, placeholder, tip) in _NET_TEXT_FIELDS.items():
+            e = QLineEdit()
+            e.setObjectName(f"net_{name.removeprefix('net_')}")
+            e.setPlaceholderText(placeholder)
+            e.setToolTip(tip)
+            e.editingFinished.connect(weak_slot(self._on_text_field, name))
+            self.text_edits[name] = e
+            form.addRow(label, e)
+        self.net_info = QLabel()
+        self.net_info.setObjectName("netInfo")
+        self.net_info.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
+        self.net_info.setWordWrap(True)
+        form.addRow(self.net_info)
+        self._note = self._error = ""
+        self.net_dataset_picker.activated.connect(self._on_dataset_picked)
+        self.net_model_picker.activated.connect(self._on_model_picked)
+        self.layers_edit.editingFinished.connect(self._on_layers)
+        self.activation_picker.activated.connect(self._on_choices)
+        self.net_loss_picker.activated.connect(self._on_choices)
+
+    # ------------------------------------------------------------------ refresh
+    def refresh(self, problem, objective) -> None:
+        g = problem.get
+        combos = ((self.net_dataset_picker, "net_dataset"), (self.net_model_picker, "net_model"),
+                  (self.activation_picker, "activation"), (self.net_loss_picker, "net_loss"))
+        for combo, key in combos:
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(combo.findData(g(key)), 0))
+            combo.blockSignals(False)
+        logistic = NET_MODELS[g("net_model")].fixed_layers
+        self.layers_edit.setText(logistic or g("layers"))
+        self.layers_edit.setEnabled(logistic is None)
+        self.activation_picker.setEnabled(logistic is None)  # no hidden layer
+        for name, e in self.text_edits.items():
+            v = g(name)
+            e.setText("" if v is None else format_number(v) if isinstance(v, float)
+                      else str(v))
+        if problem.kind == self.kind:
+            data = objective.data
+            n_test = data.y_test.size
+            split = f" ({data.y.size} train, {n_test} test)" if n_test else ""
+            text = (f"{data.y.size + n_test} points{split}; {data.inputs}-D {data.task}; "
+                    f"{objective.dim:,} parameters; {data.description}")
+            note = f"<br><span style='color:#5d6d7e'>{html.escape(self._note)}</span>" \
+                if self._note else ""
+            error = f"<br>{self._error}" if self._error else ""
+            self.net_info.setText(html.escape(text) + note + error)
+        self._note = self._error = ""
+
+    def show_error(self, html_text: str) -> None:
+        # kept for the refresh that follows a refusal (it puts the model's values back)
+        self._error = html_text
+        self.net_info.setText(html_text)
+
+    def start_note(self, problem) -> str:
+        """How the start point was made: the init seed and the scheme."""
+        scheme = ("Xavier uniform" if ACTIVATIONS[problem.get("activation")].init == "xavier"
+                  or NET_MODELS[problem.get("net_model")].fixed_layers
+                  else "He normal, output layer Xavier uniform")
+        return f"initialised by seed {problem.get('init_seed')} ({scheme})"
+
+    # ------------------------------------------------------------------ edits
+    def _apply_noted(self, note: str, **fields) -> bool:
+        self._note = note
+        ok = self.apply(**fields)
+        self._note = ""
+        return ok
+
+    def _on_dataset_picked(self, index: int) -> None:
+        """A new dataset: the inputs, the loss and the model follow its task (said so)."""
+        spec = NET_DATASETS[self.net_dataset_picker.itemData(index)]
+        p = self.model.problem
+        inputs = 2 if spec.task == "classification" else 1
+        fields, notes = {"net_dataset": spec.name, "noise": None}, []
+        if NET_MODELS[p.get("net_model")].fixed_layers and inputs != 2:
+            fields["net_model"] = "mlp"
+            notes.append("logistic regression takes 2-D inputs: model set to mlp")
+        sizes = p.get("layers").split("-")
+        if sizes[0].strip() != str(inputs):
+            fields["layers"] = "-".join([str(inputs), *sizes[1:]])
+            notes.append(f"{spec.name} has {inputs}-D inputs: layers {fields['layers']}")
+        if p.get("net_loss") == "cross-entropy" and spec.task != "classification":
+            fields["net_loss"] = "mse"
+            notes.append("cross-entropy needs class labels: loss set to mse")
+        self._apply_noted("; ".join(notes), **fields)
+
+    def _on_model_picked(self, index: int) -> None:
+        self.apply(net_model=self.net_model_picker.itemData(index))
+
+    def _on_layers(self) -> None:
+        text = self.layers_edit.text().strip()
+        if self.layers_edit.isEnabled() and text != self.model.problem.get("layers"):
+            self._checked_apply(layers=text)
+
+    def _on_choices(self, *_ignored) -> None:
+        self.apply(activation=self.activation_picker.currentData(),
+                   net_loss=self.net_loss_picker.currentData())
+
+    def _on_text_field(self, name: str) -> None:
+        self._checked_apply(**{name: _typed_value(self.text_edits[name].text())})
+
+    def _checked_apply(self, **changes) -> bool:
+        """Check the changed fields as a session file's would be, then apply them."""
+        p = self.model.problem
+        kind = KINDS[self.kind]
+        d = {name: p.get(name) for name in kind.fields} | changes
+        try:
+            fields = kind.read_fields("", d, True)
+        except ValueError as exc:
+            msg = str(exc)  # "samples: must be ..." -> "Samples: must be ..." (its label)
+            key = msg.split(":", 1)[0]
+            if key in _NET_TEXT_FIELDS:
+                msg = _NET_TEXT_FIELDS[key][0] + msg[len(key):]
+            self.panel._show_problem_error(msg)
+            self.panel.refresh()  # the model's values back in the fields
+            return False
+        return self.apply(**{k: fields[k] for k in changes})
+
+
 #: problem kind -> its settings page (a kind without one gets an empty page)
-PROBLEM_PAGES: dict[str, type[ProblemPage]] = {"function": FunctionPage, "dataset": DatasetPage}
+PROBLEM_PAGES: dict[str, type[ProblemPage]] = {"function": FunctionPage, "dataset": DatasetPage,
+                                               "nets": NetsPage}
 
 
 def _disable_last(combo: QComboBox) -> None:
     item = combo.model().item(combo.count() - 1)
     item.setEnabled(False)
+
+
+# ====================================================================== start editor
+#: above this many parameters the start is a filterable table instead of one field each
+START_FIELDS_MAX = 12
+_ROOT = QModelIndex()
+
+
+class StartTableModel(QAbstractTableModel):
+    """The start point as rows (parameter, value); an edited value goes to ``edited``."""
+
+    edited = Signal(int, float)
+    refused = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._names: tuple[str, ...] = ()
+        self._values = np.zeros(0)
+        self._check = NumberEdit()  # the number fields' own check of typed text
+
+    def set_point(self, names, values) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        if tuple(names) != self._names:
+            self.beginResetModel()
+            self._names, self._values = tuple(names), values.copy()
+            self.endResetModel()
+        elif not np.array_equal(values, self._values):
+            self._values = values.copy()
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self._names) - 1, 1))
+
+    def rowCount(self, parent=_ROOT) -> int:  # noqa: N802 - Qt override
+        return 0 if parent.isValid() else len(self._names)
+
+    def columnCount(self, parent=_ROOT) -> int:  # noqa: N802 - Qt override
+        return 0 if parent.isValid() else 2
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return ("parameter", "start value")[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        name = self._names[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return name if index.column() == 0 else format_number(self._values[index.row()])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (f"Start value of {name}: double-click or type to change it (every run "
+                    "restarts from here)")
+        return None
+
+    def flags(self, index):
+        f = super().flags(index)
+        return f | Qt.ItemFlag.ItemIsEditable if index.column() == 1 else f
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if role != Qt.ItemDataRole.EditRole or index.column() != 1:
+            return False
+        text = str(value)
+        problem = self._check.problem(text)
+        if problem:
+            self.refused.emit(f"{self._names[index.row()]}: {problem}")
+            return False
+        self.edited.emit(index.row(), float(text.strip()))
+        return True
+
+
+class StartTable(QWidget):
+    """The start point of a network: a filter box, the table of (parameter, value), a
+    summary line and a reset to the initialisation."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.summary = QLabel()
+        self.summary.setObjectName("startSummary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)
+        self.summary.setToolTip("How many parameters the start has and how it was made")
+        lay.addWidget(self.summary)
+        row = QHBoxLayout()
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName("startFilter")
+        self.filter_edit.setPlaceholderText("filter, e.g. w2_ or b1")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setToolTip("Show only the parameters whose name contains this text "
+                                    "(w2_ : layer 2's weights, b : the biases)")
+        self.reset_button = QPushButton("Reset to initialisation")
+        self.reset_button.setObjectName("resetStartButton")
+        self.reset_button.setToolTip("Put every parameter back to the problem's own start "
+                                     "(the seeded initialisation)")
+        row.addWidget(self.filter_edit, 1)
+        row.addWidget(self.reset_button)
+        lay.addLayout(row)
+        self.table_model = StartTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.table_model)
+        self.proxy.setFilterKeyColumn(0)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.table = QTableView()
+        self.table.setObjectName("startTable")
+        self.table.setToolTip("The start value of every parameter; double-click a value (or "
+                              "select it and type) to change it")
+        self.table.setModel(self.proxy)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().height() + 6)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(0, 110)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed
+                                   | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.table.setMinimumHeight(160)
+        lay.addWidget(self.table)
+        self.error = QLabel()
+        self.error.setObjectName("startError")
+        self.error.setTextFormat(Qt.TextFormat.RichText)  # always escaped text
+        self.error.setWordWrap(True)
+        lay.addWidget(self.error)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
 
 
 # ====================================================================== problem panel
@@ -410,8 +751,17 @@ class ProblemPanel(QWidget):
         lay.addWidget(self.formula_label)
 
         # -- start and stop rules
-        self.start_box, self.start_form = _group("Start point")
+        self.start_box = QGroupBox("Start point")
         self.start_box.setToolTip("Where every run starts; you can also click on the surface")
+        start_lay = QVBoxLayout(self.start_box)
+        fields = QWidget()
+        self.start_form = QFormLayout(fields)
+        self.start_form.setContentsMargins(0, 0, 0, 0)
+        self.start_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        start_lay.addWidget(fields)
+        # many parameters (a network): one table instead of a field each
+        self.start_table = StartTable()
+        start_lay.addWidget(self.start_table)
         lay.addWidget(self.start_box)
         self.start_edits: list[NumberEdit] = []
 
@@ -438,6 +788,9 @@ class ProblemPanel(QWidget):
         self.maximize_check.toggled.connect(self._on_maximize)
         self.max_steps.editingFinished.connect(self._on_limits)
         self.tol.value_edited.connect(self._on_limits)
+        self.start_table.table_model.edited.connect(self._on_start)
+        self.start_table.table_model.refused.connect(self._show_start_error)
+        self.start_table.reset_button.clicked.connect(self._on_reset_start)
         model.problem_changed.connect(self.refresh)
         model.start_changed.connect(self._refresh_start)
         model.limits_changed.connect(self._refresh_limits)
@@ -496,6 +849,19 @@ class ProblemPanel(QWidget):
 
     def _refresh_start(self) -> None:
         names = self.model.names
+        many = len(names) > START_FIELDS_MAX
+        self.start_table.setVisible(many)
+        self.start_form.parentWidget().setVisible(not many)
+        if many:
+            while self.start_form.rowCount():
+                self.start_form.removeRow(0)
+            self.start_edits = []
+            self.start_table.table_model.set_point(names, self.model.start)
+            page = self.pages.get(self.model.problem.kind)
+            note = page.start_note(self.model.problem) if page is not None else ""
+            self.start_table.summary.setText(" · ".join(
+                t for t in (f"{len(names):,} parameters", note) if t))
+            return
         if [e.objectName() for e in self.start_edits] != [f"start_{n}" for n in names]:
             while self.start_form.rowCount():
                 self.start_form.removeRow(0)
@@ -564,11 +930,25 @@ class ProblemPanel(QWidget):
     def _on_start(self, i: int, v: float) -> None:
         p = self.model.start
         p[i] = v
+        self._set_start(p, i)
+
+    def _set_start(self, p, i: int | None = None) -> None:
         try:
             self.model.set_start(p)
         except ValueError as exc:
-            self.start_edits[i].setToolTip(str(exc))
+            if self.start_table.isVisible() or i is None or i >= len(self.start_edits):
+                self._show_start_error(str(exc))
+            else:
+                self.start_edits[i].setToolTip(str(exc))
             self._refresh_start()
+            return
+        self.start_table.error.setText("")
+
+    def _show_start_error(self, text: str) -> None:
+        self.start_table.error.setText(error_html(text))
+
+    def _on_reset_start(self) -> None:
+        self._set_start(np.array(self.model.objective.start, dtype=np.float64))
 
     def _on_limits(self, *_ignored) -> None:
         try:

@@ -14,6 +14,8 @@ _ERROR_STYLE = "QLineEdit { border: 1px solid #c0392b; background: #fdecea; }"
 #: float() also takes "1_5" (15), " inf", "nan" and "infinity"; a comma is a thousands
 #: separator in some locales and a decimal point in others ("1,000"): all refused.
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+#: the same pattern for other fields that take a number typed exactly
+NUMBER = _NUMBER
 
 
 def format_number(v: float) -> str:

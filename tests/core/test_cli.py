@@ -172,7 +172,7 @@ def test_list_shows_every_registry(capsys):
          "Huber delta must be a positive number, got inf"),
         (["run", "--dataset", "missing.csv"], "missing.csv"),
         (["run", "--dataset", "fence", "--model", "cubic"], "unknown model"),
-        (["run"], "one of the arguments --function --dataset --session is required"),
+        (["run"], "one of the arguments --function --dataset --session --preset is required"),
         (["run", "--function", "bowl", "--out", "/nonexistent-dir/t.csv"], "does not exist"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -371,3 +371,50 @@ def test_a_closed_pipe_ends_the_listing_quietly():
     err = proc.stderr.read().decode()
     proc.wait(timeout=60)
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+# ------------------------------------------------------------------ run --preset
+def test_preset_runs_like_its_session_file(capsys, tmp_path):
+    """``run --preset KEY`` writes what ``run --session FILE`` of the same preset writes."""
+    key = "nets-xor-hidden"
+    s = PRESETS[key].session
+    save_session(tmp_path / "s.json", s)
+    by_preset, by_file = tmp_path / "preset", tmp_path / "file"
+    by_preset.mkdir()
+    by_file.mkdir()
+    code, stdout, err = run_cli(capsys, "run", "--preset", key, "--steps", "200",
+                                "--out-dir", str(by_preset))
+    assert code == 0, err
+    assert stdout.startswith(f"session:   preset {key} — {s.title} (2 runs)")
+    code, _, err = run_cli(capsys, "run", "--session", str(tmp_path / "s.json"), "--steps",
+                           "200", "--out-dir", str(by_file))
+    assert code == 0, err
+    names = [csv_file_name(i + 1, r.display_label()) for i, r in enumerate(s.runs)]
+    assert sorted(os.listdir(by_preset)) == sorted(names)
+    obj = s.problem.build()
+    for i, name in enumerate(names):
+        text = (by_preset / name).read_text()
+        assert text == (by_file / name).read_text()
+        ref = trajectory_csv_text(dataclasses.replace(s, max_steps=200).descent(i, obj).run())
+        assert text == ref
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--preset", "nope"], "unknown preset 'nope'; presets are: fence-ascent"),
+    (["--preset", "zigzag", "--lr", "0.1"], "--lr cannot be combined with --preset"),
+    (["--preset", "zigzag", "--out", "x.csv"], "with --preset use --out-dir DIR"),
+    (["--preset", "zigzag", "--session", "x.json"], "not allowed with argument"),
+])
+def test_a_bad_preset_run_is_one_line_and_exit_2(capsys, argv, message):
+    code, stdout, err = run_cli(capsys, "run", *argv)
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+    assert stdout == ""
+
+
+def test_list_names_every_preset_by_category(capsys):
+    code, stdout, _ = run_cli(capsys, "list")
+    assert code == 0
+    presets = stdout[stdout.index("Presets (run --preset KEY"):]
+    for p in PRESETS.values():
+        assert f"    {p.key:<22} {p.title}" in presets
+    assert presets.index("  Networks:") > presets.index("  Lessons:")

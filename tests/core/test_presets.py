@@ -15,6 +15,7 @@ from gd_explorer.core.problems.functions import get_function
 from gd_explorer.core.session.presets import CATEGORIES, DEFAULT_PRESET, PRESETS, Preset, get_preset
 from gd_explorer.core.session.specs import (
     MAX_TEXT_LENGTH,
+    RunSpec,
     Session,
     session_from_dict,
     session_json,
@@ -35,7 +36,7 @@ def run_preset(key: str) -> tuple[Trajectory, ...]:
     obj = s.problem.build()
     maximize = obj.maximize if s.problem.maximize is None else s.problem.maximize
     start = np.array(obj.start if s.start is None else s.start, dtype=float)
-    batch = s.problem.batch_size if s.problem.kind == "dataset" else None
+    batch = s.problem.kind_entry.batch_size(s.problem)  # the kind says (nets: its own field)
     out = []
     for r in s.runs:
         optimizer, schedule = r.build(maximize)
@@ -311,6 +312,89 @@ def claims_full_batch_gd():
     assert abs(full.params[100, 0] - ls[0]) < abs(full.params[100, 1] - ls[1])
 
 
+# ------------------------------------------------------------------------ networks
+def _accuracies(obj, traj, test: bool = False) -> np.ndarray:
+    return np.array([obj.accuracy(p, test=test) for p in traj.params])
+
+
+def _test_loss(obj, p) -> float:
+    """The held-out loss, computed here from the outputs (not by the objective's loss)."""
+    z = obj.predict(np.asarray(p)[None, :], obj.data.x_test)
+    y = obj.data.y_test
+    return float(np.mean(np.logaddexp(0.0, z) - y * z))  # BCE on logits, independently
+
+
+def _variant(key: str, run: RunSpec, **fields) -> tuple:
+    """The preset's problem with ``fields`` changed, descended by ``run`` (as a user who
+    edits the page and presses Run)."""
+    s = PRESETS[key].session
+    obj = s.problem.with_fields(**fields).build()
+    optimizer, _ = run.build(False)
+    return obj, run_descent(obj, optimizer, np.asarray(obj.start), steps=s.max_steps,
+                            grad_tol=s.tol)
+
+
+def claims_nets_logistic_blobs():
+    obj = PRESETS["nets-logistic-blobs"].session.problem.build()
+    assert obj.names == ("w1", "w2", "b") and obj.samples == 200
+    for t in run_preset("nets-logistic-blobs"):
+        assert t.loss[0] == pytest.approx(0.865, abs=5e-4) and t.steps == 300
+        assert obj.accuracy(t.params[0]) == 0.20
+        assert obj.accuracy(t.final) == 0.995 and t.loss[-1] < 0.025
+
+
+def claims_nets_xor_hidden():
+    obj = PRESETS["nets-xor-hidden"].session.problem.build()
+    adam, sgd = run_preset("nets-xor-hidden")
+    assert obj.accuracy(adam.final) == pytest.approx(0.97, abs=0.005)
+    assert obj.accuracy(sgd.final) == pytest.approx(0.95, abs=0.005)
+    assert adam.loss[-1] < 0.11 and sgd.loss[-1] < 0.11
+    lin, t = _variant("nets-xor-hidden", RunSpec("adam", 0.05), net_model="logistic")
+    assert lin.names == ("w1", "w2", "b")
+    assert t.loss[-1] == pytest.approx(0.68, abs=0.005) and t.loss[-1] < math.log(2)
+    assert 0.6 < lin.accuracy(t.final) <= 0.7
+
+
+def claims_nets_spiral_depth():
+    obj = PRESETS["nets-spiral-depth"].session.problem.build()
+    assert obj.dim == 177 and obj.samples == 400
+    (deep,) = run_preset("nets-spiral-depth")
+    acc = _accuracies(obj, deep)
+    assert int(np.argmax(acc >= 0.98)) == 267 and int(np.argmax(acc >= 1.0)) < 350
+    one, t = _variant("nets-spiral-depth", RunSpec("adam", 0.01), layers="2-8-1")
+    assert 0.78 < one.accuracy(t.final) < 0.85
+    wide, t = _variant("nets-spiral-depth", RunSpec("adam", 0.01), layers="2-32-1")
+    assert wide.dim == 129
+    wide_acc = _accuracies(wide, t)
+    assert int(np.argmax(wide_acc >= 0.98)) == 855 and wide_acc.max() < 1.0
+
+
+def claims_nets_adam_sgd_moons():
+    obj = PRESETS["nets-adam-sgd-moons"].session.problem.build()
+    assert obj.dim == 337
+    sgd, adam = run_preset("nets-adam-sgd-moons")
+    assert np.array_equal(sgd.params[0], adam.params[0])  # the same seeded start
+    assert obj.accuracy(adam.params[200]) == 1.0 and adam.loss[200] < 0.02
+    assert obj.accuracy(sgd.params[100]) == pytest.approx(0.88, abs=0.011)
+    assert np.all(np.abs(sgd.loss[50:501] - 0.3) < 0.035)  # the plateau
+    assert obj.accuracy(sgd.final) == 0.975 and sgd.loss[-1] == pytest.approx(0.066, abs=5e-4)
+
+
+def claims_nets_overfitting():
+    obj = PRESETS["nets-overfitting"].session.problem.build()
+    assert obj.dim == 2241 and obj.samples == 30 and obj.data.y_test.size == 30
+    (t,) = run_preset("nets-overfitting")
+    assert t.loss[-1] < 1e-3 and obj.accuracy(t.final) == 1.0
+    steps = np.arange(0, t.steps + 1, 10)
+    test = np.array([_test_loss(obj, t.params[i]) for i in steps])
+    best = int(steps[np.argmin(test)])
+    assert best < 100 and test.min() == pytest.approx(0.6, abs=0.05)
+    assert test[-1] > 1.5
+    late = steps >= 200  # from there on: the train loss falls, the test loss rises
+    assert np.all(np.diff(test[late]) > 0) and np.all(np.diff(t.loss[steps[late]]) < 0)
+    assert obj.accuracy(t.final, test=True) == pytest.approx(0.733, abs=0.001)
+
+
 CLAIMS = {
     "fence-ascent": claims_fence_ascent,
     "fence-fit-mae": claims_fence_fit_mae,
@@ -326,6 +410,11 @@ CLAIMS = {
     "double-well-local": claims_double_well_local,
     "minibatch-sgd": claims_minibatch_sgd,
     "full-batch-gd": claims_full_batch_gd,
+    "nets-logistic-blobs": claims_nets_logistic_blobs,
+    "nets-xor-hidden": claims_nets_xor_hidden,
+    "nets-spiral-depth": claims_nets_spiral_depth,
+    "nets-adam-sgd-moons": claims_nets_adam_sgd_moons,
+    "nets-overfitting": claims_nets_overfitting,
 }
 
 
@@ -357,6 +446,11 @@ PRESET_STATUSES = {
     "double-well-local": ("converged",) * 3,
     "minibatch-sgd": ("max_steps",) * 2,
     "full-batch-gd": ("max_steps",),
+    "nets-logistic-blobs": ("max_steps",) * 2,
+    "nets-xor-hidden": ("max_steps",) * 2,
+    "nets-spiral-depth": ("max_steps",),
+    "nets-adam-sgd-moons": ("max_steps",) * 2,
+    "nets-overfitting": ("max_steps",),
 }
 
 

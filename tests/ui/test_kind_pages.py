@@ -10,12 +10,12 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QRadioButton
 
 from gd_explorer.core.problems.kinds import COMMON_VIEWS, register_kind, unregister_kind
-from gd_explorer.ui.panels import PROBLEM_PAGES, DatasetPage, FunctionPage, ProblemPage
+from gd_explorer.ui.panels import PROBLEM_PAGES, DatasetPage, FunctionPage, NetsPage, ProblemPage
 from tests.core.hessian_kind import DEFAULT_HESSIAN, HessianKind
 
 
 def test_each_built_in_kind_has_its_page(window):
-    assert PROBLEM_PAGES == {"function": FunctionPage, "dataset": DatasetPage}
+    assert PROBLEM_PAGES == {"function": FunctionPage, "dataset": DatasetPage, "nets": NetsPage}
     panel = window.problem_panel
     assert [type(p) for p in panel.pages.values()][:2] == [FunctionPage, DatasetPage]
     assert panel.function_picker is panel.pages["function"].function_picker
@@ -53,8 +53,8 @@ def test_a_registered_kind_gets_a_radio_and_runs_in_the_window(qapp, qtbot):
 
 
 def test_the_nets_kind_opens_and_runs_in_the_window(qapp, qtbot, tmp_path):
-    """No page of its own yet (an empty one) and no network views: picking it must work,
-    the surface shows two of its parameters, a step descends."""
+    """Its own page (tests/ui/test_nets_page.py); picking it must work, the surface shows
+    two of its parameters, a step descends."""
     from gd_explorer.ui.main_window import MainWindow
 
     w = MainWindow()
@@ -64,9 +64,9 @@ def test_the_nets_kind_opens_and_runs_in_the_window(qapp, qtbot, tmp_path):
     qtbot.mouseClick(radio, Qt.MouseButton.LeftButton)
     m = w.model
     assert m.problem.kind == "nets"
-    assert type(w.problem_panel.pages["nets"]) is ProblemPage
-    qtbot.waitUntil(lambda: m.surface is not None and m.surface[3][0] == "w1_0_0",
-                    timeout=20_000)
+    assert type(w.problem_panel.pages["nets"]) is NetsPage
+    qtbot.waitUntil(lambda: m.surface is not None and m.surface[3][0] == "w1_0_0"
+                    and m.surface[2] is not None, timeout=20_000)  # computed on a thread
     xs, ys, z, names = m.surface
     assert names == ("w1_0_0", "w1_0_1") and np.isfinite(z).all()
     w.findChild(QAction, "actionStep").trigger()
