@@ -193,7 +193,7 @@ class ExplorerModel(QObject):
 
         self._surface_job = SurfaceJob(self)
         self._surface_job.changed.connect(self.surface_changed)  # signal to signal
-        self._surface_job.progress.connect(self.surface_progress)
+        self._surface_job.shown_progress.connect(self.surface_progress)
         self._surface_job.failed.connect(self.failed)
         self._surface_job.message.connect(self.message)
 

@@ -70,6 +70,10 @@ class SurfaceJob(BackgroundJob):
 
     changed = Signal()
     message = Signal(str)
+    #: ``progress`` as the status bar shows it: silent while a grid already drawn is
+    #: refreshed (the same objective and window, another fixed point: a network's surface
+    #: follows the run at every step; the old grid stays drawn until the new one is in)
+    shown_progress = Signal(float)
 
     thread_name = "surfaceThread"
     cancelled_error = SurfaceCancelled
@@ -80,6 +84,9 @@ class SurfaceJob(BackgroundJob):
     def __init__(self, parent: QObject | None = None):
         super().__init__(compute_surface, parent)
         self.surface: tuple | None = None
+        self._of: Objective | None = None  # the objective of the grid drawn
+        self._refreshing = False
+        self.progress.connect(self._relay_progress)
 
     def compute(self, objective: Objective, axes, window: Window | None, fixed) -> None:
         """Recompute the surface of ``objective`` over ``window`` (None: no surface, below
@@ -94,13 +101,24 @@ class SurfaceJob(BackgroundJob):
         ys = np.linspace(y0, y1, SURFACE_RESOLUTION)
         names = (objective.names[axes[0]], objective.names[axes[1]])
         if objective.surface_cost(xs.size * ys.size) > SLOW_SURFACE:
-            self.surface = (xs, ys, None, names)
+            old = self.surface
+            self._refreshing = (old is not None and old[2] is not None and old[3] == names
+                                and objective is self._of and np.array_equal(old[0], xs)
+                                and np.array_equal(old[1], ys))
+            if not self._refreshing:
+                self.surface = (xs, ys, None, names)
+            self._of = objective
             self._submit(lambda job: SurfaceRequest(job, objective, axes, fixed, xs, ys))
-            self.message.emit("computing the loss surface…")
+            if not self._refreshing:
+                self.message.emit("computing the loss surface…")
             return
         z = surface_grid(objective, axes, fixed, xs, ys)
-        self.surface = (xs, ys, z, names)
+        self.surface, self._of = (xs, ys, z, names), objective
         self.changed.emit()
+
+    def _relay_progress(self, fraction: float) -> None:
+        if not self._refreshing or fraction >= 1.0:
+            self.shown_progress.emit(fraction)
 
     def cancel(self) -> None:
         """Stop a slow surface computation (the progress bar goes away)."""
@@ -113,7 +131,9 @@ class SurfaceJob(BackgroundJob):
         self.surface = (xs, ys, z, names)
         self.progress.emit(1.0)
         self.changed.emit()
-        self.message.emit("loss surface ready")
+        if not self._refreshing:
+            self.message.emit("loss surface ready")
+        self._refreshing = False
 
     def grid_value(self, x: float, y: float | None) -> float | None:
         """The nearest value of the computed grid (None while computing, or in 1-D)."""

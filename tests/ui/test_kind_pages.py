@@ -78,3 +78,31 @@ def test_the_nets_kind_opens_and_runs_in_the_window(qapp, qtbot, tmp_path):
         qtbot.wait(500)
         w.grab().save(str(tmp_path.parent / "nets_window.png"))
     w.close()
+
+
+def test_a_network_surface_follows_the_run_without_blanking_or_messages(qapp, qtbot):
+    """A network's surface is slow (off the window's thread) and its fixed point moves at
+    every step: the grid drawn stays until the new one is in, and neither the progress bar
+    nor "computing…"/"ready" messages come back at every step (they hid other messages)."""
+    from gd_explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    qtbot.mouseClick(w.problem_panel.findChild(QRadioButton, "netsRadio"),
+                     Qt.MouseButton.LeftButton)
+    m = w.model
+    qtbot.waitUntil(lambda: m.surface is not None and m.surface[2] is not None, timeout=20_000)
+    first = m.surface[2]
+    grids, messages, progress = [], [], []
+    m.surface_changed.connect(lambda: grids.append(m.surface[2]))
+    m.message.connect(messages.append)
+    m.surface_progress.connect(progress.append)
+    for _ in range(3):
+        w.findChild(QAction, "actionStep").trigger()
+        assert m.surface[2] is not None  # the old grid stays drawn meanwhile
+    qtbot.waitUntil(lambda: any(g is not None and g is not first for g in grids),
+                    timeout=20_000)
+    assert all(g is not None for g in grids)
+    assert not [t for t in messages if "surface" in t], messages
+    assert all(v >= 1.0 for v in progress) and not w.surface_progress.isVisibleTo(w)
+    w.close()

@@ -362,7 +362,7 @@ _ALL = (
         None, 1000,
     ),
     _preset(
-        "edge-of-stability", "Edge of stability", "Networks",
+        "edge-of-stability", "Edge of stability", NETS,
         "Full-batch gradient descent at a constant lr = 0.05 on a 1-16-16-1 tanh network "
         "fitting y = sin(x) (200 points, MSE): the edge of stability of Cohen et al. 2021. "
         "Open the Sharpness tab. The sharpness λmax of the Hessian starts at 22, about half "
