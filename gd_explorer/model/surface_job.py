@@ -86,13 +86,15 @@ class SurfaceJob(BackgroundJob):
         self.surface: tuple | None = None
         self._of: Objective | None = None  # the objective of the grid drawn
         self._refreshing = False
+        self._pending = None  # (objective, axes, fixed, xs, ys) waiting for the one under way
         self.progress.connect(self._relay_progress)
+        self.finished.connect(self._on_finished)
 
     def compute(self, objective: Objective, axes, window: Window | None, fixed) -> None:
         """Recompute the surface of ``objective`` over ``window`` (None: no surface, below
         2-D) with the other parameters at ``fixed``; a slow one starts on the thread."""
-        self.stop()  # a slow one being computed is dropped
         if objective.dim < 2 or window is None:
+            self._drop()
             self.surface = None
             self.changed.emit()
             return
@@ -102,9 +104,16 @@ class SurfaceJob(BackgroundJob):
         names = (objective.names[axes[0]], objective.names[axes[1]])
         if objective.surface_cost(xs.size * ys.size) > SLOW_SURFACE:
             old = self.surface
-            self._refreshing = (old is not None and old[2] is not None and old[3] == names
-                                and objective is self._of and np.array_equal(old[0], xs)
-                                and np.array_equal(old[1], ys))
+            same_grid = (old is not None and old[3] == names and objective is self._of
+                         and np.array_equal(old[0], xs) and np.array_equal(old[1], ys))
+            if same_grid and self.busy:
+                # the same picture at another fixed point is under way: the newest point
+                # waits for it (cancelling it at every step of a moving run would never
+                # let one finish)
+                self._pending = (objective, axes, fixed, xs, ys)
+                return
+            self._drop()
+            self._refreshing = same_grid and old[2] is not None
             if not self._refreshing:
                 self.surface = (xs, ys, None, names)
             self._of = objective
@@ -112,9 +121,22 @@ class SurfaceJob(BackgroundJob):
             if not self._refreshing:
                 self.message.emit("computing the loss surface…")
             return
+        self._drop()
         z = surface_grid(objective, axes, fixed, xs, ys)
         self.surface, self._of = (xs, ys, z, names), objective
         self.changed.emit()
+
+    def _drop(self) -> None:
+        """A slow one being computed, and the point waiting for it, are dropped."""
+        self.stop()
+        self._pending = None
+
+    def _on_finished(self, _z) -> None:
+        if self._pending is not None:  # the newest point that waited: drawn next, quietly
+            objective, axes, fixed, xs, ys = self._pending
+            self._pending = None
+            self._refreshing = True
+            self._submit(lambda job: SurfaceRequest(job, objective, axes, fixed, xs, ys))
 
     def _relay_progress(self, fraction: float) -> None:
         if not self._refreshing or fraction >= 1.0:
@@ -122,7 +144,7 @@ class SurfaceJob(BackgroundJob):
 
     def cancel(self) -> None:
         """Stop a slow surface computation (the progress bar goes away)."""
-        self.stop()
+        self._drop()
         self.progress.emit(1.0)
         self.message.emit(self.cancel_text)
 

@@ -91,6 +91,18 @@ def main() -> int:
     w.grab().save(str(HERE / "basins.png"))
     print("wrote basins.png")
 
+    # a network being trained: Adam vs SGD on two moons, 300 steps, Adam's decision function
+    # and every run's metrics
+    w.load_preset("nets-adam-sgd-moons")
+    w.model.set_limits(max_steps=300)
+    run_to_end(app, w, limit=60.0)
+    w.model.select_run(w.model.snapshots()[-1].run_id)
+    w.views.show_tab("decision")
+    w.views.show_tab("metrics")
+    settle(app, 1.5)
+    w.grab().save(str(HERE / "nets.png"))
+    print("wrote nets.png")
+
     if opengl_available():
         w.load_preset("himmelblau-four")
         run_to_end(app, w)

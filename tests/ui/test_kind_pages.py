@@ -106,3 +106,4 @@ def test_a_network_surface_follows_the_run_without_blanking_or_messages(qapp, qt
     assert not [t for t in messages if "surface" in t], messages
     assert all(v >= 1.0 for v in progress) and not w.surface_progress.isVisibleTo(w)
     w.close()
+
