@@ -275,24 +275,9 @@ class StepLogView(QtWidgets.QTextBrowser):
                     out.append(more.rstrip("\n"))
             else:
                 out.append("  (p_(k+1) not recorded yet: this is the latest row)")
-        if hyper:
-            out.append("  hyperparameters: " + ", ".join(
-                f"{e(str(key))} = {e(_hyper_text(v))}" for key, v in hyper.items()))
-        out.append("")
-        if curvature is not None and curvature.row == k and curvature.run_id == snap.run_id:
-            out += _curvature_lines(curvature, nm, maximize)
-            out.append("")
-
-        out.append("<b>Optimizer state</b>"
-                   + ("" if k == snap.n - 1 else
-                      f"  (after the latest step, row {snap.n - 1}; not stored per step)"))
+        out += _state_head(snap, k, hyper, curvature, nm, maximize, entry, plain)
         state = snap.state or {}
         notes = entry.buffer_notes if entry is not None else {}
-        if not state:
-            out.append("  (none: plain gradient descent keeps no state)"
-                       if plain else "  (no buffers yet)")
-        elif entry is not None:  # the entry puts its state in words (Newton's shift, LM's λ)
-            out += ["  " + e(line) for line in entry.state_lines(state)]
         for key, arr in state.items():
             full = np.asarray(arr, dtype=np.float64)
             a = full.ravel()
@@ -458,24 +443,9 @@ def _large_lines(snap: RunSnapshot, k: int, nm: list[str], maximize: bool, head:
         if delta is not None and gn > 0:
             out.append(f"  this step: |Δp| / |g_k| = {fmt(_norm(delta) / gn)}  "
                        f"(plain GD: lr = {fmt(lr)})")
-    if hyper:
-        out.append("  hyperparameters: " + ", ".join(
-            f"{e(str(key))} = {e(_hyper_text(v))}" for key, v in hyper.items()))
-    out.append("")
-    if curvature is not None and curvature.row == k and curvature.run_id == snap.run_id:
-        out += _curvature_lines(curvature, nm, maximize)
-        out.append("")
-
-    out.append("<b>Optimizer state</b>"
-               + ("" if k == snap.n - 1 else
-                  f"  (after the latest step, row {snap.n - 1}; not stored per step)"))
+    out += _state_head(snap, k, hyper, curvature, nm, maximize, entry, plain)
     state = snap.state or {}
     notes = entry.buffer_notes if entry is not None else {}
-    if not state:
-        out.append("  (none: plain gradient descent keeps no state)"
-                   if plain else "  (no buffers yet)")
-    elif entry is not None:
-        out += ["  " + e(line) for line in entry.state_lines(state)]
     for key, arr in state.items():
         full = np.asarray(arr, dtype=np.float64)
         a = full.ravel()
@@ -511,6 +481,32 @@ def _large_lines(snap: RunSnapshot, k: int, nm: list[str], maximize: bool, head:
 def _vector_text(v, nm) -> str:
     return "(" + ", ".join(fmt(x) for x in v[:MAX_LISTED]) + (", …" if len(v) > MAX_LISTED else "") + ")"
 
+
+
+def _state_head(snap, k: int, hyper, curvature, nm, maximize: bool, entry,
+                plain: bool) -> list[str]:
+    """The lines both logs (small and large d) share after the update: the
+    hyperparameters, the curvature at this row, the optimizer state's heading and what
+    the optimizer's entry says of its state in words (Newton's shift, LM's λ)."""
+    e = html.escape
+    out = []
+    if hyper:
+        out.append("  hyperparameters: " + ", ".join(
+            f"{e(str(key))} = {e(_hyper_text(v))}" for key, v in hyper.items()))
+    out.append("")
+    if curvature is not None and curvature.row == k and curvature.run_id == snap.run_id:
+        out += _curvature_lines(curvature, nm, maximize)
+        out.append("")
+    out.append("<b>Optimizer state</b>"
+               + ("" if k == snap.n - 1 else
+                  f"  (after the latest step, row {snap.n - 1}; not stored per step)"))
+    state = snap.state or {}
+    if not state:
+        out.append("  (none: plain gradient descent keeps no state)"
+                   if plain else "  (no buffers yet)")
+    elif entry is not None:
+        out += ["  " + e(line) for line in entry.state_lines(state)]
+    return out
 
 def _curvature_lines(c, nm: list[str], maximize: bool) -> list[str]:
     """The "Curvature" section: H, its eigenvalues and eigenvectors, κ, the edge."""
