@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 import contourpy
@@ -255,7 +256,9 @@ class _StartMarker(pg.ScatterPlotItem):
 
     def __init__(self, on_drag, **kwargs):
         super().__init__(**kwargs)
-        self._on_drag = on_drag
+        # held weakly: the view owns this marker, and a cycle through a bound method is
+        # freed by the garbage collector in any order, which segfaults (see FitViewBox)
+        self._on_drag = weakref.WeakMethod(on_drag)
         self._grabbed = False
         self._hovered = False
 
@@ -295,7 +298,9 @@ class _StartMarker(pg.ScatterPlotItem):
         phase = "end" if ev.isFinish() else "move"
         if ev.isFinish():
             self._grabbed = False
-        self._on_drag(phase, p.x(), p.y())
+        on_drag = self._on_drag()
+        if on_drag is not None:
+            on_drag(phase, p.x(), p.y())
 
 
 class SurfaceView(PlotView):
