@@ -78,3 +78,7 @@ MAX_GHOST_ROWS = 1000
 #: fewer rows, so that MAX_GHOSTS ghosts stay well within MAX_SESSION_BYTES (a number is
 #: about 30 bytes of indented JSON: 4 × 4000 of them are about 500 KB).
 MAX_GHOST_VALUES = 4000
+
+#: Steps per run recomputed live while the start ★ is dragged on the surface (the rest
+#: of each run follows on release): 3 runs × 1,000 steps fit in a display frame.
+DRAG_PREVIEW_STEPS = 1000

@@ -25,10 +25,11 @@ from gd_explorer.core.engine.process import EngineProcessError, shared_engine
 from gd_explorer.core.io.export import COLUMNS, csv_file_name, write_trajectory_csv
 from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.lab.sweep import SweepSettings, momentum_name
-from gd_explorer.core.limits import MAX_GHOSTS, MAX_RUNS, MAX_STEPS
+from gd_explorer.core.limits import DRAG_PREVIEW_STEPS, MAX_GHOSTS, MAX_RUNS, MAX_STEPS
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.core.problems.surface import curve_1d, gradient_field
+from gd_explorer.core.session.preview import preview_paths
 from gd_explorer.core.session.specs import (
     GhostSpec,
     ProblemSpec,
@@ -506,6 +507,28 @@ class ExplorerModel(QObject):
         if len(axes) > 1 and y is not None:
             p[axes[1]] = y
         self.set_start(p)
+
+    def preview_start_2d(self, x: float, y: float | None = None) -> dict[int, np.ndarray]:
+        """Each visible run's first ``DRAG_PREVIEW_STEPS`` rows from the start moved to
+        ``(x, y)`` on the surface's axes, computed now with the engine; the model's start
+        and runs do not change (:meth:`set_start_2d` on release does that).
+
+        Returns ``{run_id: params (n, d)}``; raises ValueError for a start the engine
+        refuses (non-finite, beyond the divergence limit).
+        """
+        p = self._start.copy()
+        axes = self._surface_axes
+        p[axes[0]] = x
+        if len(axes) > 1 and y is not None:
+            p[axes[1]] = y
+        if not np.all(np.isfinite(p)):
+            raise ValueError("the start must be finite")
+        check_start(self.objective, p)
+        shown = [r for r in self._runs if r.spec.visible]
+        paths = preview_paths(self.objective, self._problem, [r.spec for r in shown], p,
+                              steps=min(DRAG_PREVIEW_STEPS, self.max_steps),
+                              max_steps=self.max_steps, tol=self.tol, loss_tol=self.loss_tol)
+        return {r.run_id: path for r, path in zip(shown, paths)}
 
     # ================================================================== runs
     def _make_entry(self, spec: RunSpec, color: str | None) -> RunEntry:

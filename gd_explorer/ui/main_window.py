@@ -177,6 +177,8 @@ class MainWindow(QMainWindow):
         """Connect a view's signals once it exists."""
         if key == "surface":
             view.start_clicked.connect(self._on_surface_clicked)
+            view.start_dragged.connect(self._on_start_dragged)
+            view.start_dropped.connect(self._on_start_dropped)
             view.hovered.connect(self._on_hover)
         elif key == "curve":
             view.start_clicked.connect(self._on_curve_clicked)
@@ -805,6 +807,30 @@ class MainWindow(QMainWindow):
             self.model.set_start_2d(x, y)
         except ValueError as exc:
             self.statusBar().showMessage(str(exc), 5000)
+
+    def _on_start_dragged(self, x: float, y: float) -> None:
+        """The ★ is dragged: pause the runs and draw each one's first steps from there."""
+        m = self.model
+        if m.running:
+            m.pause()
+        try:
+            paths = m.preview_start_2d(x, y)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 5000)
+            return
+        self.surface_view.show_preview(paths, m.surface_axes)
+
+    def _on_start_dropped(self, x: float, y: float) -> None:
+        """The ★ is released: every run restarts from there and runs in full."""
+        try:
+            self.model.set_start_2d(x, y)
+        except ValueError as exc:
+            self.statusBar().showMessage(str(exc), 5000)
+            self._on_start_changed()  # the ★ back where the start is
+            self._on_progressed()
+            return
+        if self.model.runs:
+            self.model.start_running()
 
     def _on_hover(self, x: float, y: float) -> None:
         m = self.model

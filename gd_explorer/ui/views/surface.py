@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 import contourpy
@@ -60,6 +61,11 @@ REQUEST_PAD = 0.05
 COLORBAR_AXIS_PX = 48
 #: opacity of the basins-of-attraction overlay (the contours stay drawn on top of it)
 BASINS_OPACITY = 0.9
+#: a press this close to the start ★ (screen pixels, from its centre) drags the start
+START_GRAB_PX = 14.0
+#: while the ★ is dragged, the latest cursor position is handed on at most this often
+#: (about the display rate): mouse moves in between are coalesced
+DRAG_TICK_MS = 16
 
 
 def short_number(v: float) -> str:
@@ -243,6 +249,60 @@ class _RunItems:
 STATE_POINT_SYMBOLS = (("d", 12), ("o", 7))
 
 
+class _StartMarker(pg.ScatterPlotItem):
+    """The start ★: a left-button drag that begins on it moves the start (handed to the
+    view's ``on_drag(phase, x, y)``); a drag that begins elsewhere is left to the view box,
+    which pans."""
+
+    def __init__(self, on_drag, **kwargs):
+        super().__init__(**kwargs)
+        # held weakly: the view owns this marker, and a cycle through a bound method is
+        # freed by the garbage collector in any order, which segfaults (see FitViewBox)
+        self._on_drag = weakref.WeakMethod(on_drag)
+        self._grabbed = False
+        self._hovered = False
+
+    def _near(self, scene_pos) -> bool:
+        x, y = self.getData()
+        if x is None or not len(x):
+            return False
+        vb = self.getViewBox()
+        if vb is None:
+            return False
+        c = vb.mapViewToScene(QtCore.QPointF(float(x[0]), float(y[0])))
+        return math.hypot(scene_pos.x() - c.x(), scene_pos.y() - c.y()) <= START_GRAB_PX
+
+    def hoverEvent(self, ev):  # noqa: N802 - pyqtgraph override
+        # claim the left-button drag before the view box does (it claims every drag)
+        near = not ev.isExit() and self._near(ev.scenePos())
+        if near:
+            ev.acceptDrags(QtCore.Qt.MouseButton.LeftButton)
+        if near != self._hovered:
+            self._hovered = near
+            if near:
+                self.setCursor(QtCore.Qt.CursorShape.OpenHandCursor)
+            else:
+                self.unsetCursor()
+
+    def mouseDragEvent(self, ev):  # noqa: N802 - pyqtgraph override
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        if ev.isStart():
+            self._grabbed = self._near(ev.buttonDownScenePos())
+        if not self._grabbed:
+            ev.ignore()  # the view box pans
+            return
+        ev.accept()
+        p = self.getViewBox().mapSceneToView(ev.scenePos())
+        phase = "end" if ev.isFinish() else "move"
+        if ev.isFinish():
+            self._grabbed = False
+        on_drag = self._on_drag()
+        if on_drag is not None:
+            on_drag(phase, p.x(), p.y())
+
+
 class SurfaceView(PlotView):
     """The loss over two parameters as a heat map with contours, runs drawn on top.
 
@@ -250,6 +310,12 @@ class SurfaceView(PlotView):
     -------
     start_clicked(float, float)
         A plain left click in the plot, in data coordinates (not on drags or pans).
+    start_dragged(float, float)
+        The start ★ is being dragged to this point (data coordinates): at most once per
+        ``DRAG_TICK_MS``, the latest position only. Whoever owns the runs computes their
+        preview there and calls :meth:`show_preview`.
+    start_dropped(float, float)
+        The ★ was released there: the start moves for good.
     hovered(float, float)
         The mouse moved over the plot, in data coordinates.
     window_requested(object)
@@ -260,6 +326,8 @@ class SurfaceView(PlotView):
     """
 
     start_clicked = QtCore.Signal(float, float)
+    start_dragged = QtCore.Signal(float, float)
+    start_dropped = QtCore.Signal(float, float)
     hovered = QtCore.Signal(float, float)
     window_requested = QtCore.Signal(object)
 
@@ -268,8 +336,9 @@ class SurfaceView(PlotView):
         #: draw only the last ``trail`` rows of each path (None: all; an animation sets it)
         self.trail: int | None = None
         self.plot_widget.setToolTip(
-            "Loss surface (colour and contour lines). Click to set the start point; "
-            "drag to pan, wheel to zoom, right-click → View All to fit the grid."
+            "Loss surface (colour and contour lines). Click to set the start point, "
+            "or drag the start ★ to see every path follow; drag elsewhere to pan, wheel to "
+            "zoom, right-click → View All to fit the grid."
         )
         pi = self.plot_item
         pi.setLabel("bottom", "x")
@@ -318,8 +387,9 @@ class SurfaceView(PlotView):
         # pixmap cache instead of redrawing thousands of segments at every frame
         for item in (self.image, self.basins, self.contours, self.field):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.start_marker = pg.ScatterPlotItem(
-            size=20, symbol="star", pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush("#f5c400"),
+        self.start_marker = _StartMarker(
+            self._on_start_drag, size=20, symbol="star", pen=pg.mkPen("w", width=1.5),
+            brush=pg.mkBrush("#f5c400"),
         )
         self.start_marker.setZValue(40)
         pi.addItem(self.start_marker)
@@ -406,6 +476,13 @@ class SurfaceView(PlotView):
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(self._on_range_settled)
+        # dragging the ★: the latest cursor point, handed on once per tick
+        self.dragging = False
+        self._drag_point = None
+        self._drag_timer = QtCore.QTimer(self)
+        self._drag_timer.setSingleShot(True)
+        self._drag_timer.setInterval(DRAG_TICK_MS)
+        self._drag_timer.timeout.connect(self._emit_drag)
 
     # ----------------------------------------------------------------- surface
     def set_surface(self, xs: np.ndarray, ys: np.ndarray, z: np.ndarray,
@@ -596,6 +673,8 @@ class SurfaceView(PlotView):
         """
         if self._defer_while_hidden("set_runs", snaps, cursor, axes):
             return
+        if self.dragging:  # the preview under the cursor is drawn instead
+            return
         a0, a1 = int(axes[0]), int(axes[1])
         self._clip.update(self.view_box.viewRange())
         for snap, items in self._runs.sync(snaps):
@@ -627,6 +706,52 @@ class SurfaceView(PlotView):
                 items.point.set_point(None)
         self._place_runaways()
         self._update_legend()
+
+    def show_preview(self, paths: dict, axes: tuple[int, int] = (0, 1)) -> None:
+        """Draw each run's previewed path (``{run_id: params (n, d)}``, from the dragged
+        start) instead of its recorded one; runs absent from ``paths`` are hidden."""
+        a0, a1 = int(axes[0]), int(axes[1])
+        # the arrows and state points belong to the recorded run's point
+        self.set_step_arrows(None, None, None, None, None)
+        self.set_state_points((), None)
+        for run_id, items in self._runs.items():
+            rows = paths.get(run_id)
+            if rows is None or len(rows) == 0 or rows.ndim != 2 or max(a0, a1) >= rows.shape[1]:
+                items.path.setVisible(False)
+                items.point.setVisible(False)
+                items.raw = (_EMPTY, _EMPTY)
+                continue
+            idx = stable_stride_indices(len(rows))
+            items.raw = (np.asarray(rows[idx, a0], dtype=np.float64),
+                         np.asarray(rows[idx, a1], dtype=np.float64))
+            items.path.setVisible(True)
+            self._draw_path(items)
+            px, py = float(rows[-1, a0]), float(rows[-1, a1])
+            if inside(self._clip.box, px, py):
+                items.point.set_point(px, py)
+            else:
+                items.point.set_point(None)
+        self._place_runaways()
+
+    def _on_start_drag(self, phase: str, x: float, y: float) -> None:
+        """The ★ follows the cursor (finite points only); the runs' preview is asked for
+        at the display rate, and the start itself moves on release."""
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return
+        self.dragging = phase != "end"
+        self.start_marker.setData(pos=[(x, y)])
+        if phase == "end":
+            self._drag_timer.stop()
+            self._drag_point = None
+            self.start_dropped.emit(float(x), float(y))
+            return
+        self._drag_point = (float(x), float(y))
+        if not self._drag_timer.isActive():
+            self._drag_timer.start()
+
+    def _emit_drag(self) -> None:
+        if self.dragging and self._drag_point is not None:
+            self.start_dragged.emit(*self._drag_point)
 
     def show_frame(self, frame: Frame) -> None:
         """Draw the runs of a display tick on the surface's two axes, and the selected
@@ -844,11 +969,14 @@ class SurfaceView(PlotView):
         if point is None or not all(np.isfinite(point)):
             self.start_marker.setData(pos=np.empty((0, 2)))
             return
+        if self.dragging:  # the ★ is under the user's hand
+            return
         x, y = self.start_marker.getData()
         if len(x) == 1 and (x[0], y[0]) == (float(point[0]), float(point[1])):
             return  # unchanged (the window re-sends it with every new surface)
         self.start_marker.setData(pos=[(float(point[0]), float(point[1]))])
-        self.start_marker.setToolTip(f"start ({fmt(point[0])}, {fmt(point[1])})")
+        self.start_marker.setToolTip(f"start ({fmt(point[0])}, {fmt(point[1])}): "
+                                     "drag it and every path follows")
         self._legend_key = None  # the start moved: look again
         self._update_legend()
 
