@@ -82,3 +82,7 @@ MAX_GHOST_VALUES = 4000
 #: Steps per run recomputed live while the start ★ is dragged on the surface (the rest
 #: of each run follows on release): 3 runs × 1,000 steps fit in a display frame.
 DRAG_PREVIEW_STEPS = 1000
+#: ... and at most this much work (steps × runs × the objective's evaluation cost, in
+#: residuals) per drag tick: a network on 200 points previews tens of steps, not 1,000
+#: (which would freeze the window for half a second at every mouse move)
+DRAG_PREVIEW_WORK = 300_000

@@ -25,7 +25,13 @@ from gd_explorer.core.engine.process import EngineProcessError, shared_engine
 from gd_explorer.core.io.export import COLUMNS, csv_file_name, write_trajectory_csv
 from gd_explorer.core.lab.basins import BasinSettings
 from gd_explorer.core.lab.sweep import SweepSettings, momentum_name
-from gd_explorer.core.limits import DRAG_PREVIEW_STEPS, MAX_GHOSTS, MAX_RUNS, MAX_STEPS
+from gd_explorer.core.limits import (
+    DRAG_PREVIEW_STEPS,
+    DRAG_PREVIEW_WORK,
+    MAX_GHOSTS,
+    MAX_RUNS,
+    MAX_STEPS,
+)
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
 from gd_explorer.core.problems.surface import curve_1d, gradient_field
@@ -508,6 +514,12 @@ class ExplorerModel(QObject):
             p[axes[1]] = y
         self.set_start(p)
 
+    def drag_preview_steps(self, runs: int) -> int:
+        """Steps a drag previews per run: ``DRAG_PREVIEW_STEPS``, fewer where the objective's
+        evaluations cost more than ``DRAG_PREVIEW_WORK`` allows per tick, at least 1."""
+        work = max(1, runs) * max(1, self.objective.evaluation_cost)
+        return max(1, min(DRAG_PREVIEW_STEPS, self.max_steps, DRAG_PREVIEW_WORK // work))
+
     def preview_start_2d(self, x: float, y: float | None = None) -> dict[int, np.ndarray]:
         """Each visible run's first ``DRAG_PREVIEW_STEPS`` rows from the start moved to
         ``(x, y)`` on the surface's axes, computed now with the engine; the model's start
@@ -526,7 +538,7 @@ class ExplorerModel(QObject):
         check_start(self.objective, p)
         shown = [r for r in self._runs if r.spec.visible]
         paths = preview_paths(self.objective, self._problem, [r.spec for r in shown], p,
-                              steps=min(DRAG_PREVIEW_STEPS, self.max_steps),
+                              steps=self.drag_preview_steps(len(shown)),
                               max_steps=self.max_steps, tol=self.tol, loss_tol=self.loss_tol)
         return {r.run_id: path for r, path in zip(shown, paths)}
 

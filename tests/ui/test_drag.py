@@ -141,3 +141,29 @@ def test_a_drag_away_from_the_star_pans(win, qtbot):
         qtbot.mouseRelease(vp, LEFT, pos=b)
     assert v.view_box.viewRange()[0] != pytest.approx(before[0])  # panned
     np.testing.assert_array_equal(m.start, start0)
+
+
+def test_a_network_drag_previews_fewer_steps_as_its_evaluations_cost_more(win, qtbot):
+    """1,000 steps of three network runs at every mouse move would freeze the window for
+    half a second; the preview's work per tick is bounded (DRAG_PREVIEW_WORK)."""
+    from PySide6.QtWidgets import QRadioButton
+
+    from gd_explorer.core.limits import DRAG_PREVIEW_WORK
+
+    m, v = win.model, win.surface_view
+    rosenbrock_steps = m.drag_preview_steps(len(m.runs))
+    assert rosenbrock_steps == DRAG_PREVIEW_STEPS
+    qtbot.mouseClick(win.problem_panel.findChild(QRadioButton, "netsRadio"), LEFT)
+    qtbot.waitUntil(lambda: m.surface is not None and m.surface[2] is not None, timeout=20_000)
+    qtbot.wait(200)
+    steps = m.drag_preview_steps(len(m.runs))
+    assert 1 <= steps < DRAG_PREVIEW_STEPS
+    assert steps * len(m.runs) * m.objective.evaluation_cost <= DRAG_PREVIEW_WORK
+    vp = v.plot_widget.viewport()
+    b = _drag(qtbot, vp, _star_pos(v), QtCore.QPoint(30, -20))
+    qtbot.wait(4 * DRAG_TICK_MS)
+    for r in m.runs:
+        px, _ = v.run_items(r.run_id)[0].getData()
+        assert len(px) == steps + 1  # the bounded preview is what is drawn
+    qtbot.mouseRelease(vp, LEFT, pos=b)
+    m.pause()
