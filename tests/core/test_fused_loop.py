@@ -42,6 +42,7 @@ def _bits(a) -> bytes:
 
 def _run(objective, make_opt, start, *, fused, monkeypatch, chunk=None, **kw):
     with monkeypatch.context() as m:
+        m.setattr(engine, "_FUSED_BY_SETTINGS", {})  # no loop remembered from another case
         if not fused:
             for cls in OPTIMIZERS.values():
                 m.setattr(cls, "fused_rule", lambda self: None)
@@ -141,3 +142,25 @@ def test_a_long_run_crosses_the_buffer_of_rows(monkeypatch):
                  monkeypatch=monkeypatch, max_steps=1000) for f in (True, False)]
     assert runs[0].trajectory().steps == 1000
     assert_same_run(*runs)
+
+
+def test_a_hyperparameter_changed_mid_run_takes_effect_on_the_fused_loop(monkeypatch):
+    objective = get_function("rosenbrock")
+    start = np.asarray(objective.start, dtype=np.float64)
+    runs = []
+    for fused in (True, False):
+        with monkeypatch.context() as m:
+            m.setattr(engine, "_FUSED_BY_SETTINGS", {})
+            if not fused:
+                for cls in OPTIMIZERS.values():
+                    m.setattr(cls, "fused_rule", lambda self: None)
+            d = Descent(objective, make_optimizer("sgd", lr=1e-4), start, max_steps=600)
+            d.advance(200)
+            d.replace_optimizer(make_optimizer("sgd", lr=1e-4, momentum=0.9))
+            d.advance(200)
+            d.replace_optimizer(make_optimizer("sgd", lr=2e-4, momentum=0.5, nesterov=True))
+            d.run()
+            runs.append(d)
+    assert_same_run(*runs)
+    plain = Descent(objective, make_optimizer("sgd", lr=1e-4), start, max_steps=600).run()
+    assert not np.array_equal(runs[0].trajectory().params[201:], plain.params[201:])

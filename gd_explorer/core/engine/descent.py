@@ -827,14 +827,22 @@ class Descent:
         lr = sched.lr(0)
         if self.lr_now != lr:
             return None
+        opt = self.optimizer
+        # the loop depends on these only: one look-up per call of advance, not a rebuild
+        key = (type(opt), opt.maximize, repr(vars(opt.hyper)), self.d, self.grad_tol > 0,
+               self.loss_tol > 0)
+        if key in _FUSED_BY_SETTINGS:
+            return _FUSED_BY_SETTINGS[key]
         try:
-            rule = self.optimizer.fused_rule()
+            rule = opt.fused_rule()
         except ValueError:  # a hyperparameter that is no literal (inf, nan)
-            return None
-        if rule is None:
-            return None
-        return fused_loop(rule, self.d, len(self.optimizer.buffer_names),
-                          self.grad_tol > 0, self.loss_tol > 0)
+            rule = None
+        loop = None if rule is None else fused_loop(
+            rule, self.d, len(opt.buffer_names), self.grad_tol > 0, self.loss_tol > 0)
+        if len(_FUSED_BY_SETTINGS) > 256:
+            _FUSED_BY_SETTINGS.clear()
+        _FUSED_BY_SETTINGS[key] = loop
+        return loop
 
     def _advance_fused(self, loop, n: int) -> tuple[int, bool]:
         """Up to ``n`` steps of the fused loop; returns (steps taken, fell back)."""
@@ -1148,6 +1156,7 @@ class Descent:
 
 
 _FUSED_CACHE: dict[str, object] = {}
+_FUSED_BY_SETTINGS: dict[tuple, object] = {}
 _FUSED_TEMPLATE = """\
 def loop(f, n, t, lr, v, p, g, s, rows, v_lo, v_hi, pb, grad_tol, loss_tol, max_steps, lim):
     {unpack}
@@ -1239,6 +1248,8 @@ def fused_loop(rule, d: int, n_buffers: int, grad_stop: bool, loss_stop: bool):
     if fn is None:
         scope = {"sqrt": math.sqrt, "nan": math.nan}
         exec(compile(src, "<fused scalar loop>", "exec"), scope)  # noqa: S102
+        if len(_FUSED_CACHE) > 256:
+            _FUSED_CACHE.clear()
         fn = _FUSED_CACHE[src] = scope["loop"]
     return fn
 
