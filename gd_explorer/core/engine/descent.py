@@ -56,6 +56,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import re
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -800,7 +801,84 @@ class Descent:
         return done
 
     def _advance_scalar(self, n: int) -> int:
-        """The single-run fast path: the same rules on Python floats, per coordinate."""
+        """The single-run fast path: a fused loop when the optimizer gives its rule as
+        lines (:meth:`~gd_explorer.core.optim.base.Optimizer.fused_rule`), else the rules
+        on Python floats, one call per coordinate (:meth:`_advance_rules`).
+
+        A step the fused loop cannot take (an update or the objective raised) is taken
+        by the rules, from the same state, so both paths give the same rows bit for bit.
+        """
+        loop = self._fused_loop()
+        if loop is None:
+            return self._advance_rules(n)
+        done = 0
+        while done < n and not self.finished:
+            took, fell_back = self._advance_fused(loop, min(n - done, _FLUSH_ROWS))
+            done += took
+            if fell_back and done < n and not self.finished:
+                done += self._advance_rules(1)
+        return done
+
+    def _fused_loop(self):
+        """The generated loop for this optimizer and these stop rules, or None."""
+        sched = self.schedule
+        if type(sched) is not ConstantSchedule or sched.cycles_momentum:
+            return None
+        lr = sched.lr(0)
+        if self.lr_now != lr:
+            return None
+        opt = self.optimizer
+        # the loop depends on these only: one look-up per call of advance, not a rebuild
+        key = (type(opt), opt.maximize, repr(vars(opt.hyper)), self.d, self.grad_tol > 0,
+               self.loss_tol > 0)
+        if key in _FUSED_BY_SETTINGS:
+            return _FUSED_BY_SETTINGS[key]
+        try:
+            rule = opt.fused_rule()
+        except ValueError:  # a hyperparameter that is no literal (inf, nan)
+            rule = None
+        loop = None if rule is None else fused_loop(
+            rule, self.d, len(opt.buffer_names), self.grad_tol > 0, self.loss_tol > 0)
+        if len(_FUSED_BY_SETTINGS) > 256:
+            _FUSED_BY_SETTINGS.clear()
+        _FUSED_BY_SETTINGS[key] = loop
+        return loop
+
+    def _advance_fused(self, loop, n: int) -> tuple[int, bool]:
+        """Up to ``n`` steps of the fused loop; returns (steps taken, fell back)."""
+        d = self.d
+        state = self.state
+        names = self.optimizer.buffer_names
+        bufs = [float(getattr(state, nm)[0, i]) for i in range(d) for nm in names]
+        p = [float(c) for c in self.p[0]]
+        g = [float(c) for c in self.gradient[0]]
+        v_lo, v_hi, p_bounds = self.runaway.bounds(0)
+        flat_bounds = [b for pair in p_bounds for b in pair]
+        rows: list = []
+        lr = self.schedule.lr(0)
+        done, t, p, bufs, end, why = loop(
+            self._scalar, n, self.t, lr, float(self.value[0]), p, g, bufs, rows,
+            v_lo, v_hi, flat_bounds, self.grad_tol, self.loss_tol, self.max_steps,
+            DIVERGENCE_LIMIT)
+        recorded = len(rows) // self._w
+        self._flush(array("d", rows), array("d", [lr]) * recorded)
+        state.step = t
+        nb = len(names)
+        for i in range(d):
+            for k, nm in enumerate(names):
+                getattr(state, nm)[0, i] = bufs[i * nb + k]
+        if end == "diverged":
+            self._why_row[0] = why
+        if end in ("diverged", "converged", "max_steps"):
+            self.statuses[0] = end
+            self.active[0] = False
+            if end == "diverged":
+                self._diverged_at[0] = t
+        self.t = t
+        return done, end == "fall back"
+
+    def _advance_rules(self, n: int) -> int:
+        """The optimizer's rules on Python floats, one call per coordinate."""
         f = self._scalar
         opt, sched = self.optimizer, self.schedule
         rule, ops = opt.rule, _ScalarOps
@@ -1075,6 +1153,105 @@ class Descent:
         """
         rec = self._rec[:self.n_rows]
         return rec[..., :self.d], rec[..., self.d], rec[..., self.d + 1:], self._lr[:self.n_rows]
+
+
+_FUSED_CACHE: dict[str, object] = {}
+_FUSED_BY_SETTINGS: dict[tuple, object] = {}
+_FUSED_TEMPLATE = """\
+def loop(f, n, t, lr, v, p, g, s, rows, v_lo, v_hi, pb, grad_tol, loss_tol, max_steps, lim):
+    {unpack}
+    {bounds}
+    ext = rows.extend
+    done = 0
+    end = None
+    why = None
+    while done < n:
+        t += 1
+        try:
+{update}
+            out = f({qs})
+        except (ArithmeticError, ValueError):
+            t -= 1
+            end = "fall back"
+            break
+        v_new, {gs} = out
+        done += 1
+        {commit}
+        if not ((v_lo < v_new) and (v_new < v_hi) and {within}):
+            end = "diverged"
+            why = [{ps}, v_new, {gs}]
+            break
+        ext(({ps}, v_new, {gs}))
+{converged}
+        if t >= max_steps:
+            end = "max_steps"
+            break
+        v = v_new
+    return done, t, [{ps}], [{ss}], end, why
+"""
+_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
+
+
+def fused_loop(rule, d: int, n_buffers: int, grad_stop: bool, loss_stop: bool):
+    """The fused scalar loop for an optimizer's :class:`~gd_explorer.core.optim.base.FusedRule`
+    on ``d`` coordinates (generated once per source, then cached).
+
+    It does what :meth:`Descent._advance_rules` does, unrolled over the coordinates with
+    everything in locals: the update, the objective, :func:`stop_verdict` written out on
+    floats (the same comparisons in the same order) and the row appended to ``rows``.
+    It stops before a step whose update or objective raises (``"fall back"``: the rules
+    take that step), at divergence (the state updated, the row not kept, ``why`` the
+    row), convergence or the step limit, or after ``n`` steps.
+    """
+    step_names = {ln.split("=", 1)[0].strip() for ln in rule.per_step}
+
+    def coord(line: str, i: int) -> str:
+        def sub(m):
+            w = m.group(0)
+            if w in ("p", "g", "q") or (w[0] in "sn" and w[1:].isdigit()):
+                return f"{w}_{i}" if w[0] in "sn" else f"{w}{i}"
+            if w.startswith("_") and w not in step_names:
+                return f"{w}_{i}"
+            return w
+        return _NAME.sub(sub, line)
+
+    ind = " " * 12
+    update = [ind + ln for ln in rule.per_step]
+    for i in range(d):
+        update += [ind + coord(ln, i) for ln in rule.per_coordinate]
+    ps = ", ".join(f"p{i}" for i in range(d))
+    gs = ", ".join(f"g{i}" for i in range(d))
+    qs = ", ".join(f"q{i}" for i in range(d))
+    ss = ", ".join(f"s{k}_{i}" for i in range(d) for k in range(n_buffers))
+    unpack = (f"{ps}, = p\n    {gs}, = g\n    " + (f"{ss}, = s" if n_buffers else "pass"))
+    commit = "; ".join([f"p{i} = q{i}" for i in range(d)]
+                       + [f"s{k}_{i} = n{k}_{i}" for i in range(d) for k in rule.writes])
+    bounds = ", ".join(f"lo{i}, hi{i}" for i in range(d)) + ", = pb"
+    within = " and ".join(f"(lo{i} < p{i}) and (p{i} < hi{i}) "
+                          f"and (abs(g{i}) < lim)" for i in range(d))
+    conv = []
+    if grad_stop:
+        norm2 = " + ".join(["0.0", *(f"g{i} * g{i}" for i in range(d))])
+        conv.append(f"{norm2} <= grad_tol * grad_tol")
+    if loss_stop:
+        conv.append("abs(v_new - v) <= loss_tol")
+    converged = ""
+    if conv:
+        converged = (f"        if {' or '.join(conv)}:\n"
+                     "            end = \"converged\"\n            break")
+    if d == 0:
+        return None
+    src = _FUSED_TEMPLATE.format(unpack=unpack, update="\n".join(update), qs=qs, gs=gs,
+                                 ps=ps, ss=ss, commit=commit, within=within, bounds=bounds,
+                                 converged=converged)
+    fn = _FUSED_CACHE.get(src)
+    if fn is None:
+        scope = {"sqrt": math.sqrt, "nan": math.nan}
+        exec(compile(src, "<fused scalar loop>", "exec"), scope)  # noqa: S102
+        if len(_FUSED_CACHE) > 256:
+            _FUSED_CACHE.clear()
+        fn = _FUSED_CACHE[src] = scope["loop"]
+    return fn
 
 
 def run_descent(objective: Objective, optimizer: Optimizer, start, *, steps: int = 1000,

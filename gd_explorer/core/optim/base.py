@@ -109,6 +109,27 @@ def lerp(a, b, w):
     return b - (b - a) * (1 - w)
 
 
+@dataclass(frozen=True)
+class FusedRule:
+    """An optimizer's rule as source lines (see :meth:`Optimizer.fused_rule`).
+
+    ``per_step`` lines run once per update before the coordinates (shared terms such as
+    a bias correction, names starting with ``_``); ``per_coordinate`` lines run for each
+    coordinate; ``writes`` are the indices of the buffers they assign (``n0`` ...).
+    """
+
+    per_step: tuple[str, ...]
+    per_coordinate: tuple[str, ...]
+    writes: tuple[int, ...]
+
+
+def literal(value) -> str:
+    """``value`` (a finite int or float) as Python source that reads back bit for bit."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    return f"({value!r})"
+
+
 # --------------------------------------------------------------------------- state
 @dataclass
 class OptimizerState:
@@ -288,6 +309,21 @@ class Optimizer:
     def rule(self, p, g, bufs: list, t: int, lr: float, ops):
         """One update of parameters ``p`` with gradient ``g``; mutates ``bufs``; returns new p."""
         raise NotImplementedError
+
+    def fused_rule(self) -> FusedRule | None:
+        """:meth:`rule` on one coordinate as lines of Python, for the engine's fused loop.
+
+        None (the default) keeps the rule-by-rule scalar path.  The lines name the
+        coordinate's parameter ``p``, gradient ``g``, buffers ``s0, s1, ...`` (in
+        ``buffer_names`` order), the step ``t`` and rate ``lr``; they assign the new
+        point to ``q`` and each buffer they change to ``n0, n1, ...``; ``sqrt`` (math's),
+        ``nan`` and temporaries starting with ``_`` are free.  The hyperparameters are
+        written in as literals (:func:`literal`), so the lines hold for the current
+        values only.  A test runs both paths on every problem of the golden table and
+        compares them bit for bit: the lines must do exactly the rule's arithmetic, in
+        its order.
+        """
+        return None
 
     # -- shared machinery
     def _l2_direction(self, p, g):

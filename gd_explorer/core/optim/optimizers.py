@@ -42,9 +42,11 @@ from gd_explorer.core.optim.base import (
     ARRAY_OPS,
     OPTIMIZERS,
     SCALAR_OPS,
+    FusedRule,
     Optimizer,
     OptimizerState,
     lerp,
+    literal,
     make_optimizer,
     preconditioned_lmax,
 )
@@ -166,6 +168,20 @@ class SGD(Optimizer):
             bufs[0] = buf
             g = g + h.momentum * buf if h.nesterov else buf
         return p - lr * g
+
+    def fused_rule(self):
+        h = self.hyper
+        lines = ["_g = -g" if self.maximize else "_g = g"]
+        if h.weight_decay != 0:
+            lines.append(f"_g = _g + {literal(h.weight_decay)} * p")
+        writes = ()
+        if h.momentum != 0:
+            mu = literal(h.momentum)
+            lines.append(f"n0 = _g if t == 1 else {mu} * s0 + {literal(1 - h.dampening)} * _g")
+            lines.append(f"_g = _g + {mu} * n0" if h.nesterov else "_g = n0")
+            writes = (0,)
+        lines.append("q = p - lr * _g")
+        return FusedRule((), tuple(lines), writes)
 
 
 # --------------------------------------------------------------------------- Adagrad
@@ -365,6 +381,30 @@ class Adam(Optimizer):
         step_size = lr / (1 - b1**t)
         bc2_sqrt = math.sqrt(1 - b2**t)
         return p + (-step_size * m) / (ops.sqrt(v) / bc2_sqrt + h.eps)
+
+    def fused_rule(self):
+        h = self.hyper
+        b1, b2 = h.betas
+        w = 1 - b1  # _lerp(m, g, w), its branch chosen here
+        lines = ["_g = -g" if self.maximize else "_g = g", "_p = p"]
+        if h.weight_decay != 0:
+            wd = literal(h.weight_decay)
+            lines.append(f"_p = p * (1 - lr * {wd})" if self.decoupled else f"_g = _g + {wd} * p")
+        if w < 0.5:
+            lines.append(f"n0 = s0 + {literal(w)} * (_g - s0)")
+        else:
+            lines.append(f"n0 = _g - (_g - s0) * {literal(1 - w)}")
+        lines.append(f"n1 = s1 * {literal(b2)} + {literal(1 - b2)} * _g * _g")
+        lines.append("_v = n1")
+        writes = (0, 1)
+        if h.amsgrad:  # ops.maximum: NaN propagates
+            lines.append("_v = nan if s2 != s2 or _v != _v else (s2 if s2 >= _v else _v)")
+            lines.append("n2 = _v")
+            writes = (0, 1, 2)
+        lines.append(f"q = _p + (-_ss * n0) / ((sqrt(_v) if _v >= 0 else nan) / _bc2 + "
+                     f"{literal(h.eps)})")
+        per_step = (f"_ss = lr / (1 - {literal(b1)} ** t)", f"_bc2 = sqrt(1 - {literal(b2)} ** t)")
+        return FusedRule(per_step, tuple(lines), writes)
 
 
 class AdamW(Adam):

@@ -6,93 +6,93 @@ Value and gradient of each built-in on Python floats (the engine's fast path).
 from math import acos, asin, atan, copysign, cos, cosh, e, exp, log, pi, sin, sinh, sqrt, tan, tanh
 
 def fence_area(x):
-    return (-x**2 + 100*x, 100 - 2*x,)
+    return (-(x*x) + 100.0*x, 100.0 - 2.0*x,)
 
 
 def double_well(x):
-    return (x**4 - 4*x**2 + x, 4*x**3 - 8*x + 1,)
+    return (x**4.0 - 4.0*(x*x) + x, 4.0*x**3.0 - 8.0*x + 1.0,)
 
 
 def parabola(x):
-    return (x**2, 2*x,)
+    return ((x*x), 2.0*x,)
 
 
 def bowl(x, y):
-    return (x**2 + y**2, 2*x, 2*y,)
+    return ((x*x) + (y*y), 2.0*x, 2.0*y,)
 
 
 def ill_conditioned(x, y):
-    return (x**2 + 10*y**2, 2*x, 20*y,)
+    return ((x*x) + 10.0*(y*y), 2.0*x, 20.0*y,)
 
 
 def x2siny(x, y):
     x0 = sin(y)
-    x1 = x**2
-    return (x0*x1, 2*x*x0, x1*cos(y),)
+    x1 = (x*x)
+    return (x0*x1, 2.0*x*x0, x1*cos(y),)
 
 
 def saddle(x, y):
-    return (x**2 - y**2, 2*x, -2*y,)
+    return ((x*x) - (y*y), 2.0*x, -2.0*y,)
 
 
 def rosenbrock(x, y):
-    x0 = x**2
-    return ((1 - x)**2 + 100*(-x0 + y)**2, -200*x*(-2*x0 + 2*y) + 2*x - 2, -200*x0 + 200*y,)
+    x0 = (x*x)
+    return (((1.0 - x)*(1.0 - x)) + 100.0*((-x0 + y)*(-x0 + y)), -200.0*x*(-2.0*x0 + 2.0*y) + 2.0*x - 2.0, -200.0*x0 + 200.0*y,)
 
 
 def himmelblau(x, y):
-    x0 = y**2
-    x1 = x**2
-    x2 = 2*y
-    x3 = 2*x1 + x2 - 22
-    x4 = 2*x
-    x5 = 2*x0 + x4 - 14
-    return ((x + x0 - 7)**2 + (x1 + y - 11)**2, x3*x4 + x5, x2*x5 + x3,)
+    x0 = (y*y)
+    x1 = (x*x)
+    x2 = 2.0*y
+    x3 = 2.0*x1 + x2 - 22.0
+    x4 = 2.0*x
+    x5 = 2.0*x0 + x4 - 14.0
+    return (((x + x0 - 7.0)*(x + x0 - 7.0)) + ((x1 + y - 11.0)*(x1 + y - 11.0)), x3*x4 + x5, x2*x5 + x3,)
 
 
 def booth(x, y):
-    return ((x + 2*y - 7)**2 + (2*x + y - 5)**2, 10*x + 8*y - 34, 8*x + 10*y - 38,)
+    return (((x + 2.0*y - 7.0)*(x + 2.0*y - 7.0)) + ((2.0*x + y - 5.0)*(2.0*x + y - 5.0)), 10.0*x + 8.0*y - 34.0, 8.0*x + 10.0*y - 38.0,)
 
 
 def beale(x, y):
     x0 = -x
     x1 = x*y
-    x2 = y**2
+    x2 = (y*y)
     x3 = x*x2
-    x4 = y**3
+    x4 = y**3.0
     x5 = x*x4
-    x6 = -2*x
-    x7 = 2*x1
-    x8 = x6 + x7 + 3
-    x9 = 2*x3 + x6 + 9/2
-    x10 = 2*x5 + x6 + 21/4
-    return ((x0 + x1 + 3/2)**2 + (x0 + x3 + 9/4)**2 + (x0 + x5 + 21/8)**2, x10*(x4 - 1) + x8*(y - 1) + x9*(x2 - 1), x*x8 + 3*x10*x3 + x7*x9,)
+    x6 = -2.0*x
+    x7 = 2.0*x1
+    x8 = x6 + x7 + 3.0
+    x9 = 2.0*x3 + x6 + 9/2
+    x10 = 2.0*x5 + x6 + 21/4
+    return (((x0 + x1 + 3/2)*(x0 + x1 + 3/2)) + ((x0 + x3 + 9/4)*(x0 + x3 + 9/4)) + ((x0 + x5 + 21/8)*(x0 + x5 + 21/8)), x10*(x4 - 1.0) + x8*(y - 1.0) + x9*(x2 - 1.0), x*x8 + 3.0*x10*x3 + x7*x9,)
 
 
 def six_hump_camel(x, y):
-    x0 = y**2
-    x1 = 4*x0 - 4
-    x2 = x**2
-    x3 = (1/3)*x**4 - 21/10*x2 + 4
-    return (x*y + x0*x1 + x2*x3, 2*x*x3 + x2*((4/3)*x**3 - 21/5*x) + y, x + 2*x1*y + 8*y**3,)
+    x0 = (y*y)
+    x1 = 4.0*x0 - 4.0
+    x2 = (x*x)
+    x3 = (1/3)*x**4.0 - 21/10*x2 + 4.0
+    return (x*y + x0*x1 + x2*x3, 2.0*x*x3 + x2*((4/3)*x**3.0 - 21/5*x) + y, x + 2.0*x1*y + 8.0*y**3.0,)
 
 
 def rastrigin(x, y):
-    x0 = 2*x
+    x0 = 2.0*x
     x1 = pi*x0
-    x2 = 2*y
+    x2 = 2.0*y
     x3 = pi*x2
-    x4 = 20*pi
-    return (x**2 + y**2 - 10*cos(x1) - 10*cos(x3) + 20, x0 + x4*sin(x1), x2 + x4*sin(x3),)
+    x4 = 20.0*pi
+    return ((x*x) + (y*y) - 10.0*cos(x1) - 10.0*cos(x3) + 20.0, x0 + x4*sin(x1), x2 + x4*sin(x3),)
 
 
 def ackley(x, y):
-    x0 = 2*pi
+    x0 = 2.0*pi
     x1 = x*x0
     x2 = x0*y
     x3 = exp((1/2)*cos(x1) + (1/2)*cos(x2))
-    x4 = sqrt((1/2)*x**2 + (1/2)*y**2)
+    x4 = sqrt((1/2)*(x*x) + (1/2)*(y*y))
     x5 = exp(-1/5*x4)
     x6 = pi*x3
-    x7 = 2*x5/x4
-    return (-x3 - 20*x5 + e + 20, x*x7 + x6*sin(x1), x6*sin(x2) + x7*y,)
+    x7 = 2.0*x5/x4
+    return (-x3 - 20.0*x5 + e + 20.0, x*x7 + x6*sin(x1), x6*sin(x2) + x7*y,)

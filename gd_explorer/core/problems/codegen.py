@@ -38,6 +38,28 @@ def identifier(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
 
+def _math_printer():
+    """lambdify's printer for ``math``, with squares written ``(b*b)`` and integers as
+    floats: numpy computes ``b**2`` as ``b*b`` too (np.power's fast path for the
+    exponent 2), and both cost a fraction on the engine's fast path."""
+    from sympy.printing.pycode import PythonCodePrinter
+
+    class MathPrinter(PythonCodePrinter):
+        def _print_Pow(self, expr, rational=False):
+            if expr.exp == 2:
+                base = self.parenthesize(expr.base, 100)  # a name, a call or (...)
+                return f"({base}*{base})"
+            return super()._print_Pow(expr, rational=rational)
+
+        def _print_Integer(self, expr):
+            # 100.0*x, not 100*x: the same product (the int is converted first), but
+            # float by float skips int-float arithmetic's slow path
+            return f"{int(expr)}.0"
+
+    return MathPrinter({"fully_qualified_modules": False, "inline": True,
+                        "allow_unknown_functions": True, "user_functions": {}})
+
+
 def _function_source(fn, new_name: str) -> str:
     src = inspect.getsource(fn)
     return src.replace("def _lambdifygenerated(", f"def {new_name}(", 1)
@@ -64,7 +86,8 @@ def generate() -> dict[str, str]:
         ident = identifier(spec.name)
         vec = sympy.lambdify(syms, (e.expr, *g), modules="numpy", cse=True)
         val = sympy.lambdify(syms, e.expr, modules="numpy", cse=True)
-        sca = sympy.lambdify(syms, (e.expr, *g), modules="math", cse=True)
+        sca = sympy.lambdify(syms, (e.expr, *g), modules="math", cse=True,
+                             printer=_math_printer())
         numpy_parts.append(_function_source(vec, ident))
         numpy_parts.append(_function_source(val, ident + "__values"))
         # the Hessian's entries row by row (d·d of them); constants come back as scalars
