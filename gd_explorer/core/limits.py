@@ -24,6 +24,7 @@ __all__ = [
     "MAX_STEPS",
     "MAX_SWEEP_RUNS",
     "MAX_TEXT_LENGTH",
+    "WHATIF_MAX_STEPS",
 ]
 
 #: Most runs in one session or window: the app's palette has 8 colour-blind-safe colours
@@ -86,3 +87,8 @@ DRAG_PREVIEW_STEPS = 1000
 #: residuals) per drag tick: a network on 200 points previews tens of steps, not 1,000
 #: (which would freeze the window for half a second at every mouse move)
 DRAG_PREVIEW_WORK = 300_000
+
+#: Most recorded steps a paused selected run may have for an edit of its settings to
+#: recompute its whole path from step 0 at once (the "what-if" preview); a longer run,
+#: or a running one, takes the edit from its next step
+WHATIF_MAX_STEPS = 2_000

@@ -31,6 +31,7 @@ from gd_explorer.core.limits import (
     MAX_GHOSTS,
     MAX_RUNS,
     MAX_STEPS,
+    WHATIF_MAX_STEPS,
 )
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
@@ -698,9 +699,12 @@ class ExplorerModel(QObject):
         self._emit_progress()
 
     def update_run(self, run_id: int, spec: RunSpec) -> None:
-        """Change a run's optimizer settings; applies from the next step.
+        """Change a run's optimizer settings.
 
-        A run that has not moved yet simply restarts with the new settings.
+        A run that has not moved yet simply restarts with the new settings; so does the
+        paused selected run of at most ``WHATIF_MAX_STEPS`` steps, advanced at once to the
+        step it had reached (a what-if of its whole path). Otherwise the settings apply
+        from the next step. Either way the status bar says which.
         """
         entry = self.run(run_id)
         if spec == entry.spec:
@@ -714,10 +718,27 @@ class ExplorerModel(QObject):
         entry.spec = spec
         if run_id == self._selected:  # the basin map was the selected run's optimizer's
             self._stale_basins()
-        if entry.descent.t == 0:
+        steps = entry.descent.t
+        if steps == 0:
             entry.descent = self._new_descent(spec)
+        elif not was_running and run_id == self._selected and steps <= WHATIF_MAX_STEPS:
+            # what-if: the paused selected run, rebuilt from its start with the new
+            # settings and advanced as far as it had gone (the next Run continues)
+            entry.descent = self._new_descent(spec)
+            entry.descent.advance(steps)
+            if self._cursor is not None:  # the rows it pointed at changed
+                self._cursor = None
+                self.cursor_changed.emit(None)
+            self._refresh_slice_surface()
+            self.message.emit(f"what-if: {spec.display_label()} recomputed from step 0 "
+                              f"for {steps:,} steps")
         else:
             entry.descent.replace_optimizer(optimizer, schedule)
+            why = "running" if was_running else (
+                "not the selected run" if run_id != self._selected
+                else f"longer than {WHATIF_MAX_STEPS:,} steps")
+            self.message.emit(f"{spec.display_label()}: new settings apply from step "
+                              f"{steps + 1:,} ({why})")
         self._refresh_raw()
         self.runs_changed.emit()
         self._emit_progress()

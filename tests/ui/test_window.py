@@ -467,6 +467,7 @@ def test_every_optimizer_is_in_the_picker_runs_and_shows_its_rule(window, qtbot)
     picker = panel.optimizer_picker
     assert [picker.itemData(i) for i in range(picker.count())] == list(OPTIMIZERS)
     step = next(a for a in window.findChildren(QAction) if a.objectName() == "actionStep")
+    reset = next(a for a in window.findChildren(QAction) if a.objectName() == "actionReset")
     m = window.model
     for name, cls in OPTIMIZERS.items():
         i = picker.findData(name)
@@ -484,6 +485,9 @@ def test_every_optimizer_is_in_the_picker_runs_and_shows_its_rule(window, qtbot)
         assert set(panel._hyper_widgets) == {p.name for p in cls.params}
         for hp, w in panel._hyper_widgets.values():
             assert hp.name in _html.unescape(w.toolTip())
+        # paused, the switch recomputed the run's path with this optimizer (what-if),
+        # which may have stopped (CG converges): start it over to step it
+        reset.trigger()
         before = m.selected_snapshot().n
         for _ in range(3):
             step.trigger()
