@@ -101,7 +101,24 @@ def test_reset_returns_to_the_start(model):
         np.testing.assert_array_equal(s.params[0], model.start)
 
 
-def test_hyperparameter_change_while_paused_applies_from_the_next_step(model):
+def test_hyperparameter_change_while_paused_recomputes_a_short_selected_run(model):
+    model.set_problem(ProblemSpec(kind="function", function="bowl"))
+    rid = model.runs[0].run_id
+    model.update_run(rid, RunSpec(optimizer="sgd", lr=0.1))
+    model.step()
+    model.step()
+    model.update_run(rid, RunSpec(optimizer="sgd", lr=0.2))  # what-if: from step 0
+    s = model.snapshots()[0]
+    assert s.n == 3
+    np.testing.assert_array_equal(s.params[0], model.start)
+    for k in (0, 1):
+        np.testing.assert_allclose(s.params[k + 1], s.params[k] - 0.2 * s.grad[k])
+
+
+def test_hyperparameter_change_while_paused_applies_from_the_next_step(model, monkeypatch):
+    import gd_explorer.model.explorer as explorer
+
+    monkeypatch.setattr(explorer, "WHATIF_MAX_STEPS", 1)  # a "long" run: 2 steps
     model.set_problem(ProblemSpec(kind="function", function="bowl"))
     rid = model.runs[0].run_id
     model.update_run(rid, RunSpec(optimizer="sgd", lr=0.1))
