@@ -25,6 +25,7 @@ __all__ = [
     "MAX_SWEEP_RUNS",
     "MAX_TEXT_LENGTH",
     "WHATIF_MAX_STEPS",
+    "WHATIF_MAX_WORK",
 ]
 
 #: Most runs in one session or window: the app's palette has 8 colour-blind-safe colours
@@ -92,3 +93,6 @@ DRAG_PREVIEW_WORK = 300_000
 #: recompute its whole path from step 0 at once (the "what-if" preview); a longer run,
 #: or a running one, takes the edit from its next step
 WHATIF_MAX_STEPS = 2_000
+#: ... and at most this much work (steps × the objective's evaluation cost): the default
+#: network's 2,000 steps are ~0.3 s, so a bigger network previews fewer steps
+WHATIF_MAX_WORK = 10_000_000

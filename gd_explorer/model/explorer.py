@@ -32,6 +32,7 @@ from gd_explorer.core.limits import (
     MAX_RUNS,
     MAX_STEPS,
     WHATIF_MAX_STEPS,
+    WHATIF_MAX_WORK,
 )
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
@@ -702,7 +703,8 @@ class ExplorerModel(QObject):
         """Change a run's optimizer settings.
 
         A run that has not moved yet simply restarts with the new settings; so does the
-        paused selected run of at most ``WHATIF_MAX_STEPS`` steps, advanced at once to the
+        paused selected run of at most ``WHATIF_MAX_STEPS`` steps (fewer where its
+        objective costs more, ``WHATIF_MAX_WORK``), advanced at once to the
         step it had reached (a what-if of its whole path). Otherwise the settings apply
         from the next step. Either way the status bar says which.
         """
@@ -719,9 +721,11 @@ class ExplorerModel(QObject):
         if run_id == self._selected:  # the basin map was the selected run's optimizer's
             self._stale_basins()
         steps = entry.descent.t
+        whatif_steps = min(WHATIF_MAX_STEPS,
+                           WHATIF_MAX_WORK // max(1, self.objective.evaluation_cost))
         if steps == 0:
             entry.descent = self._new_descent(spec)
-        elif not was_running and run_id == self._selected and steps <= WHATIF_MAX_STEPS:
+        elif not was_running and run_id == self._selected and steps <= whatif_steps:
             # what-if: the paused selected run, rebuilt from its start with the new
             # settings and advanced as far as it had gone (the next Run continues)
             entry.descent = self._new_descent(spec)
@@ -736,7 +740,7 @@ class ExplorerModel(QObject):
             entry.descent.replace_optimizer(optimizer, schedule)
             why = "running" if was_running else (
                 "not the selected run" if run_id != self._selected
-                else f"longer than {WHATIF_MAX_STEPS:,} steps")
+                else f"longer than {whatif_steps:,} steps")
             self.message.emit(f"{spec.display_label()}: new settings apply from step "
                               f"{steps + 1:,} ({why})")
         self._refresh_raw()

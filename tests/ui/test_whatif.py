@@ -90,9 +90,12 @@ def test_moving_the_lr_slider_while_paused_matches_an_engine_run_from_the_start(
     np.testing.assert_allclose(_path(window), _gd(spec.lr, 25), rtol=1e-12, atol=1e-12)
 
 
-def test_a_long_run_keeps_its_rows_and_applies_from_the_next_step(window, qtbot, monkeypatch):
-    monkeypatch.setattr(explorer, "WHATIF_MAX_STEPS", 20)
+@pytest.mark.parametrize("limit", ["WHATIF_MAX_STEPS", "WHATIF_MAX_WORK"])
+def test_a_long_run_keeps_its_rows_and_applies_from_the_next_step(window, qtbot, monkeypatch,
+                                                                   limit):
     window.model.apply_session(_session(1e-3))
+    cost = window.model.objective.evaluation_cost if limit == "WHATIF_MAX_WORK" else 1
+    monkeypatch.setattr(explorer, limit, 20 * cost)  # 30 steps are "long"
     _steps(window, 30)
     _type_lr(qtbot, window, "0.0002")
     old = _gd(1e-3, 30)
