@@ -26,6 +26,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "WHATIF_MAX_STEPS",
     "WHATIF_MAX_WORK",
+    "steps_within",
 ]
 
 #: Most runs in one session or window: the app's palette has 8 colour-blind-safe colours
@@ -96,3 +97,10 @@ WHATIF_MAX_STEPS = 2_000
 #: ... and at most this much work (steps × the objective's evaluation cost): the default
 #: network's 2,000 steps are ~0.3 s, so a bigger network previews fewer steps
 WHATIF_MAX_WORK = 10_000_000
+
+
+def steps_within(work: int, cost_per_step: int) -> int:
+    """How many steps of ``cost_per_step`` (an objective's evaluation cost times the
+    runs) a budget of ``work`` residuals allows: the drag preview and the what-if
+    bound their synchronous steps by it."""
+    return work // max(1, cost_per_step)

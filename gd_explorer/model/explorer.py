@@ -33,6 +33,7 @@ from gd_explorer.core.limits import (
     MAX_STEPS,
     WHATIF_MAX_STEPS,
     WHATIF_MAX_WORK,
+    steps_within,
 )
 from gd_explorer.core.optim.optimizers import OPTIMIZERS
 from gd_explorer.core.problems.objectives import Objective
@@ -519,8 +520,9 @@ class ExplorerModel(QObject):
     def drag_preview_steps(self, runs: int) -> int:
         """Steps a drag previews per run: ``DRAG_PREVIEW_STEPS``, fewer where the objective's
         evaluations cost more than ``DRAG_PREVIEW_WORK`` allows per tick, at least 1."""
-        work = max(1, runs) * max(1, self.objective.evaluation_cost)
-        return max(1, min(DRAG_PREVIEW_STEPS, self.max_steps, DRAG_PREVIEW_WORK // work))
+        cost = max(1, runs) * max(1, self.objective.evaluation_cost)
+        return max(1, min(DRAG_PREVIEW_STEPS, self.max_steps,
+                          steps_within(DRAG_PREVIEW_WORK, cost)))
 
     def preview_start_2d(self, x: float, y: float | None = None) -> dict[int, np.ndarray]:
         """Each visible run's first ``DRAG_PREVIEW_STEPS`` rows from the start moved to
@@ -722,7 +724,7 @@ class ExplorerModel(QObject):
             self._stale_basins()
         steps = entry.descent.t
         whatif_steps = min(WHATIF_MAX_STEPS,
-                           WHATIF_MAX_WORK // max(1, self.objective.evaluation_cost))
+                           steps_within(WHATIF_MAX_WORK, self.objective.evaluation_cost))
         if steps == 0:
             entry.descent = self._new_descent(spec)
         elif not was_running and run_id == self._selected and steps <= whatif_steps:

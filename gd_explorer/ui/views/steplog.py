@@ -275,9 +275,9 @@ class StepLogView(QtWidgets.QTextBrowser):
                     out.append(more.rstrip("\n"))
             else:
                 out.append("  (p_(k+1) not recorded yet: this is the latest row)")
-        out += _state_head(snap, k, hyper, curvature, nm, maximize, entry, plain)
-        state = snap.state or {}
-        notes = entry.buffer_notes if entry is not None else {}
+        head, state, notes = _state_head(snap, k, hyper, curvature, nm, maximize, entry,
+                                            plain)
+        out += head
         for key, arr in state.items():
             full = np.asarray(arr, dtype=np.float64)
             a = full.ravel()
@@ -443,9 +443,9 @@ def _large_lines(snap: RunSnapshot, k: int, nm: list[str], maximize: bool, head:
         if delta is not None and gn > 0:
             out.append(f"  this step: |Δp| / |g_k| = {fmt(_norm(delta) / gn)}  "
                        f"(plain GD: lr = {fmt(lr)})")
-    out += _state_head(snap, k, hyper, curvature, nm, maximize, entry, plain)
-    state = snap.state or {}
-    notes = entry.buffer_notes if entry is not None else {}
+    head, state, notes = _state_head(snap, k, hyper, curvature, nm, maximize, entry,
+                                        plain)
+    out += head
     for key, arr in state.items():
         full = np.asarray(arr, dtype=np.float64)
         a = full.ravel()
@@ -484,10 +484,11 @@ def _vector_text(v, nm) -> str:
 
 
 def _state_head(snap, k: int, hyper, curvature, nm, maximize: bool, entry,
-                plain: bool) -> list[str]:
+                plain: bool) -> tuple[list[str], dict, dict]:
     """The lines both logs (small and large d) share after the update: the
     hyperparameters, the curvature at this row, the optimizer state's heading and what
-    the optimizer's entry says of its state in words (Newton's shift, LM's λ)."""
+    the optimizer's entry says of its state in words (Newton's shift, LM's λ); with the
+    state and the buffers' notes each log then lists in its own way."""
     e = html.escape
     out = []
     if hyper:
@@ -506,7 +507,7 @@ def _state_head(snap, k: int, hyper, curvature, nm, maximize: bool, entry,
                    if plain else "  (no buffers yet)")
     elif entry is not None:
         out += ["  " + e(line) for line in entry.state_lines(state)]
-    return out
+    return out, state, (entry.buffer_notes if entry is not None else {})
 
 def _curvature_lines(c, nm: list[str], maximize: bool) -> list[str]:
     """The "Curvature" section: H, its eigenvalues and eigenvectors, κ, the edge."""
