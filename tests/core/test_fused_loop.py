@@ -1,7 +1,7 @@
 """The engine's fused scalar loop against the optimizers' own rules, bit for bit.
 
 A single run with a formula objective and an optimizer that writes its rule as lines
-(``Optimizer.fused_rule``: SGD, Adam, AdamW) runs a loop generated from those lines
+(``Optimizer.fused_rule``: SGD, RMSprop, Adam, AdamW) runs a loop generated from those lines
 (``descent.fused_loop``).  The maths is then written twice, so every case here runs both
 ways, the fused loop and the rules one call per coordinate (``fused_rule`` switched off),
 and compares every recorded row, the status, the step and message, and the optimizer's
@@ -32,6 +32,10 @@ VARIANTS = [
     ("adam", {"betas": (0.6, 0.9), "weight_decay": 0.1, "amsgrad": True}),
     ("adam", {"maximize": True, "eps": 1e-3}),
     ("adamw", {}),
+    ("rmsprop", {}),
+    ("rmsprop", {"alpha": 0.9, "weight_decay": 0.05, "momentum": 0.8}),
+    ("rmsprop", {"centered": True, "momentum": 0.5, "eps": 1e-3}),
+    ("rmsprop", {"centered": True, "alpha": 0.3, "maximize": True}),
     ("adamw", {"weight_decay": 0.3, "amsgrad": True}),
 ]
 

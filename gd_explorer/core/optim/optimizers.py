@@ -61,6 +61,13 @@ __all__ = ["ARRAY_OPS", "OPTIMIZERS", "SCALAR_OPS", "Optimizer", "OptimizerState
 _lerp = lerp
 
 
+def _lerp_line(out: str, a: str, b: str, w: float) -> str:
+    """:func:`lerp` of the names ``a`` and ``b`` as a fused-loop line, its branch chosen here."""
+    if w < 0.5:
+        return f"{out} = {a} + {literal(w)} * ({b} - {a})"
+    return f"{out} = {b} - ({b} - {a}) * {literal(1 - w)}"
+
+
 def _buffer():
     return field(default_factory=lambda: np.zeros((0, 0)))
 
@@ -308,6 +315,29 @@ class RMSprop(Optimizer):
             return p - lr * buf
         return p + (-lr * g) / avg
 
+    def fused_rule(self):
+        h = self.hyper
+        lines = ["_g = -g" if self.maximize else "_g = g"]
+        if h.weight_decay != 0:
+            lines.append(f"_g = _g + {literal(h.weight_decay)} * p")
+        lines.append(f"n0 = s0 * {literal(h.alpha)} + {literal(1 - h.alpha)} * _g * _g")
+        writes = [0]
+        if h.centered:
+            lines.append(_lerp_line("n1", "s1", "_g", 1 - h.alpha))
+            lines.append("_x = n0 - n1 * n1")
+            writes.append(1)
+        else:
+            lines.append("_x = n0")
+        # ops.sqrt: NaN for a negative or NaN argument, where math's raises
+        lines.append(f"_a = (sqrt(_x) if _x >= 0 else nan) + {literal(h.eps)}")
+        if h.momentum > 0:
+            lines.append(f"n2 = {literal(h.momentum)} * s2 + _g / _a")
+            lines.append("q = p - lr * n2")
+            writes.append(2)
+        else:
+            lines.append("q = p + (-lr * _g) / _a")
+        return FusedRule((), tuple(lines), tuple(writes))
+
 
 # --------------------------------------------------------------------------- Adam / AdamW
 @dataclass
@@ -385,15 +415,12 @@ class Adam(Optimizer):
     def fused_rule(self):
         h = self.hyper
         b1, b2 = h.betas
-        w = 1 - b1  # _lerp(m, g, w), its branch chosen here
+        w = 1 - b1  # _lerp(m, g, w)
         lines = ["_g = -g" if self.maximize else "_g = g", "_p = p"]
         if h.weight_decay != 0:
             wd = literal(h.weight_decay)
             lines.append(f"_p = p * (1 - lr * {wd})" if self.decoupled else f"_g = _g + {wd} * p")
-        if w < 0.5:
-            lines.append(f"n0 = s0 + {literal(w)} * (_g - s0)")
-        else:
-            lines.append(f"n0 = _g - (_g - s0) * {literal(1 - w)}")
+        lines.append(_lerp_line("n0", "s0", "_g", w))
         lines.append(f"n1 = s1 * {literal(b2)} + {literal(1 - b2)} * _g * _g")
         lines.append("_v = n1")
         writes = (0, 1)
