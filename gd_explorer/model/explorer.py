@@ -517,6 +517,27 @@ class ExplorerModel(QObject):
             p[axes[1]] = y
         self.set_start(p)
 
+    def drop_start_2d(self, x: float, y: float | None = None, was_running: bool = False) -> None:
+        """The dragged ★ is let go at ``(x, y)``: the start moves there and every run
+        restarts from it, advanced at once to the steps the drag previewed (so the path
+        drawn does not jump back to the start). Then the runs go on to the end when they
+        were running as the drag began (``was_running``), or had all finished or not
+        moved: a run paused part-way stays paused at the previewed step, and the next Run
+        continues from there. Raises ValueError for a start the engine refuses."""
+        before = [(r.descent.t, r.descent.finished) for r in self._runs]
+        self.set_start_2d(x, y)
+        n = self.drag_preview_steps(sum(r.spec.visible for r in self._runs))
+        for r in self._runs:
+            r.descent.advance(n)
+        self._refresh_raw()
+        self._refresh_slice_surface()
+        self._emit_progress()
+        if was_running or all(done for _, done in before) or all(t == 0 for t, _ in before):
+            self.start_running()
+        elif self._runs:
+            self.message.emit(f"start moved; the runs are paused at step {n:,}: "
+                              "Run continues from there")
+
     def drag_preview_steps(self, runs: int) -> int:
         """Steps a drag previews per run: ``DRAG_PREVIEW_STEPS``, fewer where the objective's
         evaluations cost more than ``DRAG_PREVIEW_WORK`` allows per tick, at least 1."""

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         # the model is the window's child: it goes when the window goes
         self.model = ExplorerModel(session, parent=self)
+        self._drag_was_running = False  # the runs were running as the ★ drag began
         install_edit_keys_filter()
         self.files = FileActions(self)  # File menu: sessions, datasets, exports
         self.animator = AnimationExport(self)  # File ▸ Export animation (GIF/MP4)
@@ -812,6 +813,7 @@ class MainWindow(QMainWindow):
         """The ★ is dragged: pause the runs and draw each one's first steps from there."""
         m = self.model
         if m.running:
+            self._drag_was_running = True  # the release goes on running
             m.pause()
         try:
             paths = m.preview_start_2d(x, y)
@@ -821,16 +823,17 @@ class MainWindow(QMainWindow):
         self.surface_view.show_preview(paths, m.surface_axes)
 
     def _on_start_dropped(self, x: float, y: float) -> None:
-        """The ★ is released: every run restarts from there and runs in full."""
+        """The ★ is released: every run restarts from there (see the model's
+        ``drop_start_2d`` for when they go on running)."""
+        was_running, self._drag_was_running = self._drag_was_running, False
         try:
-            self.model.set_start_2d(x, y)
+            self.model.drop_start_2d(x, y, was_running=was_running)
         except ValueError as exc:
             self.statusBar().showMessage(str(exc), 5000)
             self._on_start_changed()  # the ★ back where the start is
             self._on_progressed()
-            return
-        if self.model.runs:
-            self.model.start_running()
+            if was_running:
+                self.model.start_running()
 
     def _on_hover(self, x: float, y: float) -> None:
         m = self.model

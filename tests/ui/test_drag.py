@@ -167,3 +167,53 @@ def test_a_network_drag_previews_fewer_steps_as_its_evaluations_cost_more(win, q
         assert len(px) == steps + 1  # the bounded preview is what is drawn
     qtbot.mouseRelease(vp, LEFT, pos=b)
     m.pause()
+
+
+def test_a_drop_keeps_runs_paused_part_way_paused_at_the_previewed_step(win, qtbot):
+    """Stepped by hand and paused: the drop moves the start and leaves every run paused
+    where the preview showed it (no jump back to the ★, no run the user did not ask
+    for); the next Step continues from there. Before, the drop always started the runs."""
+    from PySide6.QtGui import QAction
+
+    m, v = win.model, win.surface_view
+    m.set_limits(max_steps=2500, tol=0.0, loss_tol=0.0)
+    step = win.findChild(QAction, "actionStep")
+    for _ in range(5):
+        step.trigger()
+    assert not m.running
+    vp = v.plot_widget.viewport()
+    b = _drag(qtbot, vp, _star_pos(v), QtCore.QPoint(40, 30))
+    qtbot.wait(4 * DRAG_TICK_MS)
+    qtbot.mouseRelease(vp, LEFT, pos=b)
+    qtbot.wait(50)
+    assert not m.running
+    x, y = _data_at(v, b)
+    p = m.start
+    assert (p[0], p[1]) == pytest.approx((x, y), abs=1e-9)
+    for r in m.runs:
+        snap = next(s for s in m.snapshots() if s.run_id == r.run_id)
+        assert snap.n == DRAG_PREVIEW_STEPS + 1
+        np.testing.assert_array_equal(snap.params,
+                                      _engine_rows(m, r.spec, p, DRAG_PREVIEW_STEPS + 1))
+    step.trigger()
+    snap = m.snapshots()[0]
+    assert snap.n == DRAG_PREVIEW_STEPS + 2
+    np.testing.assert_array_equal(snap.params,
+                                  _engine_rows(m, m.runs[0].spec, p, DRAG_PREVIEW_STEPS + 2))
+
+
+def test_a_drag_of_running_runs_goes_on_running_after_the_drop(win, qtbot):
+    from PySide6.QtGui import QAction
+
+    m, v = win.model, win.surface_view
+    m.set_limits(max_steps=200_000, tol=0.0, loss_tol=0.0)
+    win.speed_slider.setValue(win.speed_slider.minimum())  # slow: still running at the drag
+    win.findChild(QAction, "actionRun").trigger()
+    qtbot.waitUntil(lambda: m.running, timeout=5000)
+    vp = v.plot_widget.viewport()
+    b = _drag(qtbot, vp, _star_pos(v), QtCore.QPoint(40, 30))
+    qtbot.wait(4 * DRAG_TICK_MS)
+    assert not m.running  # paused while the hand is on the ★
+    qtbot.mouseRelease(vp, LEFT, pos=b)
+    qtbot.waitUntil(lambda: m.running, timeout=5000)
+    m.pause()
