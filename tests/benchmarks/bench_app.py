@@ -60,11 +60,31 @@ def headless(steps: int) -> float:
     return total / (time.perf_counter() - t0)
 
 
+def _stall_probe():
+    """A 5 ms QTimer (not started) and the list it fills with the gaps between its ticks:
+    the event loop's stalls, as a user feels them."""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    gaps = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def probe():
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(probe)
+    return timer, gaps
+
+
 def in_app(steps: int) -> dict:
     """Run the race in the window at max speed; measure throughput, refreshes, stalls."""
     from dataclasses import replace
 
-    from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
     from gd_explorer.ui.main_window import MainWindow
@@ -86,19 +106,7 @@ def in_app(steps: int) -> dict:
 
     w.model.progressed.disconnect()
     w.model.progressed.connect(counting)
-    gaps = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.elapsed()]
-
-    def probe():
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(probe)
+    timer, gaps = _stall_probe()
     timer.start()
     t0 = time.perf_counter()
     w.model.start_running()
@@ -124,7 +132,7 @@ def in_app_drag(seconds: float = 3.0) -> dict:
     import math
 
     from PySide6 import QtCore
-    from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+    from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -152,19 +160,7 @@ def in_app_drag(seconds: float = 3.0) -> dict:
         original(paths, axes)
 
     v.show_preview = counting
-    gaps = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.elapsed()]
-
-    def probe():
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(probe)
+    timer, gaps = _stall_probe()
     left = Qt.MouseButton.LeftButton
     QTest.mousePress(vp, left, Qt.KeyboardModifier.NoModifier, star)
     t0 = time.perf_counter()
