@@ -273,20 +273,26 @@ class AnimationExport(QObject):
             raise AnimationError("an animation is being written")
         w = self.window
         m = w.model
-        m.pause()
-        rows = m.max_rows()
-        check_options(opts, frozenset(w.views.active), rows)
+        was_running = m.running
+        m.pause()  # the frames replay the rows recorded until now
+        try:
+            rows = m.max_rows()
+            check_options(opts, frozenset(w.views.active), rows)
+            writer = AnimationWriter(opts.path, opts.fps)  # checks the folder now
+        except AnimationError:
+            if was_running:  # refused: the runs go on as they were
+                m.start_running()
+            raise
         steps = frame_steps(rows, opts.every, opts.max_steps)
         saved = {"cursor": m.cursor, "main": w.views.current(),
                  "side": w.views.current("side"), "size": w.size(),
-                 "trail": w.surface_view.trail}
+                 "trail": w.surface_view.trail, "running": was_running}
         if opts.view == WHOLE_WINDOW:
             widget = w
         else:
             w.views.show_tab(opts.view)
             widget = w.views.view(opts.view)
         size = opts.size or even_size(widget.size())
-        writer = AnimationWriter(opts.path, opts.fps)  # checks the folder now
         frames: queue.Queue = queue.Queue(QUEUE_FRAMES)
         cancel = threading.Event()
         encoder = _Encoder(writer, frames, cancel)
@@ -322,6 +328,7 @@ class AnimationExport(QObject):
         job = self._job
         if job is None:
             return
+        job["saved"]["running"] = False  # nothing goes on in a closing window
         self.cancel()
         job["thread"].quit()
         job["thread"].wait(5000)
@@ -416,6 +423,8 @@ class AnimationExport(QObject):
         w.model.set_cursor(s["cursor"])
         w._on_progressed()  # the whole paths again
         self.busy_changed.emit(False)
+        if s["running"]:  # paused for the export: the runs go on
+            w.model.start_running()
 
 
 class AnimationDialog(QDialog):

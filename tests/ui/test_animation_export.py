@@ -235,3 +235,37 @@ def test_cli_odd_mp4_size_and_bad_extension(tmp_path):
     assert r.returncode == 2 and "even width and height" in r.stderr
     r = cli("--preset", "zigzag", "--out", str(tmp_path / "a.png"))
     assert r.returncode == 2 and ".gif or .mp4" in r.stderr
+
+
+def _running_race(window, qtbot):
+    """The race running slowly (it is still running when the export is asked for)."""
+    window.model.apply_session(race_session(200_000))
+    window.resize(1400, 900)
+    window.show()
+    window.speed_slider.setValue(window.speed_slider.minimum())
+    qtbot.mouseClick(window.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.model.running and window.model.max_rows() > 3,
+                    timeout=10_000)
+
+
+def test_a_refused_export_leaves_running_runs_running(window, qtbot, tmp_path, monkeypatch,
+                                                      message_boxes):
+    """Before, the export paused the runs first and a refusal left them paused."""
+    _running_race(window, qtbot)
+    answer_dialogs(monkeypatch, tmp_path / "missing-folder" / "a.gif")
+    trigger(window)
+    assert not window.animator.busy
+    assert message_boxes  # the refusal, in words
+    assert window.model.running
+    window.model.pause()
+
+
+def test_runs_paused_for_an_export_go_on_after_it(window, qtbot, tmp_path, monkeypatch):
+    _running_race(window, qtbot)
+    answer_dialogs(monkeypatch, tmp_path / "r.gif", every=1)
+    trigger(window)
+    assert window.animator.busy and not window.model.running  # frames of a still run
+    wait_done(window, qtbot)
+    assert (tmp_path / "r.gif").exists()
+    assert window.model.running
+    window.model.pause()
