@@ -508,14 +508,18 @@ class ExplorerModel(QObject):
         self.start_changed.emit()
         self._emit_progress()
 
-    def set_start_2d(self, x: float, y: float | None = None) -> None:
-        """Set the start from a click on the surface (other parameters unchanged)."""
+    def _start_at(self, x: float, y: float | None = None) -> np.ndarray:
+        """The start moved to ``(x, y)`` on the surface's axes (other parameters kept)."""
         p = self._start.copy()
         axes = self._surface_axes
         p[axes[0]] = x
         if len(axes) > 1 and y is not None:
             p[axes[1]] = y
-        self.set_start(p)
+        return p
+
+    def set_start_2d(self, x: float, y: float | None = None) -> None:
+        """Set the start from a click on the surface (other parameters unchanged)."""
+        self.set_start(self._start_at(x, y))
 
     def drop_start_2d(self, x: float, y: float | None = None, was_running: bool = False) -> None:
         """The dragged ★ is let go at ``(x, y)``: the start moves there and every run
@@ -525,7 +529,11 @@ class ExplorerModel(QObject):
         moved: a run paused part-way stays paused at the previewed step, and the next Run
         continues from there. Raises ValueError for a start the engine refuses."""
         before = [(r.descent.t, r.descent.finished) for r in self._runs]
-        self.set_start_2d(x, y)
+        p = self._start_at(x, y)
+        if np.array_equal(p, self._start):
+            self.reset()  # let go where it was: set_start would keep the runs as they are
+        else:
+            self.set_start(p)
         n = self.drag_preview_steps(sum(r.spec.visible for r in self._runs))
         for r in self._runs:
             r.descent.advance(n)
@@ -553,11 +561,7 @@ class ExplorerModel(QObject):
         Returns ``{run_id: params (n, d)}``; raises ValueError for a start the engine
         refuses (non-finite, beyond the divergence limit).
         """
-        p = self._start.copy()
-        axes = self._surface_axes
-        p[axes[0]] = x
-        if len(axes) > 1 and y is not None:
-            p[axes[1]] = y
+        p = self._start_at(x, y)
         if not np.all(np.isfinite(p)):
             raise ValueError("the start must be finite")
         check_start(self.objective, p)

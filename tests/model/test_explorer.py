@@ -307,3 +307,17 @@ def test_a_least_squares_method_is_refused_where_the_problem_has_no_fit(model):
     with pytest.raises(ValueError, match=re.escape(why)):
         model.set_problem(ProblemSpec(kind="function", function="bowl"))
     assert model.problem == fit and model.runs[0].spec.optimizer == "gauss_newton"
+
+
+def test_a_drop_where_the_start_already_is_restarts_the_runs_too(model):
+    """Let go of the ★ exactly where it was: the runs restart from it and show the
+    previewed steps, as for any other drop (set_start alone would keep them where they
+    were, and the advance would have carried them 1,000 steps further)."""
+    model.set_limits(max_steps=5000, tol=0.0, loss_tol=0.0)
+    for _ in range(5):
+        model.step()
+    x, y = (float(v) for v in model.start[list(model.surface_axes)])
+    n = model.drag_preview_steps(len(model.runs))
+    model.drop_start_2d(x, y)
+    assert not model.running  # paused part-way: stays paused
+    assert {s.n for s in model.snapshots()} == {n + 1}
